@@ -1,0 +1,153 @@
+/// A JSON value as Step Functions sees it.
+///
+/// Object keys keep their order (AWS echoes payloads in the order it received them), and
+/// numbers compare by value across their two representations: `.int(1) == .double(1.0)`.
+/// A literal written with a fraction or an exponent stays a `.double` so that it is written
+/// back the way AWS writes it (`1.0` stays `1.0`).
+public enum JSON: Sendable {
+    case null
+    case bool(Bool)
+    /// An integer literal that fits in 64 bits.
+    case int(Int64)
+    /// A number written with a fraction or an exponent, or an integer too large for `Int64`.
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+}
+
+// MARK: - Type tests and accessors
+
+extension JSON {
+    /// The JSON type name as AWS error messages spell it.
+    public enum Kind: String, Sendable {
+        case null, boolean, number, string, array, object
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .null: .null
+        case .bool: .boolean
+        case .int, .double: .number
+        case .string: .string
+        case .array: .array
+        case .object: .object
+        }
+    }
+
+    @inlinable public var isNull: Bool { if case .null = self { true } else { false } }
+    @inlinable public var isNumber: Bool {
+        switch self {
+        case .int, .double: true
+        default: false
+        }
+    }
+
+    @inlinable public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    @inlinable public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    @inlinable public var arrayValue: [JSON]? { if case .array(let a) = self { a } else { nil } }
+    @inlinable public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
+
+    /// The number as a `Double`, for `.int` and `.double`.
+    @inlinable public var doubleValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
+    /// The number as an exact integer: `.int`, or a `.double` with no fractional part that fits.
+    @inlinable public var integerValue: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d):
+            guard d.isFinite, d.rounded(.towardZero) == d, d >= -9.223372036854776e18, d < 9.223372036854776e18
+            else { return nil }
+            return Int64(d)
+        default: return nil
+        }
+    }
+
+    /// Member lookup on an object; `nil` for other kinds or a missing key.
+    @inlinable public subscript(key: String) -> JSON? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    /// Element lookup on an array; `nil` for other kinds or an index out of range.
+    @inlinable public subscript(index: Int) -> JSON? {
+        if case .array(let a) = self, index >= 0, index < a.count { return a[index] }
+        return nil
+    }
+}
+
+// MARK: - Equality: numbers by value, objects regardless of key order
+
+extension JSON: Equatable {
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Double(a) == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        default: return false
+        }
+    }
+}
+
+extension JSON: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        // Hash both number forms through Double so that 1 and 1.0 hash alike.
+        case .int(let i): hasher.combine(2); hasher.combine(Double(i))
+        case .double(let d): hasher.combine(2); hasher.combine(d)
+        case .string(let s): hasher.combine(3); hasher.combine(s)
+        case .array(let a): hasher.combine(4); hasher.combine(a)
+        case .object(let o): hasher.combine(5); hasher.combine(o)
+        }
+    }
+}
+
+// MARK: - Literals
+
+extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
+    ExpressibleByDictionaryLiteral
+{
+    public init(nilLiteral: ()) { self = .null }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        self = .object(JSONObject(elements))
+    }
+}
+
+extension JSON: CustomStringConvertible {
+    /// The compact serialization, as AWS writes payloads.
+    public var description: String { serialized() }
+}
+
+// MARK: - Numbers
+
+extension JSON {
+    /// A number from a `Double`: integral values that fit become `.int`.
+    ///
+    /// Used at the edges where arithmetic produces doubles (JSONata, intrinsics) but AWS
+    /// writes integers, e.g. `3` rather than `3.0`.
+    @inlinable public static func number(_ d: Double) -> JSON {
+        if d.rounded(.towardZero) == d, d >= -9.007199254740992e15, d <= 9.007199254740992e15 {
+            return .int(Int64(d))
+        }
+        return .double(d)
+    }
+}

@@ -1,0 +1,487 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A malformed JSON text, with the place where parsing stopped.
+///
+/// `message` follows the wording of Jackson, the parser behind AWS's API, because AWS
+/// quotes it in `INVALID_JSON_DESCRIPTION` diagnostics.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// Byte offset of the failure in the UTF-8 text.
+    public var offset: Int
+    /// 1-based line and column (in bytes) of the failure, as Jackson counts them.
+    public var line: Int
+    public var column: Int
+
+    public var description: String { "\(message) at line \(line), column \(column)" }
+
+    /// Jackson's location suffix: `[Source: (String)"..."; line: 1, column: 4]`.
+    public func jacksonLocation(source: String) -> String {
+        var shown = source
+        var suffix = ""
+        let limit = 500
+        if source.utf8.count > limit {
+            shown = String(decoding: source.utf8.prefix(limit), as: UTF8.self)
+            suffix = "[truncated \(source.utf8.count - limit) chars]"
+        }
+        return "[Source: (String)\"\(shown)\"\(suffix); line: \(line), column: \(column)]"
+    }
+
+    /// The whole Jackson message: the description, a newline, and ` at <location>`.
+    public func jacksonMessage(source: String) -> String {
+        "\(message)\n at \(jacksonLocation(source: source))"
+    }
+}
+
+extension JSON {
+    /// Parses one JSON text (RFC 8259). Leading and trailing whitespace is allowed; anything
+    /// else after the value is an error.
+    ///
+    /// - Parameter maxDepth: nesting limit; deeper texts are rejected rather than risking the stack.
+    /// - Throws: `JSONParseError`.
+    public static func parse(_ text: String, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+        var text = text
+        let result = text.withUTF8 { buffer in
+            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON text from UTF-8 bytes.
+    public static func parse<C: Collection<UInt8>>(bytes: C, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+        let result: Result<JSON, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
+        }
+        if let result { return try result.get() }
+        let copy = Array(bytes)
+        return try copy.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
+        }.get()
+    }
+
+    public static func parse(utf8 buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+        var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
+        return try parser.parseDocument()
+    }
+}
+
+/// A byte-level recursive-descent parser; see `JSON.parse`.
+struct JSONParser {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var position = 0
+    var depth = 0
+
+    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.buffer = buffer
+        self.maxDepth = maxDepth
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSON {
+        skipWhitespace()
+        if position >= buffer.count {
+            throw error("No content to map due to end-of-input", at: position)
+        }
+        let value = try parseValue()
+        skipWhitespace()
+        if position < buffer.count {
+            throw unexpectedCharacter(at: position, expecting: "expected end-of-input")
+        }
+        return value
+    }
+
+    // MARK: Values
+
+    mutating func parseValue() throws(JSONParseError) -> JSON {
+        guard position < buffer.count else {
+            throw error("Unexpected end-of-input: expected a value", at: position)
+        }
+        let c = buffer[position]
+        switch c {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "t"):
+            try expectKeyword("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectKeyword("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectKeyword("null")
+            return .null
+        case UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: ":"):
+            throw unexpectedCharacter(at: position, expecting: "expected a value")
+        default:
+            throw unrecognizedToken(from: position)
+        }
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSON {
+        let start = position
+        try enter(at: start)
+        position += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+            guard buffer[position] == UInt8(ascii: "\"") else {
+                throw unexpectedCharacter(at: position, expecting: "was expecting double-quote to start field name")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+            guard buffer[position] == UInt8(ascii: ":") else {
+                throw unexpectedCharacter(at: position, expecting: "was expecting a colon to separate field name and value")
+            }
+            position += 1
+            skipWhitespace()
+            guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+            let value = try parseValue()
+            // AWS behaviour: a repeated key keeps its first position and its last value (Jackson).
+            object[key] = value
+            skipWhitespace()
+            guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+            let c = buffer[position]
+            if c == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if c == UInt8(ascii: "}") {
+                position += 1
+                depth -= 1
+                return .object(object)
+            }
+            throw unexpectedCharacter(at: position, expecting: "was expecting comma to separate Object entries")
+        }
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSON {
+        let start = position
+        try enter(at: start)
+        position += 1
+        var array: [JSON] = []
+        skipWhitespace()
+        if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return .array(array)
+        }
+        while true {
+            skipWhitespace()
+            guard position < buffer.count else { throw endOfInput(closing: "Array", start: start) }
+            array.append(try parseValue())
+            skipWhitespace()
+            guard position < buffer.count else { throw endOfInput(closing: "Array", start: start) }
+            let c = buffer[position]
+            if c == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if c == UInt8(ascii: "]") {
+                position += 1
+                depth -= 1
+                return .array(array)
+            }
+            throw unexpectedCharacter(at: position, expecting: "was expecting comma to separate Array entries")
+        }
+    }
+
+    mutating func enter(at offset: Int) throws(JSONParseError) {
+        depth += 1
+        if depth > maxDepth {
+            throw error("Document nesting depth exceeds the maximum allowed (\(maxDepth))", at: offset)
+        }
+    }
+
+    // MARK: Strings
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        let quote = position
+        position += 1
+        let start = position
+        // Fast path: no escapes.
+        while position < buffer.count {
+            let c = buffer[position]
+            if c == UInt8(ascii: "\"") {
+                let s = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
+                position += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw controlCharacter(c, at: position) }
+            position += 1
+        }
+        guard position < buffer.count else {
+            throw error("Unexpected end-of-input: was expecting closing quote for a string value", at: position, from: quote)
+        }
+        // Slow path: decode escapes into a byte buffer.
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(position - start + 16)
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<position]))
+        while position < buffer.count {
+            let c = buffer[position]
+            if c == UInt8(ascii: "\"") {
+                position += 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            if c < 0x20 { throw controlCharacter(c, at: position) }
+            if c != UInt8(ascii: "\\") {
+                bytes.append(c)
+                position += 1
+                continue
+            }
+            position += 1
+            guard position < buffer.count else { break }
+            let e = buffer[position]
+            position += 1
+            switch e {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0C)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try parseHex4()
+                if scalar >= 0xD800, scalar < 0xDC00 {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    if position + 1 < buffer.count, buffer[position] == UInt8(ascii: "\\"),
+                        buffer[position + 1] == UInt8(ascii: "u")
+                    {
+                        position += 2
+                        let low = try parseHex4()
+                        if low >= 0xDC00, low < 0xE000 {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            appendUTF8(0xFFFD, to: &bytes)
+                            scalar = low
+                        }
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if scalar >= 0xDC00, scalar < 0xE000 {
+                    scalar = 0xFFFD
+                }
+                appendUTF8(scalar, to: &bytes)
+            default:
+                throw error(
+                    "Unrecognized character escape \(Self.describe(e))", at: position - 1)
+            }
+        }
+        throw error("Unexpected end-of-input: was expecting closing quote for a string value", at: position, from: quote)
+    }
+
+    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard position < buffer.count else {
+                throw error("Unexpected end-of-input in character escape sequence", at: position)
+            }
+            let c = buffer[position]
+            let digit: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
+            default:
+                throw error(
+                    "Unexpected character (\(Self.describe(c))): expected a hex-digit for character escape sequence",
+                    at: position)
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    func appendUTF8(_ scalar: UInt32, to bytes: inout [UInt8]) {
+        let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+        var encoded = UTF8.encode(s)!.makeIterator()
+        while let b = encoded.next() { bytes.append(b) }
+    }
+
+    // MARK: Numbers
+
+    mutating func parseNumber() throws(JSONParseError) -> JSON {
+        let start = position
+        var negative = false
+        if buffer[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        let intStart = position
+        guard position < buffer.count, isDigit(buffer[position]) else {
+            if position < buffer.count {
+                throw error(
+                    "Unexpected character (\(Self.describe(buffer[position]))) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value",
+                    at: position)
+            }
+            throw error("Unexpected end-of-input in a Number value", at: position)
+        }
+        if buffer[position] == UInt8(ascii: "0"), position + 1 < buffer.count, isDigit(buffer[position + 1]) {
+            throw error("Invalid numeric value: Leading zeroes not allowed", at: position + 1)
+        }
+        var magnitude: UInt64 = 0
+        var overflow = false
+        while position < buffer.count, isDigit(buffer[position]) {
+            let d = UInt64(buffer[position] - UInt8(ascii: "0"))
+            let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (m2, o2) = m1.addingReportingOverflow(d)
+            if o1 || o2 { overflow = true }
+            magnitude = m2
+            position += 1
+        }
+        var isInteger = true
+        if position < buffer.count, buffer[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard position < buffer.count, isDigit(buffer[position]) else {
+                throw error("Unexpected character in numeric value: Decimal point not followed by a digit", at: position)
+            }
+            while position < buffer.count, isDigit(buffer[position]) { position += 1 }
+        }
+        if position < buffer.count, buffer[position] == UInt8(ascii: "e") || buffer[position] == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if position < buffer.count, buffer[position] == UInt8(ascii: "+") || buffer[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard position < buffer.count, isDigit(buffer[position]) else {
+                throw error("Unexpected character in numeric value: Exponent indicator not followed by a digit", at: position)
+            }
+            while position < buffer.count, isDigit(buffer[position]) { position += 1 }
+        }
+        if isInteger, !overflow, position - intStart <= 19 {
+            if negative {
+                if magnitude <= UInt64(Int64.max) + 1 {
+                    return .int(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+                }
+            } else if magnitude <= UInt64(Int64.max) {
+                return .int(Int64(magnitude))
+            }
+        }
+        return .double(Self.strtod(UnsafeBufferPointer(rebasing: buffer[start..<position])))
+    }
+
+    static func strtod(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { tmp in
+            for i in 0..<bytes.count { tmp[i] = CChar(bitPattern: bytes[i]) }
+            tmp[bytes.count] = 0
+            return Glibc.strtod(tmp.baseAddress!, nil)
+        }
+    }
+
+    @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+    // MARK: Keywords and whitespace
+
+    mutating func expectKeyword(_ word: StaticString) throws(JSONParseError) {
+        let start = position
+        let n = word.utf8CodeUnitCount
+        var ok = position + n <= buffer.count
+        if ok {
+            for i in 0..<n where buffer[position + i] != word.utf8Start[i] {
+                ok = false
+                break
+            }
+        }
+        if ok, position + n < buffer.count, isTokenChar(buffer[position + n]) { ok = false }
+        guard ok else { throw unrecognizedToken(from: start) }
+        position += n
+    }
+
+    @inline(__always) mutating func skipWhitespace() {
+        while position < buffer.count {
+            switch buffer[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    func isTokenChar(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
+            UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "\""):
+            return false
+        default:
+            return true
+        }
+    }
+
+    // MARK: Errors
+
+    /// Line and column of `offset`, 1-based; Jackson points just past the offending character.
+    func location(_ offset: Int) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        var i = 0
+        let end = min(offset, buffer.count)
+        while i < end {
+            if buffer[i] == 0x0A {
+                line += 1
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        return (line, offset - lineStart + 1)
+    }
+
+    func error(_ message: String, at offset: Int, from _: Int? = nil) -> JSONParseError {
+        let (line, column) = location(offset)
+        return JSONParseError(message: message, offset: offset, line: line, column: column)
+    }
+
+    func unexpectedCharacter(at offset: Int, expecting: String) -> JSONParseError {
+        let c = buffer[offset]
+        var e = error("Unexpected character (\(Self.describe(c))): \(expecting)", at: offset)
+        e.column += 1
+        return e
+    }
+
+    func unrecognizedToken(from start: Int) -> JSONParseError {
+        var end = start
+        while end < buffer.count, isTokenChar(buffer[end]), end - start < 256 { end += 1 }
+        if end == start { end = start + 1 }
+        let token = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<min(end, buffer.count)]), as: UTF8.self)
+        return error(
+            "Unrecognized token '\(token)': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            at: end)
+    }
+
+    func endOfInput(closing kind: String, start: Int) -> JSONParseError {
+        let (line, column) = location(start)
+        return error(
+            "Unexpected end-of-input: expected close marker for \(kind) (start marker at [Source: (String); line: \(line), column: \(column)])",
+            at: buffer.count)
+    }
+
+    func controlCharacter(_ c: UInt8, at offset: Int) -> JSONParseError {
+        var e = error(
+            "Illegal unquoted character ((CTRL-CHAR, code \(c))): has to be escaped using backslash to be included in string value",
+            at: offset)
+        e.column += 1
+        return e
+    }
+
+    static func describe(_ c: UInt8) -> String {
+        if c >= 0x20, c < 0x7F { return "'\(Character(Unicode.Scalar(c)))' (code \(c))" }
+        if c < 0x20 { return "(CTRL-CHAR, code \(c))" }
+        return "(code \(c))"
+    }
+}

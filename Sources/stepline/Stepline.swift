@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Stepline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stepline",
+        abstract: "AWS Step Functions, self-hosted, on Kafka.",
+        subcommands: []
+    )
+}
