@@ -1,0 +1,207 @@
+import StatesLanguage
+
+/// The decider's working set for one call: the clock, randomness and what was decided so far.
+struct Decider {
+    let context: DecisionContext
+    var decision = Decision()
+
+    var now: Int64 { context.now }
+}
+
+/// How a thread stands after the decider ran it as far as it could.
+enum ThreadOutcome {
+    /// Waiting for time, a task or its children.
+    case blocked
+    /// The thread's last state exited with this output.
+    case completed(JSON)
+    /// The thread failed with no catcher left.
+    case failed(StatesError)
+}
+
+extension ExecutionState {
+    /// Starts an execution: `ExecutionStarted`, then every step until it blocks or ends.
+    ///
+    /// - Parameters:
+    ///   - definition: the validated definition.
+    ///   - info: names and ARNs (the context object's `Execution` and `StateMachine`).
+    ///   - input: the execution input.
+    ///   - context: the clock and randomness of this call.
+    public static func start(definition: StateMachineDefinition, info: ExecutionInfo, input: JSON,
+                             context: DecisionContext) -> (ExecutionState, Decision)
+    {
+        var state = ExecutionState(definition: definition, info: info)
+        var d = Decider(context: context)
+        state.emit(&d, .executionStarted, .root, .executionStarted(ExecutionStartedDetails(
+            input: input, roleArn: info.roleArn, stateMachineAliasArn: info.stateMachineAliasArn,
+            stateMachineVersionArn: info.stateMachineVersionArn)), prev: 0)
+        state.drive(&d)
+        return (state, d.decision)
+    }
+
+    /// Runs every step that is due at `context.now`: fired timers, timeouts, and anything
+    /// left runnable (after a replay, for instance).
+    public mutating func advance(_ context: DecisionContext) -> Decision {
+        var d = Decider(context: context)
+        drive(&d)
+        return d.decision
+    }
+
+    /// Applies an outside signal (a task result, a heartbeat, a stop) and runs what follows.
+    ///
+    /// - Throws: `SignalError.taskDoesNotExist` for a token that no open task holds,
+    ///   `.executionClosed` when the execution has ended.
+    public mutating func deliver(_ signal: ExecutionSignal, _ context: DecisionContext) throws(SignalError) -> Decision {
+        guard status == .running else { throw .executionClosed }
+        var d = Decider(context: context)
+        switch signal {
+        case .stop(let error, let cause):
+            // AWS behaviour: a stopped execution gets ExecutionAborted alone, chained to 0.
+            for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+            emit(&d, .executionAborted, .root, .error(error: error, cause: cause), prev: 0)
+            return d.decision
+        case .taskSubmitted(let token, let output):
+            let (thread, wait) = try openTask(token)
+            emit(&d, .taskSubmitted, thread, .taskOutput(
+                resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
+        case .taskSucceeded(let token, let output):
+            let (thread, wait) = try openTask(token)
+            if output.serializedSize > payloadSizeLimit {
+                taskFailure(&d, thread, wait, StatesError(StatesError.Name.dataLimitExceeded,
+                    cause: "The state/task '\(definition[threads[thread]!.state].name)' returned a result with a size exceeding the maximum number of bytes service limit."))
+            } else {
+                emitTaskSucceeded(&d, thread, wait, output)
+            }
+        case .taskFailed(let token, let error, let cause):
+            let (thread, wait) = try openTask(token)
+            taskFailure(&d, thread, wait, StatesError(error ?? "", cause: cause))
+        case .taskHeartbeat(let token):
+            let (thread, wait) = try openTask(token)
+            if let hb = wait.heartbeatSeconds {
+                emit(&d, .heartbeatRecorded, thread, note: EngineNote(heartbeatTimeout: d.now + hb * 1000))
+            }
+        case .activityStarted(let token, let worker):
+            let (thread, wait) = try openTask(token)
+            guard !wait.started else { return d.decision }
+            let hb = wait.heartbeatSeconds.map { d.now + $0 * 1000 }
+            emit(&d, .activityStarted, thread, .activityStarted(workerName: worker), note: hb.map { EngineNote(heartbeatTimeout: $0) })
+        }
+        drive(&d)
+        return d.decision
+    }
+
+    private func openTask(_ token: String) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
+        guard let thread = tokens[token], let t = threads[thread], case .task(let w) = t.phase, w.token == token else {
+            throw .taskDoesNotExist
+        }
+        return (thread, w)
+    }
+
+    // MARK: Emitting
+
+    /// Appends an event: assigns its id and chain, applies it, records it.
+    @discardableResult
+    mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
+                       note: EngineNote? = nil, prev: Int64? = nil) -> Int64
+    {
+        let id = type.isInternal ? lastEventID : lastEventID + 1
+        let previous = prev ?? threads[thread]?.cursor ?? lastEventID
+        let event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
+                                 thread: thread, note: note)
+        apply(event)
+        d.decision.events.append(event)
+        return id
+    }
+
+    // MARK: Driving
+
+    /// Runs the execution from the top until every thread is blocked or it ends.
+    mutating func drive(_ d: inout Decider) {
+        guard status == .running else { return }
+        if let deadline = executionDeadline, d.now >= deadline {
+            timeOut(&d)
+            return
+        }
+        _ = run(.root, &d)
+    }
+
+    private mutating func timeOut(_ d: inout Decider) {
+        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+        emit(&d, .executionTimedOut, .root, .error(error: StatesError.Name.timeout, cause: nil),
+             prev: threads[.root]?.cursor ?? lastEventID)
+    }
+
+    /// Runs one thread until it blocks, completes or fails.
+    mutating func run(_ id: ThreadID, _ d: inout Decider) -> ThreadOutcome {
+        while status == .running {
+            guard let t = threads[id] else { return .blocked }
+            var failure: StatesError? = nil
+            switch t.phase {
+            case .pending(let input):
+                if let input {
+                    enter(&d, id, t.state, input: input)
+                } else {
+                    switch mapIterationInput(&d, t) {
+                    case .success(let v): enter(&d, id, t.state, input: v)
+                    case .failure(let e): failure = e
+                    }
+                }
+
+            case .entered:
+                failure = execute(&d, id)
+
+            case .exited(let output):
+                let state = definition[t.state]
+                if case .next(let n) = state.transition, !isTerminalExit(state) {
+                    enter(&d, id, n, input: output)
+                    continue
+                }
+                if id == .root { emit(&d, .executionSucceeded, .root, .output(output)) }
+                return .completed(output)
+
+            case .threadFailed(let error):
+                if id == .root { failExecution(&d, error) }
+                return .failed(error)
+
+            case .failed(let error):
+                failure = error
+
+            case .waiting(let due):
+                guard d.now >= due else { return .blocked }
+                failure = finishWait(&d, id)
+
+            case .backoff(let due):
+                guard d.now >= due else { return .blocked }
+                failure = retryState(&d, id)
+
+            case .task(let w):
+                if let due = w.timeoutDue, d.now >= due {
+                    taskFailure(&d, id, w, StatesError(StatesError.Name.timeout), timedOut: true)
+                } else if let due = w.heartbeatDue, d.now >= due {
+                    taskFailure(&d, id, w, StatesError(StatesError.Name.heartbeatTimeout), timedOut: true)
+                } else {
+                    return .blocked
+                }
+
+            case .result(let raw):
+                failure = finishState(&d, id, result: raw)
+
+            case .children:
+                if !runChildren(&d, id) { return .blocked }
+            }
+            if let failure, let remaining = handleCatch(&d, id, failure) {
+                if id == .root { failExecution(&d, remaining) }
+                return .failed(remaining)
+            }
+        }
+        return .blocked
+    }
+
+    func isTerminalExit(_ state: State) -> Bool {
+        if case .succeed = state.kind { return true }
+        return state.isEnd
+    }
+
+    mutating func failExecution(_ d: inout Decider, _ error: StatesError) {
+        emit(&d, .executionFailed, .root, .error(error: error.name.isEmpty ? nil : error.name, cause: error.cause))
+    }
+}

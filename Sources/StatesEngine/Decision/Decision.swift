@@ -1,0 +1,95 @@
+import StatesLanguage
+
+/// What one call into the engine produced: the events to append (already applied to the
+/// state) and the commands the runtime must carry out.
+public struct Decision: Sendable {
+    public var events: [HistoryEvent] = []
+    public var commands: [EngineCommand] = []
+
+    public init() {}
+}
+
+/// Work the engine asks the runtime to do. The engine never does I/O itself.
+public enum EngineCommand: Sendable {
+    /// Send a task request (an integration call, an activity task, a callback message).
+    /// The same token may be dispatched again after a crash; receivers deduplicate on it.
+    case dispatchTask(TaskRequest)
+    /// A task is no longer wanted (its state was aborted or timed out): stop waiting for it.
+    case cancelTask(token: String)
+}
+
+/// A task the engine scheduled.
+public struct TaskRequest: Sendable {
+    public var token: String
+    public var executionArn: String
+    public var stateName: String
+    public var resource: TaskResource
+    /// The resolved `Parameters`/`Arguments` (the payload the integration receives).
+    public var parameters: JSON
+    public var timeoutSeconds: Int64?
+    public var heartbeatSeconds: Int64?
+    /// Resolved `Credentials`, if any.
+    public var credentials: JSON?
+    /// 0 for the first attempt, then one more per retry.
+    public var attempt: Int
+    /// The event id of the TaskScheduled (or Activity/LambdaFunction scheduled) event.
+    public var scheduledEventID: Int64
+
+    public init(token: String, executionArn: String, stateName: String, resource: TaskResource, parameters: JSON,
+                timeoutSeconds: Int64?, heartbeatSeconds: Int64?, credentials: JSON?, attempt: Int, scheduledEventID: Int64)
+    {
+        self.token = token
+        self.executionArn = executionArn
+        self.stateName = stateName
+        self.resource = resource
+        self.parameters = parameters
+        self.timeoutSeconds = timeoutSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+        self.credentials = credentials
+        self.attempt = attempt
+        self.scheduledEventID = scheduledEventID
+    }
+}
+
+/// Something that happened outside the engine to one of its tasks, or to the execution.
+public enum ExecutionSignal: Sendable {
+    /// A `.waitForTaskToken` or `.sync` request was delivered; the result comes later.
+    /// `output` is the integration's response (TaskSubmitted's output).
+    case taskSubmitted(token: String, output: JSON)
+    /// The task finished with this result.
+    case taskSucceeded(token: String, output: JSON)
+    case taskFailed(token: String, error: String?, cause: String?)
+    case taskHeartbeat(token: String)
+    /// An activity worker took the task.
+    case activityStarted(token: String, workerName: String?)
+    /// StopExecution.
+    case stop(error: String?, cause: String?)
+}
+
+/// Why a signal could not be applied.
+public enum SignalError: Error, Sendable, Equatable {
+    /// The execution has ended.
+    case executionClosed
+    /// No open task holds this token (finished, timed out, or never existed).
+    case taskDoesNotExist
+    /// The payload is too large or not valid for the task.
+    case invalidOutput(String)
+}
+
+/// Clock, randomness and placement for one call into the engine.
+public struct DecisionContext: Sendable {
+    /// The current time in epoch milliseconds (a virtual clock in tests and `stepline run`).
+    public var now: Int64
+    public var random: RandomSource
+    /// Used in TaskScheduled's `region`.
+    public var region: String
+
+    public init(now: Int64, random: RandomSource, region: String = "us-east-1") {
+        self.now = now
+        self.random = random
+        self.region = region
+    }
+}
+
+/// AWS's payload quota: 256 KiB of UTF-8.
+public let payloadSizeLimit = 262_144

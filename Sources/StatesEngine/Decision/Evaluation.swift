@@ -1,0 +1,203 @@
+import StatesLanguage
+
+/// Data flow of one state: the context object, InputPath, templates, ResultPath, OutputPath,
+/// Assign; and the runtime errors AWS reports when they fail.
+extension ExecutionState {
+    /// The context object (`$$`) as one state sees it.
+    func contextObject(_ t: ThreadState, _ state: State, enteredTime: Int64, taskToken: String? = nil,
+                       mapItem: (index: Int, value: JSON)? = nil) -> JSON
+    {
+        var execution = JSONObject(minimumCapacity: 7)
+        execution.append("Id", .string(info.executionArn))
+        execution.append("Input", input)
+        execution.append("StartTime", .string(ISOTime.format(milliseconds: startTime)))
+        execution.append("Name", .string(info.name))
+        if let role = info.roleArn { execution.append("RoleArn", .string(role)) }
+        execution.append("RedriveCount", .int(Int64(info.redriveCount)))
+        if let redriveTime = info.redriveTime { execution.append("RedriveTime", .string(ISOTime.format(milliseconds: redriveTime))) }
+        var machine = JSONObject(minimumCapacity: 2)
+        machine.append("Id", .string(info.stateMachineArn))
+        machine.append("Name", .string(info.stateMachineName))
+        var stateObject = JSONObject(minimumCapacity: 3)
+        stateObject.append("Name", .string(state.name))
+        stateObject.append("EnteredTime", .string(ISOTime.format(milliseconds: enteredTime)))
+        switch state.kind {
+        case .task, .parallel, .map:
+            stateObject.append("RetryCount", .int(Int64(t.retryCounts.reduce(0, +))))
+        default: break
+        }
+        var context = JSONObject(minimumCapacity: 5)
+        context.append("Execution", .object(execution))
+        context.append("StateMachine", .object(machine))
+        context.append("State", .object(stateObject))
+        if let taskToken { context.append("Task", ["Token": .string(taskToken)]) }
+        if let mapItem {
+            context.append("Map", ["Item": ["Index": .int(Int64(mapItem.index)), "Value": mapItem.value]])
+        }
+        return .object(context)
+    }
+
+    func environment(_ t: ThreadState, _ state: State, input: JSON, _ d: Decider, enteredTime: Int64? = nil,
+                     taskToken: String? = nil, mapItem: (index: Int, value: JSON)? = nil) -> EvaluationEnvironment
+    {
+        let context = contextObject(t, state, enteredTime: enteredTime ?? t.enteredTime, taskToken: taskToken, mapItem: mapItem)
+        return EvaluationEnvironment(input: input, context: context, variables: t.variables, random: d.context.random)
+    }
+
+    /// AWS's prefix of runtime causes: which state failed and where it was entered.
+    func runtimeError(_ t: ThreadState, _ message: String, name: String = StatesError.Name.runtime,
+                      enteredEventID: Int64? = nil) -> StatesError
+    {
+        let state = definition[t.state]
+        return StatesError(name, cause:
+            "An error occurred while executing the state '\(state.name)' (entered at the event id #\(enteredEventID ?? t.enteredEventID)). \(message)")
+    }
+
+    /// Puts AWS's state prefix on errors raised by the expression layer.
+    func located(_ error: StatesError, _ t: ThreadState, enteredEventID: Int64? = nil) -> StatesError {
+        switch error.name {
+        case StatesError.Name.runtime, StatesError.Name.intrinsicFailure, StatesError.Name.queryEvaluationError:
+            if let cause = error.cause, cause.hasPrefix("An error occurred while executing the state") { return error }
+            return runtimeError(t, error.cause ?? "", name: error.name, enteredEventID: enteredEventID)
+        default:
+            return error
+        }
+    }
+
+    // MARK: JSONPath fields
+
+    func applyInputPath(_ t: ThreadState, _ state: State, _ raw: JSON, _ d: Decider, enteredTime: Int64? = nil,
+                        enteredEventID: Int64? = nil) throws(StatesError) -> JSON
+    {
+        switch state.io.inputPath {
+        case nil: return raw
+        case .null?: return .object(JSONObject())
+        case .path(let p)?:
+            do {
+                return try p.evaluate(in: environment(t, state, input: raw, d, enteredTime: enteredTime))
+            } catch {
+                throw located(pathError(error, p.text), t, enteredEventID: enteredEventID)
+            }
+        }
+    }
+
+    func applyOutputPath(_ t: ThreadState, _ state: State, _ value: JSON, _ d: Decider) throws(StatesError) -> JSON {
+        switch state.io.outputPath {
+        case nil: return value
+        case .null?: return .object(JSONObject())
+        case .path(let p)?:
+            do {
+                return try p.evaluate(in: environment(t, state, input: value, d))
+            } catch {
+                throw located(pathError(error, p.text), t)
+            }
+        }
+    }
+
+    /// Merges `result` into the state's raw input at `path` (ResultPath, or a catcher's).
+    func applyResultPath(_ t: ThreadState, _ field: ResultPathField?, raw: JSON, result: JSON) throws(StatesError) -> JSON {
+        switch field {
+        case nil: return result
+        case .discard?: return raw
+        case .path(let p)?:
+            do {
+                return try p.assigning(result, into: raw)
+            } catch {
+                throw runtimeError(t, "Invalid path '\(p.text)' : \(error.message)", name: StatesError.Name.runtime)
+            }
+        }
+    }
+
+    /// A path that found nothing becomes AWS's "Invalid path" runtime error.
+    func pathError(_ error: StatesError, _ text: String) -> StatesError {
+        if error.name == StatesError.Name.runtime, let cause = error.cause, !cause.hasPrefix("Invalid path") {
+            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(cause)")
+        }
+        return error
+    }
+
+    func evaluate(_ template: PayloadTemplate, _ env: EvaluationEnvironment, _ t: ThreadState) throws(StatesError) -> JSON {
+        do {
+            return try template.evaluate(in: env)
+        } catch {
+            throw located(error, t)
+        }
+    }
+
+    /// Evaluates `Assign` (JSONPath mode); nil when the state has none.
+    func evaluateAssign(_ assign: Assignment?, _ t: ThreadState, _ env: EvaluationEnvironment) throws(StatesError) -> [(String, JSON)]? {
+        guard let assign else { return nil }
+        switch assign {
+        case .jsonPath(let template, let names):
+            let value = try evaluate(template, env, t)
+            guard case .object(let o) = value else { return [] }
+            var out: [(String, JSON)] = []
+            out.reserveCapacity(names.count)
+            for (k, v) in o { out.append((k, v)) }
+            return out
+        case .jsonata:
+            throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+        }
+    }
+
+    /// A `...Path` number field: the value must be an integer (or a number for floats).
+    func evaluateNumber(_ n: DynamicNumber?, field: String, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider,
+                        integer: Bool = true) throws(StatesError) -> Double?
+    {
+        guard let n else { return nil }
+        switch n {
+        case .literal(let v): return v
+        case .jsonata:
+            throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+        case .path(let p):
+            let value: JSON
+            do {
+                value = try p.evaluate(in: environment(t, state, input: input, d))
+            } catch {
+                throw located(pathError(error, p.text), t)
+            }
+            if integer {
+                guard let i = value.integerValue, value.isNumber else {
+                    throw runtimeError(t, "The \(field)Path field refers to value \"\(Self.describeForMessage(value))\" which is not a valid integer: \(p.text)")
+                }
+                return Double(i)
+            }
+            guard let v = value.doubleValue else {
+                throw runtimeError(t, "The \(field)Path field refers to value \"\(Self.describeForMessage(value))\" which is not a valid float: \(p.text)")
+            }
+            return v
+        }
+    }
+
+    static func describeForMessage(_ value: JSON) -> String {
+        if case .string(let s) = value { return s }
+        return value.serialized()
+    }
+}
+
+/// ISO-8601 times as AWS writes them in the context object: `2024-02-07T13:52:02.123Z`.
+public enum ISOTime {
+    public static func format(milliseconds ms: Int64) -> String {
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let millis = Int(ms - seconds * 1000)
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        // Civil-from-days (Howard Hinnant).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        var year = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        if month <= 2 { year += 1 }
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
+    }
+}

@@ -1,0 +1,272 @@
+import StatesLanguage
+
+/// What each state type does when the decider runs it.
+extension ExecutionState {
+    // MARK: Entering
+
+    /// Emits the state's `...StateEntered`. Wait and Fail states compute their timer or
+    /// error first and carry it in the event's note, since AWS shows it nowhere else.
+    mutating func enter(_ d: inout Decider, _ id: ThreadID, _ stateID: StateID, input: JSON, prev: Int64? = nil) {
+        let state = definition[stateID]
+        let enteredID = lastEventID + 1
+        var note: EngineNote? = nil
+        if var t = threads[id] {
+            t.state = stateID
+            t.enteredTime = d.now
+            t.enteredEventID = enteredID
+            t.retryCounts = Array(repeating: 0, count: state.retriers.count)
+            switch state.kind {
+            case .wait(let w):
+                do {
+                    note = EngineNote(dueTime: try waitDue(w, t, state, input: input, d))
+                } catch {
+                    note = EngineNote(failure: error)
+                }
+            case .fail(let f):
+                note = EngineNote(failure: failError(f, t, state, input: input, d))
+            default:
+                break
+            }
+        }
+        emit(&d, .stateEntered(state.typeName), id, .stateEntered(name: state.name, input: input), note: note, prev: prev)
+    }
+
+    func waitDue(_ w: WaitState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
+        let eff = try applyInputPath(t, state, input, d)
+        switch w.duration {
+        case .seconds(let s):
+            return d.now + s * 1000
+        case .timestamp(let ts, _):
+            return ts.nanoseconds / 1_000_000
+        case .secondsPath(let p):
+            let value: JSON
+            do { value = try p.evaluate(in: environment(t, state, input: eff, d)) } catch {
+                throw runtimeError(t, "The SecondsPath parameter does not reference an input value: \(p.text)")
+            }
+            guard case .int(let seconds) = value else {
+                if value.isNumber {
+                    throw runtimeError(t, "The SecondsPath parameter cannot be parsed as a long value: \(p.text) == \(value.serialized())")
+                }
+                throw runtimeError(t, "The SecondsPath parameter does not reference an input value: \(p.text)")
+            }
+            guard seconds >= 0 else {
+                throw runtimeError(t, "The SecondsPath parameter references a negative value: \(p.text) == \(seconds)")
+            }
+            guard seconds <= 31_622_400 * 100 else { throw runtimeError(t, "Wait state delay is too long.") }
+            return d.now + seconds * 1000
+        case .timestampPath(let p):
+            let value: JSON
+            do { value = try p.evaluate(in: environment(t, state, input: eff, d)) } catch {
+                throw runtimeError(t, "The TimestampPath parameter does not reference an input value: \(p.text)")
+            }
+            guard let s = value.stringValue, let ts = Timestamp(rfc3339: s) else {
+                throw runtimeError(t,
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: \(p.text) == \(Self.describeForMessage(value))")
+            }
+            return ts.nanoseconds / 1_000_000
+        case .secondsExpression, .timestampExpression:
+            throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+        }
+    }
+
+    func failError(_ f: FailState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) -> StatesError {
+        func text(_ x: FailState.Text?, field: String) throws(StatesError) -> String? {
+            guard let x else { return nil }
+            switch x {
+            case .literal(let s): return s
+            case .path(let p):
+                let env = environment(t, state, input: input, d, enteredTime: d.now)
+                let value: JSON
+                do { value = try p.evaluate(in: env) } catch {
+                    if error.name == StatesError.Name.intrinsicFailure { throw located(error, t) }
+                    throw runtimeError(t,
+                        "The JSONPath '\(p.text)' specified for the field '\(field)' could not be found in the input '\(input.serialized())'")
+                }
+                return value.stringValue ?? value.serialized()
+            case .jsonata:
+                throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+            }
+        }
+        var t = t
+        t.enteredEventID = lastEventID + 1
+        do {
+            let error = try text(f.error, field: "ErrorPath")
+            let cause = try text(f.cause, field: "CausePath")
+            return StatesError(error ?? "", cause: cause)
+        } catch {
+            return error
+        }
+    }
+
+    // MARK: Running an entered state
+
+    /// Runs an entered state as far as it goes without waiting. Returns a failure that no
+    /// event records (the caller catches or propagates it).
+    mutating func execute(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
+        guard let t = threads[id] else { return nil }
+        let state = definition[t.state]
+        do {
+            switch state.kind {
+            case .pass(let p):
+                try executePass(&d, id, t, state, p)
+            case .choice(let c):
+                try executeChoice(&d, id, t, state, c)
+            case .succeed:
+                let eff = try applyInputPath(t, state, t.stateInput, d)
+                let out = try applyOutputPath(t, state, eff, d)
+                try exitState(&d, id, out, assigned: nil)
+            case .wait:
+                // A Wait with a due time is `.waiting`; one that failed is `.failed`.
+                preconditionFailure("Wait state \(state.name) entered without a timer")
+            case .fail:
+                preconditionFailure("Fail state \(state.name) entered without its error")
+            case .task(let task):
+                try scheduleTask(&d, id, t, state, task)
+            case .parallel:
+                let eff = try applyInputPath(t, state, t.stateInput, d)
+                var branchInput = eff
+                if let params = state.io.parameters {
+                    branchInput = try evaluate(params, environment(t, state, input: eff, d), t)
+                }
+                emit(&d, .parallelStateStarted, id, note: EngineNote(effectiveInput: branchInput))
+            case .map(let m):
+                try startMap(&d, id, t, state, m)
+            }
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ p: PassState) throws(StatesError) {
+        let eff = try applyInputPath(t, state, t.stateInput, d)
+        var result = eff
+        if let params = state.io.parameters { result = try evaluate(params, environment(t, state, input: eff, d), t) }
+        if let r = p.result { result = r }
+        let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
+        let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: result)
+        let out = try applyOutputPath(t, state, combined, d)
+        try exitState(&d, id, out, assigned: assigned)
+    }
+
+    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ c: ChoiceState) throws(StatesError) {
+        let eff = try applyInputPath(t, state, t.stateInput, d)
+        let env = environment(t, state, input: eff, d)
+        var next: StateID? = nil
+        for branch in c.choices {
+            switch branch.condition {
+            case .rule(let rule):
+                let matched: Bool
+                do { matched = try rule.evaluate(in: env) } catch { throw located(error, t) }
+                if matched { next = branch.next }
+            case .jsonata:
+                throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+            }
+            if next != nil { break }
+        }
+        guard let target = next ?? c.defaultState else {
+            throw StatesError(StatesError.Name.noChoiceMatched,
+                cause: "No Matches!")
+        }
+        let assigned = try evaluateAssign(state.io.assign, t, env)
+        let out = try applyOutputPath(t, state, eff, d)
+        try exitState(&d, id, out, assigned: assigned, next: target)
+    }
+
+    /// Emits `...StateExited` and enters the next state (unless the state ends its block).
+    mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ output: JSON, assigned: [(String, JSON)]?,
+                            next: StateID? = nil) throws(StatesError)
+    {
+        guard let t = threads[id] else { return }
+        let state = definition[t.state]
+        if output.serializedSize > payloadSizeLimit {
+            throw StatesError(StatesError.Name.dataLimitExceeded,
+                cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
+        }
+        emit(&d, .stateExited(state.typeName), id, .stateExited(name: state.name, output: output, assigned: assigned))
+        if let next {
+            enter(&d, id, next, input: output)
+        } else if case .next(let n) = state.transition, !isTerminalExit(state) {
+            enter(&d, id, n, input: output)
+        }
+    }
+
+    // MARK: Wait
+
+    mutating func finishWait(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
+        guard let t = threads[id] else { return nil }
+        let state = definition[t.state]
+        do {
+            let eff = try applyInputPath(t, state, t.stateInput, d)
+            let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
+            let out = try applyOutputPath(t, state, eff, d)
+            try exitState(&d, id, out, assigned: assigned)
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    // MARK: Results of Task, Parallel and Map
+
+    /// ResultSelector, ResultPath, OutputPath and Assign over a raw result, then the exit.
+    mutating func finishState(_ d: inout Decider, _ id: ThreadID, result raw: JSON) -> StatesError? {
+        guard let t = threads[id] else { return nil }
+        let state = definition[t.state]
+        do {
+            var selected = raw
+            if let selector = state.io.resultSelector {
+                selected = try evaluate(selector, environment(t, state, input: raw, d), t)
+            }
+            let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: selected, d))
+            let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: selected)
+            let out = try applyOutputPath(t, state, combined, d)
+            try exitState(&d, id, out, assigned: assigned)
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    // MARK: Catch
+
+    /// Looks for a catcher of the current state; when one matches, exits the state with the
+    /// error output and enters the catcher's `Next`.
+    ///
+    /// - Returns: nil when caught; else the error to propagate (the original one, or the
+    ///   one raised while building the catcher's output).
+    mutating func handleCatch(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) -> StatesError? {
+        guard let t = threads[id], !ErrorMatcher.isTerminal(error.name) else { return error }
+        let state = definition[t.state]
+        guard let catcher = state.catchers.first(where: { $0.matches(error.name) }) else { return error }
+        var errorOutput = JSONObject(minimumCapacity: 2)
+        errorOutput.append("Error", error.name.isEmpty ? .null : .string(error.name))
+        errorOutput.append("Cause", error.cause.map(JSON.string) ?? .null)
+        do {
+            let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
+            let assigned = try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
+            try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    /// The retrier that takes `error`, and when the next attempt is due; nil when the
+    /// error goes to Catch (no retrier matches, or the matching one is exhausted).
+    func retryDecision(_ t: ThreadState, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
+        guard !ErrorMatcher.isTerminal(error.name) else { return nil }
+        for (i, r) in state.retriers.enumerated() where r.matches(error.name) {
+            let count = i < t.retryCounts.count ? t.retryCounts[i] : 0
+            guard count < r.maxAttempts else { return nil }
+            let delay = r.delayMilliseconds(retryCount: count, unitRandom: d.context.random.nextUnitDouble())
+            return (i, d.now + delay)
+        }
+        return nil
+    }
+
+    /// A retry is due: run the state again from its effective input.
+    mutating func retryState(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
+        execute(&d, id)
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import StatesEngine
+import StatesLanguage
+import Testing
+
+/// The ASL conformance corpus (`../shared/conformance/asl`): executions recorded on AWS.
+///
+/// Every `execution` case runs in-process on a virtual clock. Pure cases (no `needs`)
+/// answer nothing; cases whose `needs` name services get a test double that answers each
+/// Task with the result AWS recorded for it (`TaskSucceeded`/`TaskFailed`/... in recorded
+/// order), and are counted separately. Results are compared by the corpus's own `run.py`
+/// (normalisation and comparison), through `Tests/Conformance/asl_compare.py`.
+@Suite(.serialized) struct ASLConformanceTests {
+    /// Floors: the test fails when fewer cases pass. Raise them as the engine improves.
+    static let floors: [String: Int] = [
+        "jsonpath-pure": 0,
+        "jsonpath-pure-strict": 0,
+        "recorded": 0,
+        "create_error": 0,
+        "validate": 0,
+    ]
+
+    @Test func corpus() throws {
+        guard let dir = SharedCorpus.directory("conformance/asl/cases") else {
+            print("ASL conformance: SKIPPED — ../shared/conformance/asl is not present next to this checkout")
+            return
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+        var lines: [String] = []
+        var groups: [String: String] = [:]  // id -> group
+        var categories: [String: String] = [:]
+        var skipped: [(String, String)] = []
+        for file in files {
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            let c = try JSON.parse(text)
+            guard let id = c["id"]?.stringValue, let kind = c["kind"]?.stringValue else { continue }
+            categories[id] = c["category"]?.stringValue ?? "?"
+            let run = ConformanceRun(c)
+            switch kind {
+            case "execution":
+                if let reason = run.skipReason {
+                    skipped.append((id, reason))
+                    continue
+                }
+                groups[id] = run.group
+                lines.append(JSON.object(["id": .string(id), "result": run.executionResult()]).serialized())
+            case "create_error", "validate":
+                groups[id] = kind
+                lines.append(JSON.object(["id": .string(id), "result": run.validationResult(kind: kind)]).serialized())
+            default:
+                continue
+            }
+        }
+        let verdicts = try SharedCorpus.compare(cases: dir, lines: lines)
+        var passed: [String: Int] = [:], total: [String: Int] = [:]
+        var perCategory: [String: (Int, Int, Int)] = [:]
+        var failures: [String] = []
+        for v in verdicts {
+            guard let id = v["id"]?.stringValue, let group = groups[id] else { continue }
+            let ok = v["pass"]?.boolValue ?? false
+            let strict = v["strict"]?.boolValue ?? false
+            total[group, default: 0] += 1
+            if ok { passed[group, default: 0] += 1 }
+            if group == "jsonpath-pure" {
+                total["jsonpath-pure-strict", default: 0] += 1
+                if strict { passed["jsonpath-pure-strict", default: 0] += 1 }
+                var cat = perCategory[categories[id] ?? "?", default: (0, 0, 0)]
+                cat.0 += 1
+                if ok { cat.1 += 1 }
+                if strict { cat.2 += 1 }
+                perCategory[categories[id] ?? "?"] = cat
+            }
+            if !(group == "jsonpath-pure" ? strict : ok) {
+                let diff = v["diffs"]?.objectValue?.map { "\($0.key): \($0.value.stringValue ?? "")" }.first ?? ""
+                failures.append("\(group) \(id): \(diff)")
+            }
+        }
+        print("ASL conformance, JSONPath pure executions by category (cases, status/output/error/cause, full history):")
+        for (cat, n) in perCategory.sorted(by: { $0.key < $1.key }) { print("  \(cat): \(n.0) \(n.1) \(n.2)") }
+        for g in ["jsonpath-pure", "jsonpath-pure-strict", "recorded", "create_error", "validate"] {
+            print("ASL conformance \(g): \(passed[g, default: 0])/\(total[g, default: 0])")
+        }
+        print("ASL conformance skipped: \(skipped.count)")
+        if ProcessInfo.processInfo.environment["STEPLINE_CONFORMANCE_VERBOSE"] != nil {
+            for f in failures { print("FAIL \(f)") }
+            for (id, reason) in skipped { print("SKIP \(id): \(reason)") }
+        }
+        for (group, floor) in Self.floors {
+            #expect(passed[group, default: 0] >= floor, "\(group): \(passed[group, default: 0]) passed, floor \(floor)")
+        }
+    }
+}
+
+/// One corpus case run through the engine.
+struct ConformanceRun {
+    let c: JSON
+    init(_ c: JSON) { self.c = c }
+
+    var id: String { c["id"]?.stringValue ?? "" }
+    var needs: [String] { c["needs"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
+    var usesJSONata: Bool {
+        guard let d = c["definition"] else { return false }
+        return d.serialized().contains("\"QueryLanguage\":\"JSONata\"")
+    }
+
+    var group: String { needs.isEmpty ? (usesJSONata ? "jsonata-pure" : "jsonpath-pure") : "recorded" }
+
+    /// Why the case cannot run in-process at all, if it cannot.
+    var skipReason: String? {
+        if c["time_dependent"]?.boolValue == true { return "time-dependent input (frozen 'now' at recording)" }
+        if c["state_machine_type"]?.stringValue == "EXPRESS", c["execution_mode"]?.stringValue != "sync" {
+            return "asynchronous EXPRESS execution: no history API on AWS"
+        }
+        if c["definition_is_text"]?.boolValue == true || c["input_is_text"]?.boolValue == true {
+            return "definition or input given as raw text (an API-level case)"
+        }
+        if needs.contains("stop_execution") { return "needs StopExecution during the run (an API-level case)" }
+        return nil
+    }
+
+    var definitionText: String {
+        if let s = c["definition"]?.stringValue { return s }
+        return c["definition"]?.serialized() ?? "{}"
+    }
+
+    func executionResult() -> JSON {
+        let machineName = "statemachine_" + String(UInt64(bitPattern: Int64(id.hashValue)) % 1_000_000_000_000, radix: 16)
+        let executionName = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+        var result = JSONObject()
+        result["bindings"] = ["state_machine_name": .string(machineName), "execution_name": .string(executionName)]
+        result["account"] = "111111111111"
+        result["region"] = "us-east-1"
+        result["partition"] = "aws"
+        let type: DefinitionOptions.MachineType = c["state_machine_type"]?.stringValue == "EXPRESS" ? .express : .standard
+        let definition: StateMachineDefinition
+        do {
+            definition = try StateMachineDefinition.parse(definitionText, options: DefinitionOptions(machineType: type))
+        } catch {
+            result["engine_error"] = .string("create_state_machine failed: \(error.message)")
+            return .object(result)
+        }
+        var info = ExecutionInfo.make(
+            stateMachineName: machineName, executionName: executionName, account: "111111111111",
+            roleArn: c["role_arn"]?.stringValue, type: type == .express ? .express : .standard)
+        info.roleArn = c["role_arn"]?.stringValue
+        let runner = LocalRunner(random: RandomSource(seed: 7))
+        var handler = RecordedTaskHandler(history: c["expected"]?["history"]?.arrayValue ?? [])
+        let start: Int64 = 1_735_689_600_000
+        let outcome = runner.run(definition: definition, info: info, input: c["input"] ?? [:], startTime: start, handler: &handler)
+        let state = outcome.state
+        result["status"] = .string(state.status.rawValue)
+        var describe = JSONObject()
+        describe["executionArn"] = .string(info.executionArn)
+        describe["stateMachineArn"] = .string(info.stateMachineArn)
+        describe["name"] = .string(info.name)
+        describe["status"] = .string(state.status.rawValue)
+        if let output = state.output { describe["output"] = .string(output.serialized()) }
+        if let e = state.error {
+            if !e.name.isEmpty { describe["error"] = .string(e.name) }
+            if let cause = e.cause { describe["cause"] = .string(cause) }
+        }
+        if c["execution_mode"]?.stringValue == "sync" {
+            result["sync"] = .object(describe)
+        } else {
+            result["describe"] = .object(describe)
+            result["history"] = .array(outcome.events.filter { !$0.isInternal }.map { $0.awsJSON() })
+        }
+        if outcome.isStuck { result["engine_error"] = "execution did not end" }
+        return .object(result)
+    }
+
+    func validationResult(kind: String) -> JSON {
+        let type: DefinitionOptions.MachineType = c["state_machine_type"]?.stringValue == "EXPRESS" ? .express : .standard
+        var result = JSONObject()
+        result["bindings"] = ["state_machine_name": "statemachine_conformance"]
+        if kind == "validate" {
+            let diagnostics = StateMachineDefinition.validate(definitionText, options: DefinitionOptions(machineType: type))
+            let items: [JSON] = diagnostics.map { d in
+                var o = JSONObject()
+                o["code"] = .string(d.code)
+                if let l = d.location { o["location"] = .string(l) }
+                o["message"] = .string(d.message)
+                o["severity"] = .string(d.severity.rawValue)
+                return .object(o)
+            }
+            let ok = !diagnostics.contains { $0.severity == .error }
+            result["validate"] = ["result": .string(ok ? "OK" : "FAIL"), "diagnostics": .array(items), "truncated": false]
+        } else {
+            // create_error cases: CreateStateMachine checks the definition (API-level checks
+            // such as logging configuration come with the API).
+            do {
+                _ = try StateMachineDefinition.parse(definitionText, options: DefinitionOptions(machineType: type))
+            } catch {
+                result["create_error"] = ["code": "InvalidDefinition", "message": .string(error.message)]
+            }
+        }
+        return .object(result)
+    }
+}
+
+/// Answers each task with the outcome AWS recorded for it, in recorded order.
+struct RecordedTaskHandler: TaskHandler {
+    var outcomes: [TaskOutcome] = []
+    var next = 0
+
+    init(history: [JSON]) {
+        var open: [Int] = []  // indexes of scheduled tasks awaiting a result
+        func payload(_ v: JSON?) -> JSON {
+            guard let v else { return .null }
+            if let s = v.stringValue, let parsed = try? JSON.parse(s) { return parsed }
+            return v
+        }
+        func text(_ v: JSON?) -> String? {
+            guard let v, !v.isNull else { return nil }
+            return v.stringValue ?? v.serialized()
+        }
+        for e in history {
+            guard let type = e["type"]?.stringValue else { continue }
+            let details = e.objectValue?.first(where: { $0.key.hasSuffix("EventDetails") })?.value ?? [:]
+            switch type {
+            case "TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled":
+                outcomes.append(TaskOutcome(result: nil))
+                open.append(outcomes.count - 1)
+            case "TaskSubmitted":
+                if let i = open.first { outcomes[i].submitted = payload(details["output"]) }
+            case "TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded":
+                if !open.isEmpty { outcomes[open.removeFirst()].result = .succeeded(payload(details["output"])) }
+            case "TaskFailed", "LambdaFunctionFailed", "ActivityFailed", "TaskStartFailed", "TaskSubmitFailed",
+                "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed", "ActivityScheduleFailed":
+                if !open.isEmpty {
+                    outcomes[open.removeFirst()].result = .failed(error: text(details["error"]), cause: text(details["cause"]))
+                }
+            case "TaskTimedOut", "LambdaFunctionTimedOut", "ActivityTimedOut", "TaskStateAborted":
+                if !open.isEmpty { open.removeFirst() }
+            default:
+                continue
+            }
+        }
+    }
+
+    mutating func handle(_ request: TaskRequest) -> TaskOutcome {
+        defer { next += 1 }
+        guard next < outcomes.count else { return .failed("Conformance.NoRecordedOutcome", "no recorded outcome left") }
+        return outcomes[next]
+    }
+}
+
+enum SharedCorpus {
+    /// `../shared/<relative>` next to this checkout, if it exists.
+    static func directory(_ relative: String) -> URL? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(relative)
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) && isDir.boolValue ? dir : nil
+    }
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Runs `Tests/Conformance/asl_compare.py` over the results; one verdict per line.
+    static func compare(cases: URL, lines: [String]) throws -> [JSON] {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("stepline-asl-\(UUID().uuidString).jsonl")
+        try lines.joined(separator: "\n").write(to: tmp, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Conformance/asl_compare.py").path, cases.path, tmp.path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+    }
+}
