@@ -1,0 +1,211 @@
+/// An instant as Step Functions reads and writes it: RFC 3339 text, nanosecond precision.
+///
+/// Used by the Wait state (`Timestamp`, `TimestampPath`), the Choice operators `IsTimestamp`
+/// and `Timestamp*`, and for the times AWS prints (context object, history).
+///
+/// AWS behaviour: the accepted form is the ASL profile of RFC 3339:
+/// `YYYY-MM-DDThh:mm:ss[.f…]` then `Z` or `±hh:mm`, with an uppercase `T` and `Z`, seconds
+/// required, 1 to 9 fraction digits, and calendar-valid fields (no month 13, no hour 25,
+/// no February 30). Cases `wait.*test_wait_timestamppath*` and
+/// `validation.*test_wait_timestamp_invalid*` show the accepted and rejected shapes
+/// ("2025-01-01T00:00:00.000000Z" and "…00.00Z" accepted; no offset, a space for `T`,
+/// "2016-13-05…", "…T25:29:29Z" and "05-12-2016T…" rejected).
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Whole seconds since 1970-01-01T00:00:00Z.
+    public var secondsSinceEpoch: Int64
+    /// Nanoseconds into the second, `0..<1_000_000_000`.
+    public var nanoseconds: Int32
+
+    public init(secondsSinceEpoch: Int64, nanoseconds: Int32 = 0) {
+        precondition(nanoseconds >= 0 && nanoseconds < 1_000_000_000, "Timestamp: nanoseconds out of range")
+        self.secondsSinceEpoch = secondsSinceEpoch
+        self.nanoseconds = nanoseconds
+    }
+
+    public init(millisecondsSinceEpoch ms: Int64) {
+        let (q, r) = ms.quotientAndRemainder(dividingBy: 1000)
+        if r < 0 {
+            self.init(secondsSinceEpoch: q - 1, nanoseconds: Int32(r + 1000) * 1_000_000)
+        } else {
+            self.init(secondsSinceEpoch: q, nanoseconds: Int32(r) * 1_000_000)
+        }
+    }
+
+    /// Milliseconds since the epoch, rounded toward negative infinity.
+    public var millisecondsSinceEpoch: Int64 { secondsSinceEpoch * 1000 + Int64(nanoseconds / 1_000_000) }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool {
+        a.secondsSinceEpoch != b.secondsSinceEpoch ? a.secondsSinceEpoch < b.secondsSinceEpoch : a.nanoseconds < b.nanoseconds
+    }
+
+    public var description: String { formatted(fractionDigits: 3) }
+
+    // MARK: - Parsing
+
+    /// Parses an RFC 3339 timestamp (ASL profile); nil when `text` is not one.
+    public init?(_ text: String) {
+        var text = text
+        guard let value = text.withUTF8({ Timestamp.parse(utf8: $0) }) else { return nil }
+        self = value
+    }
+
+    static func parse(utf8 s: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        var i = 0
+        func digits(_ n: Int) -> Int64? {
+            guard i + n <= s.count else { return nil }
+            var v: Int64 = 0
+            for k in 0..<n {
+                let c = s[i + k]
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                v = v * 10 + Int64(c - 0x30)
+            }
+            i += n
+            return v
+        }
+        func expect(_ c: UInt8) -> Bool {
+            guard i < s.count, s[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
+            let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
+            let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
+        else { return nil }
+        var nanos: Int64 = 0
+        if i < s.count, s[i] == UInt8(ascii: ".") {
+            i += 1
+            var count = 0
+            while i < s.count, s[i] >= 0x30, s[i] <= 0x39 {
+                guard count < 9 else { return nil }
+                nanos = nanos * 10 + Int64(s[i] - 0x30)
+                count += 1
+                i += 1
+            }
+            guard count > 0 else { return nil }
+            for _ in count..<9 { nanos *= 10 }
+        }
+        var offsetSeconds: Int64 = 0
+        guard i < s.count else { return nil }
+        if s[i] == UInt8(ascii: "Z") {
+            i += 1
+        } else if s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") {
+            let sign: Int64 = s[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let oh = digits(2), expect(UInt8(ascii: ":")), let om = digits(2), oh <= 18, om <= 59 else { return nil }
+            offsetSeconds = sign * (oh * 3600 + om * 60)
+            guard abs(offsetSeconds) <= 18 * 3600 else { return nil }
+        } else {
+            return nil
+        }
+        guard i == s.count else { return nil }
+        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month),
+            hour <= 23, minute <= 59, second <= 59
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Timestamp(secondsSinceEpoch: seconds, nanoseconds: Int32(nanos))
+    }
+
+    // MARK: - Formatting
+
+    /// UTC text with exactly `fractionDigits` (0...9) fraction digits, e.g.
+    /// `2024-01-01T00:00:00.000Z` for 3, the form of AWS's context-object times.
+    public func formatted(fractionDigits: Int = 3) -> String {
+        precondition((0...9).contains(fractionDigits), "Timestamp.formatted: fractionDigits must be 0...9")
+        var out = [UInt8]()
+        out.reserveCapacity(30)
+        appendDateTime(to: &out)
+        if fractionDigits > 0 {
+            out.append(UInt8(ascii: "."))
+            var divisor: Int32 = 100_000_000
+            for _ in 0..<fractionDigits {
+                out.append(UInt8(ascii: "0") + UInt8((nanoseconds / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Java's `Instant.toString()`: no fraction when zero, else 3, 6 or 9 digits.
+    public var javaInstantString: String {
+        if nanoseconds == 0 { return formatted(fractionDigits: 0) }
+        if nanoseconds % 1_000_000 == 0 { return formatted(fractionDigits: 3) }
+        if nanoseconds % 1000 == 0 { return formatted(fractionDigits: 6) }
+        return formatted(fractionDigits: 9)
+    }
+
+    private func appendDateTime(to out: inout [UInt8]) {
+        let (days, secondOfDay) = secondsSinceEpoch.floorDivided(by: 86400)
+        let (year, month, day) = Timestamp.civilFromDays(days)
+        func append(_ value: Int64, width: Int) {
+            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+            var v = value
+            var k = width - 1
+            while k >= 0 {
+                digits[k] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                k -= 1
+            }
+            out.append(contentsOf: digits)
+        }
+        if year < 0 {
+            out.append(UInt8(ascii: "-"))
+            append(-year, width: 4)
+        } else {
+            append(year, width: 4)
+        }
+        out.append(UInt8(ascii: "-"))
+        append(month, width: 2)
+        out.append(UInt8(ascii: "-"))
+        append(day, width: 2)
+        out.append(UInt8(ascii: "T"))
+        append(secondOfDay / 3600, width: 2)
+        out.append(UInt8(ascii: ":"))
+        append(secondOfDay / 60 % 60, width: 2)
+        out.append(UInt8(ascii: ":"))
+        append(secondOfDay % 60, width: 2)
+    }
+
+    // MARK: - Calendar (proleptic Gregorian; H. Hinnant's algorithms)
+
+    static func isLeapYear(_ y: Int64) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: isLeapYear(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    static func civilFromDays(_ z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Int64 {
+    /// Quotient rounded toward negative infinity and the matching non-negative remainder.
+    fileprivate func floorDivided(by d: Int64) -> (Int64, Int64) {
+        let (q, r) = quotientAndRemainder(dividingBy: d)
+        return r < 0 ? (q - 1, r + d) : (q, r)
+    }
+}
