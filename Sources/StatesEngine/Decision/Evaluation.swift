@@ -103,7 +103,7 @@ extension ExecutionState {
             do {
                 return try p.assigning(result, into: raw)
             } catch {
-                throw runtimeError(t, "Invalid path '\(p.text)' : \(error.message)", name: StatesError.Name.runtime)
+                throw located(error, t)
             }
         }
     }

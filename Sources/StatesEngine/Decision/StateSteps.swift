@@ -37,7 +37,7 @@ extension ExecutionState {
         case .seconds(let s):
             return d.now + s * 1000
         case .timestamp(let ts, _):
-            return ts.nanoseconds / 1_000_000
+            return ts.millisecondsSinceEpoch
         case .secondsPath(let p):
             let value: JSON
             do { value = try p.evaluate(in: environment(t, state, input: eff, d)) } catch {
@@ -59,11 +59,11 @@ extension ExecutionState {
             do { value = try p.evaluate(in: environment(t, state, input: eff, d)) } catch {
                 throw runtimeError(t, "The TimestampPath parameter does not reference an input value: \(p.text)")
             }
-            guard let s = value.stringValue, let ts = Timestamp(rfc3339: s) else {
+            guard let s = value.stringValue, let ts = Timestamp(s) else {
                 throw runtimeError(t,
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: \(p.text) == \(Self.describeForMessage(value))")
             }
-            return ts.nanoseconds / 1_000_000
+            return ts.millisecondsSinceEpoch
         case .secondsExpression, .timestampExpression:
             throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
         }

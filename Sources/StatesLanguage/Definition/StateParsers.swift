@@ -142,7 +142,7 @@ extension DefinitionParser {
             guard let n = positiveInteger(value, field: "Seconds", at: at, allowZero: true) else { return nil }
             return .wait(WaitState(duration: .seconds(n)))
         case "Timestamp":
-            guard let s = value.stringValue, let t = Timestamp(rfc3339: s) else {
+            guard let s = value.stringValue, let t = Timestamp(s) else {
                 report("String does not match RFC3339 timestamp", at: at)
                 return nil
             }
