@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stepline", targets: ["stepline"]),
+        .executable(name: "stepline-bench", targets: ["stepline-bench"]),
         .library(name: "StatesLanguage", targets: ["StatesLanguage"]),
         .library(name: "StatesEngine", targets: ["StatesEngine"]),
     ],
@@ -27,6 +28,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks (release build): `swift run -c release stepline-bench engine`. Links a
+        // malloc counter, so it is a separate executable from `stepline`.
+        .target(name: "MallocCounter"),
+        .executableTarget(name: "stepline-bench", dependencies: ["StatesEngine", "StatesLanguage", "MallocCounter"]),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
     ],

@@ -261,6 +261,15 @@ public enum HistoryEventType: String, Sendable, CaseIterable {
 
     public var isInternal: Bool { self == .heartbeatRecorded || self == .retryScheduled }
 
+    public var isStateEntered: Bool {
+        switch self {
+        case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
+            .succeedStateEntered, .taskStateEntered, .waitStateEntered:
+            true
+        default: false
+        }
+    }
+
     /// `XStateEntered` for a state type name.
     public static func stateEntered(_ typeName: String) -> HistoryEventType {
         HistoryEventType(rawValue: typeName + "StateEntered")!

@@ -53,6 +53,8 @@ public struct LocalRunner {
         /// True when the execution stopped without ending: it waits for something that
         /// never comes (a callback with no timeout, for instance).
         public var isStuck: Bool
+        /// States entered (the `...StateEntered` events), Map iterations and branches included.
+        public var transitions: Int
     }
 
     public var random: RandomSource
@@ -87,12 +89,14 @@ public struct LocalRunner {
         var now = clock?() ?? startTime
         let deadline = now + virtualTimeLimit
         var events: [HistoryEvent] = []
+        var transitions = 0
         var pending: [Delivery] = []
         var sequence = 0
         var (state, decision) = ExecutionState.start(
             definition: definition, info: info, input: input,
             context: DecisionContext(now: now, random: random, region: region))
         func take(_ decision: Decision) {
+            for e in decision.events where e.type.isStateEntered { transitions += 1 }
             if recordEvents { events.append(contentsOf: decision.events) }
             for command in decision.commands {
                 switch command {
@@ -140,7 +144,7 @@ public struct LocalRunner {
             let nextDelivery = pending.first?.at
             let nextTimer = state.nextDueTime
             guard let next = [nextDelivery, nextTimer].compactMap({ $0 }).min(), next <= deadline else {
-                return Outcome(state: state, events: events, isStuck: true)
+                return Outcome(state: state, events: events, isStuck: true, transitions: transitions)
             }
             if let sleep, let clock {
                 let wall = clock()
@@ -161,6 +165,6 @@ public struct LocalRunner {
                 take(state.advance(context))
             }
         }
-        return Outcome(state: state, events: events, isStuck: false)
+        return Outcome(state: state, events: events, isStuck: false, transitions: transitions)
     }
 }

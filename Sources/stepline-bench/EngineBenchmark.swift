@@ -1,0 +1,141 @@
+import Foundation
+import MallocCounter
+import StatesEngine
+import StatesLanguage
+
+/// `stepline-bench engine`: the ASL workloads of `../shared/bench/workloads`, in-process,
+/// no persistence, on a virtual clock (retry waits take no time).
+struct EngineBenchmark {
+    var workloadsDirectory: URL
+    var seconds: Double
+    var only: [String]
+    var threads: Int
+
+    struct Row {
+        var name: String
+        var executions: Int
+        var transitions: Int
+        var elapsed: Double
+        var allocationsPerExecution: Double
+        var inputBytes: Int
+        var status: String
+    }
+
+    func run() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
+            .filter { $0.hasSuffix(".asl.json") }.sorted()
+        var rows: [Row] = []
+        for file in files {
+            let name = String(file.dropLast(".asl.json".count))
+            if !only.isEmpty, !only.contains(name) { continue }
+            let definitionText = try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8)
+            let inputText = try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8)
+            let definition = try StateMachineDefinition.parse(definitionText)
+            let input = try JSON.parse(inputText)
+            rows.append(measure(name: name, definition: definition, input: input, inputBytes: inputText.utf8.count))
+        }
+        print("workload        threads  executions  transitions/s  executions/s  allocs/execution  extra")
+        for r in rows {
+            let tps = Double(r.transitions) / r.elapsed
+            let eps = Double(r.executions) / r.elapsed
+            var extra = r.status == "SUCCEEDED" ? "" : "status \(r.status)"
+            if r.name == "payload-heavy" {
+                let perExecution = Double(r.transitions) / Double(max(1, r.executions))
+                extra += String(format: "%.0f MB/s of state data", Double(r.inputBytes) * perExecution * eps / 1_000_000)
+            }
+            if r.name == "map-fanout" { extra += String(format: "%.0f items/s", eps * 1000) }
+            print(String(format: "%-15@ %7d  %10d  %13.0f  %12.1f  %16.0f  %@",
+                         r.name as NSString, threads, r.executions, tps, eps, r.allocationsPerExecution, extra as NSString))
+        }
+    }
+
+    func measure(name: String, definition: StateMachineDefinition, input: JSON, inputBytes: Int) -> Row {
+        // One warm-up execution, then as many as fit in the time budget.
+        var status = "?"
+        _ = runOne(definition, input, &status)
+        let start = Date()
+        let deadline = start.addingTimeInterval(seconds)
+        let allocationsBefore = malloc_counter_allocations()
+        let totals = Totals()
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            Thread.detachNewThread { [definition, input] in
+                var localExecutions = 0, localTransitions = 0
+                var localStatus = "?"
+                while Date() < deadline {
+                    localTransitions += runOne(definition, input, &localStatus)
+                    localExecutions += 1
+                }
+                totals.add(localExecutions, localTransitions, localStatus)
+                group.leave()
+            }
+        }
+        group.wait()
+        let (executions, transitions) = (totals.executions, totals.transitions)
+        status = totals.status
+        let elapsed = Date().timeIntervalSince(start)
+        let allocations = malloc_counter_allocations() - allocationsBefore
+        return Row(name: name, executions: executions, transitions: transitions, elapsed: elapsed,
+                   allocationsPerExecution: Double(allocations) / Double(max(1, executions)), inputBytes: inputBytes,
+                   status: status)
+    }
+
+    /// Sums over the benchmark threads.
+    final class Totals: @unchecked Sendable {
+        // @unchecked: every field is read and written under `lock`.
+        private let lock = NSLock()
+        private(set) var executions = 0
+        private(set) var transitions = 0
+        private(set) var status = "?"
+        func add(_ e: Int, _ t: Int, _ s: String) {
+            lock.lock()
+            executions += e
+            transitions += t
+            status = s
+            lock.unlock()
+        }
+    }
+
+    func runOne(_ definition: StateMachineDefinition, _ input: JSON, _ status: inout String) -> Int {
+        let runner = LocalRunner(random: RandomSource(seed: 42), recordEvents: false)
+        var handler = NoTaskHandler()
+        let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
+        let outcome = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+        status = outcome.state.status.rawValue
+        return outcome.transitions
+    }
+}
+
+@main
+struct SteplineBench {
+    static func main() throws {
+        var args = Array(CommandLine.arguments.dropFirst())
+        guard let command = args.first else {
+            print("usage: stepline-bench engine [--workloads DIR] [--seconds S] [--threads N] [--only NAME]...")
+            exit(2)
+        }
+        args.removeFirst()
+        func option(_ name: String) -> String? {
+            guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+            return args[i + 1]
+        }
+        var only: [String] = []
+        var i = 0
+        while i < args.count {
+            if args[i] == "--only", i + 1 < args.count { only.append(args[i + 1]) }
+            i += 1
+        }
+        switch command {
+        case "engine":
+            let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let dir = option("--workloads").map { URL(fileURLWithPath: $0) }
+                ?? here.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
+            try EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
+                                threads: Int(option("--threads") ?? "1") ?? 1).run()
+        default:
+            print("unknown benchmark '\(command)'")
+            exit(2)
+        }
+    }
+}
