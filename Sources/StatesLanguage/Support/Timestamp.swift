@@ -14,33 +14,51 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Whole seconds since 1970-01-01T00:00:00Z.
     public var secondsSinceEpoch: Int64
     /// Nanoseconds into the second, `0..<1_000_000_000`.
-    public var nanoseconds: Int32
+    public var nanosecondOfSecond: Int32
 
-    public init(secondsSinceEpoch: Int64, nanoseconds: Int32 = 0) {
-        precondition(nanoseconds >= 0 && nanoseconds < 1_000_000_000, "Timestamp: nanoseconds out of range")
+    public init(secondsSinceEpoch: Int64, nanosecondOfSecond: Int32 = 0) {
+        precondition(nanosecondOfSecond >= 0 && nanosecondOfSecond < 1_000_000_000, "Timestamp: nanoseconds out of range")
         self.secondsSinceEpoch = secondsSinceEpoch
-        self.nanoseconds = nanoseconds
+        self.nanosecondOfSecond = nanosecondOfSecond
+    }
+
+    /// An instant given as nanoseconds since the epoch.
+    public init(nanosecondsSinceEpoch ns: Int64) {
+        let (q, r) = ns.floorDivided(by: 1_000_000_000)
+        self.init(secondsSinceEpoch: q, nanosecondOfSecond: Int32(r))
+    }
+
+    /// Nanoseconds since the epoch, saturating outside the years 1677–2262 that `Int64` spans.
+    public var nanoseconds: Int64 {
+        let (product, overflow) = secondsSinceEpoch.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return secondsSinceEpoch < 0 ? Int64.min : Int64.max }
+        let (sum, overflow2) = product.addingReportingOverflow(Int64(nanosecondOfSecond))
+        return overflow2 ? Int64.max : sum
     }
 
     public init(millisecondsSinceEpoch ms: Int64) {
-        let (q, r) = ms.quotientAndRemainder(dividingBy: 1000)
-        if r < 0 {
-            self.init(secondsSinceEpoch: q - 1, nanoseconds: Int32(r + 1000) * 1_000_000)
-        } else {
-            self.init(secondsSinceEpoch: q, nanoseconds: Int32(r) * 1_000_000)
-        }
+        let (q, r) = ms.floorDivided(by: 1000)
+        self.init(secondsSinceEpoch: q, nanosecondOfSecond: Int32(r) * 1_000_000)
     }
 
-    /// Milliseconds since the epoch, rounded toward negative infinity.
-    public var millisecondsSinceEpoch: Int64 { secondsSinceEpoch * 1000 + Int64(nanoseconds / 1_000_000) }
+    /// Milliseconds since the epoch, rounded toward negative infinity (saturating).
+    public var millisecondsSinceEpoch: Int64 {
+        let (product, overflow) = secondsSinceEpoch.multipliedReportingOverflow(by: 1000)
+        if overflow { return secondsSinceEpoch < 0 ? Int64.min : Int64.max }
+        return product + Int64(nanosecondOfSecond / 1_000_000)
+    }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool {
-        a.secondsSinceEpoch != b.secondsSinceEpoch ? a.secondsSinceEpoch < b.secondsSinceEpoch : a.nanoseconds < b.nanoseconds
+        a.secondsSinceEpoch != b.secondsSinceEpoch
+            ? a.secondsSinceEpoch < b.secondsSinceEpoch : a.nanosecondOfSecond < b.nanosecondOfSecond
     }
 
     public var description: String { formatted(fractionDigits: 3) }
 
     // MARK: - Parsing
+
+    /// Parses an RFC 3339 timestamp (ASL profile); nil when `text` is not one.
+    public init?(rfc3339 text: String) { self.init(text) }
 
     /// Parses an RFC 3339 timestamp (ASL profile); nil when `text` is not one.
     public init?(_ text: String) {
@@ -103,7 +121,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        return Timestamp(secondsSinceEpoch: seconds, nanoseconds: Int32(nanos))
+        return Timestamp(secondsSinceEpoch: seconds, nanosecondOfSecond: Int32(nanos))
     }
 
     // MARK: - Formatting
@@ -119,7 +137,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             out.append(UInt8(ascii: "."))
             var divisor: Int32 = 100_000_000
             for _ in 0..<fractionDigits {
-                out.append(UInt8(ascii: "0") + UInt8((nanoseconds / divisor) % 10))
+                out.append(UInt8(ascii: "0") + UInt8((nanosecondOfSecond / divisor) % 10))
                 divisor /= 10
             }
         }
@@ -129,9 +147,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Java's `Instant.toString()`: no fraction when zero, else 3, 6 or 9 digits.
     public var javaInstantString: String {
-        if nanoseconds == 0 { return formatted(fractionDigits: 0) }
-        if nanoseconds % 1_000_000 == 0 { return formatted(fractionDigits: 3) }
-        if nanoseconds % 1000 == 0 { return formatted(fractionDigits: 6) }
+        if nanosecondOfSecond == 0 { return formatted(fractionDigits: 0) }
+        if nanosecondOfSecond % 1_000_000 == 0 { return formatted(fractionDigits: 3) }
+        if nanosecondOfSecond % 1000 == 0 { return formatted(fractionDigits: 6) }
         return formatted(fractionDigits: 9)
     }
 
@@ -204,7 +222,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
 extension Int64 {
     /// Quotient rounded toward negative infinity and the matching non-negative remainder.
-    fileprivate func floorDivided(by d: Int64) -> (Int64, Int64) {
+    func floorDivided(by d: Int64) -> (Int64, Int64) {
         let (q, r) = quotientAndRemainder(dividingBy: d)
         return r < 0 ? (q - 1, r + d) : (q, r)
     }

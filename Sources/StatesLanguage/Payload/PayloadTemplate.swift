@@ -1,0 +1,156 @@
+/// A payload template: `Parameters`, `ResultSelector`, `ItemSelector` (and the Map's
+/// deprecated `Parameters`), Task `Credentials`, and JSONPath-mode `Assign`.
+///
+/// Members whose name ends in `.$` take the value of a path expression (input `$...`,
+/// context `$$...`, variable `$name...` or intrinsic `States.X(...)`) under the name without
+/// the `.$`; other members are copied. Objects nested in objects and in arrays are templates
+/// too. The template is compiled once; parts with nothing to evaluate are kept as constants.
+///
+/// AWS behaviour: in an object of the result, the copied members come first, in the order
+/// of the definition, and the evaluated members follow in the iteration order of a Java
+/// `HashMap` keyed by their names (without `.$`). Verified on every template output in the
+/// corpus (111 objects), e.g. `assign.*BASE_REFERENCE_IN_INTRINSIC_FUNCTION*` gives
+/// `{"decoded", "encoded"}` for `{"encoded.$", "decoded.$"}`, and
+/// `scenarios.*test_map_item_reader_base_json_with_items_path*` gives
+/// `{"from_previous", "Bucket", "Key"}` for `{"Bucket.$", "Key.$", "from_previous"}`.
+public struct PayloadTemplate: Sendable {
+    let root: Node
+    /// Whether evaluating reads the context object (`$$`).
+    public let referencesContext: Bool
+    /// The workflow variables the template reads, by name.
+    public let variableNames: Set<String>
+
+    indirect enum Node: Sendable {
+        case constant(JSON)
+        case array([Node])
+        case object([Member])
+    }
+
+    struct Member: Sendable {
+        /// The output name (without `.$`).
+        let name: String
+        let value: MemberValue
+    }
+
+    enum MemberValue: Sendable {
+        case node(Node)
+        /// The expression and the field name as written (with `.$`) for error causes.
+        case expression(PathExpression, field: String)
+    }
+
+    /// Compiles `json`.
+    ///
+    /// - Parameters:
+    ///   - location: where the template sits in the definition, e.g. `/States/Pass/Parameters`.
+    ///   - allowIntrinsics: whether `.$` fields may hold intrinsic function calls.
+    /// - Throws: every problem found, as `SCHEMA_VALIDATION_FAILED` diagnostics located at the
+    ///   object holding the bad field, e.g.
+    ///   `The value for the field 'parsed.$' must be a valid JSONPath or a valid intrinsic function call`
+    ///   at `/States/IntrinsicEscape/Parameters` (cases
+    ///   `validation.*test_illegal_escapes.ESCAPE_SEQUENCES_ILLEGAL_INTRINSIC_FUNCTION*`).
+    public init(_ json: JSON, location: DefinitionLocation, allowIntrinsics: Bool = true) throws(ExpressionDiagnostics) {
+        var compiler = Compiler(allowIntrinsics: allowIntrinsics)
+        let root = compiler.compile(json, at: location)
+        guard compiler.diagnostics.isEmpty else { throw ExpressionDiagnostics(compiler.diagnostics) }
+        self.root = root
+        referencesContext = compiler.referencesContext
+        variableNames = compiler.variableNames
+    }
+
+    /// Whether the template has nothing to evaluate (its result is always the same).
+    public var isConstant: Bool {
+        if case .constant = root { return true }
+        return false
+    }
+
+    /// Evaluates the template.
+    ///
+    /// - Throws: `States.Runtime` when a definite path selects nothing
+    ///   (`The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '<input>'`),
+    ///   `States.IntrinsicFailure` when an intrinsic function fails. The engine prefixes the
+    ///   cause with the state (see `StatesError.inState(_:enteredEventID:)`).
+    public func evaluate(in env: EvaluationEnvironment) throws(StatesError) -> JSON {
+        try Self.evaluate(root, in: env)
+    }
+
+    private static func evaluate(_ node: Node, in env: EvaluationEnvironment) throws(StatesError) -> JSON {
+        switch node {
+        case .constant(let value):
+            return value
+        case .array(let elements):
+            var out: [JSON] = []
+            out.reserveCapacity(elements.count)
+            for element in elements { out.append(try evaluate(element, in: env)) }
+            return .array(out)
+        case .object(let members):
+            var out = JSONObject(minimumCapacity: members.count)
+            for member in members {
+                switch member.value {
+                case .node(let child): out.append(member.name, try evaluate(child, in: env))
+                case .expression(let expression, let field): out.append(member.name, try expression.evaluate(in: env, field: field))
+                }
+            }
+            return .object(out)
+        }
+    }
+
+    // MARK: - Compilation
+
+    private struct Compiler {
+        let allowIntrinsics: Bool
+        var diagnostics: [Diagnostic] = []
+        var referencesContext = false
+        var variableNames = Set<String>()
+
+        mutating func compile(_ json: JSON, at location: DefinitionLocation) -> Node {
+            switch json {
+            case .array(let elements):
+                let nodes = elements.enumerated().map { compile($1, at: location.appending($0)) }
+                if nodes.allSatisfy({ if case .constant = $0 { true } else { false } }) { return .constant(json) }
+                return .array(nodes)
+            case .object(let object):
+                return compileObject(object, json: json, at: location)
+            default:
+                return .constant(json)
+            }
+        }
+
+        private mutating func compileObject(_ object: JSONObject, json: JSON, at location: DefinitionLocation) -> Node {
+            var literal: [Member] = []
+            var dynamic: [Member] = []
+            var isConstant = true
+            for (key, value) in object {
+                guard key.hasSuffix(".$") else {
+                    let node = compile(value, at: location.appending(key))
+                    if case .constant = node {} else { isConstant = false }
+                    literal.append(Member(name: key, value: .node(node)))
+                    continue
+                }
+                isConstant = false
+                let name = String(key.dropLast(2))
+                guard case .string(let text) = value,
+                      let expression = try? PathExpression(text, allowIntrinsics: allowIntrinsics)
+                else {
+                    let expected = allowIntrinsics ? "a valid JSONPath or a valid intrinsic function call" : "a valid JSONPath"
+                    diagnostics.append(.schema("The value for the field '\(key)' must be \(expected)", at: location.description))
+                    continue
+                }
+                referencesContext = referencesContext || expression.referencesContext
+                expression.collectVariableNames(into: &variableNames)
+                dynamic.append(Member(name: name, value: .expression(expression, field: key)))
+            }
+            if isConstant { return .constant(json) }
+            var members = literal
+            for i in Java.hashMapOrder(dynamic.map(\.name)) {
+                let member = dynamic[i]
+                // A copied member of the same name keeps its place and takes the evaluated value.
+                if let slot = members.firstIndex(where: { $0.name == member.name }) {
+                    members[slot] = member
+                } else {
+                    members.append(member)
+                }
+            }
+            return .object(members)
+        }
+    }
+}
