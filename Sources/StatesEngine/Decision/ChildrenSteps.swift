@@ -15,6 +15,21 @@ extension ExecutionState {
         guard case .array(let items) = itemsValue else {
             throw runtimeError(t, "Item selector did not return an array: \(Self.describeForMessage(itemsValue))")
         }
+        if m.mode == .distributed {
+            // AWS behaviour: a Distributed Map reports its length before it checks its limits.
+            emit(&d, .mapStateStarted, id, .mapStateStarted(length: items.count), note: EngineNote(items: items, effectiveInput: eff))
+            let limits = try mapLimits(t, state, m, eff, d)
+            let runID = d.context.random.uuidString()
+            let arn = "arn:aws:states:\(info.region):\(info.account):mapRun:\(info.stateMachineName)/\(m.label ?? d.context.random.uuidString()):\(runID)"
+            emit(&d, .mapRunStarted, id, .mapRunStarted(mapRunArn: arn), note: EngineNote(mapLimits: limits, mapRunArn: arn))
+            return
+        }
+        let limits = try mapLimits(t, state, m, eff, d)
+        emit(&d, .mapStateStarted, id, .mapStateStarted(length: items.count),
+             note: EngineNote(items: items, mapLimits: limits, effectiveInput: eff))
+    }
+
+    func mapLimits(_ t: ThreadState, _ state: State, _ m: MapState, _ eff: JSON, _ d: Decider) throws(StatesError) -> MapLimits {
         let maxConcurrency = try evaluateNumber(m.maxConcurrency, field: "MaxConcurrency", t, state, input: eff, d) ?? 0
         let count = try evaluateNumber(m.toleratedFailureCount, field: "ToleratedFailureCount", t, state, input: eff, d)
         let percentage = try evaluateNumber(m.toleratedFailurePercentage, field: "ToleratedFailurePercentage", t, state,
@@ -23,10 +38,8 @@ extension ExecutionState {
         if let percentage, percentage < 0 || percentage > 100 {
             throw runtimeError(t, "ToleratedFailurePercentage must be between 0 and 100.")
         }
-        let limits = MapLimits(maxConcurrency: max(0, Int(maxConcurrency)), toleratedFailureCount: count.map { Int($0) },
-                               toleratedFailurePercentage: percentage)
-        emit(&d, .mapStateStarted, id, .mapStateStarted(length: items.count),
-             note: EngineNote(items: items, mapLimits: limits, effectiveInput: eff))
+        return MapLimits(maxConcurrency: max(0, Int(maxConcurrency)), toleratedFailureCount: count.map { Int($0) },
+                         toleratedFailurePercentage: percentage)
     }
 
     /// The input of a Map iteration: its item, through ItemSelector when there is one.
@@ -118,12 +131,13 @@ extension ExecutionState {
                     continue
                 case .completed:
                     freedCursor = threads[child]?.cursor
-                    emit(&d, .mapIterationSucceeded, id, .mapIteration(name: state.name, index: index), prev: freedCursor)
+                    emit(&d, .mapIterationSucceeded, id, .mapIteration(name: state.name, index: index), prev: freedCursor,
+                         hidden: c.isDistributed)
                 case .failed(let error):
                     let childCursor = threads[child]?.cursor
                     freedCursor = childCursor
                     emit(&d, .mapIterationFailed, id, .mapIteration(name: state.name, index: index),
-                         note: EngineNote(failure: error), prev: childCursor)
+                         note: EngineNote(failure: error), prev: childCursor, hidden: c.isDistributed)
                     if exceedsTolerance(id) {
                         failMap(&d, id, error, failureCursor: childCursor ?? lastEventID)
                         return true
@@ -136,7 +150,8 @@ extension ExecutionState {
             if changed { continue }
             // Start the next iteration if a slot is free.
             if c.nextIndex < items.count, limits.maxConcurrency == 0 || c.running.count < limits.maxConcurrency {
-                emit(&d, .mapIterationStarted, id, .mapIteration(name: state.name, index: c.nextIndex), prev: freedCursor)
+                emit(&d, .mapIterationStarted, id, .mapIteration(name: state.name, index: c.nextIndex), prev: freedCursor,
+                     hidden: c.isDistributed)
                 freedCursor = nil
                 progressed = true
                 continue
@@ -146,7 +161,12 @@ extension ExecutionState {
                     failMap(&d, id, c.failure ?? StatesError(StatesError.Name.exceedToleratedFailureThreshold), failureCursor: t.cursor)
                     return true
                 }
-                emit(&d, .mapStateSucceeded, id, prev: t.cursor)
+                if c.isDistributed {
+                    let runEnd = emit(&d, .mapRunSucceeded, id)
+                    emit(&d, .mapStateSucceeded, id, prev: runEnd)
+                } else {
+                    emit(&d, .mapStateSucceeded, id, prev: t.cursor)
+                }
                 return true
             }
             return progressed
@@ -170,7 +190,7 @@ extension ExecutionState {
         for index in c.running.keys.sorted() {
             guard let child = c.running[index] else { continue }
             abort(&d, child, failing: false)
-            emit(&d, .mapIterationAborted, id, .mapIteration(name: state.name, index: index))
+            emit(&d, .mapIterationAborted, id, .mapIteration(name: state.name, index: index), hidden: c.isDistributed)
         }
         var failure = error
         if limits.toleratedFailureCount != nil || limits.toleratedFailurePercentage != nil {
@@ -180,6 +200,9 @@ extension ExecutionState {
         if let retry = retryDecision(t, state, failure, d) {
             emit(&d, .retryScheduled, id, note: EngineNote(dueTime: retry.due, failure: failure, retrierIndex: retry.index,
                                                           chainEventID: failureCursor))
+        } else if c.isDistributed {
+            let runEnd = emit(&d, .mapRunFailed, id, .error(error: failure.name, cause: failure.cause))
+            emit(&d, .mapStateFailed, id, note: EngineNote(failure: failure), prev: runEnd)
         } else {
             emit(&d, .mapStateFailed, id, note: EngineNote(failure: failure), prev: failureCursor)
         }

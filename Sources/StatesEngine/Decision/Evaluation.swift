@@ -156,13 +156,17 @@ extension ExecutionState {
             } catch {
                 throw located(pathError(error, p.text), t)
             }
+            // AWS behaviour: a numeric string is accepted ("1" for MaxConcurrencyPath).
+            var number = value
+            if case .string(let s) = value, let parsed = try? JSON.parse(s), parsed.isNumber { number = parsed }
             if integer {
-                guard let i = value.integerValue, value.isNumber else {
+                guard let i = number.integerValue, number.isNumber else {
                     throw runtimeError(t, "The \(field)Path field refers to value \"\(Self.describeForMessage(value))\" which is not a valid integer: \(p.text)")
                 }
                 return Double(i)
             }
-            guard let v = value.doubleValue else {
+            _ = value
+            guard let v = number.doubleValue else {
                 throw runtimeError(t, "The \(field)Path field refers to value \"\(Self.describeForMessage(value))\" which is not a valid float: \(p.text)")
             }
             return v

@@ -183,13 +183,13 @@ extension ExecutionState {
             store(t, e)
 
         case .mapStateStarted:
-            guard let note = e.note, let items = note.items, let limits = note.mapLimits, let mapInput = note.effectiveInput else {
+            guard let note = e.note, let items = note.items, let mapInput = note.effectiveInput else {
                 preconditionFailure("MapStateStarted without its items")
             }
             var t = thread(e)
             guard case .map(let m) = definition[t.state].kind else { preconditionFailure("MapStateStarted outside a Map state") }
             t.phase = .children(ThreadState.Children(
-                kind: .map(items: items, processor: m.processor, limits: limits, input: mapInput),
+                kind: .map(items: items, processor: m.processor, limits: note.mapLimits ?? MapLimits(maxConcurrency: 0), input: mapInput),
                 results: Array(repeating: nil, count: items.count)))
             store(t, e)
 
@@ -199,7 +199,8 @@ extension ExecutionState {
             guard case .children(var c) = parent.phase, case .map(let items, let processor, _, _) = c.kind else {
                 preconditionFailure("MapIterationStarted outside a running Map")
             }
-            let child = makeChild(parent: parent, index: index, block: processor, input: nil, cursor: e.id)
+            let child = makeChild(parent: parent, index: index, block: processor, input: nil, cursor: e.id,
+                                  hidden: c.isDistributed)
             threads[child]!.item = items[index]
             c.running[index] = child
             c.nextIndex = max(c.nextIndex, index + 1)
@@ -243,7 +244,19 @@ extension ExecutionState {
             t.cursor = e.previousEventId
             threads[e.thread] = t
 
-        case .mapRunStarted, .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
+        case .mapRunStarted:
+            var t = thread(e)
+            if case .children(var c) = t.phase, case .map(let items, let processor, _, let input) = c.kind,
+                let limits = e.note?.mapLimits
+            {
+                c.kind = .map(items: items, processor: processor, limits: limits, input: input)
+                c.mapRunArn = e.note?.mapRunArn
+                c.isDistributed = true
+                t.phase = .children(c)
+            }
+            store(t, e)
+
+        case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
             store(thread(e), e)
         }
     }
@@ -269,12 +282,16 @@ extension ExecutionState {
         }
     }
 
-    private mutating func makeChild(parent: ThreadState, index: Int, block: BlockID, input: JSON?, cursor: Int64) -> ThreadID {
+    private mutating func makeChild(parent: ThreadState, index: Int, block: BlockID, input: JSON?, cursor: Int64,
+                                    hidden: Bool = false) -> ThreadID
+    {
         let id = ThreadID(rawValue: nextThreadID)
         nextThreadID += 1
-        threads[id] = ThreadState(
+        var child = ThreadState(
             id: id, parent: parent.id, index: index, block: block, state: definition.blocks[block.rawValue].startAt,
             phase: .pending(input: input), cursor: cursor, variables: parent.variables.makeInnerScope())
+        child.hidden = hidden || parent.hidden
+        threads[id] = child
         return id
     }
 

@@ -80,6 +80,8 @@ struct ThreadState: Sendable {
     var variables: Variables
     /// Map iterations: the item (for `$$.Map.Item.Value`).
     var item: JSON?
+    /// Distributed Map children (and their descendants): their events are hidden.
+    var hidden = false
 
     enum Phase: Sendable {
         /// Created; the first state is not entered yet. Root and Parallel branches know
@@ -132,6 +134,9 @@ struct ThreadState: Sendable {
         /// The first uncaught failure of a child, with that child's last event id.
         var failure: StatesError?
         var failureCursor: Int64?
+        /// Distributed Map: the map run, once MapRunStarted; its iterations are child executions.
+        var mapRunArn: String?
+        var isDistributed = false
 
         var count: Int { results.count }
     }

@@ -15,10 +15,14 @@ public struct HistoryEvent: Sendable {
     public var details: EventDetails
     public var thread: ThreadID
     public var note: EngineNote?
+    /// Events of a Distributed Map's child executions: stored with the parent (replay needs
+    /// them) but not part of its AWS history, and numbered in no sequence.
+    public var hidden: Bool
 
     public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
-                thread: ThreadID = .root, note: EngineNote? = nil)
+                thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
     {
+        self.hidden = hidden
         self.id = id
         self.previousEventId = previousEventId
         self.timestamp = timestamp
@@ -29,7 +33,7 @@ public struct HistoryEvent: Sendable {
     }
 
     /// Engine-only events (such as a recorded heartbeat) that AWS's history does not show.
-    public var isInternal: Bool { type.isInternal }
+    public var isInternal: Bool { hidden || type.isInternal }
 }
 
 /// A branch of execution: the top level (`root`), a Parallel branch or a Map iteration.
@@ -58,6 +62,8 @@ public final class EngineNote: Sendable {
     public let items: [JSON]?
     /// Map: the effective MaxConcurrency and tolerated-failure thresholds.
     public let mapLimits: MapLimits?
+    /// Distributed Map: the map run.
+    public let mapRunArn: String?
     /// The effective input of a state (after InputPath/Parameters) where later steps need it.
     public let effectiveInput: JSON?
     /// The event a later event must chain to (`previousEventId`), where it is not the thread's last.
@@ -65,8 +71,9 @@ public final class EngineNote: Sendable {
 
     public init(dueTime: Int64? = nil, taskToken: String? = nil, taskTimeout: Int64? = nil, heartbeatTimeout: Int64? = nil,
                 failure: StatesError? = nil, retrierIndex: Int? = nil, items: [JSON]? = nil, mapLimits: MapLimits? = nil,
-                effectiveInput: JSON? = nil, chainEventID: Int64? = nil)
+                effectiveInput: JSON? = nil, chainEventID: Int64? = nil, mapRunArn: String? = nil)
     {
+        self.mapRunArn = mapRunArn
         self.dueTime = dueTime
         self.taskToken = taskToken
         self.taskTimeout = taskTimeout
