@@ -127,7 +127,8 @@ extension ExecutionState {
 
     private mutating func timeOut(_ d: inout Decider) {
         for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
-        emit(&d, .executionTimedOut, .root, .error(error: StatesError.Name.timeout, cause: nil),
+        // AWS behaviour: ExecutionTimedOut carries neither error nor cause.
+        emit(&d, .executionTimedOut, .root, .error(error: nil, cause: nil),
              prev: threads[.root]?.cursor ?? lastEventID)
     }
 

@@ -130,7 +130,7 @@ extension ExecutionState {
         switch assign {
         case .jsonPath(let template, let names):
             let value = try evaluate(template, env, t)
-            guard case .object(let o) = value else { return [] }
+            guard case .object(let o) = value, !o.isEmpty else { return nil }
             var out: [(String, JSON)] = []
             out.reserveCapacity(names.count)
             for (k, v) in o { out.append((k, v)) }

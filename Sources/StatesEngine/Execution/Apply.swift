@@ -239,9 +239,8 @@ extension ExecutionState {
                 removeChildren(of: c)
                 t.phase = .result(.array(c.results.map { $0 ?? .null }))
             }
-            // AWS behaviour: MapStateSucceeded does not move the chain; MapStateExited
-            // points at the same event as MapStateSucceeded does.
-            t.cursor = e.previousEventId
+            // AWS behaviour: MapStateSucceeded does not move the chain: MapStateExited points
+            // at the last MapIterationSucceeded (inline) or at MapRunStarted (distributed).
             threads[e.thread] = t
 
         case .mapRunStarted:
@@ -256,7 +255,10 @@ extension ExecutionState {
             }
             store(t, e)
 
-        case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
+        case .mapRunSucceeded:
+            // AWS behaviour: MapRunSucceeded does not move the chain either.
+            break
+        case .mapRunFailed, .mapRunAborted, .mapRunRedriven:
             store(thread(e), e)
         }
     }
