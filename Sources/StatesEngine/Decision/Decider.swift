@@ -66,8 +66,11 @@ extension ExecutionState {
         case .taskSucceeded(let token, let output):
             let (thread, wait) = try openTask(token)
             if output.serializedSize > payloadSizeLimit {
+                // AWS behaviour: the cause names the function ARN (Lambda resources) or the
+                // integration ('lambda'), and the error is catchable by name.
+                let subject = wait.resource.kind == .lambdaFunction ? wait.resource.arn : wait.resource.resourceType
                 taskFailure(&d, thread, wait, StatesError(StatesError.Name.dataLimitExceeded,
-                    cause: "The state/task '\(definition[threads[thread]!.state].name)' returned a result with a size exceeding the maximum number of bytes service limit."))
+                    cause: "The state/task '\(subject)' returned a result with a size exceeding the maximum number of bytes service limit."))
             } else {
                 emitTaskSucceeded(&d, thread, wait, output)
             }

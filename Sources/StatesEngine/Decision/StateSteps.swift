@@ -236,12 +236,16 @@ extension ExecutionState {
     /// - Returns: nil when caught; else the error to propagate (the original one, or the
     ///   one raised while building the catcher's output).
     mutating func handleCatch(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) -> StatesError? {
-        guard let t = threads[id], !ErrorMatcher.isTerminal(error.name) else { return error }
+        // AWS behaviour: States.Runtime fails the execution even when a catcher names it.
+        guard let t = threads[id], error.name != StatesError.Name.runtime else { return error }
         let state = definition[t.state]
         guard let catcher = state.catchers.first(where: { $0.matches(error.name) }) else { return error }
         var errorOutput = JSONObject(minimumCapacity: 2)
         errorOutput.append("Error", error.name.isEmpty ? .null : .string(error.name))
-        errorOutput.append("Cause", error.cause.map(JSON.string) ?? .null)
+        // AWS behaviour: a timeout without a cause shows `"Cause": ""`; other errors without
+        // one show null.
+        let isTimeout = error.name == StatesError.Name.timeout || error.name == StatesError.Name.heartbeatTimeout
+        errorOutput.append("Cause", error.cause.map(JSON.string) ?? (isTimeout ? .string("") : .null))
         do {
             let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
             let assigned = try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
@@ -255,7 +259,7 @@ extension ExecutionState {
     /// The retrier that takes `error`, and when the next attempt is due; nil when the
     /// error goes to Catch (no retrier matches, or the matching one is exhausted).
     func retryDecision(_ t: ThreadState, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
-        guard !ErrorMatcher.isTerminal(error.name) else { return nil }
+        guard error.name != StatesError.Name.runtime else { return nil }
         for (i, r) in state.retriers.enumerated() where r.matches(error.name) {
             let count = i < t.retryCounts.count ? t.retryCounts[i] : 0
             guard count < r.maxAttempts else { return nil }

@@ -240,7 +240,7 @@ extension ExecutionState {
                 t.phase = .result(.array(c.results.map { $0 ?? .null }))
             }
             // AWS behaviour: MapStateSucceeded does not move the chain: MapStateExited points
-            // at the last MapIterationSucceeded (inline) or at MapRunStarted (distributed).
+            // at the last MapIterationSucceeded (inline) or at MapRunSucceeded (distributed).
             threads[e.thread] = t
 
         case .mapRunStarted:
@@ -255,10 +255,9 @@ extension ExecutionState {
             }
             store(t, e)
 
-        case .mapRunSucceeded:
-            // AWS behaviour: MapRunSucceeded does not move the chain either.
-            break
-        case .mapRunFailed, .mapRunAborted, .mapRunRedriven:
+        case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
+            // AWS behaviour: MapStateExited usually points at MapRunSucceeded (13 recorded
+            // cases); a few recordings point at MapRunStarted instead (a race on AWS's side).
             store(thread(e), e)
         }
     }
