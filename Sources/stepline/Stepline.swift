@@ -5,6 +5,9 @@ struct Stepline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepline",
         abstract: "AWS Step Functions, self-hosted, on Kafka.",
-        subcommands: []
+        subcommands: [
+            ConformanceCommand.self,
+            JSONataCommand.self,
+        ]
     )
 }
