@@ -143,7 +143,8 @@ enum Builtins {
     }
 
     static func numberString15(_ d: Double) -> String {
-        NumberText.js(NumberText.toPrecision15(d))
+        if d.rounded(.towardZero) == d { return NumberText.js(d) }
+        return NumberText.js(NumberText.toPrecision15(d))
     }
 
     private static func writeJSON(_ v: JValue, pretty: Bool, indent: Int, into out: inout String, inArray: Bool) throws {

@@ -44,6 +44,7 @@ public struct JSONataError: Error, Sendable, Hashable, CustomStringConvertible {
 
     static func text(_ v: JValue) -> String {
         if case .string(let s) = v { return s }
+        if case .number(let d) = v { return NumberText.js(d) }
         return Builtins.stringify(v, pretty: false)
     }
 

@@ -161,7 +161,7 @@ enum Library {
             guard let arr = a.array(0), !arr.isEmpty else { return nil }
             return .number(numbers(arr).reduce(0, +) / Double(arr.count))
         },
-        Builtin("string", "<x-b?:s>", arity: 2) { _, a in
+        Builtin("string", "<x-b?:s>", arity: 1) { _, a in
             guard let v = a.arg(0) else { return nil }
             var pretty = false
             if case .bool(let b)? = a.arg(1) { pretty = b }

@@ -170,15 +170,15 @@ struct Signature {
                 continue
             }
             for k in 0..<n {
-                let single = sig[argIndex]
-                var arg = args[argIndex]
+                let single: Character = argIndex < sig.count ? sig[argIndex] : "m"
+                var arg = argIndex < args.count ? args[argIndex] : nil
                 if param.type == "a" {
                     if single == "m" {
                         arg = nil
                     } else {
                         var ok = true
                         if let sub = param.subtype {
-                            if single != "a" && String(sig[(argIndex - k)..<(argIndex - k + n)]) != sub {
+                            if single != "a" && String(sig[Swift.min(argIndex - k, sig.count)..<Swift.min(argIndex - k + n, sig.count)]) != sub {
                                 ok = false
                             } else if single == "a", case .array(let arr)? = arg, !arr.isEmpty {
                                 let itemType = Signature.symbol(arr[0])
