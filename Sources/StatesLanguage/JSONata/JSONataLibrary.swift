@@ -543,9 +543,9 @@ enum Library {
             guard let s = a.string(0) else { return nil }
             return .string(try URLCoding.decode(s, reserved: URLCoding.uriReserved, name: "decodeUrl"))
         },
-        Builtin("toMillis", "<s-s?:n>", arity: 2) { _, a in
+        Builtin("toMillis", "<s-s?:n>", arity: 2) { ctx, a in
             guard let s = a.string(0) else { return nil }
-            return try DateTime.toMillis(s, picture: a.string(1)).map { .number($0) }
+            return try DateTime.toMillis(s, picture: a.string(1), now: ctx.evaluator.timestamp ?? 0).map { .number($0) }
         },
         Builtin("fromMillis", "<n-s?s?:s>", arity: 3) { _, a in
             guard let n = a.number(0) else { return nil }
