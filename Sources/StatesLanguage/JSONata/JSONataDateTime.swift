@@ -492,12 +492,13 @@ enum DateTime {
                 if endSpecified { throw JSONataError(code: "D3136") }
             }
         }
-        var month = Int(components["M"]!)
+        if dateC || dateD { throw JSONataError(code: "D3136") }
+        var month = Int(components["M"] ?? 0)
         month = month > 0 ? month - 1 : 0
         var day = Int(components["D"] ?? 1)
-        let year = Int(components["Y"]!)
+        let year = Int(components["Y"] ?? 1970)
         if dateB {
-            let d = daysFromCivil(year, 1, 1) + Int(components["d"]!) - 1
+            let d = daysFromCivil(year, 1, 1) + Int(components["d"] ?? 1) - 1
             let civil = civilFromDays(d)
             month = civil.m - 1
             day = civil.d
@@ -505,14 +506,14 @@ enum DateTime {
         if dateC || dateD { throw JSONataError(code: "D3136") }
         var hour = Int(components["H"] ?? 0)
         if timeB {
-            let h = Int(components["h"]!)
+            let h = Int(components["h"] ?? 0)
             hour = h == 12 ? 0 : h
             if components["P"] == 1 { hour += 12 }
         }
         var y = year
         if y >= 0 && y < 100 { y += 1900 }
         var millis = Double(daysFromCivil(y, month + 1, 1) + day - 1) * 86_400_000
-        millis += Double(hour) * 3_600_000 + components["m"]! * 60_000 + components["s"]! * 1000 + components["f"]!
+        millis += Double(hour) * 3_600_000 + (components["m"] ?? 0) * 60_000 + (components["s"] ?? 0) * 1000 + (components["f"] ?? 0)
         if let z = components["Z"] ?? components["z"], z != 0 { millis -= z * 60_000 }
         return millis
     }
