@@ -15,6 +15,8 @@ import Testing
     static let floors: [String: Int] = [
         "jsonpath-pure": 0,
         "jsonpath-pure-strict": 0,
+        "jsonata-pure": 0,
+        "jsonata-pure-strict": 0,
         "recorded": 0,
         "create_error": 0,
         "validate": 0,
@@ -61,23 +63,25 @@ import Testing
             let strict = v["strict"]?.boolValue ?? false
             total[group, default: 0] += 1
             if ok { passed[group, default: 0] += 1 }
+            if group.hasSuffix("-pure") {
+                total[group + "-strict", default: 0] += 1
+                if strict { passed[group + "-strict", default: 0] += 1 }
+            }
             if group == "jsonpath-pure" {
-                total["jsonpath-pure-strict", default: 0] += 1
-                if strict { passed["jsonpath-pure-strict", default: 0] += 1 }
                 var cat = perCategory[categories[id] ?? "?", default: (0, 0, 0)]
                 cat.0 += 1
                 if ok { cat.1 += 1 }
                 if strict { cat.2 += 1 }
                 perCategory[categories[id] ?? "?"] = cat
             }
-            if !(group == "jsonpath-pure" ? strict : ok) {
+            if !(group.hasSuffix("-pure") ? strict : ok) {
                 let diff = v["diffs"]?.objectValue?.map { "\($0.key): \($0.value.stringValue ?? "")" }.first ?? ""
                 failures.append("\(group) \(id): \(diff)")
             }
         }
         print("ASL conformance, JSONPath pure executions by category (cases, status/output/error/cause, full history):")
         for (cat, n) in perCategory.sorted(by: { $0.key < $1.key }) { print("  \(cat): \(n.0) \(n.1) \(n.2)") }
-        for g in ["jsonpath-pure", "jsonpath-pure-strict", "recorded", "create_error", "validate"] {
+        for g in ["jsonpath-pure", "jsonpath-pure-strict", "jsonata-pure", "jsonata-pure-strict", "recorded", "create_error", "validate"] {
             print("ASL conformance \(g): \(passed[g, default: 0])/\(total[g, default: 0])")
         }
         print("ASL conformance skipped: \(skipped.count)")

@@ -168,6 +168,13 @@ extension ExecutionState {
                 return .failed(error)
 
             case .failed(let error):
+                if let location = error.location {
+                    // AWS behaviour: a JSONata failure is recorded by EvaluationFailed,
+                    // chained to 0, before the failure is caught or fails the execution.
+                    emit(&d, .evaluationFailed, id, .evaluationFailed(
+                        error: error.name, cause: error.cause, location: location, state: definition[t.state].name), prev: 0)
+                    continue
+                }
                 failure = error
 
             case .waiting(let due):
@@ -192,6 +199,13 @@ extension ExecutionState {
 
             case .children:
                 if !runChildren(&d, id) { return .blocked }
+            }
+            if var failure, failure.location != nil {
+                // Record the evaluation failure first; the `.failed` phase handles it next.
+                emit(&d, .evaluationFailed, id, .evaluationFailed(
+                    error: failure.name, cause: failure.cause, location: failure.location, state: definition[t.state].name), prev: 0)
+                failure.location = nil
+                continue
             }
             if let failure, let remaining = handleCatch(&d, id, failure) {
                 if id == .root { failExecution(&d, remaining) }

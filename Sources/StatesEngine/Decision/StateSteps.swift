@@ -18,7 +18,9 @@ extension ExecutionState {
             switch state.kind {
             case .wait(let w):
                 do {
-                    note = EngineNote(dueTime: try waitDue(w, t, state, input: input, d))
+                    let due = state.queryLanguage == .jsonata
+                        ? try jsonataWaitDue(w, t, state, input: input, d) : try waitDue(w, t, state, input: input, d)
+                    note = EngineNote(dueTime: due)
                 } catch {
                     note = EngineNote(failure: error)
                 }
@@ -83,8 +85,10 @@ extension ExecutionState {
                         "The JSONPath '\(p.text)' specified for the field '\(field)' could not be found in the input '\(input.serialized())'")
                 }
                 return value.stringValue ?? value.serialized()
-            case .jsonata:
-                throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+            case .jsonata(let template):
+                let b = jsonataBindings(t, state, input: input, d, enteredTime: d.now)
+                let value = try evaluate(template, field: field == "ErrorPath" ? "Error" : "Cause", t, input: input, bindings: b, d)
+                return value.stringValue ?? value.serialized()
             }
         }
         var t = t
@@ -105,6 +109,14 @@ extension ExecutionState {
     mutating func execute(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
         guard let t = threads[id] else { return nil }
         let state = definition[t.state]
+        if state.queryLanguage == .jsonata {
+            do {
+                try executeJSONata(&d, id, t, state)
+            } catch {
+                return error
+            }
+            return nil
+        }
         do {
             switch state.kind {
             case .pass(let p):
@@ -197,6 +209,10 @@ extension ExecutionState {
         guard let t = threads[id] else { return nil }
         let state = definition[t.state]
         do {
+            if state.queryLanguage == .jsonata {
+                try finishJSONataWait(&d, id, t, state)
+                return nil
+            }
             let eff = try applyInputPath(t, state, t.stateInput, d)
             let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
             let out = try applyOutputPath(t, state, eff, d)
@@ -214,6 +230,10 @@ extension ExecutionState {
         guard let t = threads[id] else { return nil }
         let state = definition[t.state]
         do {
+            if state.queryLanguage == .jsonata {
+                try finishJSONataState(&d, id, t, state, result: raw)
+                return nil
+            }
             var selected = raw
             if let selector = state.io.resultSelector {
                 selected = try evaluate(selector, environment(t, state, input: raw, d), t)
@@ -247,6 +267,11 @@ extension ExecutionState {
         let isTimeout = error.name == StatesError.Name.timeout || error.name == StatesError.Name.heartbeatTimeout
         errorOutput.append("Cause", error.cause.map(JSON.string) ?? (isTimeout ? .string("") : .null))
         do {
+            if state.queryLanguage == .jsonata {
+                let (output, assigned) = try jsonataCatchOutput(catcher, t, state, errorOutput: .object(errorOutput), d)
+                try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+                return nil
+            }
             let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
             let assigned = try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
             try exitState(&d, id, output, assigned: assigned, next: catcher.next)

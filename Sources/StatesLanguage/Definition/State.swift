@@ -62,20 +62,6 @@ public enum ResultPathField: Sendable {
     case discard
 }
 
-/// A JSONata-mode field value: a JSON value whose strings of the form `{% expr %}` are
-/// expressions. Evaluated by the engine with the JSONata evaluator.
-public struct JSONataTemplate: Sendable {
-    public let json: JSON
-    public init(_ json: JSON) { self.json = json }
-
-    /// True when the whole value is one `{% %}` string.
-    public var isExpression: Bool { json.stringValue.map(JSONataTemplate.isExpressionString) ?? false }
-
-    public static func isExpressionString(_ s: String) -> Bool {
-        s.hasPrefix("{%") && s.hasSuffix("%}") && s.utf8.count >= 4
-    }
-}
-
 /// The data-flow fields of a state. Which ones a state may have depends on its type and
 /// query language; the parser enforces that.
 public struct DataFlow: Sendable {
