@@ -168,11 +168,8 @@ extension ExecutionState {
                 return .failed(error)
 
             case .failed(let error):
-                if let location = error.location {
-                    // AWS behaviour: a JSONata failure is recorded by EvaluationFailed,
-                    // chained to 0, before the failure is caught or fails the execution.
-                    emit(&d, .evaluationFailed, id, .evaluationFailed(
-                        error: error.name, cause: error.cause, location: location, state: definition[t.state].name), prev: 0)
+                if error.location != nil {
+                    recordEvaluationFailure(&d, id, error)
                     continue
                 }
                 failure = error
@@ -200,11 +197,9 @@ extension ExecutionState {
             case .children:
                 if !runChildren(&d, id) { return .blocked }
             }
-            if var failure, failure.location != nil {
+            if let error = failure, error.location != nil {
                 // Record the evaluation failure first; the `.failed` phase handles it next.
-                emit(&d, .evaluationFailed, id, .evaluationFailed(
-                    error: failure.name, cause: failure.cause, location: failure.location, state: definition[t.state].name), prev: 0)
-                failure.location = nil
+                recordEvaluationFailure(&d, id, error)
                 continue
             }
             if let failure, let remaining = handleCatch(&d, id, failure) {
@@ -213,6 +208,24 @@ extension ExecutionState {
             }
         }
         return .blocked
+    }
+
+    /// AWS behaviour: a JSONata failure is recorded by `EvaluationFailed` before it is
+    /// caught or fails the execution. It chains to what the state's entry chained to (to
+    /// the entry itself for a Wait, which evaluates after entering); a Map whose `Items`
+    /// or limits fail also records `MapStateFailed`.
+    mutating func recordEvaluationFailure(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) {
+        guard let t = threads[id] else { return }
+        let state = definition[t.state]
+        var prev = t.enteredPreviousEventID
+        if case .wait = state.kind { prev = t.enteredEventID }
+        let evaluationID = emit(&d, .evaluationFailed, id, .evaluationFailed(
+            error: error.name, cause: error.cause, location: error.location, state: state.name), prev: prev)
+        var plain = error
+        plain.location = nil
+        if case .map = state.kind, ["Items", "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"].contains(error.location ?? "") {
+            emit(&d, .mapStateFailed, id, note: EngineNote(failure: plain), prev: evaluationID)
+        }
     }
 
     func isTerminalExit(_ state: State) -> Bool {

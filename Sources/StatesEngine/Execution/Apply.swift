@@ -43,6 +43,7 @@ extension ExecutionState {
             t.stateInput = stateInput
             t.enteredTime = e.timestamp
             t.enteredEventID = e.id
+            t.enteredPreviousEventID = e.previousEventId
             t.retryCounts = Array(repeating: 0, count: state.retriers.count)
             t.phase = .entered
             if let failure = e.note?.failure {

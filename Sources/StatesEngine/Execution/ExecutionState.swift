@@ -73,6 +73,8 @@ struct ThreadState: Sendable {
     /// When the current state was entered (epoch ms), and the id of its StateEntered event.
     var enteredTime: Int64 = 0
     var enteredEventID: Int64 = 0
+    /// The `previousEventId` of that StateEntered event.
+    var enteredPreviousEventID: Int64 = 0
     /// The current state's raw input (its StateEntered input).
     var stateInput: JSON = .null
     /// Retries made per retrier of the current state.
