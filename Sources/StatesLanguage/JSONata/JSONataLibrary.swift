@@ -682,7 +682,9 @@ enum Library {
             guard step != 0, step.isFinite else {
                 throw JSONataError(code: "D3030", message: "The step argument of $range must be a non-zero number")
             }
-            let out = JArray()
+            // AWS behaviour: $range returns a sequence, so a single number comes out alone
+            // ($range(1, 9, 9) is 1; case intrinsic_functions.test_array_jsonata ... resp_2).
+            let out = JArray.sequence()
             var v = start
             while step > 0 ? v <= end : v >= end {
                 if out.count >= 10_000_000 { throw JSONataError(code: "D2014", value: .number(Double(out.count))) }
