@@ -17,7 +17,7 @@ import Testing
         "jsonpath-pure-strict": 575,
         "jsonata-pure": 88,
         "jsonata-pure-strict": 88,
-        "recorded": 120,
+        "recorded": 95,
         "create_error": 13,
         "validate": 12,
     ]
