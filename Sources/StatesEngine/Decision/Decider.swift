@@ -104,13 +104,14 @@ extension ExecutionState {
     /// Appends an event: assigns its id and chain, applies it, records it.
     @discardableResult
     mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
-                       note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false) -> Int64
+                       note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
     {
         let hidden = hidden || threads[thread]?.hidden == true
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
         let previous = prev ?? threads[thread]?.cursor ?? lastEventID
-        let event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
+        var event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
                                  thread: thread, note: note, hidden: hidden)
+        event.stateHint = stateHint
         apply(event)
         d.decision.events.append(event)
         return id

@@ -40,7 +40,10 @@ extension ExecutionState {
     func environment(_ t: ThreadState, _ state: State, input: JSON, _ d: Decider, enteredTime: Int64? = nil,
                      taskToken: String? = nil, mapItem: (index: Int, value: JSON)? = nil) -> EvaluationEnvironment
     {
-        let context = contextObject(t, state, enteredTime: enteredTime ?? t.enteredTime, taskToken: taskToken, mapItem: mapItem)
+        // Building the context object costs more than most states; build it only for
+        // states whose expressions read `$$`.
+        let context = state.referencesContext
+            ? contextObject(t, state, enteredTime: enteredTime ?? t.enteredTime, taskToken: taskToken, mapItem: mapItem) : .null
         return EvaluationEnvironment(input: input, context: context, variables: t.variables, random: d.context.random)
     }
 

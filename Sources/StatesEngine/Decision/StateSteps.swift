@@ -10,7 +10,9 @@ extension ExecutionState {
         let state = definition[stateID]
         let enteredID = lastEventID + 1
         var note: EngineNote? = nil
-        if var t = threads[id] {
+        switch state.kind {
+        case .wait, .fail:
+            guard var t = threads[id] else { break }
             t.state = stateID
             t.enteredTime = d.now
             t.enteredEventID = enteredID
@@ -29,8 +31,11 @@ extension ExecutionState {
             default:
                 break
             }
+        default:
+            break
         }
-        emit(&d, .stateEntered(state.typeName), id, .stateEntered(name: state.name, input: input), note: note, prev: prev)
+        emit(&d, .stateEntered(state.kind), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
+             stateHint: stateID)
     }
 
     func waitDue(_ w: WaitState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
@@ -195,7 +200,7 @@ extension ExecutionState {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
-        emit(&d, .stateExited(state.typeName), id, .stateExited(name: state.name, output: output, assigned: assigned))
+        emit(&d, .stateExited(state.kind), id, .stateExited(name: state.name, output: output, assigned: assigned))
         if let next {
             enter(&d, id, next, input: output)
         } else if case .next(let n) = state.transition, !isTerminalExit(state) {

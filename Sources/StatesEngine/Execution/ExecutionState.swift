@@ -21,8 +21,10 @@ public struct ExecutionState: Sendable {
     /// The execution's deadline (definition `TimeoutSeconds`), in epoch milliseconds.
     public internal(set) var executionDeadline: Int64?
 
-    var threads: [ThreadID: ThreadState] = [:]
+    var threads = ThreadTable()
     var nextThreadID: UInt32 = 1
+    /// Ids of ended threads, reused (last freed first) so the thread table stays small.
+    var freeThreadIDs: [UInt32] = []
     /// Open task tokens and the threads that wait on them.
     var tokens: [String: ThreadID] = [:]
 
@@ -158,4 +160,36 @@ extension ThreadState.Phase {
         default: false
         }
     }
+}
+
+/// The threads of an execution, indexed by `ThreadID` without hashing. Ids are handed out
+/// in order by `apply` (deterministic in replay), so the table is dense.
+struct ThreadTable: Sendable {
+    private var slots: ContiguousArray<ThreadState?> = []
+
+    subscript(id: ThreadID) -> ThreadState? {
+        get {
+            let i = Int(id.rawValue)
+            return i < slots.count ? slots[i] : nil
+        }
+        _modify {
+            let i = Int(id.rawValue)
+            while i >= slots.count { slots.append(nil) }
+            yield &slots[i]
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey id: ThreadID) -> ThreadState? {
+        let i = Int(id.rawValue)
+        guard i < slots.count, let t = slots[i] else { return nil }
+        slots[i] = nil
+        // Keep the table short when the newest threads end (Map iterations finish in order).
+        while let last = slots.last, last == nil { slots.removeLast() }
+        return t
+    }
+
+    mutating func removeAll() { slots.removeAll() }
+
+    var values: [ThreadState] { slots.compactMap { $0 } }
 }
