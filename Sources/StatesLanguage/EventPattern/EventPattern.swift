@@ -1,0 +1,171 @@
+/// A validated, compiled EventBridge event pattern.
+///
+/// Supports the whole pattern language: exact values (strings, numbers, `true`, `false`,
+/// `null`), `prefix`, `suffix` (both also with `equals-ignore-case`), `equals-ignore-case`,
+/// `wildcard`, `anything-but` (a value, a list, `prefix`, `suffix`, `wildcard`,
+/// `equals-ignore-case`), `numeric` (`=`, `<`, `<=`, `>`, `>=`, ranges), `exists`, `cidr`,
+/// `exactly`, `$or` at any level, nested fields and arrays.
+///
+/// Semantics (those of EventBridge, whose matcher is aws/event-ruler):
+/// - fields are ANDed, the values listed for one field are ORed; fields the pattern does not
+///   mention are ignored;
+/// - an array in the event matches when any element does; when several fields of a pattern
+///   live inside objects of one event array, one element must satisfy all of them (array
+///   consistency);
+/// - numbers compare as exact decimals (`300` equals `3.0e2`), never through a `Double`;
+/// - `exists` looks at leaf values only; `anything-but` never matches a missing field.
+///
+/// ```swift
+/// let pattern = try EventPattern(text: #"{"detail": {"state": [{"anything-but": "initializing"}]}}"#)
+/// pattern.matches(try FlattenedEvent(text: #"{"detail": {"state": "running"}}"#))  // true
+/// ```
+public struct EventPattern: Sendable {
+    /// One conjunction of conditions per `$or` alternative; the pattern matches when any holds.
+    let subRules: [[Condition]]
+
+    /// Parses and validates a pattern from its JSON text, keeping numbers exact.
+    ///
+    /// - Throws: `InvalidEventPatternError` with EventBridge's reason; for malformed JSON the
+    ///   reason is the parser's message and location, as EventBridge reports it.
+    public init(text: String) throws(InvalidEventPatternError) {
+        let root: ExactJSON
+        do {
+            root = try ExactJSON.parse(text)
+        } catch {
+            throw InvalidEventPatternError(reason: error.jacksonMessage(source: text))
+        }
+        try self.init(exact: root)
+    }
+
+    /// Validates a pattern given as a `JSON` value.
+    ///
+    /// - Note: a `.double` stands for the shortest decimal that round-trips to it; to compare
+    ///   numbers with more digits than a double holds, use `init(text:)`.
+    public init(json: JSON) throws(InvalidEventPatternError) {
+        try self.init(exact: ExactJSON(json))
+    }
+
+    init(exact: ExactJSON) throws(InvalidEventPatternError) {
+        subRules = try EventPatternCompiler.compile(exact)
+    }
+
+    /// Every dotted field path the pattern looks at.
+    var paths: Set<String> {
+        var out = Set<String>()
+        for rule in subRules { for c in rule { out.insert(c.path) } }
+        return out
+    }
+
+    /// Whether the event matches.
+    public func matches(_ event: FlattenedEvent) -> Bool {
+        for rule in subRules where Self.holds(rule, in: event, matching: { condition in
+            var out: [Int32] = []
+            for i in event.fieldsByPath[condition.path] ?? [] {
+                var folded: String?
+                if condition.matches(event.fields[Int(i)].value, folded: &folded) { out.append(i) }
+            }
+            return out
+        }) {
+            return true
+        }
+        return false
+    }
+
+    /// Whether the event matches; a `.double` compares as its shortest decimal spelling.
+    public func matches(_ event: JSON) -> Bool {
+        matches(FlattenedEvent(json: event))
+    }
+
+    /// Parses the event text (keeping numbers exact) and tells whether it matches.
+    ///
+    /// - Throws: `JSONParseError` when the event is not JSON.
+    public func matches(eventText: String) throws(JSONParseError) -> Bool {
+        matches(try FlattenedEvent(text: eventText, relevantPaths: PathFilter(paths: paths)))
+    }
+
+    // MARK: Deciding one sub-rule
+
+    /// The most consistent-choice steps tried for one sub-rule before giving up (no match).
+    ///
+    /// Only events with many array elements that each satisfy part of a pattern come near it.
+    static let searchBudget = 100_000
+
+    /// Whether a conjunction of conditions holds in `event`.
+    ///
+    /// - Parameter matching: for a condition, the fields (indices into `event.fields`) whose
+    ///   value satisfies one of its value matchers.
+    static func holds(_ rule: [Condition], in event: FlattenedEvent, matching: (Condition) -> [Int32]) -> Bool {
+        var slots: [Slot] = []
+        slots.reserveCapacity(rule.count)
+        for condition in rule {
+            let candidates = matching(condition)
+            if candidates.isEmpty && !condition.allowsAbsent { return false }
+            slots.append(Slot(condition: condition, candidates: candidates))
+        }
+        if !event.hasArrays {
+            // Every choice is consistent: a condition holds through any matching field, or
+            // through absence when no leaf has its path.
+            for slot in slots where slot.candidates.isEmpty {
+                if event.fieldsByPath[slot.condition.path] != nil { return false }
+            }
+            return true
+        }
+        // Fewest choices first: conflicts show up early.
+        slots.sort { $0.candidates.count < $1.candidates.count }
+        var search = ConsistentChoice(slots: slots, event: event)
+        return search.run()
+    }
+
+    struct Slot {
+        let condition: Condition
+        let candidates: [Int32]
+    }
+
+    /// A depth-first search for one field per condition with pairwise-consistent array
+    /// positions; a condition that allows absence may instead take no field, which is then
+    /// checked at the end against all the positions chosen (its path must have no leaf in
+    /// the chosen array elements).
+    struct ConsistentChoice {
+        let slots: [Slot]
+        let event: FlattenedEvent
+        var deferredAbsent: [Int] = []
+        var budget = EventPattern.searchBudget
+
+        init(slots: [Slot], event: FlattenedEvent) {
+            self.slots = slots
+            self.event = event
+        }
+
+        mutating func run() -> Bool { choose(0, []) }
+
+        mutating func choose(_ i: Int, _ membership: [FlattenedEvent.ArrayStep]) -> Bool {
+            budget -= 1
+            if budget < 0 { return false }
+            if i == slots.count { return absencesHold(membership) }
+            let slot = slots[i]
+            var tried = Set<[FlattenedEvent.ArrayStep]>()
+            for f in slot.candidates {
+                let m = event.fields[Int(f)].membership
+                guard tried.insert(m).inserted, FlattenedEvent.isConsistent(m, membership) else { continue }
+                if choose(i + 1, FlattenedEvent.merge(membership, m)) { return true }
+                if budget < 0 { return false }
+            }
+            if slot.condition.allowsAbsent {
+                deferredAbsent.append(i)
+                defer { deferredAbsent.removeLast() }
+                if choose(i + 1, membership) { return true }
+            }
+            return false
+        }
+
+        func absencesHold(_ membership: [FlattenedEvent.ArrayStep]) -> Bool {
+            for i in deferredAbsent {
+                for f in event.fieldsByPath[slots[i].condition.path] ?? []
+                where FlattenedEvent.isConsistent(event.fields[Int(f)].membership, membership) {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,263 @@
+/// An event parsed once into its leaf values, ready to be matched against any number of
+/// patterns.
+///
+/// Each leaf (string, number, boolean or null) is kept with its dotted path (`detail.state`)
+/// and with the array elements it sits in. Objects and empty arrays produce no leaf, which is
+/// why `exists` sees them as absent. Numbers keep their exact decimal value when the event is
+/// parsed from text.
+///
+/// - Note: only an object event has fields; any other JSON value is an event without fields.
+public struct FlattenedEvent: Sendable {
+    /// One step of a leaf's position: element `index` of the array numbered `array`.
+    struct ArrayStep: Sendable, Hashable {
+        var array: Int32
+        var index: Int32
+    }
+
+    struct Field: Sendable {
+        let path: String
+        let value: EventLeaf
+        /// The arrays this leaf sits in, outermost first (array numbers increase inwards).
+        let membership: [ArrayStep]
+    }
+
+    private(set) var fields: [Field] = []
+    private(set) var fieldsByPath: [String: [Int32]] = [:]
+    private(set) var hasArrays = false
+
+    /// The number of leaf values.
+    public var fieldCount: Int { fields.count }
+
+    /// Parses an event text, keeping numbers exact.
+    ///
+    /// - Throws: `JSONParseError` when the text is not JSON.
+    public init(text: String) throws(JSONParseError) {
+        try self.init(text: text, relevantPaths: nil)
+    }
+
+    /// Parses an event from UTF-8 bytes (a Kafka record value), keeping numbers exact.
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
+        try self.init(utf8: bytes, relevantPaths: nil)
+    }
+
+    /// Flattens a `JSON` value. Doubles compare as their shortest decimal spelling.
+    public init(json: JSON) {
+        var builder = Builder(filter: nil)
+        if case .object(let o) = json { builder.addObject(o, path: "", membership: []) }
+        self.init(builder)
+    }
+
+    init(text: String, relevantPaths: PathFilter?) throws(JSONParseError) {
+        var text = text
+        let result = text.withUTF8 { buffer in
+            Result { () throws(JSONParseError) -> FlattenedEvent in
+                try FlattenedEvent(utf8: buffer, relevantPaths: relevantPaths)
+            }
+        }
+        self = try result.get()
+    }
+
+    init(utf8 buffer: UnsafeBufferPointer<UInt8>, relevantPaths: PathFilter?) throws(JSONParseError) {
+        var parser = JSONParser(buffer: buffer, maxDepth: 512)
+        var builder = Builder(filter: relevantPaths)
+        try parser.flattenDocument(into: &builder)
+        self.init(builder)
+    }
+
+    private init(_ builder: Builder) {
+        fields = builder.fields
+        hasArrays = builder.nextArray > 0
+        var byPath: [String: [Int32]] = [:]
+        byPath.reserveCapacity(fields.count)
+        for (i, f) in fields.enumerated() { byPath[f.path, default: []].append(Int32(i)) }
+        fieldsByPath = byPath
+    }
+
+    /// Whether two leaves can belong to one match: wherever they share an array, they must
+    /// sit in the same element of it.
+    static func isConsistent(_ a: [ArrayStep], _ b: [ArrayStep]) -> Bool {
+        var i = 0
+        var j = 0
+        while i < a.count, j < b.count {
+            if a[i].array == b[j].array {
+                if a[i].index != b[j].index { return false }
+                i += 1
+                j += 1
+            } else if a[i].array < b[j].array {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return true
+    }
+
+    /// The union of two consistent memberships, sorted by array number.
+    static func merge(_ a: [ArrayStep], _ b: [ArrayStep]) -> [ArrayStep] {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        var out: [ArrayStep] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].array < b[j].array) {
+                out.append(a[i])
+                i += 1
+            } else if i == a.count || b[j].array < a[i].array {
+                out.append(b[j])
+                j += 1
+            } else {
+                out.append(a[i])
+                i += 1
+                j += 1
+            }
+        }
+        return out
+    }
+
+    /// Collects leaves while a document is walked.
+    struct Builder {
+        let filter: PathFilter?
+        var fields: [Field] = []
+        var nextArray: Int32 = 0
+
+        init(filter: PathFilter?) { self.filter = filter }
+
+        func isRelevant(_ path: String) -> Bool { filter?.isRelevant(path) ?? true }
+
+        mutating func addObject(_ o: JSONObject, path: String, membership: [ArrayStep]) {
+            for (key, value) in o {
+                let child = path.isEmpty ? key : path + "." + key
+                guard isRelevant(child) else { continue }
+                add(value, path: child, membership: membership)
+            }
+        }
+
+        mutating func add(_ value: JSON, path: String, membership: [ArrayStep]) {
+            switch value {
+            case .null: fields.append(Field(path: path, value: .null, membership: membership))
+            case .bool(let b): fields.append(Field(path: path, value: .bool(b), membership: membership))
+            case .int(let i): fields.append(Field(path: path, value: .number(DecimalNumber(i)), membership: membership))
+            case .double(let d):
+                // Not finite: not a JSON number; nothing a pattern could compare it with.
+                if let n = DecimalNumber(d) { fields.append(Field(path: path, value: .number(n), membership: membership)) }
+            case .string(let s): fields.append(Field(path: path, value: .string(s), membership: membership))
+            case .object(let o): addObject(o, path: path, membership: membership)
+            case .array(let a):
+                let id = nextArray
+                nextArray += 1
+                for (i, element) in a.enumerated() {
+                    add(element, path: path, membership: membership + [ArrayStep(array: id, index: Int32(i))])
+                }
+            }
+        }
+    }
+}
+
+/// The paths some pattern looks at, with every dotted prefix of them: an event subtree whose
+/// path is not in the set cannot hold a leaf that any pattern mentions, so it is skipped.
+struct PathFilter: Sendable {
+    private var prefixes: Set<String> = []
+
+    init<S: Sequence>(paths: S) where S.Element == String {
+        for path in paths {
+            prefixes.insert(path)
+            var i = path.startIndex
+            while let dot = path[i...].firstIndex(of: ".") {
+                prefixes.insert(String(path[..<dot]))
+                i = path.index(after: dot)
+            }
+        }
+    }
+
+    func isRelevant(_ path: String) -> Bool { prefixes.contains(path) }
+}
+
+extension JSONParser {
+    /// Walks a document and hands its leaves to `builder`, validating the whole text.
+    mutating func flattenDocument(into builder: inout FlattenedEvent.Builder) throws(JSONParseError) {
+        skipWhitespace()
+        if position >= buffer.count {
+            throw error("No content to map due to end-of-input", at: position)
+        }
+        if buffer[position] == UInt8(ascii: "{") {
+            try flattenValue(path: "", membership: [], into: &builder)
+        } else {
+            _ = try parseExactValue()
+        }
+        skipWhitespace()
+        if position < buffer.count {
+            throw unexpectedCharacter(at: position, expecting: "expected end-of-input")
+        }
+    }
+
+    mutating func flattenValue(
+        path: String, membership: [FlattenedEvent.ArrayStep], into builder: inout FlattenedEvent.Builder
+    ) throws(JSONParseError) {
+        guard position < buffer.count else {
+            throw error("Unexpected end-of-input: expected a value", at: position)
+        }
+        switch buffer[position] {
+        case UInt8(ascii: "{"):
+            let start = position
+            try enter(at: start)
+            position += 1
+            skipWhitespace()
+            if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+                position += 1
+                depth -= 1
+                return
+            }
+            while true {
+                let key = try parseMemberName(objectStart: start)
+                let child = path.isEmpty ? key : path + "." + key
+                if builder.isRelevant(child) {
+                    try flattenValue(path: child, membership: membership, into: &builder)
+                } else {
+                    _ = try parseExactValue()
+                }
+                if try endOfMember(kind: "Object", start: start) {
+                    depth -= 1
+                    return
+                }
+            }
+        case UInt8(ascii: "["):
+            let start = position
+            try enter(at: start)
+            position += 1
+            let id = builder.nextArray
+            builder.nextArray += 1
+            skipWhitespace()
+            if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
+                position += 1
+                depth -= 1
+                return
+            }
+            var index: Int32 = 0
+            while true {
+                skipWhitespace()
+                guard position < buffer.count else { throw endOfInput(closing: "Array", start: start) }
+                try flattenValue(
+                    path: path, membership: membership + [FlattenedEvent.ArrayStep(array: id, index: index)],
+                    into: &builder)
+                index += 1
+                if try endOfMember(kind: "Array", start: start) {
+                    depth -= 1
+                    return
+                }
+            }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let (number, _) = try parseExactNumber()
+            builder.fields.append(.init(path: path, value: .number(number), membership: membership))
+        default:
+            let leaf: EventLeaf
+            switch try parseValue() {
+            case .string(let s): leaf = .string(s)
+            case .bool(let b): leaf = .bool(b)
+            default: leaf = .null
+            }
+            builder.fields.append(.init(path: path, value: leaf, membership: membership))
+        }
+    }
+}
