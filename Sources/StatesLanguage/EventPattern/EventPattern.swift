@@ -58,15 +58,18 @@ public struct EventPattern: Sendable {
 
     /// Whether the event matches.
     public func matches(_ event: FlattenedEvent) -> Bool {
-        for rule in subRules where Self.holds(rule, in: event, matching: { condition in
-            var out: [Int32] = []
-            for i in event.fieldsByPath[condition.path] ?? [] {
-                var folded: String?
-                if condition.matches(event.fields[Int(i)].value, folded: &folded) { out.append(i) }
+        for rule in subRules {
+            var candidates: [[Int32]] = []
+            candidates.reserveCapacity(rule.count)
+            for condition in rule {
+                var fields: [Int32] = []
+                for i in event.fieldsByPath[condition.path] ?? [] {
+                    var folded: String?
+                    if condition.matches(event.fields[Int(i)].value, folded: &folded) { fields.append(i) }
+                }
+                candidates.append(fields)
             }
-            return out
-        }) {
-            return true
+            if Self.holds(rule, candidates: candidates, in: event) { return true }
         }
         return false
     }
@@ -92,13 +95,12 @@ public struct EventPattern: Sendable {
 
     /// Whether a conjunction of conditions holds in `event`.
     ///
-    /// - Parameter matching: for a condition, the fields (indices into `event.fields`) whose
-    ///   value satisfies one of its value matchers.
-    static func holds(_ rule: [Condition], in event: FlattenedEvent, matching: (Condition) -> [Int32]) -> Bool {
+    /// - Parameter candidates: for each condition, the fields (indices into `event.fields`)
+    ///   whose value satisfies one of its value matchers.
+    static func holds(_ rule: [Condition], candidates all: [[Int32]], in event: FlattenedEvent) -> Bool {
         var slots: [Slot] = []
         slots.reserveCapacity(rule.count)
-        for condition in rule {
-            let candidates = matching(condition)
+        for (condition, candidates) in zip(rule, all) {
             if candidates.isEmpty && !condition.allowsAbsent { return false }
             slots.append(Slot(condition: condition, candidates: candidates))
         }
