@@ -126,6 +126,14 @@ public struct FlattenedEvent: Sendable {
 
         func isRelevant(_ path: String) -> Bool { filter?.isRelevant(path) ?? true }
 
+        /// Drops the leaves at `path` or below it collected since `start`.
+        mutating func removeFields(under path: String, from start: Int) {
+            let below = path + "."
+            var kept = Array(fields[..<start])
+            for f in fields[start...] where f.path != path && !f.path.hasPrefix(below) { kept.append(f) }
+            fields = kept
+        }
+
         mutating func addObject(_ o: JSONObject, path: String, membership: [ArrayStep]) {
             for (key, value) in o {
                 let child = path.isEmpty ? key : path + "." + key
@@ -209,9 +217,15 @@ extension JSONParser {
                 depth -= 1
                 return
             }
+            let firstField = builder.fields.count
+            var keys = SeenKeys()
             while true {
                 let key = try parseMemberName(objectStart: start)
                 let child = path.isEmpty ? key : path + "." + key
+                if !keys.insert(key) {
+                    // AWS behaviour: a repeated key keeps its last value (Jackson), as JSON.parse does.
+                    builder.removeFields(under: child, from: firstField)
+                }
                 if builder.isRelevant(child) {
                     try flattenValue(path: child, membership: membership, into: &builder)
                 } else {
@@ -259,5 +273,23 @@ extension JSONParser {
             }
             builder.fields.append(.init(path: path, value: leaf, membership: membership))
         }
+    }
+}
+
+/// The keys of one object seen so far: a short list, a set past a few keys.
+struct SeenKeys {
+    private var list: [String] = []
+    private var set: Set<String>?
+
+    /// Adds `key`; `false` when it was already there.
+    mutating func insert(_ key: String) -> Bool {
+        if set != nil { return set!.insert(key).inserted }
+        if list.contains(key) { return false }
+        list.append(key)
+        if list.count > 16 {
+            set = Set(list)
+            list = []
+        }
+        return true
     }
 }

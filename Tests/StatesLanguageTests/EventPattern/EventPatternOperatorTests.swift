@@ -146,3 +146,51 @@ import Testing
         #expect(DecimalNumber(Int64.min).description == "-9223372036854775808")
     }
 }
+
+@Suite struct EventPatternEventTests {
+    @Test func repeatedEventKeyKeepsLastValue() throws {
+        let p = try EventPattern(text: #"{"a": {"b": [1]}}"#)
+        #expect(try !p.matches(eventText: #"{"a": {"b": 1}, "a": {"c": 2}}"#))
+        #expect(try p.matches(eventText: #"{"a": {"c": 2}, "a": {"b": 1}}"#))
+        let event = try FlattenedEvent(text: #"{"x": 1, "x": 2, "y": [1, 2], "y": 3}"#)
+        #expect(event.fieldCount == 2)
+        var many = "{"
+        for i in 0..<40 { many += #""k\#(i)": \#(i), "# }
+        many += #""k3": "last"}"#
+        #expect(try EventPattern(text: #"{"k3": ["last"]}"#).matches(eventText: many))
+        #expect(try !EventPattern(text: #"{"k3": [3]}"#).matches(eventText: many))
+    }
+
+    @Test func nonObjectEventsHaveNoFields() throws {
+        for text in ["[1, 2]", "\"x\"", "5", "null"] {
+            #expect(try FlattenedEvent(text: text).fieldCount == 0)
+            #expect(try EventPattern(text: #"{"a": [{"exists": false}]}"#).matches(eventText: text))
+        }
+    }
+
+    @Test func eventErrorsAreTheParserErrors() {
+        #expect(throws: JSONParseError.self) { try FlattenedEvent(text: #"{"a": [1, 2 3]}"#) }
+        #expect(throws: JSONParseError.self) { try FlattenedEvent(text: #"{"a": 01}"#) }
+        #expect(throws: JSONParseError.self) { try FlattenedEvent(text: "") }
+    }
+
+    @Test func testEventPatternAction() throws {
+        let event = #"{"id": "1", "account": "123456789012", "source": "app", "time": "2024-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail-type": "X", "detail": {"n": 5}}"#
+        #expect(try TestEventPattern.evaluate(eventPattern: #"{"detail": {"n": [{"numeric": [">", 4]}]}}"#, event: event))
+        #expect(try !TestEventPattern.evaluate(eventPattern: #"{"source": ["other"]}"#, event: event))
+        #expect(throws: TestEventPattern.Failure.self) { try TestEventPattern.evaluate(eventPattern: #"{"a": []}"#, event: event) }
+        do {
+            _ = try TestEventPattern.evaluate(eventPattern: #"{"a": ["x"]}"#, event: #"{"a": "x"}"#)
+            Issue.record("accepted an event without envelope")
+        } catch {
+            #expect(error.exceptionName == "ValidationException")
+            #expect(error.message.contains("mandatory field: id"))
+        }
+        #expect(try TestEventPattern.evaluate(eventPattern: #"{"a": ["x"]}"#, event: #"{"a": "x"}"#, requiresEnvelope: false))
+        do {
+            _ = try TestEventPattern.evaluate(eventPattern: #"{"a": 1}"#, event: event)
+        } catch {
+            #expect(error.exceptionName == "InvalidEventPatternException")
+        }
+    }
+}
