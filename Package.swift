@@ -27,6 +27,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
+        .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
     ],

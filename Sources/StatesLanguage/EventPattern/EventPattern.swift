@@ -69,7 +69,12 @@ public struct EventPattern: Sendable {
                 }
                 candidates.append(fields)
             }
-            if Self.holds(rule, candidates: candidates, in: event) { return true }
+            let holds = Self.holds(
+                count: rule.count, allowsAbsent: { rule[$0].allowsAbsent }, path: { rule[$0].path },
+                candidates: { candidates[$0][...] }, in: event)
+            if holds {
+                return true
+            }
         }
         return false
     }
@@ -95,22 +100,58 @@ public struct EventPattern: Sendable {
 
     /// Whether a conjunction of conditions holds in `event`.
     ///
-    /// - Parameter candidates: for each condition, the fields (indices into `event.fields`)
-    ///   whose value satisfies one of its value matchers.
-    static func holds(_ rule: [Condition], candidates all: [[Int32]], in event: FlattenedEvent) -> Bool {
-        var slots: [Slot] = []
-        slots.reserveCapacity(rule.count)
-        for (condition, candidates) in zip(rule, all) {
-            if candidates.isEmpty && !condition.allowsAbsent { return false }
-            slots.append(Slot(condition: condition, candidates: candidates))
-        }
-        if !event.hasArrays {
-            // Every choice is consistent: a condition holds through any matching field, or
-            // through absence when no leaf has its path.
-            for slot in slots where slot.candidates.isEmpty {
-                if event.fieldsByPath[slot.condition.path] != nil { return false }
+    /// - Parameters:
+    ///   - count: the number of conditions.
+    ///   - allowsAbsent: whether the i-th condition also holds when its path has no leaf.
+    ///   - path: the i-th condition's path.
+    ///   - candidates: for the i-th condition, the fields (indices into `event.fields`) whose
+    ///     value satisfies one of its value matchers.
+    @inline(__always)
+    static func holds(
+        count: Int, allowsAbsent: (Int) -> Bool, path: (Int) -> String, candidates: (Int) -> ArraySlice<Int32>,
+        in event: FlattenedEvent
+    ) -> Bool {
+        // Greedy first: the first candidate of every condition. Most events have no arrays, or
+        // no conflicting ones, and are decided here without a search.
+        var membership: [FlattenedEvent.ArrayStep] = []
+        var greedy = true
+        var absentSlots = 0
+        for i in 0..<count {
+            let fields = candidates(i)
+            guard let first = fields.first else {
+                if !allowsAbsent(i) { return false }
+                absentSlots += 1
+                continue
             }
-            return true
+            let m = event.fields[Int(first)].membership
+            if greedy, !m.isEmpty {
+                if FlattenedEvent.isConsistent(m, membership) {
+                    membership = FlattenedEvent.merge(membership, m)
+                } else {
+                    greedy = false
+                }
+            }
+        }
+        if greedy {
+            var absencesHold = true
+            if absentSlots > 0 {
+                for i in 0..<count where candidates(i).isEmpty {
+                    for f in event.fieldsByPath[path(i)] ?? []
+                    where FlattenedEvent.isConsistent(event.fields[Int(f)].membership, membership) {
+                        absencesHold = false
+                        break
+                    }
+                    if !absencesHold { break }
+                }
+            }
+            if absencesHold { return true }
+            // A failed absence can still hold with other choices (more arrays pinned down).
+            if !event.hasArrays { return false }
+        }
+        var slots: [Slot] = []
+        slots.reserveCapacity(count)
+        for i in 0..<count {
+            slots.append(Slot(path: path(i), allowsAbsent: allowsAbsent(i), candidates: candidates(i)))
         }
         // Fewest choices first: conflicts show up early.
         slots.sort { $0.candidates.count < $1.candidates.count }
@@ -119,8 +160,9 @@ public struct EventPattern: Sendable {
     }
 
     struct Slot {
-        let condition: Condition
-        let candidates: [Int32]
+        let path: String
+        let allowsAbsent: Bool
+        let candidates: ArraySlice<Int32>
     }
 
     /// A depth-first search for one field per condition with pairwise-consistent array
@@ -152,7 +194,7 @@ public struct EventPattern: Sendable {
                 if choose(i + 1, FlattenedEvent.merge(membership, m)) { return true }
                 if budget < 0 { return false }
             }
-            if slot.condition.allowsAbsent {
+            if slot.allowsAbsent {
                 deferredAbsent.append(i)
                 defer { deferredAbsent.removeLast() }
                 if choose(i + 1, membership) { return true }
@@ -162,7 +204,7 @@ public struct EventPattern: Sendable {
 
         func absencesHold(_ membership: [FlattenedEvent.ArrayStep]) -> Bool {
             for i in deferredAbsent {
-                for f in event.fieldsByPath[slots[i].condition.path] ?? []
+                for f in event.fieldsByPath[slots[i].path] ?? []
                 where FlattenedEvent.isConsistent(event.fields[Int(f)].membership, membership) {
                     return false
                 }

@@ -8,6 +8,49 @@
 ///
 /// The answer is always the same as testing each pattern in turn with `EventPattern.matches`.
 public struct RuleMatcher<Rule: Sendable>: Sendable {
+    let rules: [Rule]
+    let index: RuleIndex
+
+    /// Compiles the rules; the order of the rules is the order of the answers.
+    public init(_ rules: [(rule: Rule, pattern: EventPattern)]) {
+        self.rules = rules.map(\.rule)
+        index = RuleIndex(rules.map(\.pattern))
+    }
+
+    /// The number of rules.
+    public var count: Int { rules.count }
+
+    /// Parses the event (keeping numbers exact, skipping subtrees no rule looks at) and
+    /// returns the rules it matches, in rule order.
+    ///
+    /// - Throws: `JSONParseError` when the event is not JSON.
+    public func matchingRules(forEventText text: String) throws(JSONParseError) -> [Rule] {
+        matchingRules(for: try FlattenedEvent(text: text, relevantPaths: index.filter))
+    }
+
+    /// The rules a Kafka record value (UTF-8 JSON) matches, in rule order.
+    public func matchingRules(forEventBytes bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> [Rule] {
+        matchingRules(for: try FlattenedEvent(utf8: bytes, relevantPaths: index.filter))
+    }
+
+    /// The rules the event matches, in rule order.
+    public func matchingRules(for event: JSON) -> [Rule] {
+        matchingRules(for: FlattenedEvent(json: event))
+    }
+
+    /// The rules the event matches, in rule order.
+    public func matchingRules(for event: FlattenedEvent) -> [Rule] {
+        index.matchingRuleIndices(for: event).map { rules[$0] }
+    }
+
+    /// The indices (in rule order) of the rules the event matches.
+    public func matchingRuleIndices(for event: FlattenedEvent) -> [Int] {
+        index.matchingRuleIndices(for: event)
+    }
+}
+
+/// The compiled form of a list of patterns (not generic, so it is specialized once).
+struct RuleIndex: Sendable {
     struct SubRule: Sendable {
         let rule: Int32
         let conditions: [Int32]
@@ -15,8 +58,9 @@ public struct RuleMatcher<Rule: Sendable>: Sendable {
         let required: Int32
     }
 
-    let rules: [Rule]
     let conditions: [Condition]
+    let conditionAllowsAbsent: [Bool]
+    let conditionPath: [String]
     let subRules: [SubRule]
     /// For each condition, the sub-rules in which it is required.
     let subRulesRequiring: [[Int32]]
@@ -25,16 +69,14 @@ public struct RuleMatcher<Rule: Sendable>: Sendable {
     let pathIndexes: [String: PathIndex]
     let filter: PathFilter
 
-    /// Compiles the rules; the order of the rules is the order of the answers.
-    public init(_ rules: [(rule: Rule, pattern: EventPattern)]) {
-        self.rules = rules.map(\.rule)
+    init(_ patterns: [EventPattern]) {
         var conditionIDs: [Condition: Int32] = [:]
         var conditions: [Condition] = []
         var subRules: [SubRule] = []
         var requiring: [[Int32]] = []
         var always: [Int32] = []
-        for (r, entry) in rules.enumerated() {
-            for conjunction in entry.pattern.subRules {
+        for (r, pattern) in patterns.enumerated() {
+            for conjunction in pattern.subRules {
                 var ids: [Int32] = []
                 var required: Int32 = 0
                 let s = Int32(subRules.count)
@@ -63,6 +105,8 @@ public struct RuleMatcher<Rule: Sendable>: Sendable {
             for m in c.matchers { indexes[c.path, default: PathIndex()].add(m, condition: Int32(id)) }
         }
         self.conditions = conditions
+        conditionAllowsAbsent = conditions.map(\.allowsAbsent)
+        conditionPath = conditions.map(\.path)
         self.subRules = subRules
         self.subRulesRequiring = requiring
         self.alwaysChecked = always
@@ -70,59 +114,62 @@ public struct RuleMatcher<Rule: Sendable>: Sendable {
         self.filter = PathFilter(paths: conditions.map(\.path))
     }
 
-    /// The number of rules.
-    public var count: Int { rules.count }
-
-    /// Parses the event (keeping numbers exact, skipping subtrees no rule looks at) and
-    /// returns the rules it matches, in rule order.
-    ///
-    /// - Throws: `JSONParseError` when the event is not JSON.
-    public func matchingRules(forEventText text: String) throws(JSONParseError) -> [Rule] {
-        matchingRules(for: try FlattenedEvent(text: text, relevantPaths: filter))
-    }
-
-    /// The rules a Kafka record value matches, in rule order.
-    public func matchingRules(forEventBytes bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> [Rule] {
-        matchingRules(for: try FlattenedEvent(utf8: bytes, relevantPaths: filter))
-    }
-
-    /// The rules the event matches, in rule order.
-    public func matchingRules(for event: JSON) -> [Rule] {
-        matchingRules(for: FlattenedEvent(json: event))
-    }
-
-    /// The rules the event matches, in rule order.
-    public func matchingRules(for event: FlattenedEvent) -> [Rule] {
-        matchingRuleIndices(for: event).map { rules[$0] }
-    }
-
-    /// The indices (in rule order) of the rules the event matches.
-    public func matchingRuleIndices(for event: FlattenedEvent) -> [Int] {
-        // 1. Each leaf against the operators of its path: which conditions it satisfies.
-        var hits: [Int32: [Int32]] = [:]
+    func matchingRuleIndices(for event: FlattenedEvent) -> [Int] {
+        // 1. Each leaf against the operators of its path: which conditions it satisfies, as
+        //    (condition, field) pairs.
+        var pairs: [UInt64] = []
         for (f, field) in event.fields.enumerated() {
             guard let index = pathIndexes[field.path] else { continue }
-            let fieldID = Int32(f)
             index.forEachCondition(matching: field.value) { c in
-                hits[c, default: []].appendUnlessLast(fieldID)
+                pairs.append(UInt64(UInt32(c)) << 32 | UInt64(UInt32(f)))
             }
         }
-        // 2. Sub-rules whose required conditions were all hit, then the full check.
-        var counts: [Int32: Int32] = [:]
-        for c in hits.keys {
-            for s in subRulesRequiring[Int(c)] { counts[s, default: 0] += 1 }
+        if pairs.isEmpty && alwaysChecked.isEmpty { return [] }
+        // Grouped by condition, fields in order, each pair once.
+        pairs.sort()
+        var fieldsOfHits: [Int32] = []
+        fieldsOfHits.reserveCapacity(pairs.count)
+        var hitConditions: [Int32] = []
+        var ranges = [Range<Int32>](repeating: 0..<0, count: hitConditionsCapacity(pairs))
+        var previous = UInt64.max
+        for p in pairs where p != previous {
+            previous = p
+            let c = Int32(truncatingIfNeeded: p >> 32)
+            if hitConditions.last != c {
+                hitConditions.append(c)
+                ranges[Int(c)] = Int32(fieldsOfHits.count)..<Int32(fieldsOfHits.count)
+            }
+            fieldsOfHits.append(Int32(truncatingIfNeeded: p & 0xFFFF_FFFF))
+            ranges[Int(c)] = ranges[Int(c)].lowerBound..<Int32(fieldsOfHits.count)
         }
-        var candidates = always
-        for (s, n) in counts where n == subRules[Int(s)].required { candidates.append(s) }
+        // 2. Sub-rules whose required conditions were all hit, then the full check.
+        var candidates = alwaysChecked
+        if !hitConditions.isEmpty {
+            var counts = [Int32](repeating: 0, count: subRules.count)
+            for c in hitConditions {
+                for s in subRulesRequiring[Int(c)] {
+                    counts[Int(s)] += 1
+                    if counts[Int(s)] == subRules[Int(s)].required { candidates.append(s) }
+                }
+            }
+        }
         candidates.sort()
         var matched: [Int] = []
         var lastRule: Int32 = -1
         for s in candidates {
             let subRule = subRules[Int(s)]
             if subRule.rule == lastRule { continue }  // the rule already matched
-            let rule = subRule.conditions.map { conditions[Int($0)] }
-            let fields = subRule.conditions.map { hits[$0] ?? [] }
-            if EventPattern.holds(rule, candidates: fields, in: event) {
+            let ids = subRule.conditions
+            let holds = EventPattern.holds(
+                count: ids.count, allowsAbsent: { conditionAllowsAbsent[Int(ids[$0])] },
+                path: { conditionPath[Int(ids[$0])] },
+                candidates: { i in
+                    let c = Int(ids[i])
+                    guard c < ranges.count else { return [] }
+                    let r = ranges[c]
+                    return fieldsOfHits[Int(r.lowerBound)..<Int(r.upperBound)]
+                }, in: event)
+            if holds {
                 matched.append(Int(subRule.rule))
                 lastRule = subRule.rule
             }
@@ -130,13 +177,10 @@ public struct RuleMatcher<Rule: Sendable>: Sendable {
         return matched
     }
 
-    private var always: [Int32] { alwaysChecked }
-}
-
-extension Array where Element == Int32 {
-    /// Appends unless `value` is already the last element (a leaf hitting one condition twice).
-    mutating func appendUnlessLast(_ value: Int32) {
-        if last != value { append(value) }
+    /// Room for the ranges of every condition up to the highest one hit.
+    private func hitConditionsCapacity(_ sortedPairs: [UInt64]) -> Int {
+        guard let last = sortedPairs.last else { return 0 }
+        return Int(last >> 32) + 1
     }
 }
 
