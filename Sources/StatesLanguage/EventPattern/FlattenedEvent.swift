@@ -126,6 +126,13 @@ public struct FlattenedEvent: Sendable {
 
         func isRelevant(_ path: String) -> Bool { filter?.isRelevant(path) ?? true }
 
+        /// For an object at `path`: `nil` when every member is relevant (no filter), else the
+        /// relevant member names (empty when none is).
+        func relevantNames(under path: String) -> Set<String>? {
+            guard let filter else { return nil }
+            return filter.names(under: path) ?? []
+        }
+
         /// Drops the leaves at `path` or below it collected since `start`.
         mutating func removeFields(under path: String, from start: Int) {
             let below = path + "."
@@ -164,22 +171,49 @@ public struct FlattenedEvent: Sendable {
 }
 
 /// The paths some pattern looks at, with every dotted prefix of them: an event subtree whose
-/// path is not in the set cannot hold a leaf that any pattern mentions, so it is skipped.
+/// path is not among them cannot hold a leaf that any pattern mentions, so it is skipped.
+///
+/// Kept as, for each such prefix, the member names that extend it to another one (a name may
+/// itself hold dots: `{"detail.state": ...}` in an event reaches the path `detail.state`).
 struct PathFilter: Sendable {
-    private var prefixes: Set<String> = []
+    private var continuations: [String: Set<String>] = [:]
 
     init<S: Sequence>(paths: S) where S.Element == String {
+        var prefixes: Set<String> = [""]
+        var dots: [String: [String.Index]] = [:]
         for path in paths {
-            prefixes.insert(path)
+            var positions: [String.Index] = []
             var i = path.startIndex
             while let dot = path[i...].firstIndex(of: ".") {
-                prefixes.insert(String(path[..<dot]))
+                positions.append(dot)
                 i = path.index(after: dot)
+            }
+            dots[path] = positions
+            prefixes.insert(path)
+            for dot in positions { prefixes.insert(String(path[..<dot])) }
+        }
+        // A prefix q continues a prefix p when q is p, a dot, then a member name.
+        for q in prefixes where !q.isEmpty {
+            continuations["", default: []].insert(q)
+            var i = q.startIndex
+            while let dot = q[i...].firstIndex(of: ".") {
+                let parent = String(q[..<dot])
+                if prefixes.contains(parent) {
+                    continuations[parent, default: []].insert(String(q[q.index(after: dot)...]))
+                }
+                i = q.index(after: dot)
             }
         }
     }
 
-    func isRelevant(_ path: String) -> Bool { prefixes.contains(path) }
+    /// The member names under `path` that lead to a path some pattern looks at; `nil` when none.
+    func names(under path: String) -> Set<String>? { continuations[path] }
+
+    func isRelevant(_ path: String) -> Bool {
+        if path.isEmpty { return true }
+        if continuations[""]?.contains(path) == true { return true }
+        return false
+    }
 }
 
 extension JSONParser {
@@ -192,7 +226,7 @@ extension JSONParser {
         if buffer[position] == UInt8(ascii: "{") {
             try flattenValue(path: "", membership: [], into: &builder)
         } else {
-            _ = try parseExactValue()
+            try skipValue()
         }
         skipWhitespace()
         if position < buffer.count {
@@ -218,18 +252,19 @@ extension JSONParser {
                 return
             }
             let firstField = builder.fields.count
+            let relevant = builder.relevantNames(under: path)
             var keys = SeenKeys()
             while true {
                 let key = try parseMemberName(objectStart: start)
-                let child = path.isEmpty ? key : path + "." + key
-                if !keys.insert(key) {
-                    // AWS behaviour: a repeated key keeps its last value (Jackson), as JSON.parse does.
-                    builder.removeFields(under: child, from: firstField)
-                }
-                if builder.isRelevant(child) {
+                if relevant?.contains(key) ?? true {
+                    let child = path.isEmpty ? key : path + "." + key
+                    if !keys.insert(key) {
+                        // AWS behaviour: a repeated key keeps its last value (Jackson), as JSON.parse does.
+                        builder.removeFields(under: child, from: firstField)
+                    }
                     try flattenValue(path: child, membership: membership, into: &builder)
                 } else {
-                    _ = try parseExactValue()
+                    try skipValue()
                 }
                 if try endOfMember(kind: "Object", start: start) {
                     depth -= 1
@@ -262,7 +297,10 @@ extension JSONParser {
                 }
             }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let (number, _) = try parseExactNumber()
+            let start = position
+            _ = try parseNumber()
+            // parseNumber accepted the literal, so it is in the JSON grammar.
+            let number = DecimalNumber(utf8: UnsafeBufferPointer(rebasing: buffer[start..<position]))!
             builder.fields.append(.init(path: path, value: .number(number), membership: membership))
         default:
             let leaf: EventLeaf
@@ -273,6 +311,89 @@ extension JSONParser {
             }
             builder.fields.append(.init(path: path, value: leaf, membership: membership))
         }
+    }
+}
+
+extension JSONParser {
+    /// Validates and passes over one value without building it.
+    mutating func skipValue() throws(JSONParseError) {
+        guard position < buffer.count else {
+            throw error("Unexpected end-of-input: expected a value", at: position)
+        }
+        switch buffer[position] {
+        case UInt8(ascii: "{"):
+            let start = position
+            try enter(at: start)
+            position += 1
+            skipWhitespace()
+            if position < buffer.count, buffer[position] == UInt8(ascii: "}") {
+                position += 1
+                depth -= 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+                guard buffer[position] == UInt8(ascii: "\"") else {
+                    throw unexpectedCharacter(at: position, expecting: "was expecting double-quote to start field name")
+                }
+                try skipString()
+                skipWhitespace()
+                guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+                guard buffer[position] == UInt8(ascii: ":") else {
+                    throw unexpectedCharacter(at: position, expecting: "was expecting a colon to separate field name and value")
+                }
+                position += 1
+                skipWhitespace()
+                guard position < buffer.count else { throw endOfInput(closing: "Object", start: start) }
+                try skipValue()
+                if try endOfMember(kind: "Object", start: start) {
+                    depth -= 1
+                    return
+                }
+            }
+        case UInt8(ascii: "["):
+            let start = position
+            try enter(at: start)
+            position += 1
+            skipWhitespace()
+            if position < buffer.count, buffer[position] == UInt8(ascii: "]") {
+                position += 1
+                depth -= 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                guard position < buffer.count else { throw endOfInput(closing: "Array", start: start) }
+                try skipValue()
+                if try endOfMember(kind: "Array", start: start) {
+                    depth -= 1
+                    return
+                }
+            }
+        case UInt8(ascii: "\""):
+            try skipString()
+        default:
+            _ = try parseValue()  // numbers and keywords: cheap, and the parser's own errors
+        }
+    }
+
+    /// Passes over a string; an escape or a control character goes through `parseString`
+    /// for its validation and errors.
+    mutating func skipString() throws(JSONParseError) {
+        let quote = position
+        var i = position + 1
+        while i < buffer.count {
+            let c = buffer[i]
+            if c == UInt8(ascii: "\"") {
+                position = i + 1
+                return
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            i += 1
+        }
+        position = quote
+        _ = try parseString()
     }
 }
 
