@@ -93,123 +93,74 @@ public struct EventPattern: Sendable {
 
     // MARK: Deciding one sub-rule
 
-    /// The most consistent-choice steps tried for one sub-rule before giving up (no match).
-    ///
-    /// Only events with many array elements that each satisfy part of a pattern come near it.
+    /// The most steps tried for one sub-rule before giving up (no match). Only events with many
+    /// array elements that each satisfy part of a pattern come near it.
     static let searchBudget = 100_000
 
     /// Whether a conjunction of conditions holds in `event`.
+    ///
+    /// The conditions are taken in path order (the order of the compiled sub-rule). Each takes
+    /// one leaf that satisfies it and sits in the same elements as the leaves taken so far,
+    /// wherever they share an array; a condition allowing absence may instead hold when no
+    /// leaf of its path sits in those elements.
+    ///
+    /// AWS behaviour: absence is judged against the leaves taken for the paths *before* it in
+    /// sorted order, as event-ruler's array-consistent finder walks the pattern's keys in order:
+    /// `{"d": {"a": [{"exists": false}], "b": [1]}}` does not match `{"d": [{"a": 0}, {"b": 1}]}`,
+    /// while `{"d": {"a": [1], "b": [{"exists": false}]}}` matches `{"d": [{"a": 1}, {"b": 0}]}`.
     ///
     /// - Parameters:
     ///   - count: the number of conditions.
     ///   - allowsAbsent: whether the i-th condition also holds when its path has no leaf.
     ///   - path: the i-th condition's path.
-    ///   - candidates: for the i-th condition, the fields (indices into `event.fields`) whose
-    ///     value satisfies one of its value matchers.
+    ///   - candidates: for the i-th condition, the fields (indices into `event.fields`, in
+    ///     order) whose value satisfies one of its value matchers.
     @inline(__always)
     static func holds(
         count: Int, allowsAbsent: (Int) -> Bool, path: (Int) -> String, candidates: (Int) -> ArraySlice<Int32>,
         in event: FlattenedEvent
     ) -> Bool {
-        // Greedy first: the first candidate of every condition. Most events have no arrays, or
-        // no conflicting ones, and are decided here without a search.
-        var membership: [FlattenedEvent.ArrayStep] = []
-        var greedy = true
-        var absentSlots = 0
+        var needsSearch = false
         for i in 0..<count {
             let fields = candidates(i)
-            guard let first = fields.first else {
+            if fields.isEmpty {
                 if !allowsAbsent(i) { return false }
-                absentSlots += 1
-                continue
-            }
-            let m = event.fields[Int(first)].membership
-            if greedy, !m.isEmpty {
-                if FlattenedEvent.isConsistent(m, membership) {
-                    membership = FlattenedEvent.merge(membership, m)
-                } else {
-                    greedy = false
+                if event.hasArrays {
+                    needsSearch = true
+                } else if event.fieldsByPath[path(i)] != nil {
+                    return false  // without arrays, absence means no leaf at all
                 }
+            } else if event.hasArrays && !event.fields[Int(fields.first!)].membership.isEmpty {
+                needsSearch = true
             }
         }
-        if greedy {
-            var absencesHold = true
-            if absentSlots > 0 {
-                for i in 0..<count where candidates(i).isEmpty {
-                    for f in event.fieldsByPath[path(i)] ?? []
-                    where FlattenedEvent.isConsistent(event.fields[Int(f)].membership, membership) {
-                        absencesHold = false
-                        break
-                    }
-                    if !absencesHold { break }
-                }
-            }
-            if absencesHold { return true }
-            // A failed absence can still hold with other choices (more arrays pinned down).
-            if !event.hasArrays { return false }
-        }
-        var slots: [Slot] = []
-        slots.reserveCapacity(count)
-        for i in 0..<count {
-            slots.append(Slot(path: path(i), allowsAbsent: allowsAbsent(i), candidates: candidates(i)))
-        }
-        // Fewest choices first: conflicts show up early.
-        slots.sort { $0.candidates.count < $1.candidates.count }
-        var search = ConsistentChoice(slots: slots, event: event)
-        return search.run()
-    }
-
-    struct Slot {
-        let path: String
-        let allowsAbsent: Bool
-        let candidates: ArraySlice<Int32>
-    }
-
-    /// A depth-first search for one field per condition with pairwise-consistent array
-    /// positions; a condition that allows absence may instead take no field, which is then
-    /// checked at the end against all the positions chosen (its path must have no leaf in
-    /// the chosen array elements).
-    struct ConsistentChoice {
-        let slots: [Slot]
-        let event: FlattenedEvent
-        var deferredAbsent: [Int] = []
-        var budget = EventPattern.searchBudget
-
-        init(slots: [Slot], event: FlattenedEvent) {
-            self.slots = slots
-            self.event = event
-        }
-
-        mutating func run() -> Bool { choose(0, []) }
-
-        mutating func choose(_ i: Int, _ membership: [FlattenedEvent.ArrayStep]) -> Bool {
+        // Without arrays every choice is consistent and each condition was decided above.
+        if !needsSearch { return true }
+        // Depth-first over the conditions in order.
+        var budget = searchBudget
+        func choose(_ i: Int, _ membership: [FlattenedEvent.ArrayStep]) -> Bool {
             budget -= 1
             if budget < 0 { return false }
-            if i == slots.count { return absencesHold(membership) }
-            let slot = slots[i]
-            var tried = Set<[FlattenedEvent.ArrayStep]>()
-            for f in slot.candidates {
+            if i == count { return true }
+            var previous: [FlattenedEvent.ArrayStep]?
+            for f in candidates(i) {
                 let m = event.fields[Int(f)].membership
-                guard tried.insert(m).inserted, FlattenedEvent.isConsistent(m, membership) else { continue }
+                // Leaves in the same elements are interchangeable (several values in one element).
+                if m == previous { continue }
+                previous = m
+                guard FlattenedEvent.isConsistent(m, membership) else { continue }
                 if choose(i + 1, FlattenedEvent.merge(membership, m)) { return true }
                 if budget < 0 { return false }
             }
-            if slot.allowsAbsent {
-                deferredAbsent.append(i)
-                defer { deferredAbsent.removeLast() }
-                if choose(i + 1, membership) { return true }
-            }
-            return false
-        }
-
-        func absencesHold(_ membership: [FlattenedEvent.ArrayStep]) -> Bool {
-            for i in deferredAbsent {
-                for f in event.fieldsByPath[slots[i].path] ?? []
+            if allowsAbsent(i) {
+                for f in event.fieldsByPath[path(i)] ?? []
                 where FlattenedEvent.isConsistent(event.fields[Int(f)].membership, membership) {
                     return false
                 }
+                return choose(i + 1, membership)
             }
-            return true
+            return false
         }
+        return choose(0, [])
     }
 }

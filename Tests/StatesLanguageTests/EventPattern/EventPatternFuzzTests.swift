@@ -144,7 +144,8 @@ import Testing
     }
 
     /// The semantics by brute force: every combination of one field (or absence) per
-    /// condition, leaves pairwise consistent, absent paths without a consistent leaf.
+    /// condition, taken in path order; each leaf consistent with the leaves before it, each
+    /// absent path without a leaf consistent with the leaves before it.
     static func oracle(_ pattern: EventPattern, _ event: FlattenedEvent) -> Bool {
         typealias Steps = [FlattenedEvent.ArrayStep]
         func consistent(_ a: Steps, _ b: Steps) -> Bool {
@@ -162,12 +163,17 @@ import Testing
                 choices = choices.flatMap { prefix in options.map { prefix + [$0] } }
             }
             for choice in choices {
-                let chosen = choice.compactMap { $0 }.map { event.fields[$0].membership }
+                var before: [Steps] = []
                 var ok = true
-                for i in chosen.indices { for j in chosen.indices where i < j && !consistent(chosen[i], chosen[j]) { ok = false } }
-                for (c, pick) in zip(rule, choice) where ok && pick == nil {
-                    for f in event.fields where f.path == c.path && chosen.allSatisfy({ consistent($0, f.membership) }) {
-                        ok = false
+                for (c, pick) in zip(rule, choice) where ok {
+                    if let pick {
+                        let m = event.fields[pick].membership
+                        ok = before.allSatisfy { consistent($0, m) }
+                        before.append(m)
+                    } else {
+                        ok = !event.fields.contains { f in
+                            f.path == c.path && before.allSatisfy { consistent($0, f.membership) }
+                        }
                     }
                 }
                 if ok { return true }

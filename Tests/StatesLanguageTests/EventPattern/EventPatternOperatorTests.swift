@@ -114,6 +114,10 @@ import Testing
         (#"{"a": {"b": ["x"], "c": [{"exists": false}]}}"#, #"{"a": [{"b": "x", "c": 1}, {"b": "x"}]}"#, true),
         (#"{"a": {"b": ["x"], "c": [{"exists": false}]}}"#, #"{"a": [{"b": "x", "c": 1}, {"b": "z"}]}"#, false),
         (#"{"a": {"b": ["x"]}, "t": ["y"]}"#, #"{"a": [{"b": "x"}], "t": ["z", "y"]}"#, true),
+        // AWS behaviour: absence is judged against the fields before it in path order.
+        (#"{"d": {"a": [1], "b": [{"exists": false}]}}"#, #"{"d": [{"a": 1}, {"b": 0}]}"#, true),
+        (#"{"d": {"a": [{"exists": false}], "b": [1]}}"#, #"{"d": [{"a": 0}, {"b": 1}]}"#, false),
+        (#"{"d": {"a": [{"exists": false}], "b": [1]}}"#, #"{"d": [{"c": 0}, {"b": 1}]}"#, true),
     ])
     func matches(pattern: String, event: String, expected: Bool) throws {
         #expect(try Self.check(pattern, event) == expected)
