@@ -58,7 +58,6 @@ struct RuleIndex: Sendable {
         let required: Int32
     }
 
-    let conditions: [Condition]
     let conditionAllowsAbsent: [Bool]
     let conditionPath: [String]
     let subRules: [SubRule]
@@ -102,9 +101,10 @@ struct RuleIndex: Sendable {
         }
         var indexes: [String: PathIndex] = [:]
         for (id, c) in conditions.enumerated() {
-            for m in c.matchers { indexes[c.path, default: PathIndex()].add(m, condition: Int32(id)) }
+            let index = indexes[c.path] ?? PathIndex()
+            indexes[c.path] = index
+            for m in c.matchers { index.add(m, condition: Int32(id)) }
         }
-        self.conditions = conditions
         conditionAllowsAbsent = conditions.map(\.allowsAbsent)
         conditionPath = conditions.map(\.path)
         self.subRules = subRules
@@ -118,9 +118,10 @@ struct RuleIndex: Sendable {
         // 1. Each leaf against the operators of its path: which conditions it satisfies, as
         //    (condition, field) pairs.
         var pairs: [UInt64] = []
-        for (f, field) in event.fields.enumerated() {
-            guard let index = pathIndexes[field.path] else { continue }
-            index.forEachCondition(matching: field.value) { c in
+        let fields = event.fields
+        for f in fields.indices {
+            guard let index = pathIndexes[fields[f].path] else { continue }
+            index.forEachCondition(matching: fields[f].value) { c in
                 pairs.append(UInt64(UInt32(c)) << 32 | UInt64(UInt32(f)))
             }
         }
@@ -185,7 +186,11 @@ struct RuleIndex: Sendable {
 }
 
 /// The operators of all conditions on one path.
-struct PathIndex: Sendable {
+///
+/// A class so that looking it up per leaf retains one object rather than copying its tables;
+/// `@unchecked Sendable` is safe because it is only mutated while `RuleIndex.init` builds it,
+/// before the index is shared.
+final class PathIndex: @unchecked Sendable {
     enum LeafKey: Hashable, Sendable {
         case string(ExactString)
         case number(DecimalNumber)
@@ -202,7 +207,7 @@ struct PathIndex: Sendable {
     var others: [(matcher: ValueMatcher, condition: Int32)] = []
     var needsFolding = false
 
-    mutating func add(_ m: ValueMatcher, condition c: Int32) {
+    func add(_ m: ValueMatcher, condition c: Int32) {
         switch m {
         case .exactString(let s): exact[.string(s), default: []].append(c)
         case .exactNumber(let n): exact[.number(n), default: []].append(c)
