@@ -143,6 +143,12 @@ public struct InputTransformer: Sendable {
         isJSONTemplate = (try? JSON.parse(skeleton)) != nil
     }
 
+    /// Validates a transformer whose paths map comes as a dictionary (as in a configuration
+    /// file or an EventBridge `PutTargets` request); names are taken in sorted order.
+    public init(pathsMap: [String: String], template: String) throws(InputTransformerError) {
+        try self.init(pathsMap: pathsMap.sorted { $0.key < $1.key }.map { (name: $0.key, path: $0.value) }, template: template)
+    }
+
     static func isNameByte(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),

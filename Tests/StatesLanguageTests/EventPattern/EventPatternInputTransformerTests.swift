@@ -108,6 +108,15 @@ import Testing
         }
     }
 
+    @Test func dictionaryPathsMapAndDocumentedExample() throws {
+        let event = try JSON.parse(#"{"detail": {"instance-id": "i-1", "state": "running"}}"#)
+        let t = try InputTransformer(
+            pathsMap: ["instance": "$.detail.instance-id", "state": "$.detail.state", "key": "$$.key"],
+            template: #"{"instance": <instance>, "message": "<instance> is <state>", "record": "<key>"}"#)
+        let out = try t.apply(to: TransformInput(value: event, key: "k1", topic: "ec2", partition: 0, offset: 7))
+        #expect(out == .json(["instance": "i-1", "message": "i-1 is running", "record": "k1"]))
+    }
+
     @Test func iso8601() {
         #expect(InputTransformer.iso8601(milliseconds: 0) == "1970-01-01T00:00:00Z")
         #expect(InputTransformer.iso8601(milliseconds: 951_782_400_000) == "2000-02-29T00:00:00Z")

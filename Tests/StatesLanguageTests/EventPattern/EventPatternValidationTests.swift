@@ -49,6 +49,13 @@ import Testing
         (#"{"$or": [{"a": ["x"]}]}"#, "There must have at least 2 Objects in $or Array."),
         (#"{"$or": [{"a": ["x"]}, "b"]}"#, "Only JSON objects are allowed in a $or array"),
         (#"{"a": [{"exactly": 1}]}"#, "exactly match pattern must be a string"),
+        (#"{"a": [{"suffix": {"foo": "x"}}]}"#, "Unsupported suffix pattern: foo"),
+        (#"{"a": [{"wildcard": "a**b"}]}"#, "Consecutive wildcard characters at pos 2"),
+        (#"{"a": [{"numeric": ["==", 1]}]}"#, "Unrecognized numeric range operator: =="),
+        (#"{"a": [{"anything-but": []}]}"#, "Empty arrays are not allowed"),
+        (#"{"a": [{"cidr": "10.0.0.0/x"}]}"#, "Malformed CIDR, mask bits must be an integer"),
+        (#"{"a": [{"cidr": "2001:db8::/129"}]}"#, "Malformed CIDR, mask bits must be <= 128"),
+        (#"{"$or": [{"a": ["x"]}, {}]}"#, "Empty objects are not allowed"),
     ])
     func rejected(pattern: String, reason: String) {
         do {
