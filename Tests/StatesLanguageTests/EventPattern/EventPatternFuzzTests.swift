@@ -196,3 +196,28 @@ import Testing
         }
     }
 }
+
+@Suite struct EventPatternLimitTests {
+    @Test func deepNestingIsRejectedNotCrashed() throws {
+        let deep = String(repeating: #"{"a":"#, count: 600) + "1" + String(repeating: "}", count: 600)
+        #expect(throws: JSONParseError.self) { try FlattenedEvent(text: deep) }
+        #expect(throws: InvalidEventPatternError.self) { try EventPattern(text: deep) }
+        let ok = String(repeating: #"{"a":"#, count: 400) + "[1]" + String(repeating: "}", count: 400)
+        let pattern = try EventPattern(text: ok)
+        let event = String(repeating: #"{"a":"#, count: 400) + "1" + String(repeating: "}", count: 400)
+        #expect(try pattern.matches(eventText: event))
+    }
+
+    /// Five conditions over independent arrays of 20 elements and an absence that always fails:
+    /// 20⁵ combinations. The search gives up after its budget and answers quickly.
+    @Test func adversarialEventStaysBounded() throws {
+        let twenty = "[" + Array(repeating: "1", count: 20).joined(separator: ",") + "]"
+        let event = #"{"p": {"a": \#(twenty), "b": \#(twenty), "c": \#(twenty), "d": \#(twenty), "e": \#(twenty), "z": [0]}}"#
+        let pattern = try EventPattern(
+            text: #"{"p": {"a": [1], "b": [1], "c": [1], "d": [1], "e": [1], "z": [{"exists": false}]}}"#)
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(try !pattern.matches(eventText: event))
+        #expect(clock.now - started < .seconds(5))
+    }
+}
