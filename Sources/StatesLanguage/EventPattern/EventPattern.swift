@@ -47,14 +47,11 @@ public struct EventPattern: Sendable {
 
     init(exact: ExactJSON) throws(InvalidEventPatternError) {
         subRules = try EventPatternCompiler.compile(exact)
+        filter = PathFilter(paths: subRules.flatMap { $0.map(\.path) })
     }
 
-    /// Every dotted field path the pattern looks at.
-    var paths: Set<String> {
-        var out = Set<String>()
-        for rule in subRules { for c in rule { out.insert(c.path) } }
-        return out
-    }
+    /// The paths the pattern looks at: the rest of an event is skipped when it is parsed.
+    let filter: PathFilter
 
     /// Whether the event matches.
     public func matches(_ event: FlattenedEvent) -> Bool {
@@ -88,7 +85,7 @@ public struct EventPattern: Sendable {
     ///
     /// - Throws: `JSONParseError` when the event is not JSON.
     public func matches(eventText: String) throws(JSONParseError) -> Bool {
-        matches(try FlattenedEvent(text: eventText, relevantPaths: PathFilter(paths: paths)))
+        matches(try FlattenedEvent(text: eventText, relevantPaths: filter))
     }
 
     // MARK: Deciding one sub-rule

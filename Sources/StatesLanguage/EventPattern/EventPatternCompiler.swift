@@ -23,7 +23,7 @@ enum EventPatternCompiler {
 
     typealias PartialRule = [String: Condition]
 
-    /// - Returns: the sub-rules; each holds its conditions sorted by path, one per path.
+    /// - Returns: the sub-rules; each holds its conditions sorted by path (UTF-16 order), one per path.
     static func compile(_ root: ExactJSON) throws(InvalidEventPatternError) -> [[Condition]] {
         guard case .object(let members) = root else {
             throw InvalidEventPatternError(reason: "Filter is not an object")
@@ -33,7 +33,8 @@ enum EventPatternCompiler {
         var seen = Set<[Condition]>()
         var result: [[Condition]] = []
         for partial in partials {
-            let conditions = partial.values.sorted { $0.path < $1.path }
+            // Java's String order (UTF-16 code units): the order event-ruler walks a rule's keys.
+            let conditions = partial.values.sorted { $0.path.utf16.lexicographicallyPrecedes($1.path.utf16) }
             if seen.insert(conditions).inserted { result.append(conditions) }
         }
         return result
