@@ -49,10 +49,7 @@ extension JSON {
         case .null: return 4
         case .bool(let b): return b ? 4 : 5
         case .int(let i): return JSONNumberFormat.intSize(i)
-        case .double(let d):
-            var tmp = [UInt8]()
-            JSONNumberFormat.appendDouble(d, to: &tmp)
-            return tmp.count
+        case .double(let d): return JSONNumberFormat.doubleSize(d)
         case .string(let s): return JSONStringFormat.size(s)
         case .array(let a):
             var n = 2 + max(0, a.count - 1)
@@ -143,6 +140,19 @@ public enum JSONStringFormat {
 
     /// The quoted and escaped size of `s` in UTF-8 bytes.
     public static func size(_ s: String) -> Int {
+        // Native strings are contiguous UTF-8: count escapes in a tight loop.
+        if let n = s.utf8.withContiguousStorageIfAvailable({ bytes -> Int in
+            var extra = 0
+            for c in bytes where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                switch c {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: extra += 1
+                default: extra += 5
+                }
+            }
+            return bytes.count + 2 + extra
+        }) {
+            return n
+        }
         var n = 2
         for c in s.utf8 {
             if c >= 0x20 {
@@ -243,6 +253,51 @@ public enum JSONNumberFormat {
             out.append(UInt8(ascii: "E"))
             appendInt(Int64(exponent - 1), to: &out)
         }
+    }
+
+    /// The length of `appendDouble`'s output, computed without building it.
+    public static func doubleSize(_ d: Double) -> Int {
+        guard d.isFinite else { return 4 }
+        if d == 0 { return d.sign == .minus ? 4 : 3 }
+        let sign = d.sign == .minus ? 1 : 0
+        let magnitude = abs(d)
+        if magnitude < 1e7, magnitude.rounded(.towardZero) == magnitude {
+            return sign + intSize(Int64(magnitude)) + 2
+        }
+        // Count the shortest round-trip digits and the exponent from Swift's description
+        // (a small string: no allocation).
+        let text = magnitude.description
+        var digits = 0, leadingZeros = 0, trailingZeros = 0, point = -1, exp10 = 0, seenNonZero = false
+        var index = 0
+        var exponentPart = false, exponentSign = 1
+        for c in text.utf8 {
+            if exponentPart {
+                if c == UInt8(ascii: "-") { exponentSign = -1 } else if c != UInt8(ascii: "+") { exp10 = exp10 * 10 + Int(c - 48) }
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "."): point = index
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): exponentPart = true
+            case UInt8(ascii: "0"):
+                if seenNonZero { trailingZeros += 1 } else { leadingZeros += 1 }
+                index += 1
+            default:
+                seenNonZero = true
+                digits += trailingZeros + 1
+                trailingZeros = 0
+                index += 1
+            }
+        }
+        exp10 *= exponentSign
+        if point < 0 { point = index }
+        let n = max(1, digits)
+        let e = point - leadingZeros + exp10
+        if magnitude >= 1e-3, magnitude < 1e7 {
+            if e <= 0 { return sign + 2 - e + n }
+            if e >= n { return sign + e + 2 }
+            return sign + n + 1
+        }
+        return sign + 2 + max(n - 1, 1) + 1 + intSize(Int64(e - 1))
     }
 
     /// Shortest round-trip digits (no leading or trailing zeros) and the decimal exponent `e`
