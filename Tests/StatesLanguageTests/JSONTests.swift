@@ -72,8 +72,18 @@ import Testing
     }
 
     @Test func stringSizeCountsEscapes() {
-        for s in ["plain", "quote\"back\\slash", "ctrl\u{01}\n\t", "é😀", String(repeating: "x", count: 100)] {
-            #expect(JSON.string(s).serializedSize == JSON.string(s).serialized().utf8.count)
+        var samples = ["plain", "quote\"back\\slash", "ctrl\u{01}\n\t", "é😀", String(repeating: "x", count: 100)]
+        for special in ["\"", "\\", "\n", "\u{1F}", "é"] {
+            for position in [0, 7, 8, 15, 16, 40] {
+                var chars = Array(repeating: "a", count: 48)
+                chars[position] = special
+                samples.append(chars.joined())
+            }
+        }
+        for s in samples {
+            #expect(JSON.string(s).serializedSize == JSON.string(s).serialized().utf8.count, "\(s)")
+            #expect(JSON.string(s).serializedSizeExceeds(JSON.string(s).serialized().utf8.count) == false)
+            #expect(JSON.string(s).serializedSizeExceeds(JSON.string(s).serialized().utf8.count - 1) == true)
         }
     }
 }

@@ -65,7 +65,7 @@ extension ExecutionState {
                 resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
         case .taskSucceeded(let token, let output):
             let (thread, wait) = try openTask(token)
-            if output.serializedSize > payloadSizeLimit {
+            if output.serializedSizeExceeds(payloadSizeLimit) {
                 // AWS behaviour: the cause names the function ARN (Lambda resources) or the
                 // integration ('lambda'), and the error is catchable by name.
                 let subject = wait.resource.kind == .lambdaFunction ? wait.resource.arn : wait.resource.resourceType
@@ -106,15 +106,24 @@ extension ExecutionState {
     mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
                        note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
     {
-        let hidden = hidden || threads[thread]?.hidden == true
+        let facts = chainFacts(thread)
+        let hidden = hidden || facts.hidden
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
-        let previous = prev ?? threads[thread]?.cursor ?? lastEventID
+        let previous = prev ?? facts.cursor ?? lastEventID
         var event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
                                  thread: thread, note: note, hidden: hidden)
         event.stateHint = stateHint
         apply(event)
+        if type.isStateEntered { d.decision.transitions += 1 }
         d.decision.events.append(event)
         return id
+    }
+
+    /// A thread's cursor and visibility, read without holding its box (a box held across
+    /// `apply` would be copied on write).
+    @inline(__always) func chainFacts(_ id: ThreadID) -> (hidden: Bool, cursor: Int64?) {
+        guard let box = threads.box(id) else { return (false, nil) }
+        return (box.value.hidden, box.value.cursor)
     }
 
     // MARK: Driving

@@ -196,7 +196,7 @@ extension ExecutionState {
     {
         guard let t = threads[id] else { return }
         let state = definition[t.state]
-        if output.serializedSize > payloadSizeLimit {
+        if output.serializedSizeExceeds(payloadSizeLimit) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }

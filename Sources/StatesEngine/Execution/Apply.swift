@@ -35,7 +35,7 @@ extension ExecutionState {
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
             .succeedStateEntered, .taskStateEntered, .waitStateEntered:
             guard case .stateEntered(let name, let stateInput) = e.details else { preconditionFailure("\(e.type) without details") }
-            guard let block = threads[e.thread]?.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
+            guard let block = threads.box(e.thread)?.value.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
             guard let state = e.stateHint.map({ definition[$0] }) ?? definition.state(named: name, in: block) else {
                 preconditionFailure("\(e.type) names '\(name)', not a state of \(block)")
             }
@@ -205,7 +205,7 @@ extension ExecutionState {
             }
             let child = makeChild(parent: parent, index: index, block: processor, input: nil, cursor: e.id,
                                   hidden: c.isDistributed)
-            threads[child]!.item = items[index]
+            threads.update(child) { $0.item = items[index] }
             c.running[index] = child
             c.nextIndex = max(c.nextIndex, index + 1)
             parent.phase = .children(c)
@@ -268,9 +268,12 @@ extension ExecutionState {
 
     /// Changes the event's thread in place and moves its cursor to the event.
     private mutating func modify(_ e: HistoryEvent, _ body: (inout ThreadState) -> Void) {
-        guard threads[e.thread] != nil else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
-        body(&threads[e.thread]!)
-        if !e.isInternal { threads[e.thread]!.cursor = e.id }
+        let moved = !e.isInternal
+        let found = threads.update(e.thread) { t in
+            body(&t)
+            if moved { t.cursor = e.id }
+        }
+        guard found != nil else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
     }
 
     private func thread(_ e: HistoryEvent) -> ThreadState {

@@ -163,33 +163,64 @@ extension ThreadState.Phase {
 }
 
 /// The threads of an execution, indexed by `ThreadID` without hashing. Ids are handed out
-/// in order by `apply` (deterministic in replay), so the table is dense.
+/// by `apply` (deterministic in replay) and reused, so the table stays dense.
+///
+/// Each thread lives in a box so that reading one field (`box(id)?.value.cursor`) costs
+/// one retain instead of a copy of the whole thread; `update` copies a box that another
+/// `ExecutionState` value still shares, so the state keeps value semantics.
 struct ThreadTable: Sendable {
-    private var slots: ContiguousArray<ThreadState?> = []
+    final class Box: @unchecked Sendable {
+        // @unchecked: a box is mutated only through `update`, which first makes it unique
+        // to the mutating table; a shared box is never written.
+        var value: ThreadState
+        init(_ value: ThreadState) { self.value = value }
+    }
+
+    private var slots: ContiguousArray<Box?> = []
+
+    /// The thread's box, for reading fields without copying the thread. Don't keep it
+    /// across a mutation of the table (it would force a copy).
+    @inline(__always) func box(_ id: ThreadID) -> Box? {
+        let i = Int(id.rawValue)
+        return i < slots.count ? slots[i] : nil
+    }
 
     subscript(id: ThreadID) -> ThreadState? {
-        get {
-            let i = Int(id.rawValue)
-            return i < slots.count ? slots[i] : nil
-        }
-        _modify {
+        get { box(id)?.value }
+        set {
             let i = Int(id.rawValue)
             while i >= slots.count { slots.append(nil) }
-            yield &slots[i]
+            if let newValue {
+                if slots[i] != nil, isKnownUniquelyReferenced(&slots[i]!) {
+                    slots[i]!.value = newValue
+                } else {
+                    slots[i] = Box(newValue)
+                }
+            } else {
+                slots[i] = nil
+            }
         }
+    }
+
+    /// Changes a thread in place; nil when there is no such thread.
+    @discardableResult
+    mutating func update<R>(_ id: ThreadID, _ body: (inout ThreadState) -> R) -> R? {
+        let i = Int(id.rawValue)
+        guard i < slots.count, slots[i] != nil else { return nil }
+        if !isKnownUniquelyReferenced(&slots[i]!) { slots[i] = Box(slots[i]!.value) }
+        return body(&slots[i]!.value)
     }
 
     @discardableResult
     mutating func removeValue(forKey id: ThreadID) -> ThreadState? {
         let i = Int(id.rawValue)
-        guard i < slots.count, let t = slots[i] else { return nil }
+        guard i < slots.count, let b = slots[i] else { return nil }
         slots[i] = nil
-        // Keep the table short when the newest threads end (Map iterations finish in order).
         while let last = slots.last, last == nil { slots.removeLast() }
-        return t
+        return b.value
     }
 
     mutating func removeAll() { slots.removeAll() }
 
-    var values: [ThreadState] { slots.compactMap { $0 } }
+    var values: [ThreadState] { slots.compactMap { $0?.value } }
 }

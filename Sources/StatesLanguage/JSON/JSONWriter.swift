@@ -138,12 +138,34 @@ public enum JSONStringFormat {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Whether any byte of `w` is below 0x20, a quote or a backslash (SWAR, no false negatives).
+    @inline(__always) static func wordNeedsEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let below20 = (w &- ones &* 0x20) & ~w & highs != 0
+        return below20 || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
+    }
+
     /// The quoted and escaped size of `s` in UTF-8 bytes.
     public static func size(_ s: String) -> Int {
         // Native strings are contiguous UTF-8: count escapes in a tight loop.
         if let n = s.utf8.withContiguousStorageIfAvailable({ bytes -> Int in
             var extra = 0
-            for c in bytes where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+            // Eight bytes at a time: skip words with no control byte, quote or backslash.
+            var i = 0
+            if bytes.count >= 8, let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while i + 8 <= bytes.count {
+                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if !Self.wordNeedsEscape(w) {
+                        i += 8
+                        continue
+                    }
+                    break
+                }
+            }
+            for c in bytes[i...] where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
                 switch c {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: extra += 1
                 default: extra += 5
@@ -345,5 +367,45 @@ public enum JSONNumberFormat {
         var out = [UInt8]()
         appendDouble(d, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension JSON {
+    /// Whether the compact serialization is longer than `limit` bytes, decided cheaply when
+    /// possible: without escapes every string costs its UTF-8 length plus quotes (a lower
+    /// bound), and at most six times that (an upper bound); only a value whose bounds
+    /// straddle the limit is measured exactly.
+    public func serializedSizeExceeds(_ limit: Int) -> Bool {
+        var lower = 0, upper = 0
+        bounds(&lower, &upper)
+        if lower > limit { return true }
+        if upper <= limit { return false }
+        return serializedSize > limit
+    }
+
+    private func bounds(_ lower: inout Int, _ upper: inout Int) {
+        switch self {
+        case .null: lower += 4; upper += 4
+        case .bool(let b): lower += b ? 4 : 5; upper += b ? 4 : 5
+        case .int(let i):
+            let n = JSONNumberFormat.intSize(i)
+            lower += n; upper += n
+        case .double: lower += 1; upper += 26
+        case .string(let s):
+            let n = s.utf8.count
+            lower += n + 2; upper += 6 * n + 2
+        case .array(let a):
+            let n = 2 + max(0, a.count - 1)
+            lower += n; upper += n
+            for v in a { v.bounds(&lower, &upper) }
+        case .object(let o):
+            let n = 2 + max(0, o.count - 1) + o.count
+            lower += n; upper += n
+            for i in 0..<o.count {
+                let k = o.keys[i].utf8.count
+                lower += k + 2; upper += 6 * k + 2
+                o.values[i].bounds(&lower, &upper)
+            }
+        }
     }
 }
