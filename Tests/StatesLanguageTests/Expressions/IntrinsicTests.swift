@@ -173,9 +173,18 @@ import Testing
         "States.ArrayRange(1, 2)", "States.Format()", "States.Array(truee)", "States.Array(1.2.3)", "States.Array($.)",
         "States.Array($$$)", "States.Array(@.a)", "States.Array(abc)", "States.Array(\"x\")",
         // 11 nested calls
-        "States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array())))))))))))",
+        "States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array(States.Array()))))))))))",
     ])
     func rejected(_ text: String) {
         #expect(throws: JSONPathError.self) { try IntrinsicCall(text) }
+    }
+
+    @Test func nestingLimitIsTen() throws {
+        func nested(_ depth: Int) -> String {
+            String(repeating: "States.Array(", count: depth) + String(repeating: ")", count: depth)
+        }
+        _ = try IntrinsicCall(nested(10))
+        let error = #expect(throws: JSONPathError.self) { try IntrinsicCall(nested(11)) }
+        #expect(error?.message == "Invalid intrinsic function call: more than 10 nested calls")
     }
 }
