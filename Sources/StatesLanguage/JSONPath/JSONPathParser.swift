@@ -422,7 +422,7 @@ struct FilterParser {
             pos += 1
             let flagStart = pos
             while let d = peek(), d >= UInt8(ascii: "a"), d <= UInt8(ascii: "z") { pos += 1 }
-            return .literal(.regex(pattern: pattern, flags: string(flagStart..<pos)))
+            return .literal(.regex(FilterRegex(pattern: pattern, flags: string(flagStart..<pos))))
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             return .literal(.json(try parseJSONLiteral()))
         default:
