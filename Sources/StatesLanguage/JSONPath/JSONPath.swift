@@ -12,16 +12,66 @@
 /// missing: `$.item.items[1:5]` on `{}` gives `[]` (cases
 /// `base.test_base.TestSnfBase.test_json_path_array_wildcard_or_slice_with_no_input*`).
 public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
+    /// One reference, so that copying a path costs one retain and evaluation reads the steps
+    /// in place.
+    let storage: Storage
+
+    final class Storage: Sendable {
+        let text: String
+        let isRelative: Bool
+        let steps: [Step]
+        let isDefinite: Bool
+        let isReferencePath: Bool
+        /// The steps again, for the common definite paths made only of names and indexes,
+        /// in a form that evaluation walks without copying.
+        let direct: ContiguousArray<DirectStep>?
+
+        init(text: String, isRelative: Bool, steps: [Step]) {
+            self.text = text
+            self.isRelative = isRelative
+            self.steps = steps
+            var definite = true
+            var direct: ContiguousArray<DirectStep>? = []
+            for (i, step) in steps.enumerated() {
+                switch step {
+                case .property(let name): direct?.append(.name(name, utf8Count: name.utf8.count))
+                case .index(let index): direct?.append(.index(index))
+                case .function: direct = nil
+                case .properties:
+                    direct = nil
+                    if i != steps.count - 1 { definite = false }
+                case .indexes, .slice, .wildcard, .scan, .filter:
+                    direct = nil
+                    definite = false
+                }
+            }
+            isDefinite = definite
+            self.direct = direct
+            isReferencePath = !isRelative && steps.allSatisfy {
+                switch $0 {
+                case .property: true
+                case .index(let i): i >= 0
+                default: false
+                }
+            }
+        }
+    }
+
+    enum DirectStep: Sendable {
+        case name(String, utf8Count: Int)
+        case index(Int)
+    }
+
     /// The path as written.
-    public let text: String
+    public var text: String { storage.text }
     /// Whether the path starts at `@` (the current node, inside filters) rather than `$`.
-    let isRelative: Bool
-    let steps: [Step]
+    var isRelative: Bool { storage.isRelative }
+    var steps: [Step] { storage.steps }
     /// Whether the path selects at most one node.
-    public let isDefinite: Bool
+    public var isDefinite: Bool { storage.isDefinite }
     /// Whether the path is an ASL *reference path*: `$` followed only by `.name`, `['name']`
     /// and `[n]`, so that it names exactly one place (required for `ResultPath`).
-    public let isReferencePath: Bool
+    public var isReferencePath: Bool { storage.isReferencePath }
 
     /// Parses `text`.
     ///
@@ -33,25 +83,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     init(text: String, isRelative: Bool, steps: [Step]) {
-        self.text = text
-        self.isRelative = isRelative
-        self.steps = steps
-        var definite = true
-        for (i, step) in steps.enumerated() {
-            switch step {
-            case .property, .index, .function: break
-            case .properties: if i != steps.count - 1 { definite = false }
-            case .indexes, .slice, .wildcard, .scan, .filter: definite = false
-            }
-        }
-        isDefinite = definite
-        isReferencePath = !isRelative && steps.allSatisfy {
-            switch $0 {
-            case .property: true
-            case .index(let i): i >= 0
-            default: false
-            }
-        }
+        storage = Storage(text: text, isRelative: isRelative, steps: steps)
     }
 
     /// The root path `$`.
@@ -138,8 +170,9 @@ extension JSONPath {
 
 
     func evaluate(_ root: JSON, current: JSON) -> JSON? {
-        let start = isRelative ? current : root
-        if isDefinite {
+        let start = storage.isRelative ? current : root
+        if let direct = storage.direct { return Self.walk(direct, start, 0) }
+        if storage.isDefinite {
             switch resolveDefinite(start) {
             case .found(let value): return value
             case .missing: return nil
@@ -163,6 +196,30 @@ extension JSONPath {
         switch resolveDefinite(root) {
         case .found(let value): return value
         case .missing(let miss): throw JSONPathNotFound(path: self, miss: miss)
+        }
+    }
+
+    /// The hot path: names and indexes, recursing on borrowed values.
+    private static func walk(_ steps: ContiguousArray<DirectStep>, _ value: JSON, _ i: Int) -> JSON? {
+        guard i < steps.count else { return value }
+        switch steps[i] {
+        case .name(let name, let count):
+            guard case .object(let object) = value else { return nil }
+            if let index = object.index {
+                guard let k = index[name] else { return nil }
+                return walk(steps, object.values[k], i + 1)
+            }
+            // A cheap length test first: most keys differ in length.
+            let keys = object.keys
+            for k in keys.indices where keys[k].utf8.count == count && keys[k] == name {
+                return walk(steps, object.values[k], i + 1)
+            }
+            return nil
+        case .index(let index):
+            guard case .array(let array) = value else { return nil }
+            let effective = index < 0 ? array.count + index : index
+            guard effective >= 0, effective < array.count else { return nil }
+            return walk(steps, array[effective], i + 1)
         }
     }
 
