@@ -39,6 +39,21 @@ import Testing
         #expect(Timestamp(rfc3339: text) == nil)
     }
 
+    @Test func javaISOOffsetDateTimeIsMoreLenient() throws {
+        for text in ["2016-03-14t01:59:00z", "2016-03-14T01:59Z", "2016-03-14T01:59:00+01:00:30", "2016-03-14T01:59:00.5Z"] {
+            #expect(Timestamp(isoOffsetDateTime: text) != nil, "\(text)")
+        }
+        #expect(Timestamp("2016-03-14T01:59Z") == nil)
+        #expect(Timestamp(isoOffsetDateTime: "2016-03-14T01:59Z") == Timestamp("2016-03-14T01:59:00Z"))
+        #expect(Timestamp(isoOffsetDateTime: "2016-03-14T01:59:00+01:00:30")?.secondsSinceEpoch == Int64(1_457_920_740 - 3630))
+        // Still rejected at run time: cases base.test_wait...test_wait_timestamppath._ and .000000 (no offset),
+        // scenarios...test_wait_timestamp_path.{INVALID_DATE,INVALID_TIME,NO_T,NO_Z}.
+        for text in ["2025-01-01T00:00:00", "2025-01-01T00:00:00.000000", "2016-13-05T21:29:29Z", "2016-12-05T25:29:29Z",
+                     "2016-12-05 21:29:29Z", "2016-12-05T21:29:29", "2016-03-14T01Z", "2016-03-14T01:59.5Z"] {
+            #expect(Timestamp(isoOffsetDateTime: text) == nil, "\(text)")
+        }
+    }
+
     @Test func ordersByInstantAcrossOffsets() throws {
         let a = try #require(Timestamp("2012-10-09T19:00:55+01:00"))
         let b = try #require(Timestamp("2012-10-09T18:00:55Z"))
