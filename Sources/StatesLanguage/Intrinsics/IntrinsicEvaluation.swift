@@ -277,9 +277,8 @@ extension IntrinsicCall {
         case .string(let value, _): return .string(value)
         case .call(let call): return try call.evaluate(in: env, field: field)
         case .path(let path):
-            if let value = try path.value(in: env) { return value }
-            if let field { throw path.notFound(in: env, field: field) }
-            throw StatesError(StatesError.Name.runtime, cause: "Invalid path '\(path.text)' : No results for path: \(path.text)")
+            if let field { return try path.evaluate(in: env, field: field) }
+            return try path.evaluate(in: env)
         }
     }
 

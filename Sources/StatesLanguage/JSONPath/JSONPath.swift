@@ -163,12 +163,11 @@ extension JSONPath {
     ///
     /// - Returns: for a definite path, the selected node, or nil when there is none; for an
     ///   indefinite path, an `.array` of every match, possibly empty (never nil).
-
     public func evaluate(_ root: JSON) -> JSON? {
         evaluate(root, current: root)
     }
 
-
+    /// Evaluates from `root` or, for an `@` path inside a filter, from `current`.
     func evaluate(_ root: JSON, current: JSON) -> JSON? {
         let start = storage.isRelative ? current : root
         if let direct = storage.direct { return Self.walk(direct, start, 0) }
@@ -247,7 +246,6 @@ extension JSONPath {
         var stepIndex: Int
         var reason: Reason
     }
-
 
     func resolveDefinite(_ start: JSON) -> DefiniteResult {
         var value = start
