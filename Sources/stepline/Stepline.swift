@@ -8,6 +8,7 @@ struct Stepline: AsyncParsableCommand {
         subcommands: [
             ConformanceCommand.self,
             JSONataCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -177,7 +177,8 @@ final class Evaluator {
                 r = JArray.sequence(of: .array(r))
                 resultSequence = r
             }
-            r.keepSingleton = true
+            // the flag only matters on sequences; input arrays are never written to
+            if r.isSequence { r.keepSingleton = true }
         }
         if let g = expr.group {
             let groupInput: JValue? = isTupleStream ? tupleBindings.map { .array($0) } : resultSequence.map { .array($0) }
