@@ -12,8 +12,8 @@ final class Evaluator {
     /// Milliseconds since the epoch at the start of the evaluation, for `$now()`/`$millis()`.
     let timestamp: Double?
 
-    private var depth = 0
-    private var steps = 0
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var steps = 0
 
     init(options: JSONataOptions, functions: [String: JFunction]) {
         maxDepth = options.maxDepth
@@ -126,6 +126,48 @@ final class Evaluator {
     // MARK: - Paths
 
     private func evaluatePath(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        if expr.isSimplePath {
+            // walk single objects directly; hand over to the general algorithm at the first array
+            let steps = expr.steps
+            let first = steps[0]
+            var current: JValue?
+            var start = 0
+            if first.kind == .variable {
+                if first.text.isEmpty {
+                    if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { current = a[0] } else { current = input }
+                } else {
+                    current = env.lookup(first.text)
+                }
+                start = 1
+            } else {
+                current = input
+            }
+            var i = start
+            while i < steps.count, case .object(let o)? = current {
+                current = o[steps[i].text]
+                i += 1
+            }
+            if i == steps.count || current == nil {
+                if case .array(let a)? = current, a.isSequence, start == 1, i == 1 {
+                    // `$seq` alone: let the general path flatten and collapse it
+                } else {
+                    return current
+                }
+            }
+            if i > start || start == 1 {
+                guard let value = current else { return nil }
+                var seq: JArray
+                if case .array(let a) = value {
+                    if i == steps.count && !a.isSequence { return value }
+                    seq = a.isCons ? JArray.sequence(of: value) : JArray.sequence(a.items)
+                } else {
+                    if i == steps.count { return value }
+                    seq = JArray.sequence(of: value)
+                }
+                if i == steps.count { return .array(seq) }
+                return try evaluatePathSteps(expr, from: i, JArray.sequence(seq.items), false, env)
+            }
+        }
         // nil with `undefinedInput` stands for jsonata-js's [undefined]
         var inputSequence: JArray
         var undefinedInput = false
@@ -137,11 +179,17 @@ final class Evaluator {
             inputSequence = JArray.sequence()
             undefinedInput = true
         }
+        return try evaluatePathSteps(expr, from: 0, inputSequence, undefinedInput, env)
+    }
+
+    private func evaluatePathSteps(_ expr: Node, from: Int, _ initial: JArray, _ undefinedStart: Bool, _ env: Frame) throws -> JValue? {
+        var inputSequence = initial
+        var undefinedInput = undefinedStart
         var resultSequence: JArray?
         var isTupleStream = false
         var tupleBindings: JArray?
         let count = expr.steps.count
-        for ii in 0..<count {
+        for ii in from..<count {
             let step = expr.steps[ii]
             if step.isTuple { isTupleStream = true }
             if ii == 0 && step.isConsArray {
