@@ -64,6 +64,8 @@ final class Node: @unchecked Sendable {
     /// Set after parsing on paths of plain field steps (`a.b.c`, `$v.price`) that the
     /// evaluator can walk without building sequences while the values are single objects.
     @exclusivity(unchecked) var isSimplePath = false
+    /// Set after parsing when `evaluate` must apply predicates or a group to the result.
+    @exclusivity(unchecked) var hasPostStages = false
 
     struct Group {
         var pairs: [(Node, Node)]
@@ -96,6 +98,7 @@ extension Node {
         var seen = Set<ObjectIdentifier>()
         func visit(_ n: Node?) {
             guard let n, seen.insert(ObjectIdentifier(n)).inserted else { return }
+            n.hasPostStages = n.predicate != nil || (n.kind != .path && n.group != nil)
             if n.kind == .path {
                 n.isSimplePath = !n.keepSingletonArray && n.group == nil && !n.isTuple && n.predicate == nil
                     && n.steps.enumerated().allSatisfy { i, step in

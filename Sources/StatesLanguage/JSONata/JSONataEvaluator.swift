@@ -91,11 +91,13 @@ final class Evaluator {
             result = nil
         }
 
-        if let predicates = expr.predicate {
-            for p in predicates { result = .array(try evaluateFilter(p.expression!, result, env)) }
-        }
-        if expr.kind != .path, let g = expr.group {
-            result = try evaluateGroup(g.pairs, g.position, result, env)
+        if expr.hasPostStages {
+            if let predicates = expr.predicate {
+                for p in predicates { result = .array(try evaluateFilter(p.expression!, result, env)) }
+            }
+            if expr.kind != .path, let g = expr.group {
+                result = try evaluateGroup(g.pairs, g.position, result, env)
+            }
         }
         if case .array(let a)? = result, a.isSequence, !a.isTupleStream {
             if expr.keepArray { a.keepSingleton = true }

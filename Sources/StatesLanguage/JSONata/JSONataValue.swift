@@ -193,20 +193,23 @@ final class Frame {
     }
 
     func lookup(_ name: String) -> JValue? {
-        var frame: Frame? = self
-        while let f = frame {
-            if let n = f.name0, n == name { return f.value0 }
-            if let n = f.name1, n == name { return f.value1 }
-            var i = 0
-            let n = f.names.count
-            while i < n {
-                if f.names[i] == name { return f.values[i] }
-                i += 1
+        // unowned(unsafe): the chain is kept alive by `self`; walking it needs no retains
+        unowned(unsafe) var f = self
+        while true {
+            if f.name0 == name { return f.value0 }
+            if f.name1 == name { return f.value1 }
+            if !f.names.isEmpty {
+                var i = 0
+                let n = f.names.count
+                while i < n {
+                    if f.names[i] == name { return f.values[i] }
+                    i += 1
+                }
             }
             if let fns = f.functions, let fn = fns[name] { return .function(fn) }
-            frame = f.parent
+            guard let p = f.parent else { return nil }
+            f = p
         }
-        return nil
     }
 }
 
