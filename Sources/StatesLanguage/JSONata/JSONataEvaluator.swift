@@ -110,6 +110,14 @@ final class Evaluator {
         return result
     }
 
+    /// `evaluate`, with literals answered without the bookkeeping of a full evaluation.
+    @inline(__always) func value(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        switch expr.kind {
+        case .string, .number, .value: return expr.literal
+        default: return try evaluate(expr, input, env)
+        }
+    }
+
     private func checkBudget() throws {
         if steps > maxSteps {
             throw JSONataError(code: "U1001", message: "Expression evaluation exceeded its step budget: check for an infinite loop")
@@ -534,7 +542,7 @@ final class Evaluator {
             var keys: [String?] = []
             keys.reserveCapacity(pairs.count)
             for (pi, pair) in pairs.enumerated() {
-                let key = try evaluate(pair.0, item, env)
+                let key = try value(pair.0, item, env)
                 switch key {
                 case .string(let k)?:
                     if let prev = keys.firstIndex(of: k), prev != pi {
@@ -547,7 +555,7 @@ final class Evaluator {
             }
             for (pi, pair) in pairs.enumerated() {
                 guard let k = keys[pi] else { continue }
-                if let v = try evaluate(pair.1, item, env) { result.set(k, v) }
+                if let v = try value(pair.1, item, env) { result.set(k, v) }
             }
             return .object(result)
         }
@@ -671,7 +679,7 @@ final class Evaluator {
     // MARK: - Operators
 
     private func evaluateBinary(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
-        let lhs = try evaluate(expr.lhs!, input, env)
+        let lhs = try value(expr.lhs!, input, env)
         let op = expr.op
         if op == .and || op == .or {
             let l = Builtins.boolean(lhs) ?? false
@@ -682,7 +690,7 @@ final class Evaluator {
             if l { return .bool(true) }
             return .bool(Builtins.boolean(try evaluate(expr.rhs!, input, env)) ?? false)
         }
-        let rhs = try evaluate(expr.rhs!, input, env)
+        let rhs = try value(expr.rhs!, input, env)
         do {
             switch op {
             case .add, .subtract, .multiply, .divide, .modulo:
@@ -804,7 +812,7 @@ final class Evaluator {
         var args: [JValue?] = []
         args.reserveCapacity(expr.arguments.count + 1)
         if hasApplyTo { args.append(applyTo) }
-        for a in expr.arguments { args.append(try evaluate(a, input, env)) }
+        for a in expr.arguments { args.append(try value(a, input, env)) }
         let procName = procNode.kind == .path ? procNode.steps[0].text : procNode.text
         do {
             return try apply(proc, args, input, env, name: procName)
