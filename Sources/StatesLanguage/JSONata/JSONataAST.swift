@@ -64,6 +64,9 @@ final class Node: @unchecked Sendable {
     /// Set after parsing on paths of plain field steps (`a.b.c`, `$v.price`) that the
     /// evaluator can walk without building sequences while the values are single objects.
     @exclusivity(unchecked) var isSimplePath = false
+    /// Set after parsing on blocks that bind variables in their own scope (`:=` not nested
+    /// in an inner block or lambda); other blocks evaluate in the enclosing scope.
+    @exclusivity(unchecked) var blockNeedsFrame = true
     /// Set after parsing when `evaluate` must apply predicates or a group to the result.
     @exclusivity(unchecked) var hasPostStages = false
 
@@ -99,6 +102,7 @@ extension Node {
         func visit(_ n: Node?) {
             guard let n, seen.insert(ObjectIdentifier(n)).inserted else { return }
             n.hasPostStages = n.predicate != nil || (n.kind != .path && n.group != nil)
+            if n.kind == .block { n.blockNeedsFrame = n.expressions.contains { $0.bindsInScope() } }
             if n.kind == .path {
                 n.isSimplePath = !n.keepSingletonArray && n.group == nil && !n.isTuple && n.predicate == nil
                     && n.steps.enumerated().allSatisfy { i, step in
@@ -118,5 +122,23 @@ extension Node {
             for t in n.sortTerms { visit(t.expression) }
         }
         visit(self)
+    }
+}
+
+extension Node {
+    /// Whether evaluating this node can bind a variable in the current scope.
+    func bindsInScope() -> Bool {
+        switch kind {
+        case .bind: return true
+        case .block, .lambda: return false
+        default: break
+        }
+        for c in [lhs, rhs, expression, condition, then, otherwise, procedure, pattern, update, delete] {
+            if let c, c.bindsInScope() { return true }
+        }
+        for c in expressions + steps + arguments + (predicate ?? []) + (stages ?? []) where c.bindsInScope() { return true }
+        for (k, v) in objectPairs + (group?.pairs ?? []) where k.bindsInScope() || v.bindsInScope() { return true }
+        for t in sortTerms where t.expression.bindsInScope() { return true }
+        return false
     }
 }

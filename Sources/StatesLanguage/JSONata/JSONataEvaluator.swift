@@ -68,7 +68,7 @@ final class Evaluator {
                 result = try evaluate(e, input, env)
             }
         case .block:
-            let frame = Frame(parent: env)
+            let frame = expr.blockNeedsFrame ? Frame(parent: env) : env
             for e in expr.expressions { result = try evaluate(e, input, frame) }
         case .bind:
             let v = try evaluate(expr.rhs!, input, env)
@@ -539,6 +539,7 @@ final class Evaluator {
         if items.count == 1 && !reduce {
             // one item: no grouping needed, keys must still be distinct per pair
             let item = items[0]
+            result.reserveCapacity(pairs.count)
             var keys: [String?] = []
             keys.reserveCapacity(pairs.count)
             for (pi, pair) in pairs.enumerated() {

@@ -137,6 +137,23 @@ struct Signature {
         }
     }
 
+    /// One greedy pass, without backtracking: decides most calls; false when unsure.
+    private func greedy(_ sig: [UInt8], _ counts: inout [Int]) -> Bool {
+        var at = 0
+        for (i, p) in params.enumerated() {
+            if p.max != 1 { return false }
+            if at < sig.count && (p.mask >> UInt16(sig[at])) & 1 == 1 {
+                counts[i] = 1
+                at += 1
+            } else if p.min == 0 {
+                counts[i] = 0
+            } else {
+                return false
+            }
+        }
+        return at == sig.count
+    }
+
     /// Greedy backtracking match of `params[from...]` against `sig[at...]`, recording how
     /// many letters each parameter took. With `anchored`, the match must consume everything.
     private func match(_ sig: [UInt8], _ from: Int, _ at: Int, _ upTo: Int, _ anchored: Bool, _ counts: inout [Int]) -> Int? {
@@ -164,7 +181,7 @@ struct Signature {
     func validate(_ args: [JValue?], context: JValue?, name: String?) throws -> [JValue?] {
         let codes = args.map(Signature.code)
         var counts = [Int](repeating: 0, count: params.count)
-        guard match(codes, 0, 0, params.count, true, &counts) != nil else {
+        if !greedy(codes, &counts), match(codes, 0, 0, params.count, true, &counts) == nil {
             var goodTo = 0
             for i in 0..<params.count {
                 var c = [Int](repeating: 0, count: params.count)

@@ -121,6 +121,11 @@ final class JObject {
         index = d
     }
 
+    func reserveCapacity(_ n: Int) {
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+    }
+
     /// A shallow copy: new member storage, same member values.
     func copy() -> JObject {
         let o = JObject()
