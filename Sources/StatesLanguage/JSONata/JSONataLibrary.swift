@@ -33,6 +33,17 @@ enum Library {
         return args
     }
 
+    /// Case mapping with an ASCII fast path (the full Unicode mapping otherwise).
+    static func asciiCase(_ s: String, upper: Bool) -> String {
+        var bytes = Array(s.utf8)
+        for i in bytes.indices {
+            let b = bytes[i]
+            if b >= 0x80 { return upper ? s.uppercased() : s.lowercased() }
+            if upper, b >= 0x61, b <= 0x7A { bytes[i] = b - 32 } else if !upper, b >= 0x41, b <= 0x5A { bytes[i] = b + 32 }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func call(_ ctx: inout CallContext, _ fn: JValue?, _ args: [JValue?]) throws -> JValue? {
         try ctx.evaluator.apply(fn, args, nil, ctx.environment)
     }
@@ -190,8 +201,8 @@ enum Library {
             }
             return .string(s)
         },
-        Builtin("lowercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string($0.lowercased()) } },
-        Builtin("uppercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string($0.uppercased()) } },
+        Builtin("lowercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string(asciiCase($0, upper: false)) } },
+        Builtin("uppercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string(asciiCase($0, upper: true)) } },
         Builtin("length", "<s-:n>", arity: 1) { _, a in a.string(0).map { .number(Double($0.unicodeScalars.count)) } },
         Builtin("trim", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string(Builtins.trim($0)) } },
         Builtin("pad", "<s-ns?:s>", arity: 3) { _, a in

@@ -7,12 +7,14 @@
 struct Signature {
     struct Param {
         var type: Character = " "
-        var letters: Set<Character> = [] { didSet { mask = Signature.mask(letters) } }
         var mask: UInt16 = 0
+        var letters: Set<Character> {
+            get { Set(Signature.letterOrder.enumerated().filter { (mask >> UInt16($0.offset)) & 1 == 1 }.map(\.element)) }
+            set { mask = Signature.mask(newValue) }
+        }
         var min = 1
         var max = 1
         var isContext = false
-        var contextLetters: Set<Character> = [] { didSet { contextMask = Signature.mask(contextLetters) } }
         var contextMask: UInt16 = 0
         var subtype: String?
     }
@@ -70,7 +72,7 @@ struct Signature {
             case "-":
                 if !params.isEmpty {
                     params[params.count - 1].isContext = true
-                    params[params.count - 1].contextLetters = params[params.count - 1].letters
+                    params[params.count - 1].contextMask = params[params.count - 1].mask
                     params[params.count - 1].min = 0
                 }
             case "?":
@@ -199,7 +201,7 @@ struct Signature {
             let n = counts[index]
             if n == 0 {
                 if param.isContext {
-                    if param.contextLetters.contains(Signature.symbol(context)) {
+                    if (param.contextMask >> UInt16(Signature.code(context))) & 1 == 1 {
                         validated.append(context)
                     } else {
                         throw JSONataError(code: "T0411", token: name, value: context, index: argIndex + 1)
