@@ -276,7 +276,7 @@ enum Builtins {
     }
 
     /// Index of `needle` in `hay` in UTF-16 units, from `from`; nil when absent.
-    static func indexOf(_ hay: [UInt16], _ needle: [UInt16], from: Int) -> Int? {
+    static func indexOf<T: FixedWidthInteger>(_ hay: [T], _ needle: [T], from: Int) -> Int? {
         if needle.isEmpty { return from <= hay.count ? from : nil }
         if needle.count > hay.count { return nil }
         var i = from
