@@ -40,12 +40,12 @@ struct BenchJSONataCommand: ParsableCommand {
         for item in list.arrayValue ?? [] {
             guard let name = item["name"]?.stringValue, let source = item["expr"]?.stringValue else { continue }
             let e = try JSONataExpression(source)
-            let result = try e.evaluate(input: input, options: options)
+            let result = try e.evaluate(prepared: input, options: options)
             var n = 0
             let start = wallClockMilliseconds()
             var elapsed = 0.0
             repeat {
-                for _ in 0..<16 { _ = try e.evaluate(input: input, options: options) }
+                for _ in 0..<16 { _ = try e.evaluate(prepared: input, options: options) }
                 n += 16
                 elapsed = (wallClockMilliseconds() - start) / 1000
             } while elapsed < seconds || n < 3

@@ -91,7 +91,7 @@ public struct JSONataExpression: Sendable {
     ///
     /// Use this when one input serves several evaluations (the expressions of one state,
     /// a benchmark): the conversion from `JSON` is then paid once.
-    public func evaluate(input: JSONataValue?, bindings: [String: JSONataValue] = [:], options: JSONataOptions = .init()) throws(JSONataError) -> JSON? {
+    public func evaluate(prepared input: JSONataValue?, bindings: [String: JSONataValue] = [:], options: JSONataOptions = .init()) throws(JSONataError) -> JSON? {
         let value = try evaluateValue(input: input?.value, preparedBindings: bindings.mapValues { $0.value }, options: options)
         return try value?.toJSON()
     }
