@@ -10,6 +10,7 @@ struct Stepline: AsyncParsableCommand {
             ValidateCommand.self,
             ConformanceCommand.self,
             JSONataCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -216,6 +216,25 @@ enum Builtins {
     }
 
     static func substring(_ s: String, _ startIn: Double, _ length: Double?) -> String {
+        if s.utf8.count == s.unicodeScalars.count {
+            // ASCII: byte offsets are character offsets
+            let bytes = Array(s.utf8)
+            let n = bytes.count
+            var start = startIn
+            if Double(n) + start < 0 { start = 0 }
+            func clamp(_ x: Double) -> Int {
+                let t = x.isNaN ? 0 : x.rounded(.towardZero)
+                if t < 0 { return max(0, n + Int(max(t, -Double(n) - 1))) }
+                return Int(min(t, Double(n)))
+            }
+            let from = clamp(start)
+            var to = n
+            if let length {
+                if length <= 0 { return "" }
+                to = clamp(start >= 0 ? start + length : Double(n) + start + length)
+            }
+            return from >= to ? "" : String(decoding: bytes[from..<to], as: UTF8.self)
+        }
         let chars = Array(s.unicodeScalars)
         let n = chars.count
         var start = startIn
@@ -257,7 +276,7 @@ enum Builtins {
     }
 
     /// Index of `needle` in `hay` in UTF-16 units, from `from`; nil when absent.
-    static func indexOf(_ hay: [UInt16], _ needle: [UInt16], from: Int) -> Int? {
+    static func indexOf<T: FixedWidthInteger>(_ hay: [T], _ needle: [T], from: Int) -> Int? {
         if needle.isEmpty { return from <= hay.count ? from : nil }
         if needle.count > hay.count { return nil }
         var i = from

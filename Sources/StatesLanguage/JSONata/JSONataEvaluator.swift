@@ -12,8 +12,8 @@ final class Evaluator {
     /// Milliseconds since the epoch at the start of the evaluation, for `$now()`/`$millis()`.
     let timestamp: Double?
 
-    private var depth = 0
-    private var steps = 0
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var steps = 0
 
     init(options: JSONataOptions, functions: [String: JFunction]) {
         maxDepth = options.maxDepth
@@ -68,7 +68,7 @@ final class Evaluator {
                 result = try evaluate(e, input, env)
             }
         case .block:
-            let frame = Frame(parent: env)
+            let frame = expr.blockNeedsFrame ? Frame(parent: env) : env
             for e in expr.expressions { result = try evaluate(e, input, frame) }
         case .bind:
             let v = try evaluate(expr.rhs!, input, env)
@@ -91,11 +91,13 @@ final class Evaluator {
             result = nil
         }
 
-        if let predicates = expr.predicate {
-            for p in predicates { result = .array(try evaluateFilter(p.expression!, result, env)) }
-        }
-        if expr.kind != .path, let g = expr.group {
-            result = try evaluateGroup(g.pairs, g.position, result, env)
+        if expr.hasPostStages {
+            if let predicates = expr.predicate {
+                for p in predicates { result = .array(try evaluateFilter(p.expression!, result, env)) }
+            }
+            if expr.kind != .path, let g = expr.group {
+                result = try evaluateGroup(g.pairs, g.position, result, env)
+            }
         }
         if case .array(let a)? = result, a.isSequence, !a.isTupleStream {
             if expr.keepArray { a.keepSingleton = true }
@@ -106,6 +108,14 @@ final class Evaluator {
             }
         }
         return result
+    }
+
+    /// `evaluate`, with literals answered without the bookkeeping of a full evaluation.
+    @inline(__always) func value(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        switch expr.kind {
+        case .string, .number, .value: return expr.literal
+        default: return try evaluate(expr, input, env)
+        }
     }
 
     private func checkBudget() throws {
@@ -126,6 +136,48 @@ final class Evaluator {
     // MARK: - Paths
 
     private func evaluatePath(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        if expr.isSimplePath {
+            // walk single objects directly; hand over to the general algorithm at the first array
+            let steps = expr.steps
+            let first = steps[0]
+            var current: JValue?
+            var start = 0
+            if first.kind == .variable {
+                if first.text.isEmpty {
+                    if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { current = a[0] } else { current = input }
+                } else {
+                    current = env.lookup(first.text)
+                }
+                start = 1
+            } else {
+                current = input
+            }
+            var i = start
+            while i < steps.count, case .object(let o)? = current {
+                current = o[steps[i].text]
+                i += 1
+            }
+            if i == steps.count || current == nil {
+                if case .array(let a)? = current, a.isSequence, start == 1, i == 1 {
+                    // `$seq` alone: let the general path flatten and collapse it
+                } else {
+                    return current
+                }
+            }
+            if i > start || start == 1 {
+                guard let value = current else { return nil }
+                var seq: JArray
+                if case .array(let a) = value {
+                    if i == steps.count && !a.isSequence { return value }
+                    seq = a.isCons ? JArray.sequence(of: value) : JArray.sequence(a.items)
+                } else {
+                    if i == steps.count { return value }
+                    seq = JArray.sequence(of: value)
+                }
+                if i == steps.count { return .array(seq) }
+                return try evaluatePathSteps(expr, from: i, JArray.sequence(seq.items), false, env)
+            }
+        }
         // nil with `undefinedInput` stands for jsonata-js's [undefined]
         var inputSequence: JArray
         var undefinedInput = false
@@ -137,11 +189,17 @@ final class Evaluator {
             inputSequence = JArray.sequence()
             undefinedInput = true
         }
+        return try evaluatePathSteps(expr, from: 0, inputSequence, undefinedInput, env)
+    }
+
+    private func evaluatePathSteps(_ expr: Node, from: Int, _ initial: JArray, _ undefinedStart: Bool, _ env: Frame) throws -> JValue? {
+        var inputSequence = initial
+        var undefinedInput = undefinedStart
         var resultSequence: JArray?
         var isTupleStream = false
         var tupleBindings: JArray?
         let count = expr.steps.count
-        for ii in 0..<count {
+        for ii in from..<count {
             let step = expr.steps[ii]
             if step.isTuple { isTupleStream = true }
             if ii == 0 && step.isConsArray {
@@ -177,7 +235,8 @@ final class Evaluator {
                 r = JArray.sequence(of: .array(r))
                 resultSequence = r
             }
-            r.keepSingleton = true
+            // the flag only matters on sequences; input arrays are never written to
+            if r.isSequence { r.keepSingleton = true }
         }
         if let g = expr.group {
             let groupInput: JValue? = isTupleStream ? tupleBindings.map { .array($0) } : resultSequence.map { .array($0) }
@@ -480,10 +539,11 @@ final class Evaluator {
         if items.count == 1 && !reduce {
             // one item: no grouping needed, keys must still be distinct per pair
             let item = items[0]
+            result.reserveCapacity(pairs.count)
             var keys: [String?] = []
             keys.reserveCapacity(pairs.count)
             for (pi, pair) in pairs.enumerated() {
-                let key = try evaluate(pair.0, item, env)
+                let key = try value(pair.0, item, env)
                 switch key {
                 case .string(let k)?:
                     if let prev = keys.firstIndex(of: k), prev != pi {
@@ -496,7 +556,7 @@ final class Evaluator {
             }
             for (pi, pair) in pairs.enumerated() {
                 guard let k = keys[pi] else { continue }
-                if let v = try evaluate(pair.1, item, env) { result.set(k, v) }
+                if let v = try value(pair.1, item, env) { result.set(k, v) }
             }
             return .object(result)
         }
@@ -620,7 +680,7 @@ final class Evaluator {
     // MARK: - Operators
 
     private func evaluateBinary(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
-        let lhs = try evaluate(expr.lhs!, input, env)
+        let lhs = try value(expr.lhs!, input, env)
         let op = expr.op
         if op == .and || op == .or {
             let l = Builtins.boolean(lhs) ?? false
@@ -631,7 +691,7 @@ final class Evaluator {
             if l { return .bool(true) }
             return .bool(Builtins.boolean(try evaluate(expr.rhs!, input, env)) ?? false)
         }
-        let rhs = try evaluate(expr.rhs!, input, env)
+        let rhs = try value(expr.rhs!, input, env)
         do {
             switch op {
             case .add, .subtract, .multiply, .divide, .modulo:
@@ -753,7 +813,7 @@ final class Evaluator {
         var args: [JValue?] = []
         args.reserveCapacity(expr.arguments.count + 1)
         if hasApplyTo { args.append(applyTo) }
-        for a in expr.arguments { args.append(try evaluate(a, input, env)) }
+        for a in expr.arguments { args.append(try value(a, input, env)) }
         let procName = procNode.kind == .path ? procNode.steps[0].text : procNode.text
         do {
             return try apply(proc, args, input, env, name: procName)

@@ -87,12 +87,25 @@ public struct JSONataExpression: Sendable {
         return try value?.toJSON()
     }
 
+    /// Evaluates the expression against an input converted once with `JSONataValue`.
+    ///
+    /// Use this when one input serves several evaluations (the expressions of one state,
+    /// a benchmark): the conversion from `JSON` is then paid once.
+    public func evaluate(prepared input: JSONataValue?, bindings: [String: JSONataValue] = [:], options: JSONataOptions = .init()) throws(JSONataError) -> JSON? {
+        let value = try evaluateValue(input: input?.value, preparedBindings: bindings.mapValues { $0.value }, options: options)
+        return try value?.toJSON()
+    }
+
     func evaluateValue(input inputValue: JValue?, bindings: [String: JSON], options: JSONataOptions) throws(JSONataError) -> JValue? {
+        try evaluateValue(input: inputValue, preparedBindings: bindings.mapValues(JValue.init(json:)), options: options)
+    }
+
+    func evaluateValue(input inputValue: JValue?, preparedBindings bindings: [String: JValue?], options: JSONataOptions) throws(JSONataError) -> JValue? {
         let functions = options.stepFunctionsFunctions ? Library.stepFunctions : Library.standard
         let evaluator = Evaluator(options: options, functions: functions)
         let env = Frame(root: functions)
         var input = inputValue
-        for (k, v) in bindings { env.bind(k, JValue(json: v)) }
+        for (k, v) in bindings { env.bind(k, v) }
         env.bind("$", input)
         if case .array(let a)? = input, !a.isSequence {
             let wrapper = JArray.sequence(of: .array(a))
@@ -128,5 +141,19 @@ public struct JSONataExpression: Sendable {
         }
         visit(root)
         return out
+    }
+}
+
+/// A JSON value converted once to JSONata's representation, for repeated evaluation.
+///
+/// - Note: `@unchecked Sendable`: evaluation never mutates input values (it builds new
+///   arrays and objects, and transforms clone first), so one prepared value can be read
+///   by concurrent evaluations.
+public struct JSONataValue: @unchecked Sendable {
+    let value: JValue?
+
+    /// Converts `json`; nil is undefined.
+    public init(_ json: JSON?) {
+        value = json.map(JValue.init(json:))
     }
 }

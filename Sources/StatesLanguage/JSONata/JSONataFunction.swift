@@ -43,19 +43,32 @@ final class JFunction: @unchecked Sendable {
 }
 
 /// A user-defined function together with the scope it closes over.
-struct Lambda {
-    var input: JValue?
-    var environment: Frame
-    var parameters: [String]
-    var signature: Signature?
-    var body: Node?
+///
+/// A class rather than a struct: function values are copied around a lot (matching on
+/// `JFunction.Kind`), and one reference is cheaper to retain than eight fields.
+final class Lambda {
+    let input: JValue?
+    let environment: Frame
+    let parameters: [String]
+    let signature: Signature?
+    let body: Node?
     /// Set on the lambda made by partially applying a built-in.
-    var nativeBody: Builtin?
-    var isThunk = false
+    let nativeBody: Builtin?
+    let isThunk: Bool
+
+    init(input: JValue?, environment: Frame, parameters: [String], signature: Signature? = nil, body: Node? = nil, nativeBody: Builtin? = nil, isThunk: Bool = false) {
+        self.input = input
+        self.environment = environment
+        self.parameters = parameters
+        self.signature = signature
+        self.body = body
+        self.nativeBody = nativeBody
+        self.isThunk = isThunk
+    }
 }
 
 /// A built-in function: its name, signature, declared parameter count and implementation.
-struct Builtin: @unchecked Sendable {
+final class Builtin: @unchecked Sendable {
     // @unchecked: the implementation closures capture nothing mutable.
     typealias Implementation = (inout CallContext, [JValue?]) throws -> JValue?
     let name: String

@@ -33,6 +33,17 @@ enum Library {
         return args
     }
 
+    /// Case mapping with an ASCII fast path (the full Unicode mapping otherwise).
+    static func asciiCase(_ s: String, upper: Bool) -> String {
+        var bytes = Array(s.utf8)
+        for i in bytes.indices {
+            let b = bytes[i]
+            if b >= 0x80 { return upper ? s.uppercased() : s.lowercased() }
+            if upper, b >= 0x61, b <= 0x7A { bytes[i] = b - 32 } else if !upper, b >= 0x41, b <= 0x5A { bytes[i] = b + 32 }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func call(_ ctx: inout CallContext, _ fn: JValue?, _ args: [JValue?]) throws -> JValue? {
         try ctx.evaluator.apply(fn, args, nil, ctx.environment)
     }
@@ -174,24 +185,24 @@ enum Library {
         Builtin("substringBefore", "<s-s:s>", arity: 2) { _, a in
             guard let s = a.string(0) else { return nil }
             guard let chars = a.string(1) else { return .string(s) }
-            let hay = Array(s.utf16)
-            if let i = Builtins.indexOf(hay, Array(chars.utf16), from: 0) {
-                return .string(Builtins.utf16String(hay[0..<i]))
+            let hay = Array(s.utf8)
+            if let i = Builtins.indexOf(hay, Array(chars.utf8), from: 0) {
+                return .string(String(decoding: hay[0..<i], as: UTF8.self))
             }
             return .string(s)
         },
         Builtin("substringAfter", "<s-s:s>", arity: 2) { _, a in
             guard let s = a.string(0) else { return nil }
             guard let chars = a.string(1) else { return .string(s) }
-            let hay = Array(s.utf16)
-            let needle = Array(chars.utf16)
+            let hay = Array(s.utf8)
+            let needle = Array(chars.utf8)
             if let i = Builtins.indexOf(hay, needle, from: 0) {
-                return .string(Builtins.utf16String(hay[(i + needle.count)...]))
+                return .string(String(decoding: hay[(i + needle.count)...], as: UTF8.self))
             }
             return .string(s)
         },
-        Builtin("lowercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string($0.lowercased()) } },
-        Builtin("uppercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string($0.uppercased()) } },
+        Builtin("lowercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string(asciiCase($0, upper: false)) } },
+        Builtin("uppercase", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string(asciiCase($0, upper: true)) } },
         Builtin("length", "<s-:n>", arity: 1) { _, a in a.string(0).map { .number(Double($0.unicodeScalars.count)) } },
         Builtin("trim", "<s-:s>", arity: 1) { _, a in a.string(0).map { .string(Builtins.trim($0)) } },
         Builtin("pad", "<s-ns?:s>", arity: 3) { _, a in
@@ -229,7 +240,7 @@ enum Library {
         Builtin("contains", "<s-(sf):b>", arity: 2) { ctx, a in
             guard let s = a.string(0) else { return nil }
             if let token = a.string(1) {
-                return .bool(Builtins.indexOf(Array(s.utf16), Array(token.utf16), from: 0) != nil)
+                return .bool(Builtins.indexOf(Array(s.utf8), Array(token.utf8), from: 0) != nil)
             }
             return .bool(try Builtins.evaluateMatcher(a.arg(1), .string(s), &ctx) != nil)
         },
@@ -242,24 +253,26 @@ enum Library {
             if let limit, limit < 0 { throw JSONataError(code: "D3020", value: .number(limit), index: 3) }
             let result = JArray()
             guard limit == nil || limit! > 0 else { return .array(result) }
-            let units = Array(s.utf16)
             if let sep = a.string(1) {
-                let sepUnits = Array(sep.utf16)
                 var parts: [String] = []
-                if sepUnits.isEmpty {
-                    parts = units.map { Builtins.utf16String([$0][...]) }
+                if sep.isEmpty {
+                    parts = Array(s.utf16).map { Builtins.utf16String([$0][...]) }
                 } else {
+                    // UTF-8 is self-synchronising: a byte search finds exactly the code-point matches
+                    let bytes = Array(s.utf8), sepBytes = Array(sep.utf8)
                     var pos = 0
-                    while let i = Builtins.indexOf(units, sepUnits, from: pos) {
-                        parts.append(Builtins.utf16String(units[pos..<i]))
-                        pos = i + sepUnits.count
+                    while let i = Builtins.indexOf(bytes, sepBytes, from: pos) {
+                        parts.append(String(decoding: bytes[pos..<i], as: UTF8.self))
+                        pos = i + sepBytes.count
+                        if let limit, Double(parts.count) >= limit { break }
                     }
-                    parts.append(Builtins.utf16String(units[pos...]))
+                    parts.append(String(decoding: bytes[pos...], as: UTF8.self))
                 }
                 if let limit { parts = Array(parts.prefix(Int(limit))) }
                 for p in parts { result.append(.string(p)) }
                 return .array(result)
             }
+            let units = Array(s.utf16)
             var count = 0.0
             var m = try Builtins.evaluateMatcher(a.arg(1), .string(s), &ctx)
             if m == nil {

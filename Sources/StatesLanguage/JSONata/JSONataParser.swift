@@ -25,6 +25,7 @@ struct Parser {
         if ast.kind == .parent || ast.seekingParent != nil {
             throw JSONataError(code: "S0217", position: ast.position, token: "\(ast.kind)")
         }
+        ast.markSimplePaths()
         return ast
     }
 

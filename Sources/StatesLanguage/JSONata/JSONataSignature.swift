@@ -7,11 +7,15 @@
 struct Signature {
     struct Param {
         var type: Character = " "
-        var letters: Set<Character> = []
+        var mask: UInt16 = 0
+        var letters: Set<Character> {
+            get { Set(Signature.letterOrder.enumerated().filter { (mask >> UInt16($0.offset)) & 1 == 1 }.map(\.element)) }
+            set { mask = Signature.mask(newValue) }
+        }
         var min = 1
         var max = 1
         var isContext = false
-        var contextLetters: Set<Character> = []
+        var contextMask: UInt16 = 0
         var subtype: String?
     }
 
@@ -68,7 +72,7 @@ struct Signature {
             case "-":
                 if !params.isEmpty {
                     params[params.count - 1].isContext = true
-                    params[params.count - 1].contextLetters = params[params.count - 1].letters
+                    params[params.count - 1].contextMask = params[params.count - 1].mask
                     params[params.count - 1].min = 0
                 }
             case "?":
@@ -100,6 +104,28 @@ struct Signature {
         }
     }
 
+    static let letterOrder: [Character] = ["m", "f", "s", "n", "b", "l", "a", "o"]
+
+    static func mask(_ letters: Set<Character>) -> UInt16 {
+        var m: UInt16 = 0
+        for (i, c) in letterOrder.enumerated() where letters.contains(c) { m |= 1 << UInt16(i) }
+        return m
+    }
+
+    /// The argument's type as a bit index into `letterOrder`.
+    @inline(__always) static func code(_ v: JValue?) -> UInt8 {
+        guard let v else { return 0 }
+        switch v {
+        case .function: return 1
+        case .string: return 2
+        case .number: return 3
+        case .bool: return 4
+        case .null: return 5
+        case .array: return 6
+        case .object: return 7
+        }
+    }
+
     static func symbol(_ v: JValue?) -> Character {
         guard let v else { return "m" }
         switch v {
@@ -113,16 +139,33 @@ struct Signature {
         }
     }
 
+    /// One greedy pass, without backtracking: decides most calls; false when unsure.
+    private func greedy(_ sig: [UInt8], _ counts: inout [Int]) -> Bool {
+        var at = 0
+        for (i, p) in params.enumerated() {
+            if p.max != 1 { return false }
+            if at < sig.count && (p.mask >> UInt16(sig[at])) & 1 == 1 {
+                counts[i] = 1
+                at += 1
+            } else if p.min == 0 {
+                counts[i] = 0
+            } else {
+                return false
+            }
+        }
+        return at == sig.count
+    }
+
     /// Greedy backtracking match of `params[from...]` against `sig[at...]`, recording how
     /// many letters each parameter took. With `anchored`, the match must consume everything.
-    private func match(_ sig: [Character], _ from: Int, _ at: Int, _ upTo: Int, _ anchored: Bool, _ counts: inout [Int]) -> Int? {
+    private func match(_ sig: [UInt8], _ from: Int, _ at: Int, _ upTo: Int, _ anchored: Bool, _ counts: inout [Int]) -> Int? {
         if from == upTo {
             if anchored && at != sig.count { return nil }
             return at
         }
         let p = params[from]
         var n = 0
-        while n < p.max && at + n < sig.count && p.letters.contains(sig[at + n]) { n += 1 }
+        while n < p.max && at + n < sig.count && (p.mask >> UInt16(sig[at + n])) & 1 == 1 { n += 1 }
         while n >= p.min {
             counts[from] = n
             if let end = match(sig, from + 1, at + n, upTo, anchored, &counts) { return end }
@@ -138,13 +181,13 @@ struct Signature {
     /// - Throws: T0410 (argument does not match), T0411 (context value does not fit), T0412
     ///   (array items of the wrong type).
     func validate(_ args: [JValue?], context: JValue?, name: String?) throws -> [JValue?] {
-        let sig = args.map(Signature.symbol)
+        let codes = args.map(Signature.code)
         var counts = [Int](repeating: 0, count: params.count)
-        guard match(sig, 0, 0, params.count, true, &counts) != nil else {
+        if !greedy(codes, &counts), match(codes, 0, 0, params.count, true, &counts) == nil {
             var goodTo = 0
             for i in 0..<params.count {
                 var c = [Int](repeating: 0, count: params.count)
-                guard let end = match(sig, 0, 0, i + 1, false, &c) else {
+                guard let end = match(codes, 0, 0, i + 1, false, &c) else {
                     throw JSONataError(code: "T0410", token: name, value: goodTo < args.count ? args[goodTo] : nil, index: goodTo + 1)
                 }
                 goodTo = end
@@ -158,7 +201,7 @@ struct Signature {
             let n = counts[index]
             if n == 0 {
                 if param.isContext {
-                    if param.contextLetters.contains(Signature.symbol(context)) {
+                    if (param.contextMask >> UInt16(Signature.code(context))) & 1 == 1 {
                         validated.append(context)
                     } else {
                         throw JSONataError(code: "T0411", token: name, value: context, index: argIndex + 1)
@@ -170,7 +213,7 @@ struct Signature {
                 continue
             }
             for k in 0..<n {
-                let single: Character = argIndex < sig.count ? sig[argIndex] : "m"
+                let single: Character = argIndex < codes.count ? Signature.letterOrder[Int(codes[argIndex])] : "m"
                 var arg = argIndex < args.count ? args[argIndex] : nil
                 if param.type == "a" {
                     if single == "m" {
@@ -178,7 +221,7 @@ struct Signature {
                     } else {
                         var ok = true
                         if let sub = param.subtype {
-                            if single != "a" && String(sig[Swift.min(argIndex - k, sig.count)..<Swift.min(argIndex - k + n, sig.count)]) != sub {
+                            if single != "a" && String(codes[Swift.min(argIndex - k, codes.count)..<Swift.min(argIndex - k + n, codes.count)].map { Signature.letterOrder[Int($0)] }) != sub {
                                 ok = false
                             } else if single == "a", case .array(let arr)? = arg, !arr.isEmpty {
                                 let itemType = Signature.symbol(arr[0])

@@ -22,12 +22,12 @@ enum JValue {
 /// `outerWrapper` marks the wrapper put around an array input, and `isTupleStream` marks a
 /// sequence of tuples (objects holding `@` and the `@`/`#`/`%` bindings).
 final class JArray {
-    var items: ContiguousArray<JValue>
-    var isSequence: Bool
-    var keepSingleton = false
-    var isCons = false
-    var outerWrapper = false
-    var isTupleStream = false
+    @exclusivity(unchecked) var items: ContiguousArray<JValue>
+    @exclusivity(unchecked) var isSequence: Bool
+    @exclusivity(unchecked) var keepSingleton = false
+    @exclusivity(unchecked) var isCons = false
+    @exclusivity(unchecked) var outerWrapper = false
+    @exclusivity(unchecked) var isTupleStream = false
 
     init(_ items: ContiguousArray<JValue> = [], sequence: Bool = false) {
         self.items = items
@@ -48,9 +48,9 @@ final class JArray {
 ///
 /// Small objects are searched linearly; past `indexThreshold` members a key index is kept.
 final class JObject {
-    private(set) var keys: ContiguousArray<String>
-    private(set) var values: ContiguousArray<JValue>
-    private var index: [String: Int]?
+    @exclusivity(unchecked) private(set) var keys: ContiguousArray<String>
+    @exclusivity(unchecked) private(set) var values: ContiguousArray<JValue>
+    @exclusivity(unchecked) private var index: [String: Int]?
 
     private static var indexThreshold: Int { 8 }
 
@@ -121,6 +121,11 @@ final class JObject {
         index = d
     }
 
+    func reserveCapacity(_ n: Int) {
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+    }
+
     /// A shallow copy: new member storage, same member values.
     func copy() -> JObject {
         let o = JObject()
@@ -138,13 +143,18 @@ final class JObject {
 /// built-in function table.
 final class Frame {
     let parent: Frame?
-    private var names: ContiguousArray<String> = []
-    private var values: ContiguousArray<JValue> = []
     let functions: [String: JFunction]?
+    // Two inline slots cover lambda parameters and most blocks without an allocation.
+    @exclusivity(unchecked) private var name0: String?
+    @exclusivity(unchecked) private var value0: JValue = .null
+    @exclusivity(unchecked) private var name1: String?
+    @exclusivity(unchecked) private var value1: JValue = .null
+    @exclusivity(unchecked) private var names: ContiguousArray<String> = []
+    @exclusivity(unchecked) private var values: ContiguousArray<JValue> = []
 
     init(parent: Frame?) {
         self.parent = parent
-        self.functions = parent == nil ? [:] : nil
+        self.functions = nil
     }
 
     init(root functions: [String: JFunction]) {
@@ -155,6 +165,14 @@ final class Frame {
     /// Binds `name`; binding `undefined` removes the binding so that reads fall through to
     /// the enclosing scope, as in jsonata-js.
     func bind(_ name: String, _ value: JValue?) {
+        if name0 == name {
+            if let value { value0 = value } else { name0 = nil; value0 = .null }
+            return
+        }
+        if name1 == name {
+            if let value { value1 = value } else { name1 = nil; value1 = .null }
+            return
+        }
         var i = 0
         while i < names.count {
             if names[i] == name {
@@ -166,25 +184,37 @@ final class Frame {
             }
             i += 1
         }
-        if let value {
+        guard let value else { return }
+        if name0 == nil {
+            name0 = name
+            value0 = value
+        } else if name1 == nil {
+            name1 = name
+            value1 = value
+        } else {
             names.append(name)
             values.append(value)
         }
     }
 
     func lookup(_ name: String) -> JValue? {
-        var frame: Frame? = self
-        while let f = frame {
-            var i = 0
-            let n = f.names.count
-            while i < n {
-                if f.names[i] == name { return f.values[i] }
-                i += 1
+        // unowned(unsafe): the chain is kept alive by `self`; walking it needs no retains
+        unowned(unsafe) var f = self
+        while true {
+            if f.name0 == name { return f.value0 }
+            if f.name1 == name { return f.value1 }
+            if !f.names.isEmpty {
+                var i = 0
+                let n = f.names.count
+                while i < n {
+                    if f.names[i] == name { return f.values[i] }
+                    i += 1
+                }
             }
             if let fns = f.functions, let fn = fns[name] { return .function(fn) }
-            frame = f.parent
+            guard let p = f.parent else { return nil }
+            f = p
         }
-        return nil
     }
 }
 
