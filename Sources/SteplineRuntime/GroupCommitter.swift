@@ -32,6 +32,11 @@ public final class GroupCommitter: Sendable {
     /// Counters for the benchmark and metrics.
     public let commits = Atomic<Int>(0)
     public let stepsCommitted = Atomic<Int>(0)
+    /// The last storage failure (disk full, read-only), cleared by the next good commit.
+    private let failure = Mutex<String?>(nil)
+
+    /// Set while the store refuses writes.
+    public var storageFailure: String? { failure.withLock { $0 } }
 
     public init(store: any StatesStore, maxBatchSteps: Int) {
         self.store = store
@@ -115,12 +120,14 @@ public final class GroupCommitter: Sendable {
             let result = try await store.commit(CommitBatch(steps: batch.map(\.step), outboxSent: acks))
             commits.add(1, ordering: .relaxed)
             stepsCommitted.add(batch.count, ordering: .relaxed)
+            failure.withLock { $0 = nil }
             for (p, ids) in zip(batch, result.outboxIDs) { p.continuation.resume(returning: ids) }
         } catch let error as StoreError where batch.count > 1 && !error.isStorageFailure {
             // One step is at fault (a conflict): write them one by one so the others pass.
             for p in batch { await write([p], acks: []) }
             if !acks.isEmpty { await write([], acks: acks) }
         } catch {
+            if let e = error as? StoreError, e.isStorageFailure { failure.withLock { $0 = e.description } }
             for p in batch { p.continuation.resume(throwing: error) }
             if !acks.isEmpty {
                 // Acknowledgements are retried with a later batch; a row not marked sent
