@@ -485,7 +485,9 @@ extension HistoryCodec {
         }
 
         mutating func optionalJSON() throws(DecodingError) -> JSON? {
-            try u8() == 0 ? nil : try json(depth: 0)
+            // Not a ternary: `nil` would become `JSON.null` (JSON is ExpressibleByNilLiteral).
+            if try u8() == 0 { return Optional<JSON>.none }
+            return try json(depth: 0)
         }
 
         mutating func payload() throws(DecodingError) -> JSON {
@@ -602,7 +604,8 @@ extension HistoryCodec {
                 if try u8() != 0 { percentage = try json(depth: 0).doubleValue }
                 limits = MapLimits(maxConcurrency: max, toleratedFailureCount: count, toleratedFailurePercentage: percentage)
             }
-            let effectiveInput = has(.effectiveInput) ? try payload() : nil
+            var effectiveInput: JSON? = Optional<JSON>.none
+            if has(.effectiveInput) { effectiveInput = try payload() }
             let chain = has(.chainEventID) ? try svar() : nil
             let mapRunArn = has(.mapRunArn) ? try string() : nil
             return EngineNote(
