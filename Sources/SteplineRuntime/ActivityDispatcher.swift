@@ -80,6 +80,16 @@ public final class ActivityDispatcher: TaskDispatcher {
         }
     }
 
+    /// Takes the oldest queued task of an activity without waiting and without recording
+    /// `ActivityStarted` (the caller does, through `TaskReplySink.activityStarted`).
+    public func takeQueued(activityArn: String) -> TaskRequest? {
+        state.withLock { s in
+            guard let r = s.queues[activityArn]?.pop() else { return nil }
+            s.queued.remove(r.token)
+            return r
+        }
+    }
+
     /// Tasks waiting for a worker, by activity ARN.
     public func pendingCount(activityArn: String) -> Int {
         state.withLock { $0.queues[activityArn]?.pending ?? 0 }

@@ -106,7 +106,7 @@ actor ExecutionShard {
         case .signal(let signal, let k):
             entry = try await load(arn)
             before = entry.state
-            let context = core.context(arn, eventCount: entry.state.appliedCount, now: now)
+            let context = core.context(arn, eventCount: Int(entry.state.lastEventID), now: now)
             do {
                 decision = try entry.state.deliver(signal, context)
             } catch {
@@ -126,7 +126,7 @@ actor ExecutionShard {
             }
             entry = loaded
             before = entry.state
-            decision = entry.state.advance(core.context(arn, eventCount: entry.state.appliedCount, now: now))
+            decision = entry.state.advance(core.context(arn, eventCount: Int(entry.state.lastEventID), now: now))
             kind = .timer
         }
         if decision.events.isEmpty {

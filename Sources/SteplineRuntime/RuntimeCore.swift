@@ -38,7 +38,8 @@ final class RuntimeCore: Sendable {
 
     /// The clock and randomness of one engine call. With a configured seed the randomness
     /// depends only on the execution and its event count, so a resumed execution draws the
-    /// same task tokens as an uninterrupted one.
+    /// same task tokens as an uninterrupted one. `eventCount` is the last AWS event id:
+    /// internal events (a heartbeat sent again after a crash) do not shift it.
     func context(_ arn: String, eventCount: Int, now: Int64) -> DecisionContext {
         let random: RandomSource
         if let seed = configuration.seed {
