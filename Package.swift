@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
