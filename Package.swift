@@ -67,6 +67,8 @@ let package = Package(
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
         .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),
+        // `stepline serve` as a process, driven by boto3 scripts (Tests/Integration).
+        .testTarget(name: "DaemonTests", exclude: []),
         .testTarget(
             name: "SteplineRuntimeTests",
             dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
