@@ -64,6 +64,8 @@ let package = Package(
         // malloc counter, so it is a separate executable from `stepline`.
         .target(name: "MallocCounter"),
         .executableTarget(name: "stepline-bench", dependencies: ["StatesEngine", "StatesLanguage", "MallocCounter"]),
+        // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
+        .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
         .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),

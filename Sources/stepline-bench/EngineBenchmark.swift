@@ -10,6 +10,8 @@ struct EngineBenchmark {
     var seconds: Double
     var only: [String]
     var threads: Int
+    /// Run exactly this many executions per thread instead of for `seconds` (for profiling).
+    var fixedExecutions: Int? = nil
 
     struct Row {
         var name: String
@@ -60,10 +62,10 @@ struct EngineBenchmark {
         let group = DispatchGroup()
         for _ in 0..<threads {
             group.enter()
-            Thread.detachNewThread { [definition, input] in
+            Thread.detachNewThread { [definition, input, fixedExecutions] in
                 var localExecutions = 0, localTransitions = 0
                 var localStatus = "?"
-                while Date() < deadline {
+                while fixedExecutions.map({ localExecutions < $0 }) ?? (Date() < deadline) {
                     localTransitions += runOne(definition, input, &localStatus)
                     localExecutions += 1
                 }
@@ -132,7 +134,8 @@ struct SteplineBench {
             let dir = option("--workloads").map { URL(fileURLWithPath: $0) }
                 ?? here.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
             try EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
-                                threads: Int(option("--threads") ?? "1") ?? 1).run()
+                                threads: Int(option("--threads") ?? "1") ?? 1,
+                                fixedExecutions: option("--executions").flatMap { Int($0) }).run()
         default:
             print("unknown benchmark '\(command)'")
             exit(2)

@@ -5,6 +5,13 @@ struct Stepline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepline",
         abstract: "AWS Step Functions, self-hosted, on Kafka.",
-        subcommands: [RunCommand.self, ValidateCommand.self, ServeCommand.self]
+        subcommands: [
+            RunCommand.self,
+            ValidateCommand.self,
+            ConformanceCommand.self,
+            JSONataCommand.self,
+            BenchCommand.self,
+            ServeCommand.self,
+        ]
     )
 }

@@ -13,11 +13,24 @@ import Testing
 @Suite(.serialized) struct ASLConformanceTests {
     /// Floors: the test fails when fewer cases pass. Raise them as the engine improves.
     static let floors: [String: Int] = [
-        "jsonpath-pure": 0,
-        "jsonpath-pure-strict": 0,
-        "recorded": 0,
-        "create_error": 0,
-        "validate": 0,
+        "jsonpath-pure": 578,
+        "jsonpath-pure-strict": 575,
+        "jsonata-pure": 88,
+        "jsonata-pure-strict": 88,
+        "recorded": 95,
+        "create_error": 13,
+        "validate": 12,
+    ]
+
+    /// Cases that pass on status, output, error and cause but whose recorded history
+    /// differs from ours, and why.
+    static let knownHistoryDifferences: [String: String] = [
+        "assign.test_assign_reference_variables.TestAssignReferenceVariables.test_reference_in_map_state.MAP_STATE_REFERENCE_IN_ITEM_SELECTOR_4778f821":
+            "Distributed Map: MapStateExited chains to MapRunStarted here but to MapRunSucceeded in 13 other recordings (a race on AWS's side); we follow the majority",
+        "assign.test_assign_reference_variables.TestAssignReferenceVariables.test_reference_in_map_state.MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH_1c4135fc":
+            "same Distributed Map chaining race as above",
+        "scenarios.test_base_scenarios.TestBaseScenarios.test_map_state_config_distributed_items_path_from_previous":
+            "same Distributed Map chaining race as above",
     ]
 
     @Test func corpus() throws {
@@ -45,6 +58,10 @@ import Testing
                 groups[id] = run.group
                 lines.append(JSON.object(["id": .string(id), "result": run.executionResult()]).serialized())
             case "create_error", "validate":
+                if let reason = run.skipReason {
+                    skipped.append((id, reason))
+                    continue
+                }
                 groups[id] = kind
                 lines.append(JSON.object(["id": .string(id), "result": run.validationResult(kind: kind)]).serialized())
             default:
@@ -61,29 +78,32 @@ import Testing
             let strict = v["strict"]?.boolValue ?? false
             total[group, default: 0] += 1
             if ok { passed[group, default: 0] += 1 }
+            if group.hasSuffix("-pure") {
+                total[group + "-strict", default: 0] += 1
+                if strict { passed[group + "-strict", default: 0] += 1 }
+            }
             if group == "jsonpath-pure" {
-                total["jsonpath-pure-strict", default: 0] += 1
-                if strict { passed["jsonpath-pure-strict", default: 0] += 1 }
                 var cat = perCategory[categories[id] ?? "?", default: (0, 0, 0)]
                 cat.0 += 1
                 if ok { cat.1 += 1 }
                 if strict { cat.2 += 1 }
                 perCategory[categories[id] ?? "?"] = cat
             }
-            if !(group == "jsonpath-pure" ? strict : ok) {
+            if !(group.hasSuffix("-pure") ? strict : ok), Self.knownHistoryDifferences[id] == nil {
                 let diff = v["diffs"]?.objectValue?.map { "\($0.key): \($0.value.stringValue ?? "")" }.first ?? ""
                 failures.append("\(group) \(id): \(diff)")
             }
         }
         print("ASL conformance, JSONPath pure executions by category (cases, status/output/error/cause, full history):")
         for (cat, n) in perCategory.sorted(by: { $0.key < $1.key }) { print("  \(cat): \(n.0) \(n.1) \(n.2)") }
-        for g in ["jsonpath-pure", "jsonpath-pure-strict", "recorded", "create_error", "validate"] {
+        for g in ["jsonpath-pure", "jsonpath-pure-strict", "jsonata-pure", "jsonata-pure-strict", "recorded", "create_error", "validate"] {
             print("ASL conformance \(g): \(passed[g, default: 0])/\(total[g, default: 0])")
         }
         print("ASL conformance skipped: \(skipped.count)")
         if ProcessInfo.processInfo.environment["STEPLINE_CONFORMANCE_VERBOSE"] != nil {
             for f in failures { print("FAIL \(f)") }
             for (id, reason) in skipped { print("SKIP \(id): \(reason)") }
+            for (id, reason) in Self.knownHistoryDifferences { print("KNOWN \(id): \(reason)") }
         }
         for (group, floor) in Self.floors {
             #expect(passed[group, default: 0] >= floor, "\(group): \(passed[group, default: 0]) passed, floor \(floor)")
@@ -109,13 +129,32 @@ struct ConformanceRun {
     /// Why the case cannot run in-process at all, if it cannot.
     var skipReason: String? {
         if c["time_dependent"]?.boolValue == true { return "time-dependent input (frozen 'now' at recording)" }
-        if c["state_machine_type"]?.stringValue == "EXPRESS", c["execution_mode"]?.stringValue != "sync" {
+        if c["kind"]?.stringValue == "execution", c["state_machine_type"]?.stringValue == "EXPRESS",
+            c["execution_mode"]?.stringValue != "sync"
+        {
             return "asynchronous EXPRESS execution: no history API on AWS"
         }
-        if c["definition_is_text"]?.boolValue == true || c["input_is_text"]?.boolValue == true {
+        if c["kind"]?.stringValue == "execution", c["definition_is_text"]?.boolValue == true || c["input_is_text"]?.boolValue == true {
             return "definition or input given as raw text (an API-level case)"
         }
         if needs.contains("stop_execution") { return "needs StopExecution during the run (an API-level case)" }
+        if !needs.isEmpty, c["expected"]?["history"] == nil {
+            return "calls services but AWS recorded no history to answer its tasks from"
+        }
+        if !needs.isEmpty, c["expected"]?["output"]?.serialized().contains("x-amzn-RequestId") == true {
+            return "run.py normalises the request ids inside the output to a placeholder that the expected output does not use: no engine can match it"
+        }
+        if c["kind"]?.stringValue == "create_error", c["expected"]?["create_error"]?["code"]?.stringValue != "InvalidDefinition" {
+            return "an API-level check (\(c["expected"]?["create_error"]?["code"]?.stringValue ?? "")), run by the API conformance tests"
+        }
+        let definition = c["definition"]?.serialized() ?? ""
+        if definition.contains("\"ItemReader\"") || definition.contains("\"ResultWriter\"") {
+            return "reads or writes S3 objects (ItemReader/ResultWriter); the recorded history does not hold their contents"
+        }
+        let history = c["expected"]?["history"]?.serialized() ?? ""
+        if !needs.isEmpty, history.contains("\"MapRunStarted\"") {
+            return "Distributed Map child executions call services; their results are not in the parent's recorded history"
+        }
         return nil
     }
 
@@ -211,9 +250,23 @@ struct RecordedTaskHandler: TaskHandler {
             if let s = v.stringValue, let parsed = try? JSON.parse(s) { return parsed }
             return v
         }
-        func text(_ v: JSON?) -> String? {
+        /// Causes that were JSON were parsed by the corpus's normalisation; Lambda functions
+        /// called directly report Python's `json.dumps` text (`", "`, `": "`), integrations
+        /// report compact JSON.
+        func text(_ v: JSON?, pythonStyle: Bool) -> String? {
             guard let v, !v.isNull else { return nil }
-            return v.stringValue ?? v.serialized()
+            if let s = v.stringValue { return s }
+            return pythonStyle ? Self.pythonJSON(v) : v.serialized()
+        }
+        // Parallel events are sorted by the corpus's normalisation, so a result may come
+        // before its TaskScheduled: such results wait for the next scheduled task.
+        var early: [TaskOutcome.Result?] = []
+        func deliver(_ result: TaskOutcome.Result?) {
+            if open.isEmpty {
+                early.append(result)
+            } else {
+                outcomes[open.removeFirst()].result = result
+            }
         }
         for e in history {
             guard let type = e["type"]?.stringValue else { continue }
@@ -221,21 +274,32 @@ struct RecordedTaskHandler: TaskHandler {
             switch type {
             case "TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled":
                 outcomes.append(TaskOutcome(result: nil))
-                open.append(outcomes.count - 1)
+                if !early.isEmpty {
+                    outcomes[outcomes.count - 1].result = early.removeFirst()
+                } else {
+                    open.append(outcomes.count - 1)
+                }
             case "TaskSubmitted":
                 if let i = open.first { outcomes[i].submitted = payload(details["output"]) }
             case "TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded":
-                if !open.isEmpty { outcomes[open.removeFirst()].result = .succeeded(payload(details["output"])) }
+                deliver(.succeeded(payload(details["output"])))
             case "TaskFailed", "LambdaFunctionFailed", "ActivityFailed", "TaskStartFailed", "TaskSubmitFailed",
                 "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed", "ActivityScheduleFailed":
-                if !open.isEmpty {
-                    outcomes[open.removeFirst()].result = .failed(error: text(details["error"]), cause: text(details["cause"]))
-                }
-            case "TaskTimedOut", "LambdaFunctionTimedOut", "ActivityTimedOut", "TaskStateAborted":
-                if !open.isEmpty { open.removeFirst() }
+                let python = type.hasPrefix("LambdaFunction")
+                deliver(.failed(error: text(details["error"], pythonStyle: python), cause: text(details["cause"], pythonStyle: python)))
+            case "TaskTimedOut", "LambdaFunctionTimedOut", "ActivityTimedOut":
+                deliver(nil)
             default:
                 continue
             }
+        }
+    }
+
+    static func pythonJSON(_ v: JSON) -> String {
+        switch v {
+        case .array(let a): return "[" + a.map(pythonJSON).joined(separator: ", ") + "]"
+        case .object(let o): return "{" + o.map { JSONStringFormat.quoted($0.key) + ": " + pythonJSON($0.value) }.joined(separator: ", ") + "}"
+        default: return v.serialized()
         }
     }
 

@@ -56,3 +56,34 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSON.parse(deep) }
     }
 }
+
+@Suite struct JSONSizeTests {
+    @Test func doubleSizeMatchesSerialization() {
+        var random = SystemRandomNumberGenerator()
+        var values: [Double] = [1.5, -1.5, 0.001, 0.00099, 1e7, 9999999.5, 123.456, 1e-300, 1.7976931348623157e308,
+                                5e-324, -0.0, 0.1, 100.25, 12345678.9, 1e21, 3.3, 1234567.0]
+        for _ in 0..<2000 {
+            values.append(Double(bitPattern: random.next()))
+            values.append(Double(Int64.random(in: -1_000_000...1_000_000, using: &random)) / 1000)
+        }
+        for d in values where d.isFinite {
+            #expect(JSON.double(d).serializedSize == JSON.double(d).serialized().utf8.count, "\(d)")
+        }
+    }
+
+    @Test func stringSizeCountsEscapes() {
+        var samples = ["plain", "quote\"back\\slash", "ctrl\u{01}\n\t", "é😀", String(repeating: "x", count: 100)]
+        for special in ["\"", "\\", "\n", "\u{1F}", "é"] {
+            for position in [0, 7, 8, 15, 16, 40] {
+                var chars = Array(repeating: "a", count: 48)
+                chars[position] = special
+                samples.append(chars.joined())
+            }
+        }
+        for s in samples {
+            #expect(JSON.string(s).serializedSize == JSON.string(s).serialized().utf8.count, "\(s)")
+            #expect(JSON.string(s).serializedSizeExceeds(JSON.string(s).serialized().utf8.count) == false)
+            #expect(JSON.string(s).serializedSizeExceeds(JSON.string(s).serialized().utf8.count - 1) == true)
+        }
+    }
+}

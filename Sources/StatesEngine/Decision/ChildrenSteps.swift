@@ -3,9 +3,20 @@ import StatesLanguage
 /// Parallel branches and Map iterations.
 extension ExecutionState {
     mutating func startMap(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ m: MapState) throws(StatesError) {
-        let eff = try applyInputPath(t, state, t.stateInput, d)
+        let jsonata = state.queryLanguage == .jsonata
+        let eff = jsonata ? t.stateInput : try applyInputPath(t, state, t.stateInput, d)
         var itemsValue = eff
-        if let p = m.itemsPath {
+        if jsonata, let template = m.items {
+            let b = jsonataBindings(t, state, input: eff, d)
+            itemsValue = try evaluate(template, field: "Items", t, input: eff, bindings: b, d)
+            guard case .array = itemsValue else {
+                var e = runtimeError(t,
+                    "The JSONata expression '\(template.expressionText ?? template.json.serialized())' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '\(Self.typeName(itemsValue))' for value: \(itemsValue.serialized())",
+                    name: StatesError.Name.queryEvaluationError)
+                e.location = "Items"
+                throw e
+            }
+        } else if let p = m.itemsPath {
             do {
                 itemsValue = try p.evaluate(in: environment(t, state, input: eff, d))
             } catch {
@@ -30,6 +41,19 @@ extension ExecutionState {
     }
 
     func mapLimits(_ t: ThreadState, _ state: State, _ m: MapState, _ eff: JSON, _ d: Decider) throws(StatesError) -> MapLimits {
+        if state.queryLanguage == .jsonata {
+            let b = jsonataBindings(t, state, input: eff, d)
+            let maxConcurrency = try jsonataNumber(m.maxConcurrency, field: "MaxConcurrency", t, input: eff, bindings: b, d) ?? 0
+            let count = try jsonataNumber(m.toleratedFailureCount, field: "ToleratedFailureCount", t, input: eff, bindings: b, d)
+            let percentage = try jsonataNumber(m.toleratedFailurePercentage, field: "ToleratedFailurePercentage", t, input: eff,
+                                               bindings: b, d, integer: false)
+            if let count, count < 0 { throw runtimeError(t, "ToleratedFailureCount cannot be negative.") }
+            if let percentage, percentage < 0 || percentage > 100 {
+                throw runtimeError(t, "ToleratedFailurePercentage must be between 0 and 100.")
+            }
+            return MapLimits(maxConcurrency: max(0, Int(maxConcurrency)), toleratedFailureCount: count.map { Int($0) },
+                             toleratedFailurePercentage: percentage)
+        }
         let maxConcurrency = try evaluateNumber(m.maxConcurrency, field: "MaxConcurrency", t, state, input: eff, d) ?? 0
         let count = try evaluateNumber(m.toleratedFailureCount, field: "ToleratedFailureCount", t, state, input: eff, d)
         let percentage = try evaluateNumber(m.toleratedFailurePercentage, field: "ToleratedFailurePercentage", t, state,
@@ -58,8 +82,13 @@ extension ExecutionState {
             } catch {
                 return .failure(error)
             }
-        case .jsonata:
-            return .failure(runtimeError(parent, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError))
+        case .jsonata(let template):
+            let b = jsonataBindings(parent, state, input: mapInput, d, mapItem: (child.index, item))
+            do {
+                return .success(try evaluate(template, field: "ItemSelector", parent, input: mapInput, bindings: b, d))
+            } catch {
+                return .failure(error)
+            }
         }
     }
 

@@ -67,9 +67,12 @@ extension ExecutionState {
                 resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
         case .taskSucceeded(let token, let output):
             let (thread, wait) = try openTask(token)
-            if output.serializedSize > payloadSizeLimit {
+            if output.serializedSizeExceeds(payloadSizeLimit) {
+                // AWS behaviour: the cause names the function ARN (Lambda resources) or the
+                // integration ('lambda'), and the error is catchable by name.
+                let subject = wait.resource.kind == .lambdaFunction ? wait.resource.arn : wait.resource.resourceType
                 taskFailure(&d, thread, wait, StatesError(StatesError.Name.dataLimitExceeded,
-                    cause: "The state/task '\(definition[threads[thread]!.state].name)' returned a result with a size exceeding the maximum number of bytes service limit."))
+                    cause: "The state/task '\(subject)' returned a result with a size exceeding the maximum number of bytes service limit."))
             } else {
                 emitTaskSucceeded(&d, thread, wait, output)
             }
@@ -103,16 +106,26 @@ extension ExecutionState {
     /// Appends an event: assigns its id and chain, applies it, records it.
     @discardableResult
     mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
-                       note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false) -> Int64
+                       note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
     {
-        let hidden = hidden || threads[thread]?.hidden == true
+        let facts = chainFacts(thread)
+        let hidden = hidden || facts.hidden
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
-        let previous = prev ?? threads[thread]?.cursor ?? lastEventID
-        let event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
+        let previous = prev ?? facts.cursor ?? lastEventID
+        var event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
                                  thread: thread, note: note, hidden: hidden)
+        event.stateHint = stateHint
         apply(event)
+        if type.isStateEntered { d.decision.transitions += 1 }
         d.decision.events.append(event)
         return id
+    }
+
+    /// A thread's cursor and visibility, read without holding its box (a box held across
+    /// `apply` would be copied on write).
+    @inline(__always) func chainFacts(_ id: ThreadID) -> (hidden: Bool, cursor: Int64?) {
+        guard let box = threads.box(id) else { return (false, nil) }
+        return (box.value.hidden, box.value.cursor)
     }
 
     // MARK: Driving
@@ -129,7 +142,8 @@ extension ExecutionState {
 
     private mutating func timeOut(_ d: inout Decider) {
         for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
-        emit(&d, .executionTimedOut, .root, .error(error: StatesError.Name.timeout, cause: nil),
+        // AWS behaviour: ExecutionTimedOut carries neither error nor cause.
+        emit(&d, .executionTimedOut, .root, .error(error: nil, cause: nil),
              prev: threads[.root]?.cursor ?? lastEventID)
     }
 
@@ -166,6 +180,10 @@ extension ExecutionState {
                 return .failed(error)
 
             case .failed(let error):
+                if error.location != nil {
+                    recordEvaluationFailure(&d, id, error)
+                    continue
+                }
                 failure = error
 
             case .waiting(let due):
@@ -191,12 +209,35 @@ extension ExecutionState {
             case .children:
                 if !runChildren(&d, id) { return .blocked }
             }
+            if let error = failure, error.location != nil {
+                // Record the evaluation failure first; the `.failed` phase handles it next.
+                recordEvaluationFailure(&d, id, error)
+                continue
+            }
             if let failure, let remaining = handleCatch(&d, id, failure) {
                 if id == .root { failExecution(&d, remaining) }
                 return .failed(remaining)
             }
         }
         return .blocked
+    }
+
+    /// AWS behaviour: a JSONata failure is recorded by `EvaluationFailed` before it is
+    /// caught or fails the execution. It chains to what the state's entry chained to (to
+    /// the entry itself for a Wait, which evaluates after entering); a Map whose `Items`
+    /// or limits fail also records `MapStateFailed`.
+    mutating func recordEvaluationFailure(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) {
+        guard let t = threads[id] else { return }
+        let state = definition[t.state]
+        var prev = t.enteredPreviousEventID
+        if case .wait = state.kind { prev = t.enteredEventID }
+        let evaluationID = emit(&d, .evaluationFailed, id, .evaluationFailed(
+            error: error.name, cause: error.cause, location: error.location, state: state.name), prev: prev)
+        var plain = error
+        plain.location = nil
+        if case .map = state.kind, ["Items", "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"].contains(error.location ?? "") {
+            emit(&d, .mapStateFailed, id, note: EngineNote(failure: plain), prev: evaluationID)
+        }
     }
 
     func isTerminalExit(_ state: State) -> Bool {

@@ -5,6 +5,8 @@ import StatesLanguage
 public struct Decision: Sendable {
     public var events: [HistoryEvent] = []
     public var commands: [EngineCommand] = []
+    /// States entered (the `...StateEntered` events among `events`).
+    public var transitions = 0
 
     public init() {}
 }

@@ -40,7 +40,10 @@ extension ExecutionState {
     func environment(_ t: ThreadState, _ state: State, input: JSON, _ d: Decider, enteredTime: Int64? = nil,
                      taskToken: String? = nil, mapItem: (index: Int, value: JSON)? = nil) -> EvaluationEnvironment
     {
-        let context = contextObject(t, state, enteredTime: enteredTime ?? t.enteredTime, taskToken: taskToken, mapItem: mapItem)
+        // Building the context object costs more than most states; build it only for
+        // states whose expressions read `$$`.
+        let context = state.referencesContext
+            ? contextObject(t, state, enteredTime: enteredTime ?? t.enteredTime, taskToken: taskToken, mapItem: mapItem) : .null
         return EvaluationEnvironment(input: input, context: context, variables: t.variables, random: d.context.random)
     }
 
@@ -130,7 +133,7 @@ extension ExecutionState {
         switch assign {
         case .jsonPath(let template, let names):
             let value = try evaluate(template, env, t)
-            guard case .object(let o) = value else { return [] }
+            guard case .object(let o) = value, !o.isEmpty else { return nil }
             var out: [(String, JSON)] = []
             out.reserveCapacity(names.count)
             for (k, v) in o { out.append((k, v)) }

@@ -10,7 +10,9 @@ extension ExecutionState {
         let state = definition[stateID]
         let enteredID = lastEventID + 1
         var note: EngineNote? = nil
-        if var t = threads[id] {
+        switch state.kind {
+        case .wait, .fail:
+            guard var t = threads[id] else { break }
             t.state = stateID
             t.enteredTime = d.now
             t.enteredEventID = enteredID
@@ -18,7 +20,9 @@ extension ExecutionState {
             switch state.kind {
             case .wait(let w):
                 do {
-                    note = EngineNote(dueTime: try waitDue(w, t, state, input: input, d))
+                    let due = state.queryLanguage == .jsonata
+                        ? try jsonataWaitDue(w, t, state, input: input, d) : try waitDue(w, t, state, input: input, d)
+                    note = EngineNote(dueTime: due)
                 } catch {
                     note = EngineNote(failure: error)
                 }
@@ -27,8 +31,11 @@ extension ExecutionState {
             default:
                 break
             }
+        default:
+            break
         }
-        emit(&d, .stateEntered(state.typeName), id, .stateEntered(name: state.name, input: input), note: note, prev: prev)
+        emit(&d, .stateEntered(state.kind), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
+             stateHint: stateID)
     }
 
     func waitDue(_ w: WaitState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
@@ -83,8 +90,10 @@ extension ExecutionState {
                         "The JSONPath '\(p.text)' specified for the field '\(field)' could not be found in the input '\(input.serialized())'")
                 }
                 return value.stringValue ?? value.serialized()
-            case .jsonata:
-                throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
+            case .jsonata(let template):
+                let b = jsonataBindings(t, state, input: input, d, enteredTime: d.now)
+                let value = try evaluate(template, field: field == "ErrorPath" ? "Error" : "Cause", t, input: input, bindings: b, d)
+                return value.stringValue ?? value.serialized()
             }
         }
         var t = t
@@ -105,6 +114,14 @@ extension ExecutionState {
     mutating func execute(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
         guard let t = threads[id] else { return nil }
         let state = definition[t.state]
+        if state.queryLanguage == .jsonata {
+            do {
+                try executeJSONata(&d, id, t, state)
+            } catch {
+                return error
+            }
+            return nil
+        }
         do {
             switch state.kind {
             case .pass(let p):
@@ -179,11 +196,11 @@ extension ExecutionState {
     {
         guard let t = threads[id] else { return }
         let state = definition[t.state]
-        if output.serializedSize > payloadSizeLimit {
+        if output.serializedSizeExceeds(payloadSizeLimit) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
-        emit(&d, .stateExited(state.typeName), id, .stateExited(name: state.name, output: output, assigned: assigned))
+        emit(&d, .stateExited(state.kind), id, .stateExited(name: state.name, output: output, assigned: assigned))
         if let next {
             enter(&d, id, next, input: output)
         } else if case .next(let n) = state.transition, !isTerminalExit(state) {
@@ -197,6 +214,10 @@ extension ExecutionState {
         guard let t = threads[id] else { return nil }
         let state = definition[t.state]
         do {
+            if state.queryLanguage == .jsonata {
+                try finishJSONataWait(&d, id, t, state)
+                return nil
+            }
             let eff = try applyInputPath(t, state, t.stateInput, d)
             let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
             let out = try applyOutputPath(t, state, eff, d)
@@ -214,6 +235,10 @@ extension ExecutionState {
         guard let t = threads[id] else { return nil }
         let state = definition[t.state]
         do {
+            if state.queryLanguage == .jsonata {
+                try finishJSONataState(&d, id, t, state, result: raw)
+                return nil
+            }
             var selected = raw
             if let selector = state.io.resultSelector {
                 selected = try evaluate(selector, environment(t, state, input: raw, d), t)
@@ -236,13 +261,22 @@ extension ExecutionState {
     /// - Returns: nil when caught; else the error to propagate (the original one, or the
     ///   one raised while building the catcher's output).
     mutating func handleCatch(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) -> StatesError? {
-        guard let t = threads[id], !ErrorMatcher.isTerminal(error.name) else { return error }
+        // AWS behaviour: States.Runtime fails the execution even when a catcher names it.
+        guard let t = threads[id], error.name != StatesError.Name.runtime else { return error }
         let state = definition[t.state]
         guard let catcher = state.catchers.first(where: { $0.matches(error.name) }) else { return error }
         var errorOutput = JSONObject(minimumCapacity: 2)
         errorOutput.append("Error", error.name.isEmpty ? .null : .string(error.name))
-        errorOutput.append("Cause", error.cause.map(JSON.string) ?? .null)
+        // AWS behaviour: a timeout without a cause shows `"Cause": ""`; other errors without
+        // one show null.
+        let isTimeout = error.name == StatesError.Name.timeout || error.name == StatesError.Name.heartbeatTimeout
+        errorOutput.append("Cause", error.cause.map(JSON.string) ?? (isTimeout ? .string("") : .null))
         do {
+            if state.queryLanguage == .jsonata {
+                let (output, assigned) = try jsonataCatchOutput(catcher, t, state, errorOutput: .object(errorOutput), d)
+                try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+                return nil
+            }
             let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
             let assigned = try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
             try exitState(&d, id, output, assigned: assigned, next: catcher.next)
@@ -255,7 +289,7 @@ extension ExecutionState {
     /// The retrier that takes `error`, and when the next attempt is due; nil when the
     /// error goes to Catch (no retrier matches, or the matching one is exhausted).
     func retryDecision(_ t: ThreadState, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
-        guard !ErrorMatcher.isTerminal(error.name) else { return nil }
+        guard error.name != StatesError.Name.runtime else { return nil }
         for (i, r) in state.retriers.enumerated() where r.matches(error.name) {
             let count = i < t.retryCounts.count ? t.retryCounts[i] : 0
             guard count < r.maxAttempts else { return nil }

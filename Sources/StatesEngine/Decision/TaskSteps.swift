@@ -16,7 +16,16 @@ extension ExecutionState {
             let value = try evaluate(c, environment(t, state, input: eff, d), t)
             if case .object(let o) = value, let role = o["RoleArn"] { credentials = ["roleArn": role] } else { credentials = value }
         }
-        if parameters.serializedSize > payloadSizeLimit {
+        try dispatchTask(&d, id, t, state, task, token: token, parameters: parameters, timeout: timeout, heartbeat: heartbeat,
+                         credentials: credentials)
+    }
+
+    /// Emits the scheduling events of a task and asks the runtime to dispatch it.
+    mutating func dispatchTask(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ task: TaskState,
+                               token: String, parameters: JSON, timeout: Int64?, heartbeat: Int64?,
+                               credentials: JSON?) throws(StatesError)
+    {
+        if parameters.serializedSizeExceeds(payloadSizeLimit) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }

@@ -35,30 +35,34 @@ extension ExecutionState {
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
             .succeedStateEntered, .taskStateEntered, .waitStateEntered:
             guard case .stateEntered(let name, let stateInput) = e.details else { preconditionFailure("\(e.type) without details") }
-            var t = thread(e)
-            guard let state = definition.state(named: name, in: t.block) else {
-                preconditionFailure("\(e.type) names '\(name)', not a state of \(t.block)")
+            guard let block = threads.box(e.thread)?.value.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
+            guard let state = e.stateHint.map({ definition[$0] }) ?? definition.state(named: name, in: block) else {
+                preconditionFailure("\(e.type) names '\(name)', not a state of \(block)")
             }
-            t.state = state.id
-            t.stateInput = stateInput
-            t.enteredTime = e.timestamp
-            t.enteredEventID = e.id
-            t.retryCounts = Array(repeating: 0, count: state.retriers.count)
-            t.phase = .entered
+            var phase = ThreadState.Phase.entered
             if let failure = e.note?.failure {
-                t.phase = e.type == .failStateEntered ? .threadFailed(failure) : .failed(failure)
+                phase = e.type == .failStateEntered ? .threadFailed(failure) : .failed(failure)
             } else if e.type == .waitStateEntered, let due = e.note?.dueTime {
-                t.phase = .waiting(due: due)
+                phase = .waiting(due: due)
             }
-            store(t, e)
+            let retriers = state.retriers.count
+            modify(e) { t in
+                t.state = state.id
+                t.stateInput = stateInput
+                t.enteredTime = e.timestamp
+                t.enteredEventID = e.id
+                t.enteredPreviousEventID = e.previousEventId
+                if retriers > 0 || !t.retryCounts.isEmpty { t.retryCounts = Array(repeating: 0, count: retriers) }
+                t.phase = phase
+            }
 
         case .choiceStateExited, .mapStateExited, .parallelStateExited, .passStateExited, .succeedStateExited,
             .taskStateExited, .waitStateExited:
             guard case .stateExited(_, let out, let assigned) = e.details else { preconditionFailure("\(e.type) without details") }
-            var t = thread(e)
-            t.phase = .exited(out)
-            if let assigned { for (k, v) in assigned { t.variables.own[k] = v } }
-            store(t, e)
+            modify(e) { t in
+                t.phase = .exited(out)
+                if let assigned { for (k, v) in assigned { t.variables.own[k] = v } }
+            }
 
         case .taskScheduled, .activityScheduled, .lambdaFunctionScheduled:
             guard let note = e.note, let token = note.taskToken else { preconditionFailure("\(e.type) without a task token") }
@@ -206,7 +210,7 @@ extension ExecutionState {
             }
             let child = makeChild(parent: parent, index: index, block: processor, input: nil, cursor: e.id,
                                   hidden: c.isDistributed)
-            threads[child]!.item = items[index]
+            threads.update(child) { $0.item = items[index] }
             c.running[index] = child
             c.nextIndex = max(c.nextIndex, index + 1)
             parent.phase = .children(c)
@@ -244,9 +248,8 @@ extension ExecutionState {
                 removeChildren(of: c)
                 t.phase = .result(.array(c.results.map { $0 ?? .null }))
             }
-            // AWS behaviour: MapStateSucceeded does not move the chain; MapStateExited
-            // points at the same event as MapStateSucceeded does.
-            t.cursor = e.previousEventId
+            // AWS behaviour: MapStateSucceeded does not move the chain: MapStateExited points
+            // at the last MapIterationSucceeded (inline) or at MapRunSucceeded (distributed).
             threads[e.thread] = t
 
         case .mapRunStarted:
@@ -262,8 +265,20 @@ extension ExecutionState {
             store(t, e)
 
         case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
+            // AWS behaviour: MapStateExited usually points at MapRunSucceeded (13 recorded
+            // cases); a few recordings point at MapRunStarted instead (a race on AWS's side).
             store(thread(e), e)
         }
+    }
+
+    /// Changes the event's thread in place and moves its cursor to the event.
+    private mutating func modify(_ e: HistoryEvent, _ body: (inout ThreadState) -> Void) {
+        let moved = !e.isInternal
+        let found = threads.update(e.thread) { t in
+            body(&t)
+            if moved { t.cursor = e.id }
+        }
+        guard found != nil else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
     }
 
     private func thread(_ e: HistoryEvent) -> ThreadState {
@@ -290,8 +305,13 @@ extension ExecutionState {
     private mutating func makeChild(parent: ThreadState, index: Int, block: BlockID, input: JSON?, cursor: Int64,
                                     hidden: Bool = false) -> ThreadID
     {
-        let id = ThreadID(rawValue: nextThreadID)
-        nextThreadID += 1
+        let id: ThreadID
+        if let free = freeThreadIDs.popLast() {
+            id = ThreadID(rawValue: free)
+        } else {
+            id = ThreadID(rawValue: nextThreadID)
+            nextThreadID += 1
+        }
         var child = ThreadState(
             id: id, parent: parent.id, index: index, block: block, state: definition.blocks[block.rawValue].startAt,
             phase: .pending(input: input), cursor: cursor, variables: parent.variables.makeInnerScope())
@@ -307,6 +327,7 @@ extension ExecutionState {
     /// Removes a thread, its descendants and their open tokens.
     mutating func removeThread(_ id: ThreadID) {
         guard let t = threads.removeValue(forKey: id) else { return }
+        if id != .root { freeThreadIDs.append(id.rawValue) }
         switch t.phase {
         case .task(let w): tokens.removeValue(forKey: w.token)
         case .children(let c): removeChildren(of: c)
@@ -322,23 +343,3 @@ extension ExecutionState {
     }
 }
 
-extension State {
-    /// The state's retriers (Task, Parallel, Map); empty for other types.
-    public var retriers: [Retrier] {
-        switch kind {
-        case .task(let t): t.retry
-        case .parallel(let p): p.retry
-        case .map(let m): m.retry
-        default: []
-        }
-    }
-
-    public var catchers: [Catcher] {
-        switch kind {
-        case .task(let t): t.catch
-        case .parallel(let p): p.catch
-        case .map(let m): m.catch
-        default: []
-        }
-    }
-}

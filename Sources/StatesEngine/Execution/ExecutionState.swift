@@ -21,8 +21,10 @@ public struct ExecutionState: Sendable {
     /// The execution's deadline (definition `TimeoutSeconds`), in epoch milliseconds.
     public internal(set) var executionDeadline: Int64?
 
-    var threads: [ThreadID: ThreadState] = [:]
+    var threads = ThreadTable()
     var nextThreadID: UInt32 = 1
+    /// Ids of ended threads, reused (last freed first) so the thread table stays small.
+    var freeThreadIDs: [UInt32] = []
     /// Open task tokens and the threads that wait on them.
     var tokens: [String: ThreadID] = [:]
 
@@ -73,6 +75,8 @@ struct ThreadState: Sendable {
     /// When the current state was entered (epoch ms), and the id of its StateEntered event.
     var enteredTime: Int64 = 0
     var enteredEventID: Int64 = 0
+    /// The `previousEventId` of that StateEntered event.
+    var enteredPreviousEventID: Int64 = 0
     /// The current state's raw input (its StateEntered input).
     var stateInput: JSON = .null
     /// Retries made per retrier of the current state.
@@ -158,4 +162,67 @@ extension ThreadState.Phase {
         default: false
         }
     }
+}
+
+/// The threads of an execution, indexed by `ThreadID` without hashing. Ids are handed out
+/// by `apply` (deterministic in replay) and reused, so the table stays dense.
+///
+/// Each thread lives in a box so that reading one field (`box(id)?.value.cursor`) costs
+/// one retain instead of a copy of the whole thread; `update` copies a box that another
+/// `ExecutionState` value still shares, so the state keeps value semantics.
+struct ThreadTable: Sendable {
+    final class Box: @unchecked Sendable {
+        // @unchecked: a box is mutated only through `update`, which first makes it unique
+        // to the mutating table; a shared box is never written.
+        var value: ThreadState
+        init(_ value: ThreadState) { self.value = value }
+    }
+
+    private var slots: ContiguousArray<Box?> = []
+
+    /// The thread's box, for reading fields without copying the thread. Don't keep it
+    /// across a mutation of the table (it would force a copy).
+    @inline(__always) func box(_ id: ThreadID) -> Box? {
+        let i = Int(id.rawValue)
+        return i < slots.count ? slots[i] : nil
+    }
+
+    subscript(id: ThreadID) -> ThreadState? {
+        get { box(id)?.value }
+        set {
+            let i = Int(id.rawValue)
+            while i >= slots.count { slots.append(nil) }
+            if let newValue {
+                if slots[i] != nil, isKnownUniquelyReferenced(&slots[i]!) {
+                    slots[i]!.value = newValue
+                } else {
+                    slots[i] = Box(newValue)
+                }
+            } else {
+                slots[i] = nil
+            }
+        }
+    }
+
+    /// Changes a thread in place; nil when there is no such thread.
+    @discardableResult
+    mutating func update<R>(_ id: ThreadID, _ body: (inout ThreadState) -> R) -> R? {
+        let i = Int(id.rawValue)
+        guard i < slots.count, slots[i] != nil else { return nil }
+        if !isKnownUniquelyReferenced(&slots[i]!) { slots[i] = Box(slots[i]!.value) }
+        return body(&slots[i]!.value)
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey id: ThreadID) -> ThreadState? {
+        let i = Int(id.rawValue)
+        guard i < slots.count, let b = slots[i] else { return nil }
+        slots[i] = nil
+        while let last = slots.last, last == nil { slots.removeLast() }
+        return b.value
+    }
+
+    mutating func removeAll() { slots.removeAll() }
+
+    var values: [ThreadState] { slots.compactMap { $0?.value } }
 }

@@ -18,6 +18,9 @@ public struct HistoryEvent: Sendable {
     /// Events of a Distributed Map's child executions: stored with the parent (replay needs
     /// them) but not part of its AWS history, and numbered in no sequence.
     public var hidden: Bool
+    /// The state a `...StateEntered` event enters, when the decider knows it (saves a lookup
+    /// by name). Not stored: replay finds the state by name.
+    public var stateHint: StateID?
 
     public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
                 thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
@@ -277,14 +280,32 @@ public enum HistoryEventType: String, Sendable, CaseIterable {
         }
     }
 
-    /// `XStateEntered` for a state type name.
-    public static func stateEntered(_ typeName: String) -> HistoryEventType {
-        HistoryEventType(rawValue: typeName + "StateEntered")!
+    /// `XStateEntered` for a state's type.
+    public static func stateEntered(_ kind: State.Kind) -> HistoryEventType {
+        switch kind {
+        case .pass: .passStateEntered
+        case .task: .taskStateEntered
+        case .choice: .choiceStateEntered
+        case .wait: .waitStateEntered
+        case .succeed: .succeedStateEntered
+        case .fail: .failStateEntered
+        case .parallel: .parallelStateEntered
+        case .map: .mapStateEntered
+        }
     }
 
-    /// `XStateExited` for a state type name (Fail has none).
-    public static func stateExited(_ typeName: String) -> HistoryEventType {
-        HistoryEventType(rawValue: typeName + "StateExited")!
+    /// `XStateExited` for a state's type (Fail states never exit).
+    public static func stateExited(_ kind: State.Kind) -> HistoryEventType {
+        switch kind {
+        case .pass: .passStateExited
+        case .task: .taskStateExited
+        case .choice: .choiceStateExited
+        case .wait: .waitStateExited
+        case .succeed: .succeedStateExited
+        case .parallel: .parallelStateExited
+        case .map: .mapStateExited
+        case .fail: preconditionFailure("Fail states have no exit event")
+        }
     }
 
     /// The name of the `*EventDetails` member that carries this event's details.

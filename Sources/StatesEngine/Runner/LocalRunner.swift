@@ -96,7 +96,7 @@ public struct LocalRunner {
             definition: definition, info: info, input: input,
             context: DecisionContext(now: now, random: random, region: region))
         func take(_ decision: Decision) {
-            for e in decision.events where e.type.isStateEntered { transitions += 1 }
+            transitions += decision.transitions
             if recordEvents { events.append(contentsOf: decision.events) }
             for command in decision.commands {
                 switch command {

@@ -28,10 +28,17 @@ public struct ChoiceComparison: Sendable {
         case path(PathExpression)
     }
 
+    /// `operator.relation` and `operator.valueKind`, kept so that evaluation does not
+    /// recompute them.
+    let relation: ChoiceOperator.Relation?
+    let valueKind: ChoiceOperator.ValueKind
+
     public init(variable: PathExpression, operator op: ChoiceOperator, operand: Operand) {
         self.variable = variable
         self.operator = op
         self.operand = operand
+        relation = op.relation
+        valueKind = op.valueKind
     }
 }
 
@@ -125,7 +132,7 @@ extension ChoiceComparison {
             return pattern.matches(s)
         case .path(let path):
             guard let other = try path.value(in: env) else { throw Self.invalidPath(path) }
-            switch `operator`.valueKind {
+            switch valueKind {
             case .numeric:
                 guard other.isNumber else { return false }
                 return compareNumbers(value, other)
@@ -157,7 +164,7 @@ extension ChoiceComparison {
 
     /// Whether an ordering result (`-1`, `0`, `1`) satisfies the operator.
     private func holds(_ order: Int) -> Bool {
-        switch `operator`.relation {
+        switch relation {
         case .equals, .matches: order == 0
         case .lessThan: order < 0
         case .greaterThan: order > 0

@@ -395,7 +395,20 @@ struct DefinitionParser {
     }
 
     mutating func jsonataTemplate(_ json: JSON, at location: DefinitionLocation) -> JSONataTemplate? {
-        JSONataTemplate(json)
+        compileJSONata(json, at: location)
+    }
+
+    /// Compiles a JSONata-mode value; a syntax error is reported and a literal stands in
+    /// (the definition is rejected anyway).
+    mutating func compileJSONata(_ json: JSON, at location: DefinitionLocation) -> JSONataTemplate {
+        do {
+            return try JSONataTemplate(json)
+        } catch {
+            var at = location
+            for c in error.path { at = at.appending(c) }
+            report("The value for the field '\(at.components.last ?? "")' must be a valid JSONata expression: \(error.error.code) \(error.error.message)", at: at)
+            return JSONataTemplate(literal: json)
+        }
     }
 
     mutating func assignment(_ json: JSON, language: QueryLanguage, at location: DefinitionLocation) -> Assignment? {
@@ -416,7 +429,7 @@ struct DefinitionParser {
             guard let t = payloadTemplate(json, at: location) else { return nil }
             return .jsonPath(t, names: names)
         case .jsonata:
-            return .jsonata(JSONataTemplate(json), names: names)
+            return .jsonata(compileJSONata(json, at: location), names: names)
         }
     }
 
@@ -464,7 +477,7 @@ struct DefinitionParser {
         if let literal {
             let at = ctx.location.appending(field)
             if ctx.isJSONata, let s = literal.stringValue, JSONataTemplate.isExpressionString(s) {
-                return .jsonata(JSONataTemplate(literal))
+                return .jsonata(compileJSONata(literal, at: ctx.location.appending(field)))
             }
             guard let d = literal.doubleValue, !integer || literal.integerValue != nil else {
                 report("Expected value of type: \(integer ? "Integer" : "Number")", at: at)

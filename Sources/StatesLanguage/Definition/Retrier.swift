@@ -62,7 +62,8 @@ public struct Catcher: Sendable {
 /// How `ErrorEquals` lists match error names.
 public enum ErrorMatcher {
     /// AWS behaviour: `States.ALL` matches every error except `States.DataLimitExceeded` and
-    /// `States.Runtime`, which are terminal; `States.TaskFailed` matches any error except
+    /// `States.Runtime` (terminal: nothing catches it; a catcher or retrier naming
+    /// `States.DataLimitExceeded` takes that one); `States.TaskFailed` matches any error except
     /// the timeouts (`States.Timeout`, `States.HeartbeatTimeout`) and the terminal ones.
     public static func matches(_ errorEquals: [String], _ error: String) -> Bool {
         for name in errorEquals {

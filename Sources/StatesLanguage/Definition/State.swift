@@ -1,5 +1,6 @@
-/// One state of a definition.
-public struct State: Sendable {
+/// One state of a definition. A class, because the engine looks states up on every
+/// transition and a shared reference costs one retain where a copy costs dozens.
+public final class State: Sendable {
     public let id: StateID
     public let name: String
     public let block: BlockID
@@ -12,6 +13,73 @@ public struct State: Sendable {
     /// ResultPath, OutputPath; JSONata: Arguments, Output) and `Assign`.
     public let io: DataFlow
     public let location: DefinitionLocation
+    /// Retry and Catch of Task, Parallel and Map states (empty for the others).
+    public let retriers: [Retrier]
+    public let catchers: [Catcher]
+    /// Whether evaluating this state's JSONPath fields can read the context object (`$$`).
+    public let referencesContext: Bool
+
+    init(id: StateID, name: String, block: BlockID, comment: String?, queryLanguage: QueryLanguage, transition: Transition,
+         kind: Kind, io: DataFlow, location: DefinitionLocation)
+    {
+        self.id = id
+        self.name = name
+        self.block = block
+        self.comment = comment
+        self.queryLanguage = queryLanguage
+        self.transition = transition
+        self.kind = kind
+        self.io = io
+        self.location = location
+        switch kind {
+        case .task(let t): (retriers, catchers) = (t.retry, t.catch)
+        case .parallel(let p): (retriers, catchers) = (p.retry, p.catch)
+        case .map(let m): (retriers, catchers) = (m.retry, m.catch)
+        default: (retriers, catchers) = ([], [])
+        }
+        referencesContext = queryLanguage == .jsonata || State.readsContext(kind: kind, io: io)
+    }
+
+    private static func readsContext(kind: Kind, io: DataFlow) -> Bool {
+        var reads = false
+        func path(_ p: PathField?) { if case .path(let e)? = p, e.referencesContext { reads = true } }
+        path(io.inputPath)
+        path(io.outputPath)
+        if io.parameters?.referencesContext == true || io.resultSelector?.referencesContext == true { reads = true }
+        if case .jsonPath(let t, _)? = io.assign, t.referencesContext { reads = true }
+        func number(_ n: DynamicNumber?) { if case .path(let e)? = n, e.referencesContext { reads = true } }
+        switch kind {
+        case .choice(let c):
+            for b in c.choices {
+                if case .rule(let r) = b.condition, r.referencesContext { reads = true }
+                if case .jsonPath(let t, _)? = b.assign, t.referencesContext { reads = true }
+            }
+        case .wait(let w):
+            switch w.duration {
+            case .secondsPath(let e), .timestampPath(let e): if e.referencesContext { reads = true }
+            default: break
+            }
+        case .fail(let f):
+            for x in [f.error, f.cause] { if case .path(let e)? = x, e.referencesContext { reads = true } }
+        case .task(let t):
+            number(t.timeoutSeconds)
+            number(t.heartbeatSeconds)
+            if case .jsonPath(let c)? = t.credentials, c.referencesContext { reads = true }
+            for c in t.catch { if case .jsonPath(let a, _)? = c.assign, a.referencesContext { reads = true } }
+        case .map(let m):
+            if m.itemsPath?.referencesContext == true { reads = true }
+            if case .jsonPath(let s)? = m.itemSelector, s.referencesContext { reads = true }
+            number(m.maxConcurrency)
+            number(m.toleratedFailureCount)
+            number(m.toleratedFailurePercentage)
+            for c in m.catch { if case .jsonPath(let a, _)? = c.assign, a.referencesContext { reads = true } }
+        case .parallel(let p):
+            for c in p.catch { if case .jsonPath(let a, _)? = c.assign, a.referencesContext { reads = true } }
+        case .pass, .succeed:
+            break
+        }
+        return reads
+    }
 
     /// The state's type name as AWS spells it in history event types (`Pass`, `Task`, ...).
     public var typeName: String { kind.typeName }
@@ -60,20 +128,6 @@ public enum PathField: Sendable {
 public enum ResultPathField: Sendable {
     case path(JSONPath)
     case discard
-}
-
-/// A JSONata-mode field value: a JSON value whose strings of the form `{% expr %}` are
-/// expressions. Evaluated by the engine with the JSONata evaluator.
-public struct JSONataTemplate: Sendable {
-    public let json: JSON
-    public init(_ json: JSON) { self.json = json }
-
-    /// True when the whole value is one `{% %}` string.
-    public var isExpression: Bool { json.stringValue.map(JSONataTemplate.isExpressionString) ?? false }
-
-    public static func isExpressionString(_ s: String) -> Bool {
-        s.hasPrefix("{%") && s.hasSuffix("%}") && s.utf8.count >= 4
-    }
 }
 
 /// The data-flow fields of a state. Which ones a state may have depends on its type and

@@ -42,7 +42,7 @@ extension DefinitionParser {
         if let c = r.take("Credentials") {
             let cat = ctx.location.appending("Credentials")
             if ctx.isJSONata {
-                credentials = .jsonata(JSONataTemplate(c))
+                credentials = .jsonata(compileJSONata(c, at: cat))
             } else if let t = payloadTemplate(c, at: cat) {
                 credentials = .jsonPath(t)
             }
@@ -85,13 +85,13 @@ extension DefinitionParser {
             o.removeValue(forKey: "Comment")
             let condition: ChoiceBranch.Condition?
             if ctx.isJSONata {
-                if let out = o.removeValue(forKey: "Output") { output = JSONataTemplate(out) }
+                if let out = o.removeValue(forKey: "Output") { output = compileJSONata(out, at: loc.appending("Output")) }
                 var fr = FieldReader(o, at: loc)
                 if let c = fr.take("Condition") {
                     if let s = c.stringValue, JSONataTemplate.isExpressionString(s) {
-                        condition = .jsonata(JSONataTemplate(c))
+                        condition = .jsonata(compileJSONata(c, at: loc.appending("Condition")))
                     } else if case .bool = c {
-                        condition = .jsonata(JSONataTemplate(c))
+                        condition = .jsonata(compileJSONata(c, at: loc.appending("Condition")))
                     } else {
                         report("The value for the field 'Condition' must be a JSONata expression", at: loc.appending("Condition"))
                         condition = nil
@@ -132,10 +132,10 @@ extension DefinitionParser {
         let value = r.take(field)!
         let at = ctx.location.appending(field)
         if ctx.isJSONata, let s = value.stringValue, JSONataTemplate.isExpressionString(s) {
-            if field == "Seconds" { return .wait(WaitState(duration: .secondsExpression(JSONataTemplate(value)))) }
+            if field == "Seconds" { return .wait(WaitState(duration: .secondsExpression(compileJSONata(value, at: at)))) }
             // AWS behaviour: a JSONata Timestamp must still be a literal RFC 3339 string at
             // validation time unless it is an expression; expressions are checked at run time.
-            return .wait(WaitState(duration: .timestampExpression(JSONataTemplate(value))))
+            return .wait(WaitState(duration: .timestampExpression(compileJSONata(value, at: at))))
         }
         switch field {
         case "Seconds":
@@ -169,7 +169,7 @@ extension DefinitionParser {
                     report("Expected value of type: String", at: ctx.location.appending(field))
                     return nil
                 }
-                if ctx.isJSONata, JSONataTemplate.isExpressionString(s) { return .jsonata(JSONataTemplate(literal)) }
+                if ctx.isJSONata, JSONataTemplate.isExpressionString(s) { return .jsonata(compileJSONata(literal, at: ctx.location.appending(field))) }
                 return .literal(s)
             }
             if let path {
@@ -293,8 +293,8 @@ extension DefinitionParser {
         var items: JSONataTemplate? = nil
         var selector: MapState.ItemSelector? = nil
         if ctx.isJSONata {
-            if let i = r.take("Items") { items = JSONataTemplate(i) }
-            if let s = r.take("ItemSelector") { selector = .jsonata(JSONataTemplate(s)) }
+            if let i = r.take("Items") { items = compileJSONata(i, at: ctx.location.appending("Items")) }
+            if let s = r.take("ItemSelector") { selector = .jsonata(compileJSONata(s, at: ctx.location.appending("ItemSelector"))) }
             for f in ["ItemsPath", "Parameters"] where r.has(f) {
                 _ = r.take(f)
                 report("The field '\(f)' is not supported when QueryLanguage is JSONata", at: ctx.location)

@@ -5,10 +5,13 @@
 public struct StatesError: Error, Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var cause: String?
+    /// Where a JSONata evaluation failed (`Output/result`), for the `EvaluationFailed` event.
+    public var location: String?
 
-    public init(_ name: String, cause: String? = nil) {
+    public init(_ name: String, cause: String? = nil, location: String? = nil) {
         self.name = name
         self.cause = cause
+        self.location = location
     }
 
     public var description: String { cause.map { "\(name): \($0)" } ?? name }

@@ -13,10 +13,24 @@
 ///   literal text.
 /// - Calls nest up to 10 deep (the outermost call counts as one).
 public struct IntrinsicCall: Sendable, Hashable, CustomStringConvertible {
-    public let function: IntrinsicFunction
-    let arguments: [IntrinsicArgument]
+    /// One reference, so that copies are cheap on the evaluation path.
+    let storage: Storage
+
+    final class Storage: Sendable {
+        let function: IntrinsicFunction
+        let arguments: ContiguousArray<IntrinsicArgument>
+        let text: String
+        init(function: IntrinsicFunction, arguments: ContiguousArray<IntrinsicArgument>, text: String) {
+            self.function = function
+            self.arguments = arguments
+            self.text = text
+        }
+    }
+
+    public var function: IntrinsicFunction { storage.function }
+    var arguments: ContiguousArray<IntrinsicArgument> { storage.arguments }
     /// The call as written.
-    public let text: String
+    public var text: String { storage.text }
 
     /// How deep calls may nest in one field.
     public static let maximumNesting = 10
@@ -30,9 +44,7 @@ public struct IntrinsicCall: Sendable, Hashable, CustomStringConvertible {
     }
 
     init(function: IntrinsicFunction, arguments: [IntrinsicArgument], text: String) {
-        self.function = function
-        self.arguments = arguments
-        self.text = text
+        storage = Storage(function: function, arguments: ContiguousArray(arguments), text: text)
     }
 
     public var description: String { text }

@@ -44,7 +44,7 @@ extension IntrinsicCall {
             var chunks: [JSON] = []
             var start = 0
             while start < array.count {
-                let end = Int(min(Int64(array.count), Int64(start) + size))
+                let end = start + Int(min(Int64(array.count - start), size))
                 chunks.append(.array(Array(array[start..<end])))
                 start = end
             }
@@ -62,9 +62,10 @@ extension IntrinsicCall {
             guard step != 0 else { throw failure("The step of States.ArrayRange must not be 0") }
             // Inclusive of `end` when the steps land on it; empty when `step` points away.
             let (distance, overflow) = step > 0 ? end.subtractingReportingOverflow(start) : start.subtractingReportingOverflow(end)
-            let count: Int64 = overflow ? Int64.max : (distance < 0 ? 0 : distance / step.magnitude.clampedToInt64 + 1)
-            guard count <= 1000 else { throw failure("States.ArrayRange cannot produce more than 1000 elements") }
+            let steps = overflow ? Int64.max : (distance < 0 ? -1 : distance / step.magnitude.clampedToInt64)
+            guard steps < 1000 else { throw failure("States.ArrayRange cannot produce more than 1000 elements") }
             var values: [JSON] = []
+            let count = steps + 1
             values.reserveCapacity(Int(count))
             var v = start
             for _ in 0..<count {
@@ -126,9 +127,10 @@ extension IntrinsicCall {
             guard start < end else { throw failure("The start of States.MathRandom must be less than its end") }
             if arguments.count == 3 {
                 let seed = try integerArgument(2, in: env, field: field)
-                guard end - start <= Int64(Int32.max) else { throw failure("The range of States.MathRandom is too large") }
+                let (range, overflow) = end.subtractingReportingOverflow(start)
+                guard !overflow, range <= Int64(Int32.max) else { throw failure("The range of States.MathRandom is too large") }
                 var generator = Java.Random(seed: seed)
-                return .int(start + Int64(generator.nextInt(bound: Int32(end - start))))
+                return .int(start + Int64(generator.nextInt(bound: Int32(range))))
             }
             let range = UInt64(bitPattern: end &- start)
             let offset = UInt64((UInt128(env.random.next()) * UInt128(range)) >> 64)
@@ -275,9 +277,8 @@ extension IntrinsicCall {
         case .string(let value, _): return .string(value)
         case .call(let call): return try call.evaluate(in: env, field: field)
         case .path(let path):
-            if let value = try path.value(in: env) { return value }
-            if let field { throw path.notFound(in: env, field: field) }
-            throw StatesError(StatesError.Name.runtime, cause: "Invalid path '\(path.text)' : No results for path: \(path.text)")
+            if let field { return try path.evaluate(in: env, field: field) }
+            return try path.evaluate(in: env)
         }
     }
 

@@ -49,10 +49,7 @@ extension JSON {
         case .null: return 4
         case .bool(let b): return b ? 4 : 5
         case .int(let i): return JSONNumberFormat.intSize(i)
-        case .double(let d):
-            var tmp = [UInt8]()
-            JSONNumberFormat.appendDouble(d, to: &tmp)
-            return tmp.count
+        case .double(let d): return JSONNumberFormat.doubleSize(d)
         case .string(let s): return JSONStringFormat.size(s)
         case .array(let a):
             var n = 2 + max(0, a.count - 1)
@@ -141,8 +138,43 @@ public enum JSONStringFormat {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Whether any byte of `w` is below 0x20, a quote or a backslash (SWAR, no false negatives).
+    @inline(__always) static func wordNeedsEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let below20 = (w &- ones &* 0x20) & ~w & highs != 0
+        return below20 || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
+    }
+
     /// The quoted and escaped size of `s` in UTF-8 bytes.
     public static func size(_ s: String) -> Int {
+        // Native strings are contiguous UTF-8: count escapes in a tight loop.
+        if let n = s.utf8.withContiguousStorageIfAvailable({ bytes -> Int in
+            var extra = 0
+            // Eight bytes at a time: skip words with no control byte, quote or backslash.
+            var i = 0
+            if bytes.count >= 8, let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while i + 8 <= bytes.count {
+                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if !Self.wordNeedsEscape(w) {
+                        i += 8
+                        continue
+                    }
+                    break
+                }
+            }
+            for c in bytes[i...] where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                switch c {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: extra += 1
+                default: extra += 5
+                }
+            }
+            return bytes.count + 2 + extra
+        }) {
+            return n
+        }
         var n = 2
         for c in s.utf8 {
             if c >= 0x20 {
@@ -245,6 +277,51 @@ public enum JSONNumberFormat {
         }
     }
 
+    /// The length of `appendDouble`'s output, computed without building it.
+    public static func doubleSize(_ d: Double) -> Int {
+        guard d.isFinite else { return 4 }
+        if d == 0 { return d.sign == .minus ? 4 : 3 }
+        let sign = d.sign == .minus ? 1 : 0
+        let magnitude = abs(d)
+        if magnitude < 1e7, magnitude.rounded(.towardZero) == magnitude {
+            return sign + intSize(Int64(magnitude)) + 2
+        }
+        // Count the shortest round-trip digits and the exponent from Swift's description
+        // (a small string: no allocation).
+        let text = magnitude.description
+        var digits = 0, leadingZeros = 0, trailingZeros = 0, point = -1, exp10 = 0, seenNonZero = false
+        var index = 0
+        var exponentPart = false, exponentSign = 1
+        for c in text.utf8 {
+            if exponentPart {
+                if c == UInt8(ascii: "-") { exponentSign = -1 } else if c != UInt8(ascii: "+") { exp10 = exp10 * 10 + Int(c - 48) }
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "."): point = index
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): exponentPart = true
+            case UInt8(ascii: "0"):
+                if seenNonZero { trailingZeros += 1 } else { leadingZeros += 1 }
+                index += 1
+            default:
+                seenNonZero = true
+                digits += trailingZeros + 1
+                trailingZeros = 0
+                index += 1
+            }
+        }
+        exp10 *= exponentSign
+        if point < 0 { point = index }
+        let n = max(1, digits)
+        let e = point - leadingZeros + exp10
+        if magnitude >= 1e-3, magnitude < 1e7 {
+            if e <= 0 { return sign + 2 - e + n }
+            if e >= n { return sign + e + 2 }
+            return sign + n + 1
+        }
+        return sign + 2 + max(n - 1, 1) + 1 + intSize(Int64(e - 1))
+    }
+
     /// Shortest round-trip digits (no leading or trailing zeros) and the decimal exponent `e`
     /// such that |d| = 0.digits × 10^e.
     static func decompose(_ d: Double) -> (negative: Bool, digits: [UInt8], exponent: Int) {
@@ -290,5 +367,45 @@ public enum JSONNumberFormat {
         var out = [UInt8]()
         appendDouble(d, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension JSON {
+    /// Whether the compact serialization is longer than `limit` bytes, decided cheaply when
+    /// possible: without escapes every string costs its UTF-8 length plus quotes (a lower
+    /// bound), and at most six times that (an upper bound); only a value whose bounds
+    /// straddle the limit is measured exactly.
+    public func serializedSizeExceeds(_ limit: Int) -> Bool {
+        var lower = 0, upper = 0
+        bounds(&lower, &upper)
+        if lower > limit { return true }
+        if upper <= limit { return false }
+        return serializedSize > limit
+    }
+
+    private func bounds(_ lower: inout Int, _ upper: inout Int) {
+        switch self {
+        case .null: lower += 4; upper += 4
+        case .bool(let b): lower += b ? 4 : 5; upper += b ? 4 : 5
+        case .int(let i):
+            let n = JSONNumberFormat.intSize(i)
+            lower += n; upper += n
+        case .double: lower += 1; upper += 26
+        case .string(let s):
+            let n = s.utf8.count
+            lower += n + 2; upper += 6 * n + 2
+        case .array(let a):
+            let n = 2 + max(0, a.count - 1)
+            lower += n; upper += n
+            for v in a { v.bounds(&lower, &upper) }
+        case .object(let o):
+            let n = 2 + max(0, o.count - 1) + o.count
+            lower += n; upper += n
+            for i in 0..<o.count {
+                let k = o.keys[i].utf8.count
+                lower += k + 2; upper += 6 * k + 2
+                o.values[i].bounds(&lower, &upper)
+            }
+        }
     }
 }

@@ -26,38 +26,37 @@ extension JSONPath {
     ///
     /// - Throws: `StatesError` named `States.ResultPathMatchFailure`.
     public func assign(_ value: JSON, into root: inout JSON) throws(StatesError) {
-        guard isReferencePath, Self.set(value, at: steps[...], in: &root) else {
+        guard isReferencePath, let steps = storage.direct, Self.set(value, steps, 0, in: &root) else {
             throw StatesError(StatesError.Name.resultPathMatchFailure,
                               cause: "Unable to apply ReferencePath \(text) to input \(root.serialized())")
         }
     }
 
-    /// Returns false, leaving `node` unchanged, when the steps cannot be applied.
-    private static func set(_ value: JSON, at steps: ArraySlice<Step>, in node: inout JSON) -> Bool {
-        guard let first = steps.first else {
+    /// Returns false, leaving `node` unchanged, when `steps[i...]` cannot be applied.
+    private static func set(_ value: JSON, _ steps: ContiguousArray<DirectStep>, _ i: Int, in node: inout JSON) -> Bool {
+        guard i < steps.count else {
             node = value
             return true
         }
-        let rest = steps.dropFirst()
-        switch first {
-        case .property(let name):
+        switch steps[i] {
+        case .name(let name, _):
             guard case .object(var object) = node else { return false }
             node = .null  // drop the second reference so that `object` is mutated in place
             defer { node = .object(object) }
-            if let i = object.indexOf(name) {
-                var child = object.values[i]
-                object.values[i] = .null
-                let ok = set(value, at: rest, in: &child)
-                object.values[i] = child
+            if let k = object.indexOf(name) {
+                var child = object.values[k]
+                object.values[k] = .null
+                let ok = set(value, steps, i + 1, in: &child)
+                object.values[k] = child
                 return ok
             }
-            if rest.isEmpty {
+            if i + 1 == steps.count {
                 object.append(name, value)
                 return true
             }
-            guard case .property = rest.first! else { return false }
+            guard case .name = steps[i + 1] else { return false }
             var child = JSON.object(JSONObject())
-            guard set(value, at: rest, in: &child) else { return false }
+            guard set(value, steps, i + 1, in: &child) else { return false }
             object.append(name, child)
             return true
         case .index(let index):
@@ -66,11 +65,9 @@ extension JSONPath {
             defer { node = .array(array) }
             var child = array[index]
             array[index] = .null
-            let ok = set(value, at: rest, in: &child)
+            let ok = set(value, steps, i + 1, in: &child)
             array[index] = child
             return ok
-        default:
-            return false
         }
     }
 }

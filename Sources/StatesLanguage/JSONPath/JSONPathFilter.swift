@@ -49,7 +49,7 @@ enum FilterValue: Sendable {
     case string(String)
     /// An array or an object.
     case json(JSON)
-    case regex(pattern: String, flags: String)
+    case regex(FilterRegex)
 
     init(_ json: JSON) {
         switch json {
@@ -154,7 +154,10 @@ extension FilterExpression {
             guard let l = left.elements, let r = right.elements else { return false }
             return !l.contains { e in r.contains { equals(FilterValue(e), FilterValue($0)) } }
         case .size:
-            guard case .number(let n) = right, let expected = n.doubleValue.map({ Int64($0.rounded(.towardZero)) }) else { return false }
+            // Jayway compares with the number's `intValue()`.
+            guard case .number(let n) = right, let d = n.doubleValue, let expected = Int64(exactly: d.rounded(.towardZero)) else {
+                return false
+            }
             switch left {
             case .string(let s): return Int64(s.utf16.count) == expected
             case .json(.array(let a)): return Int64(a.count) == expected
@@ -197,7 +200,7 @@ extension FilterExpression {
         case (.string(let a), .number(let b)): return a == FilterValue.numberText(b)
         case (.string(let a), .string(let b)): return a == b
         case (.json(let a), .json(let b)): return a == b
-        case (.regex(let p1, let f1), .regex(let p2, let f2)): return p1 == p2 && f1 == f2
+        case (.regex(let a), .regex(let b)): return a.pattern == b.pattern && a.flags == b.flags
         default: return false
         }
     }
@@ -224,11 +227,11 @@ extension FilterExpression {
     }
 
     private static func regexMatches(_ left: FilterValue, _ right: FilterValue) -> Bool {
-        let pattern: (String, String), input: FilterValue
+        let regex: FilterRegex, input: FilterValue
         switch (left, right) {
         case (.regex, .regex): return false
-        case (.regex(let p, let f), let other): pattern = (p, f); input = other
-        case (let other, .regex(let p, let f)): pattern = (p, f); input = other
+        case (.regex(let r), let other): regex = r; input = other
+        case (let other, .regex(let r)): regex = r; input = other
         default: return false
         }
         let text: String
@@ -238,18 +241,37 @@ extension FilterExpression {
         case .bool(let b): text = b ? "true" : "false"
         default: text = ""
         }
-        var inline = ""
-        for flag in pattern.1 {
-            switch flag {
-            case "i": inline += "i"
-            case "m": inline += "m"
-            case "s": inline += "s"
-            case "x": inline += "x"
-            default: break
-            }
+        return regex.wholeMatches(text)
+    }
+}
+
+/// A `/pattern/flags` literal, compiled on first use and kept.
+///
+/// Jayway matches with Java's `Matcher.matches()`: the whole string must match. Flags `i`,
+/// `m`, `s` and `x` are honoured.
+final class FilterRegex: @unchecked Sendable {
+    // @unchecked: `compiled` is only read or written under `lock`, and matching runs under it
+    // too, since the standard library's `Regex` is not `Sendable`.
+    let pattern: String
+    let flags: String
+    private let lock = Mutex()
+    private var compiled: Regex<AnyRegexOutput>?
+    private var failed = false
+
+    init(pattern: String, flags: String) {
+        self.pattern = pattern
+        self.flags = flags
+    }
+
+    func wholeMatches(_ text: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if compiled == nil && !failed {
+            let inline = String(flags.filter { "imsx".contains($0) })
+            compiled = try? Regex(inline.isEmpty ? pattern : "(?\(inline))" + pattern)
+            failed = compiled == nil
         }
-        let source = inline.isEmpty ? pattern.0 : "(?\(inline))" + pattern.0
-        guard let regex = try? Regex(source) else { return false }
-        return (try? regex.wholeMatch(in: text)) != nil
+        guard let compiled else { return false }
+        return (try? compiled.wholeMatch(in: text)) != nil
     }
 }

@@ -5,9 +5,21 @@
 /// Compiled once; `referencesContext` and `variableNames` let the engine skip building the
 /// context object and report `variableReferences`.
 public struct PathExpression: Sendable, Hashable, CustomStringConvertible {
+    /// One reference, so that copies are cheap on the evaluation path.
+    let storage: Storage
+
+    final class Storage: Sendable {
+        let text: String
+        let kind: Kind
+        init(text: String, kind: Kind) {
+            self.text = text
+            self.kind = kind
+        }
+    }
+
     /// The expression as written.
-    public let text: String
-    public let kind: Kind
+    public var text: String { storage.text }
+    public var kind: Kind { storage.kind }
 
     public enum Kind: Sendable, Hashable {
         /// `$...`: a JSONPath over the state input.
@@ -29,7 +41,7 @@ public struct PathExpression: Sendable, Hashable, CustomStringConvertible {
     ///   - allowVariables: whether `$name` paths are accepted.
     /// - Throws: `JSONPathError` describing the first problem.
     public init(_ text: String, allowIntrinsics: Bool, allowContext: Bool = true, allowVariables: Bool = true) throws(JSONPathError) {
-        self.text = text
+        let kind: Kind
         let bytes = Array(text.utf8)
         if bytes.count >= 2, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "$") {
             guard allowContext else { throw JSONPathError("Context object paths are not allowed here") }
@@ -53,12 +65,15 @@ public struct PathExpression: Sendable, Hashable, CustomStringConvertible {
         } else {
             throw JSONPathError(allowIntrinsics ? "Expected a path or an intrinsic function call" : "Expected a path")
         }
+        storage = Storage(text: text, kind: kind)
     }
 
     init(text: String, kind: Kind) {
-        self.text = text
-        self.kind = kind
+        storage = Storage(text: text, kind: kind)
     }
+
+    public static func == (a: PathExpression, b: PathExpression) -> Bool { a.text == b.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 
     static func isVariableNameStart(_ c: UInt8) -> Bool {
         (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
@@ -121,7 +136,7 @@ extension PathExpression {
     /// - Throws: `StatesError` only from an intrinsic function (`States.IntrinsicFailure`,
     ///   or `States.Runtime` when one of its path arguments selects nothing).
     public func value(in env: EvaluationEnvironment) throws(StatesError) -> JSON? {
-        switch kind {
+        switch storage.kind {
         case .input(let path): return path.evaluate(env.input)
         case .context(let path): return path.evaluate(env.context)
         case .variable(let name, let path):
@@ -138,15 +153,21 @@ extension PathExpression {
     ///   `Invalid path '<text>' : <Jayway's explanation>`, e.g.
     ///   `Invalid path '$.x' : No results for path: $['x']` (the engine prefixes the state).
     public func evaluate(in env: EvaluationEnvironment) throws(StatesError) -> JSON {
-        switch kind {
-        case .input(let path): return try Self.resolve(path, in: env.input, text: text)
-        case .context(let path): return try Self.resolve(path, in: env.context, text: text)
+        switch storage.kind {
+        case .input(let path):
+            if let value = path.evaluate(env.input) { return value }
+            throw Self.invalidPath(path, in: env.input, text: text)
+        case .context(let path):
+            if let value = path.evaluate(env.context) { return value }
+            throw Self.invalidPath(path, in: env.context, text: text)
         case .variable(let name, let path):
-            guard let value = env.variables[name] else {
+            guard let variable = env.variables[name] else {
                 throw StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : Variable '\(name)' is not defined")
             }
-            return try Self.resolve(path, in: value, text: text)
-        case .intrinsic(let call): return try call.evaluate(in: env, field: nil)
+            if let value = path.evaluate(variable) { return value }
+            throw Self.invalidPath(path, in: variable, text: text)
+        case .intrinsic(let call):
+            return try call.evaluate(in: env, field: nil)
         }
     }
 
@@ -158,8 +179,16 @@ extension PathExpression {
     ///   (case `scenarios.*test_invalid_jsonpath.INVALID_JSONPATH_IN_STRING_EXPR_JSONPATH*`);
     ///   `States.IntrinsicFailure` from an intrinsic function.
     public func evaluate(in env: EvaluationEnvironment, field: String) throws(StatesError) -> JSON {
-        if case .intrinsic(let call) = kind { return try call.evaluate(in: env, field: field) }
-        if let value = try value(in: env) { return value }
+        switch storage.kind {
+        case .input(let path):
+            if let value = path.evaluate(env.input) { return value }
+        case .context(let path):
+            if let value = path.evaluate(env.context) { return value }
+        case .variable(let name, let path):
+            if let variable = env.variables[name], let value = path.isRoot ? variable : path.evaluate(variable) { return value }
+        case .intrinsic(let call):
+            return try call.evaluate(in: env, field: field)
+        }
         throw notFound(in: env, field: field)
     }
 
@@ -174,11 +203,13 @@ extension PathExpression {
                            cause: "The JSONPath '\(text)' specified for the field '\(field)' could not be found in the input '\(document.serialized())'")
     }
 
-    private static func resolve(_ path: JSONPath, in document: JSON, text: String) throws(StatesError) -> JSON {
+    /// AWS's cause for a `*Path` field that selects nothing, with Jayway's explanation.
+    private static func invalidPath(_ path: JSONPath, in document: JSON, text: String) -> StatesError {
         do {
-            return try path.resolve(document)
+            _ = try path.resolve(document)
+            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : No results for path: \(path.normalizedText)")
         } catch {
-            throw StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(error.jaywayMessage)")
+            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(error.jaywayMessage)")
         }
     }
 }

@@ -20,22 +20,49 @@ public struct PayloadTemplate: Sendable {
     /// The workflow variables the template reads, by name.
     public let variableNames: Set<String>
 
-    indirect enum Node: Sendable {
+    enum Node: Sendable {
         case constant(JSON)
-        case array([Node])
-        case object([Member])
+        case array(ArrayNode)
+        case object(ObjectNode)
     }
 
-    struct Member: Sendable {
-        /// The output name (without `.$`).
-        let name: String
-        let value: MemberValue
+    /// An array with something to evaluate.
+    final class ArrayNode: Sendable {
+        let elements: ContiguousArray<Node>
+        init(_ elements: ContiguousArray<Node>) { self.elements = elements }
+    }
+
+    /// An object with something to evaluate; members in output order.
+    final class ObjectNode: Sendable {
+        /// Output names (without `.$`), shared by every object the node produces.
+        let names: ContiguousArray<String>
+        let index: [String: Int]?
+        let values: ContiguousArray<MemberValue>
+        init(names: ContiguousArray<String>, values: ContiguousArray<MemberValue>) {
+            self.names = names
+            self.values = values
+            index = JSONObject.makeIndex(names)
+        }
     }
 
     enum MemberValue: Sendable {
         case node(Node)
-        /// The expression and the field name as written (with `.$`) for error causes.
-        case expression(PathExpression, field: String)
+        case expression(ExpressionMember)
+    }
+
+    /// A `.$` member: the expression and the field name as written (with `.$`) for causes.
+    final class ExpressionMember: Sendable {
+        let expression: PathExpression
+        let field: String
+        init(_ expression: PathExpression, field: String) {
+            self.expression = expression
+            self.field = field
+        }
+    }
+
+    struct Member {
+        let name: String
+        let value: MemberValue
     }
 
     /// Compiles `json`.
@@ -77,20 +104,21 @@ public struct PayloadTemplate: Sendable {
         switch node {
         case .constant(let value):
             return value
-        case .array(let elements):
+        case .array(let array):
             var out: [JSON] = []
-            out.reserveCapacity(elements.count)
-            for element in elements { out.append(try evaluate(element, in: env)) }
+            out.reserveCapacity(array.elements.count)
+            for element in array.elements { out.append(try evaluate(element, in: env)) }
             return .array(out)
-        case .object(let members):
-            var out = JSONObject(minimumCapacity: members.count)
-            for member in members {
-                switch member.value {
-                case .node(let child): out.append(member.name, try evaluate(child, in: env))
-                case .expression(let expression, let field): out.append(member.name, try expression.evaluate(in: env, field: field))
+        case .object(let object):
+            var values = ContiguousArray<JSON>()
+            values.reserveCapacity(object.values.count)
+            for value in object.values {
+                switch value {
+                case .node(let child): values.append(try evaluate(child, in: env))
+                case .expression(let member): values.append(try member.expression.evaluate(in: env, field: member.field))
                 }
             }
-            return .object(out)
+            return .object(JSONObject(sharingKeys: object.names, index: object.index, values: values))
         }
     }
 
@@ -107,7 +135,7 @@ public struct PayloadTemplate: Sendable {
             case .array(let elements):
                 let nodes = elements.enumerated().map { compile($1, at: location.appending($0)) }
                 if nodes.allSatisfy({ if case .constant = $0 { true } else { false } }) { return .constant(json) }
-                return .array(nodes)
+                return .array(ArrayNode(ContiguousArray(nodes)))
             case .object(let object):
                 return compileObject(object, json: json, at: location)
             default:
@@ -137,7 +165,7 @@ public struct PayloadTemplate: Sendable {
                 }
                 referencesContext = referencesContext || expression.referencesContext
                 expression.collectVariableNames(into: &variableNames)
-                dynamic.append(Member(name: name, value: .expression(expression, field: key)))
+                dynamic.append(Member(name: name, value: .expression(ExpressionMember(expression, field: key))))
             }
             if isConstant { return .constant(json) }
             var members = literal
@@ -150,7 +178,7 @@ public struct PayloadTemplate: Sendable {
                     members.append(member)
                 }
             }
-            return .object(members)
+            return .object(ObjectNode(names: ContiguousArray(members.map(\.name)), values: ContiguousArray(members.map(\.value))))
         }
     }
 }

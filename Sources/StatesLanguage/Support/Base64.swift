@@ -95,3 +95,28 @@ public enum Base64 {
         return out
     }
 }
+
+extension Base64 {
+    private static let lenientAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Decoding as JSONata's `$base64decode` does it: characters outside the alphabet
+    /// (padding included) are skipped rather than rejected.
+    static func decodeLenient(_ s: String) -> [UInt8] {
+        var table = [Int](repeating: -1, count: 256)
+        for (i, c) in lenientAlphabet.enumerated() { table[Int(c)] = i }
+        var out = [UInt8]()
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in s.utf8 {
+            let v = table[Int(c)]
+            if v < 0 { continue }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+}

@@ -8,7 +8,7 @@ extension StatesError {
     /// `scenarios.*test_invalid_jsonpath.INVALID_JSONPATH_IN_STRING_EXPR_JSONPATH*`). Every
     /// `States.Runtime` and `States.QueryEvaluationError` cause in the corpus that comes from
     /// evaluating a state's fields has this prefix.
-    public func inState(_ stateName: String, enteredEventID: Int) -> StatesError {
+    public func inState<ID: BinaryInteger>(_ stateName: String, enteredEventID: ID) -> StatesError {
         let prefix = "An error occurred while executing the state '\(stateName)' (entered at the event id #\(enteredEventID))."
         return StatesError(name, cause: cause.map { "\(prefix) \($0)" } ?? prefix)
     }

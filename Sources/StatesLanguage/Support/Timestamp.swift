@@ -63,11 +63,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses an RFC 3339 timestamp (ASL profile); nil when `text` is not one.
     public init?(_ text: String) {
         var text = text
-        guard let value = text.withUTF8({ Timestamp.parse(utf8: $0) }) else { return nil }
+        guard let value = text.withUTF8({ Timestamp.parse(utf8: $0, lenient: false) }) else { return nil }
         self = value
     }
 
-    static func parse(utf8 s: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+    /// Parses the way Java's `DateTimeFormatter.ISO_OFFSET_DATE_TIME` does, which AWS uses
+    /// at run time for the Wait state's `TimestampPath` (its causes say "ISO-8601 extended
+    /// offset date-time format"): like RFC 3339, but `t` and `z` may be lowercase, the
+    /// seconds may be left out (`2016-03-14T01:59Z`), and an offset may carry seconds
+    /// (`+01:00:30`).
+    public init?(isoOffsetDateTime text: String) {
+        var text = text
+        guard let value = text.withUTF8({ Timestamp.parse(utf8: $0, lenient: true) }) else { return nil }
+        self = value
+    }
+
+    static func parse(utf8 s: UnsafeBufferPointer<UInt8>, lenient: Bool) -> Timestamp? {
         var i = 0
         func digits(_ n: Int) -> Int64? {
             guard i + n <= s.count else { return nil }
@@ -86,11 +97,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return true
         }
         guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
-            let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
-            let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
+            let day = digits(2), expect(UInt8(ascii: "T")) || (lenient && expect(UInt8(ascii: "t"))),
+            let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2)
         else { return nil }
+        var second: Int64 = 0
+        var hasSeconds = false
+        if expect(UInt8(ascii: ":")) {
+            guard let s = digits(2) else { return nil }
+            second = s
+            hasSeconds = true
+        } else if !lenient {
+            return nil
+        }
         var nanos: Int64 = 0
-        if i < s.count, s[i] == UInt8(ascii: ".") {
+        if hasSeconds, i < s.count, s[i] == UInt8(ascii: ".") {
             i += 1
             var count = 0
             while i < s.count, s[i] >= 0x30, s[i] <= 0x39 {
@@ -104,13 +124,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         var offsetSeconds: Int64 = 0
         guard i < s.count else { return nil }
-        if s[i] == UInt8(ascii: "Z") {
+        if s[i] == UInt8(ascii: "Z") || (lenient && s[i] == UInt8(ascii: "z")) {
             i += 1
         } else if s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") {
             let sign: Int64 = s[i] == UInt8(ascii: "-") ? -1 : 1
             i += 1
             guard let oh = digits(2), expect(UInt8(ascii: ":")), let om = digits(2), oh <= 18, om <= 59 else { return nil }
-            offsetSeconds = sign * (oh * 3600 + om * 60)
+            var os: Int64 = 0
+            if lenient, expect(UInt8(ascii: ":")) {
+                guard let v = digits(2), v <= 59 else { return nil }
+                os = v
+            }
+            offsetSeconds = sign * (oh * 3600 + om * 60 + os)
             guard abs(offsetSeconds) <= 18 * 3600 else { return nil }
         } else {
             return nil

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A decimal number that compares exactly as it was written.
+///
+/// Event patterns compare numbers by value, never through a lossy `Double`: `37.80780` equals
+/// `37.8078` but not `37.80780792169409`, and `27.807807921694092` equals itself even though
+/// a double cannot hold all of its digits. The value is kept normalized (no leading or
+/// trailing zeros, `-0` is `0`), so the synthesized equality and hashing compare values.
+///
+/// - Note: Exponents are kept in an `Int64` and saturate beyond ±10¹⁸; two literals whose
+///   exponents both exceed that compare by their digits only.
+public struct DecimalNumber: Sendable, Hashable {
+    /// The significant digits (each 0...9), without leading or trailing zeros; empty for zero.
+    @usableFromInline let digits: [UInt8]
+    /// The value is `0.d₁d₂d₃… × 10^exponent`; 0 for zero.
+    @usableFromInline let exponent: Int64
+    /// `false` for zero.
+    @usableFromInline let isNegative: Bool
+
+    /// Zero.
+    public static let zero = DecimalNumber(digits: [], exponent: 0, isNegative: false)
+
+    @usableFromInline init(digits: [UInt8], exponent: Int64, isNegative: Bool) {
+        self.digits = digits
+        self.exponent = digits.isEmpty ? 0 : exponent
+        self.isNegative = digits.isEmpty ? false : isNegative
+    }
+
+    /// Parses a JSON number literal (RFC 8259 grammar); `nil` when `text` is not one.
+    public init?(_ text: some StringProtocol) {
+        var copy = String(text)
+        guard let value = copy.withUTF8({ DecimalNumber(utf8: $0) }) else { return nil }
+        self = value
+    }
+
+    /// Parses a JSON number literal from its UTF-8 bytes; `nil` when the bytes are not one.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        let n = bytes.count
+        var negative = false
+        if i < n, bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        var all: [UInt8] = []
+        all.reserveCapacity(n)
+        let intStart = i
+        while i < n, bytes[i] &- UInt8(ascii: "0") < 10 {
+            all.append(bytes[i] &- UInt8(ascii: "0"))
+            i += 1
+        }
+        let intCount = i - intStart
+        guard intCount > 0, !(intCount > 1 && all[0] == 0) else { return nil }
+        if i < n, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fracStart = i
+            while i < n, bytes[i] &- UInt8(ascii: "0") < 10 {
+                all.append(bytes[i] &- UInt8(ascii: "0"))
+                i += 1
+            }
+            guard i > fracStart else { return nil }
+        }
+        var exp: Int64 = 0
+        if i < n, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            var expNegative = false
+            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") {
+                expNegative = bytes[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            let expStart = i
+            while i < n, bytes[i] &- UInt8(ascii: "0") < 10 {
+                // Saturate: the digits can add at most the text length to the exponent.
+                if exp < 1_000_000_000_000_000_000 { exp = exp * 10 + Int64(bytes[i] &- UInt8(ascii: "0")) }
+                i += 1
+            }
+            guard i > expStart else { return nil }
+            if expNegative { exp = -exp }
+        }
+        guard i == n else { return nil }
+        guard let first = all.firstIndex(where: { $0 != 0 }) else {
+            self = .zero
+            return
+        }
+        let last = all.lastIndex(where: { $0 != 0 })!
+        self.init(
+            digits: Array(all[first...last]), exponent: Int64(intCount - first) + exp, isNegative: negative)
+    }
+
+    /// The exact value of an integer.
+    public init(_ value: Int64) {
+        var text = String(value)
+        self = text.withUTF8 { DecimalNumber(utf8: $0)! }
+    }
+
+    /// The shortest decimal that round-trips to `value` (what a JSON writer prints);
+    /// `nil` for infinities and NaN.
+    public init?(_ value: Double) {
+        guard value.isFinite else { return nil }
+        var text = value.description  // shortest round-trip digits, e.g. "1e-05", "301.8"
+        guard let parsed = text.withUTF8({ DecimalNumber(utf8: $0) }) else { return nil }
+        self = parsed
+    }
+
+    public var isZero: Bool { digits.isEmpty }
+
+    /// The nearest `Double` (correctly rounded by `strtod`); used only to check that a
+    /// pattern's number is within the range EventBridge accepts, never to compare.
+    public var nearestDouble: Double {
+        let text = description
+        return text.withCString { strtod($0, nil) }
+    }
+}
+
+extension DecimalNumber: Comparable {
+    public static func < (lhs: DecimalNumber, rhs: DecimalNumber) -> Bool {
+        compare(lhs, rhs) < 0
+    }
+
+    /// -1, 0 or 1 as `lhs` is less than, equal to or greater than `rhs`.
+    @usableFromInline static func compare(_ lhs: DecimalNumber, _ rhs: DecimalNumber) -> Int {
+        let ls = lhs.isZero ? 0 : (lhs.isNegative ? -1 : 1)
+        let rs = rhs.isZero ? 0 : (rhs.isNegative ? -1 : 1)
+        if ls != rs { return ls < rs ? -1 : 1 }
+        if ls == 0 { return 0 }
+        let magnitude = compareMagnitude(lhs, rhs)
+        return ls > 0 ? magnitude : -magnitude
+    }
+
+    static func compareMagnitude(_ lhs: DecimalNumber, _ rhs: DecimalNumber) -> Int {
+        if lhs.exponent != rhs.exponent { return lhs.exponent < rhs.exponent ? -1 : 1 }
+        let n = min(lhs.digits.count, rhs.digits.count)
+        for i in 0..<n where lhs.digits[i] != rhs.digits[i] {
+            return lhs.digits[i] < rhs.digits[i] ? -1 : 1
+        }
+        if lhs.digits.count == rhs.digits.count { return 0 }
+        return lhs.digits.count < rhs.digits.count ? -1 : 1
+    }
+}
+
+extension DecimalNumber: CustomStringConvertible {
+    /// A canonical spelling: plain digits for moderate exponents (`301.8`, `0.001`, `1000`),
+    /// scientific notation otherwise (`1E-320`, `2.5E+40`).
+    public var description: String {
+        if digits.isEmpty { return "0" }
+        var out = isNegative ? "-" : ""
+        let ds = String(decoding: digits.map { $0 + UInt8(ascii: "0") }, as: UTF8.self)
+        if exponent > 21 || exponent < -6 {
+            out += ds.prefix(1)
+            if digits.count > 1 { out += "." + ds.dropFirst() }
+            out += "E" + (exponent - 1 >= 0 ? "+" : "") + String(exponent - 1)
+        } else if exponent <= 0 {
+            out += "0." + String(repeating: "0", count: Int(-exponent)) + ds
+        } else if Int(exponent) >= digits.count {
+            out += ds + String(repeating: "0", count: Int(exponent) - digits.count)
+        } else {
+            out += ds.prefix(Int(exponent)) + "." + ds.dropFirst(Int(exponent))
+        }
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+import Testing
+@testable import StatesLanguage
+
+/// Random and mutated expressions, evaluated with depth, step and time limits for a
+/// bounded time: every outcome must be a value or a `JSONataError`, never a crash or hang.
+@Suite struct JSONataFuzzTests {
+    static let seeds: [String] = [
+        "Account.Order.Product[Price > 30].SKU", "$sum(Account.Order.Product.(Price * Quantity))",
+        "$map([1..10], function($v, $i) { $v * $i })", "Account.Order@$o.Product#$i.{ 'o': $o.OrderID, 'i': $i }",
+        "$reduce([1,2,3], function($a, $b) { $a + $b }, 0)", "**.Price ~> $sum()", "Account.Order^(>OrderID)[0]",
+        "(  $f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(10) )", "$string({'a': [1, 2, {'b': null}]}, true)",
+        "$replace('hello world', /o(.)/, '$1$1')", "$split('a,b,,c', ',', 2)", "| Account.Order | {'x': 1}, ['OrderID'] |",
+        "$formatNumber(1234.5678, '#,##0.00')", "$fromMillis(1521801216617, '[Y0001]-[M01]-[D01]')",
+        "$toMillis('2018-03-27', '[Y1]-[M01]-[D01]')", "library.loans@$l.books@$b[$l.isbn=$b.isbn].{ 'title': $b.title }",
+        "Account.Order.Product.%.OrderID", "{ 'a': 1 }.$keys()", "$match('ababab', /(a)(b)/)", "[1,2,3][$ > 1] ~> $count",
+        "$distinct([1, 1, 'a', 'a', [1], [1]])", "$sort(Account.Order.Product, function($a, $b) { $a.Price > $b.Price })",
+        "$zip([1,2],[3,4])", "$each({'a':1}, function($v, $k) { $k & $v })", "$partition([1,2,3,4,5], 2)", "$hash('x', 'MD5')",
+    ]
+
+    static let fragments: [String] = [
+        ".", "[", "]", "(", ")", "{", "}", ",", ";", ":", "?", "*", "**", "%", "$", "$$", "#", "@", "^(", "~>", ":=",
+        "..", "&", "=", "!=", "<", ">", "and", "or", "in", "'x'", "\"y\"", "1", "-1", "1e400", "0.5", "true", "null",
+        "function($x){$x}", "$f", "$x", "/a+/", "/(a*)*b/", "|", "Order", "Product", "`Product Name`", "$sum(", "$map(",
+        "$string(", "$formatNumber(", "$fromMillis(", "$toMillis(", "$replace(", "$split(", "$match(", "$sort(", "[1..10]",
+    ]
+
+    static let input: JSON = {
+        let text = #"{"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Cloak","ProductID":345664,"SKU":"0406654603","Price":107.99,"Quantity":1}]}]},"library":{"loans":[{"isbn":"1","customer":"a"}],"books":[{"isbn":"1","title":"T"}]}}"#
+        return try! JSON.parse(text)
+    }()
+
+    /// SplitMix64, so that a failure is reproducible from the printed seed.
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    }
+
+    static func mutate(_ s: String, _ rng: inout Rng) -> String {
+        var chars = Array(s)
+        switch rng.below(5) {
+        case 0 where !chars.isEmpty:
+            chars.remove(at: rng.below(chars.count))
+        case 1:
+            let f = Array(fragments[rng.below(fragments.count)])
+            chars.insert(contentsOf: f, at: rng.below(chars.count + 1))
+        case 2 where chars.count > 2:
+            let a = rng.below(chars.count), b = rng.below(chars.count)
+            chars.swapAt(a, b)
+        case 3:
+            let other = Array(seeds[rng.below(seeds.count)])
+            let cut = rng.below(chars.count + 1), cut2 = rng.below(other.count + 1)
+            chars = Array(chars[0..<cut]) + Array(other[cut2...])
+        default:
+            chars = Array((0..<(1 + rng.below(8))).map { _ in fragments[rng.below(fragments.count)] }.joined(separator: " "))
+        }
+        return String(chars)
+    }
+
+    @Test func randomAndMutatedExpressionsNeverCrashOrHang() {
+        var rng = Rng(state: 0x5EED_1234)
+        let start = wallClock()
+        var evaluated = 0, errors = 0
+        var options = JSONataOptions(maxDepth: 200, maxSteps: 200_000, timeLimitMilliseconds: 200, clock: { wallClock() })
+        options.stepFunctionsFunctions = true
+        options.random = RandomSource(seed: 7)
+        var current = Self.seeds[0]
+        // a few seconds, bounded also by count so a slow machine still stops
+        while wallClock() - start < 3_000 && evaluated < 200_000 {
+            current = rng.below(4) == 0 ? Self.seeds[rng.below(Self.seeds.count)] : Self.mutate(current, &rng)
+            let caseStart = wallClock()
+            do {
+                let e = try JSONataExpression(current)
+                _ = try e.evaluate(input: Self.input, bindings: ["x": 1], options: options)
+            } catch {
+                errors += 1
+            }
+            evaluated += 1
+            #expect(wallClock() - caseStart < 2_000, "slow expression: \(current)")
+        }
+        print("JSONata fuzz: \(evaluated) expressions, \(errors) errors, no crash")
+        #expect(evaluated > 100)
+    }
+
+    @Test(arguments: [
+        "(  $f := function($n) { $f($n + 1) + 1 }; $f(0) )",
+        "(  $f := function($n) { $f($n + 1) }; $f(0) )",
+        "$reduce([1..1000000], function($a, $b) { $a + $b })",
+        "$replace('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /(a*)*b/, 'x')",
+        "[1..10000000].[1..10000000]",
+    ])
+    func runawayExpressionsStopWithU1001(_ source: String) throws {
+        let options = JSONataOptions(maxDepth: 300, maxSteps: 2_000_000, timeLimitMilliseconds: 2_000, clock: { wallClock() })
+        let e = try JSONataExpression(source)
+        #expect(throws: JSONataError.self) { try e.evaluate(input: nil, options: options) }
+        do {
+            _ = try e.evaluate(input: nil, options: options)
+        } catch {
+            #expect(error.code == "U1001" || error.code == "D2014", "\(error)")
+        }
+    }
+}
