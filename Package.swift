@@ -14,6 +14,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Pure: JSON value, ASL definitions and validation, JSONPath, intrinsics, JSONata,
@@ -21,11 +26,38 @@ let package = Package(
         .target(name: "StatesLanguage"),
         // An execution as a state machine over history events; clock and randomness injected.
         .target(name: "StatesEngine", dependencies: ["StatesLanguage"]),
+        // The store protocol and its contract; SQLite (GRDB) behind it.
+        .target(
+            name: "StatesStore",
+            dependencies: ["StatesEngine", "StatesLanguage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The runtime services: executor, group commit, timers, outbox relay, task dispatch.
+        .target(
+            name: "SteplineRuntime",
+            dependencies: [
+                "StatesEngine", "StatesLanguage", "StatesStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The AWS JSON 1.0 protocol (POST / + X-Amz-Target), health endpoints.
+        .target(
+            name: "StatesAPI",
+            dependencies: [
+                "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine",
+                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Benchmarks (release build): `swift run -c release stepline-bench engine`. Links a
@@ -36,6 +68,13 @@ let package = Package(
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
+        .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),
+        // `stepline serve` as a process, driven by boto3 scripts (Tests/Integration).
+        .testTarget(name: "DaemonTests", exclude: []),
+        .testTarget(
+            name: "SteplineRuntimeTests",
+            dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

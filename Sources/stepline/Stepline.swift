@@ -11,6 +11,7 @@ struct Stepline: AsyncParsableCommand {
             ConformanceCommand.self,
             JSONataCommand.self,
             BenchCommand.self,
+            ServeCommand.self,
         ]
     )
 }

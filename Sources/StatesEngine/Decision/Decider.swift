@@ -61,6 +61,8 @@ extension ExecutionState {
             return d.decision
         case .taskSubmitted(let token, let output):
             let (thread, wait) = try openTask(token)
+            // At-least-once delivery: a second report of the same submission changes nothing.
+            guard !wait.submitted else { return d.decision }
             emit(&d, .taskSubmitted, thread, .taskOutput(
                 resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
         case .taskSucceeded(let token, let output):

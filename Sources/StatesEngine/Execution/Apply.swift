@@ -86,7 +86,12 @@ extension ExecutionState {
             store(t, e)
 
         case .taskSubmitted:
-            store(thread(e), e)
+            var t = thread(e)
+            if case .task(var w) = t.phase {
+                w.submitted = true
+                t.phase = .task(w)
+            }
+            store(t, e)
 
         case .heartbeatRecorded:
             var t = thread(e)

@@ -115,6 +115,8 @@ struct ThreadState: Sendable {
         var token: String
         var resource: TaskResource
         var started: Bool
+        /// TaskSubmitted was recorded (a duplicate delivery report records nothing).
+        var submitted = false
         var timeoutDue: Int64?
         var heartbeatDue: Int64?
         var heartbeatSeconds: Int64?

@@ -1,0 +1,100 @@
+import StatesEngine
+import StatesLanguage
+import StatesStore
+
+/// Turns one engine call (state before, state after, decision) into what the store writes
+/// and what the runtime does once it is durable.
+struct StepEffects: Sendable {
+    var step: StepRecord
+    /// Task requests to hand to the relay (their outbox rows are in `step.outbox`, same order).
+    var requests: [TaskRequest]
+    var cancels: [String]
+    var nextDue: Int64?
+}
+
+enum StepBuilder {
+    /// AWS behaviour (unverified wording): an execution whose history reaches the quota
+    /// fails with `States.Runtime`; the failure event is the last one that fits.
+    static let historyLimitError = StatesError.Name.runtime
+
+    static func historyLimitCause(_ limit: Int64) -> String {
+        "The execution reached the maximum number of history events (\(limit))."
+    }
+
+    /// Cuts a decision that would take the history past `limit` events: the events that
+    /// fit stay, then `ExecutionFailed` ends the execution, and every open task is cancelled.
+    static func enforceHistoryLimit(before: ExecutionState, after: inout ExecutionState, decision: inout Decision,
+                                    limit: Int64, now: Int64)
+    {
+        // A running execution never rests at the limit: its next event could not be its last.
+        guard after.lastEventID > limit || (after.status == .running && after.lastEventID >= limit) else { return }
+        var s = before
+        var kept: [HistoryEvent] = []
+        for e in decision.events {
+            if !e.isInternal && e.id >= limit { break }
+            s.apply(e)
+            kept.append(e)
+        }
+        var commands: [EngineCommand] = []
+        let open = Set(s.openTaskTokens)
+        for case .dispatchTask(let r) in decision.commands where open.contains(r.token) {
+            commands.append(.cancelTask(token: r.token))
+        }
+        for token in before.openTaskTokens.sorted() { commands.append(.cancelTask(token: token)) }
+        let failed = HistoryEvent(
+            id: s.lastEventID + 1, previousEventId: s.lastEventID, timestamp: now, type: .executionFailed,
+            details: .error(error: historyLimitError, cause: historyLimitCause(limit)))
+        s.apply(failed)
+        kept.append(failed)
+        after = s
+        decision.events = kept
+        decision.commands = commands
+    }
+
+    static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
+                      decision: Decision, now: Int64, activityStartedToken: String?) -> StepEffects
+    {
+        let events = decision.events
+        let chunk = HistoryChunk(firstSequence: after.appliedCount - events.count, events: events, lastEventID: after.lastEventID)
+        let openAfter = Set(after.openTaskTokens)
+        var requests: [TaskRequest] = []
+        var cancels: [String] = []
+        for command in decision.commands {
+            switch command {
+            case .dispatchTask(let r) where openAfter.contains(r.token): requests.append(r)
+            case .dispatchTask: break
+            case .cancelTask(let token): cancels.append(token)
+            }
+        }
+        var threads: [String: ThreadID] = [:]
+        if !requests.isEmpty {
+            for e in events { if let t = e.note?.taskToken { threads[t] = e.thread } }
+        }
+        var opened: [TaskRecord] = []
+        var outbox: [OutboxRecord] = []
+        for r in requests {
+            var activityArn: String? = nil
+            if case .activity = r.resource.kind { activityArn = r.resource.arn }
+            opened.append(TaskRecord(
+                token: r.token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
+                resource: r.resource.arn, activityArn: activityArn, timeoutSeconds: r.timeoutSeconds,
+                heartbeatSeconds: r.heartbeatSeconds, scheduledEventID: r.scheduledEventID, createdAt: now))
+            outbox.append(OutboxRecord(
+                executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
+                payload: TaskRequestCodec.encode(r),
+                headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
+        }
+        var closed: [String] = []
+        if let before {
+            for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
+            closed.sort()
+        }
+        let step = StepRecord(
+            kind: kind, executionArn: arn, status: after.status, output: after.output,
+            error: after.error.flatMap { $0.name.isEmpty ? nil : $0.name }, cause: after.error?.cause,
+            stopDate: after.stopTime, nextDue: after.nextDueTime, lastEventID: after.lastEventID, chunk: chunk,
+            tasksOpened: opened, tasksClosed: closed, outboxDelivered: activityStartedToken.map { [$0] } ?? [],
+            outbox: outbox)
+        return StepEffects(step: step, requests: requests, cancels: cancels, nextDue: after.nextDueTime)
+    }
+}
