@@ -5,6 +5,6 @@ struct Stepline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepline",
         abstract: "AWS Step Functions, self-hosted, on Kafka.",
-        subcommands: []
+        subcommands: [BrokerCommand.self]
     )
 }
