@@ -10,7 +10,8 @@ final class RDKafkaAdmin: Sendable {
     init(configuration: KafkaAdminConfiguration) throws(KafkaError) {
         let callbacks = RDKafkaCallbacks(clientName: "admin \(configuration.clientID)", diagnostics: nil)
         handle = try RDKafkaHandle(
-            kind: .producer, properties: configuration.librdkafkaProperties, reservedKeys: [], callbacks: callbacks)
+            kind: .producer, properties: configuration.librdkafkaProperties, rawKeys: [String](), reservedKeys: [],
+            callbacks: callbacks)
         bootstrap = configuration.bootstrapServers
         requestTimeout = configuration.requestTimeout
     }

@@ -25,9 +25,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
             progress.rebalance(rk, err, partitions, callbacks: callbacks)
         }
         handle = try RDKafkaHandle(
-            kind: .consumer, properties: configuration.librdkafkaProperties,
-            reservedKeys: KafkaConsumerConfiguration.reservedKeys, callbacks: callbacks,
-            overriddenKeys: [])
+            kind: .consumer, properties: configuration.librdkafkaProperties, rawKeys: configuration.properties.keys,
+            reservedKeys: KafkaConsumerConfiguration.reservedKeys, callbacks: callbacks)
         self.progress = progress
         self.groupID = configuration.groupID
         self.bootstrap = configuration.bootstrapServers

@@ -58,13 +58,13 @@ final class RDKafkaHandle: @unchecked Sendable {
     /// Builds the configuration and creates the handle.
     ///
     /// - Throws: `.configuration` naming the key for an unknown key or a bad value (or a
-    ///   key in `reservedKeys`); `.unsupportedLibrary` for a librdkafka we do not support.
+    ///   raw key in `reservedKeys`); `.unsupportedLibrary` for a librdkafka we do not support.
     init(
-        kind: Kind, properties: [(String, String)], reservedKeys: Set<String>, callbacks: RDKafkaCallbacks,
-        overriddenKeys: Set<String> = []
+        kind: Kind, properties: [(String, String)], rawKeys: some Collection<String>, reservedKeys: Set<String>,
+        callbacks: RDKafkaCallbacks
     ) throws(KafkaError) {
         try RDKafkaLibrary.ensureSupported()
-        for (key, _) in properties where reservedKeys.contains(key) && !overriddenKeys.contains(key) {
+        for key in rawKeys where reservedKeys.contains(key) {
             throw KafkaError(.configuration, "configuration property '\(key)' is managed by Stepline's Kafka layer and cannot be set")
         }
         // We own `conf` until rd_kafka_new succeeds, which then takes it; on any failure

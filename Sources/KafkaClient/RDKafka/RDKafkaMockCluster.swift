@@ -16,7 +16,7 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         guard brokers >= 1 else { throw KafkaError(.configuration, "a mock cluster needs at least 1 broker, not \(brokers)") }
         // The mock cluster needs a client handle to live in; a bare producer does.
         handle = try RDKafkaHandle(
-            kind: .producer, properties: [("client.id", "stepline-mock-cluster")], reservedKeys: [],
+            kind: .producer, properties: [("client.id", "stepline-mock-cluster")], rawKeys: [String](), reservedKeys: [],
             callbacks: RDKafkaCallbacks(clientName: "mock cluster", diagnostics: diagnostics))
         // The cluster is ours until rd_kafka_mock_cluster_destroy, called before the handle
         // it lives in is destroyed.

@@ -34,8 +34,8 @@ final class RDKafkaProducer: @unchecked Sendable {
             Self.deliver(message.pointee, callbacks: callbacks, deliveryTimeout: timeout)
         }
         handle = try RDKafkaHandle(
-            kind: .producer, properties: properties, reservedKeys: KafkaProducerConfiguration.reservedKeys,
-            callbacks: callbacks)
+            kind: .producer, properties: properties, rawKeys: configuration.properties.keys,
+            reservedKeys: KafkaProducerConfiguration.reservedKeys, callbacks: callbacks)
         startThread(name: "kafka-producer") { [self] in pollLoop() }
     }
 
