@@ -64,8 +64,8 @@ struct InteropTests {
         let expected = Set((0..<100).map { "key\($0) swift-\($0) origin=swift" })
         #expect(Set(kcat.lines) == expected, "kcat stderr: \(kcat.stderr.suffix(500))")
         let pythonRecords = python.lines.filter { $0.hasPrefix("record ") }.map { line -> String in
-            let f = line.split(separator: " ", maxSplits: 5)
-            return "\(f[3]) \(f[4]) \(f[5])"
+            let f = line.split(separator: " ", maxSplits: 6)
+            return "\(f[4]) \(f[5]) \(f[6])"
         }
         #expect(pythonRecords.count == 100)
         #expect(Set(pythonRecords) == Set((0..<100).map { "key\($0) swift-\($0) {\"origin\": \"swift\"}" }))

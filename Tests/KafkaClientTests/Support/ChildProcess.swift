@@ -168,8 +168,10 @@ enum TestEnvironment {
         group = sys.argv[4]
         count = int(sys.argv[5]) if mode == "consume" else None
         seconds = float(sys.argv[5]) if mode == "member" else float(sys.argv[6])
+        # Short session timeouts: the mock cluster completes a rebalance only after it.
         c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                      "enable.auto.commit": False})
+                      "enable.auto.commit": False, "session.timeout.ms": 3000, "heartbeat.interval.ms": 1000,
+                      "fetch.wait.max.ms": 10})
         started = [None]
         def on_assign(consumer, partitions):
             out("assigned " + ",".join(str(p.partition) for p in partitions))
@@ -188,9 +190,14 @@ enum TestEnvironment {
                 if m.error().code() == KafkaError._PARTITION_EOF: continue
                 out("error " + str(m.error())); continue
             headers = dict((k, v.decode() if v else None) for k, v in (m.headers() or []))
-            out("record %d %d %s %s %s" % (m.partition(), m.offset(), (m.key() or b"").decode(), m.value().decode(), json.dumps(headers)))
-            # Processed, then committed synchronously: a committed record is never redelivered.
-            c.commit(message=m, asynchronous=False)
+            out("record %d %d %.6f %s %s %s" % (m.partition(), m.offset(), time.time(), (m.key() or b"").decode(), m.value().decode(), json.dumps(headers)))
+            # Processed, then committed synchronously; the time of each successful commit
+            # is printed so the test can tell committed records from uncommitted ones.
+            try:
+                c.commit(message=m, asynchronous=False)
+                out("committed %d %d %.6f" % (m.partition(), m.offset() + 1, time.time()))
+            except Exception as e:
+                out("commitfailed %d %d %s" % (m.partition(), m.offset() + 1, e))
             seen += 1
         c.close()
         out(f"closed {seen}")

@@ -96,7 +96,10 @@ func consume(
 
 func makeConsumerConfiguration(_ bootstrap: String, group: String) -> KafkaConsumerConfiguration {
     var c = KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: group)
-    // Short fetch waits: the mock cluster holds a fetch for the whole wait.
+    // Short fetch waits: the mock cluster holds a fetch for the whole wait. Short session
+    // timeouts: it completes a rebalance only after the session timeout.
     c.fetchWaitMax = .milliseconds(10)
+    c.sessionTimeout = .seconds(3)
+    c.heartbeatInterval = .seconds(1)
     return c
 }
