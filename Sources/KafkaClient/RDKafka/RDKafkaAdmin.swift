@@ -53,6 +53,18 @@ final class RDKafkaAdmin: Sendable {
         defer { rd_kafka_event_destroy(event) }
         let err = rd_kafka_event_error(event)
         if err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT {
+            // CreateTopics goes to the controller. Brokers that answer metadata but never
+            // name a controller are librdkafka's mock cluster, which has none.
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            if rd_kafka_metadata(handle.pointer, 0, nil, &metadata, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
+                rd_kafka_metadata_destroy(metadata)
+                throw KafkaError(
+                    .admin,
+                    "creating topics \(topics.map(\.name)): the cluster at \(bootstrap) answers but no controller took the request "
+                        + "within \(requestTimeout); librdkafka's mock cluster (the dev broker) has no controller: create topics with "
+                        + "`stepline broker --topics`, its control command `topic-create`, or KafkaMockCluster.createTopic",
+                    rdKafkaErrorName: RDKafkaLibrary.name(of: err))
+            }
             throw unreachable("creating topics \(topics.map(\.name))")
         } else if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? RDKafkaLibrary.describe(err)
@@ -80,7 +92,8 @@ final class RDKafkaAdmin: Sendable {
     }
 
     private func unreachable(_ what: String) -> KafkaError {
-        KafkaError(
+        handle.serveCallbacks()
+        return KafkaError(
             .brokersUnreachable,
             "\(what): no Kafka broker at \(bootstrap) answered within \(requestTimeout)\(handle.callbacks.brokerErrorSuffix)",
             isRetriable: true)

@@ -36,7 +36,8 @@ final class RDKafkaCallbacks: @unchecked Sendable {
         brokers.withLock { $0.allDownSince = nil }
     }
 
-    /// A suffix for error messages: why the brokers may be unreachable.
+    /// A suffix for error messages: why the brokers may be unreachable. Callers that do
+    /// not poll (admin) serve pending callbacks first with `RDKafkaHandle.serveCallbacks()`.
     var brokerErrorSuffix: String {
         brokers.withLock { $0.lastError }.map { " (last broker error: \($0))" } ?? ""
     }
@@ -141,6 +142,12 @@ final class RDKafkaHandle: @unchecked Sendable {
     func destroy() {
         rd_kafka_destroy(pointer)
         Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).release()
+    }
+
+    /// Serves queued callbacks (errors, logs) without waiting; for handles without a poll
+    /// loop, so that error texts include the last broker error.
+    func serveCallbacks() {
+        rd_kafka_poll(pointer, 0)
     }
 
     /// Throws `.fatal` if librdkafka raised a fatal error on this handle.
