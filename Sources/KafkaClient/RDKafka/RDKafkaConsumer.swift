@@ -7,7 +7,8 @@ import Synchronization
 /// resume are non-blocking and may be called from any thread.
 final class RDKafkaConsumer: @unchecked Sendable {
     // @unchecked Sendable: the handle is thread-safe for the calls made on it; mutable
-    // state lives in `progress` (its own lock) or is touched only on `thread`.
+    // state lives in `progress` (its own lock) or is touched only on `thread`
+    // (`isClosed`, `lastTopic`).
     let handle: RDKafkaHandle
     let thread: DedicatedThread
     let progress: RDKafkaConsumerProgress
@@ -70,8 +71,10 @@ final class RDKafkaConsumer: @unchecked Sendable {
                 if batch.isEmpty { continue } else { break }
             }
             defer { rd_kafka_message_destroy(message) }
-            let revoked = progress.takeRevokedDuringPoll()
-            if !revoked.isEmpty { batch.removeAll { revoked.contains($0.topicPartition) } }
+            if progress.hasRevokedDuringPoll {
+                let revoked = progress.takeRevokedDuringPoll()
+                batch.removeAll { revoked.contains($0.topicPartition) }
+            }
             let m = message.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 if let error = consumerError(message) {
@@ -80,7 +83,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
                 }
                 continue
             }
-            batch.append(Self.record(from: message))
+            batch.append(record(from: message))
         }
         let revoked = progress.takeRevokedDuringPoll()
         if !revoked.isEmpty { batch.removeAll { revoked.contains($0.topicPartition) } }
@@ -140,10 +143,16 @@ final class RDKafkaConsumer: @unchecked Sendable {
             isRetriable: true)
     }
 
+    /// The last topic handle seen and its name: records come in runs of one topic, and
+    /// making a String per record costs. Only touched on `thread`. The pointer is only
+    /// compared, never dereferenced after its message is destroyed.
+    private var lastTopic: (handle: OpaquePointer?, name: String) = (nil, "")
+
     /// Copies a librdkafka message (borrowed) into a `KafkaRecord`.
-    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
+    private func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
         let m = message.pointee
-        let topic = String(cString: rd_kafka_topic_name(m.rkt))
+        if m.rkt != lastTopic.handle { lastTopic = (m.rkt, String(cString: rd_kafka_topic_name(m.rkt))) }
+        let topic = lastTopic.name
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         var headers: [KafkaHeader] = []
@@ -261,27 +270,53 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
     private var partitions: [KafkaTopicPartition: (handedOut: Int64, stored: Int64)] = [:]
     /// Partitions revoked while a poll was collecting a batch: drop their records.
     private var revokedDuringPoll: Set<KafkaTopicPartition> = []
+    /// Whether `revokedDuringPoll` is non-empty, read without the lock on every record.
+    private let revokedFlag = Atomic<Bool>(false)
 
     init(drainTimeout: Duration) { self.drainTimeout = drainTimeout }
 
+    var hasRevokedDuringPoll: Bool { revokedFlag.load(ordering: .acquiring) }
+
     func takeRevokedDuringPoll() -> Set<KafkaTopicPartition> {
-        lock.withLock {
-            defer { revokedDuringPoll = [] }
+        guard hasRevokedDuringPoll else { return [] }
+        return lock.withLock {
+            defer {
+                revokedDuringPoll = []
+                revokedFlag.store(false, ordering: .releasing)
+            }
             return revokedDuringPoll
         }
     }
 
     /// Records the batch as handed out; drops records of partitions not assigned (any more).
     func markDelivered(_ batch: [KafkaRecord]) -> [KafkaRecord] {
-        lock.withLock {
-            batch.filter { r in
-                let tp = r.topicPartition
-                guard var p = partitions[tp] else { return false }
-                p.handedOut = max(p.handedOut, r.offset)
-                partitions[tp] = p
-                return true
+        // Highest offset per partition first (records come in runs of one partition), then
+        // one locked update.
+        var highest: [KafkaTopicPartition: Int64] = [:]
+        var run: (topic: String, partition: Int32, offset: Int64)? = nil
+        for r in batch {
+            if let current = run, current.partition == r.partition, current.topic == r.topic {
+                run!.offset = max(current.offset, r.offset)
+            } else {
+                if let current = run {
+                    let tp = KafkaTopicPartition(topic: current.topic, partition: current.partition)
+                    highest[tp] = max(highest[tp] ?? -1, current.offset)
+                }
+                run = (r.topic, r.partition, r.offset)
             }
         }
+        if let current = run {
+            let tp = KafkaTopicPartition(topic: current.topic, partition: current.partition)
+            highest[tp] = max(highest[tp] ?? -1, current.offset)
+        }
+        let unassigned: Set<KafkaTopicPartition> = lock.withLock {
+            var unassigned: Set<KafkaTopicPartition> = []
+            for (tp, offset) in highest {
+                if partitions[tp] != nil { partitions[tp]!.handedOut = max(partitions[tp]!.handedOut, offset) } else { unassigned.insert(tp) }
+            }
+            return unassigned
+        }
+        return unassigned.isEmpty ? batch : batch.filter { !unassigned.contains($0.topicPartition) }
     }
 
     func store(
@@ -343,6 +378,7 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
                     partitions[tp] = nil
                     revokedDuringPoll.insert(tp)
                 }
+                revokedFlag.store(true, ordering: .releasing)
                 lock.broadcast()
             }
             callbacks.report(.info, "\(isLost ? "lost" : "revoked") \(tps.map(\.description).joined(separator: ", "))")
@@ -351,6 +387,7 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
             callbacks.report(.warning, "rebalance error: \(RDKafkaLibrary.describe(err))")
             lock.withLock {
                 for tp in partitions.keys { revokedDuringPoll.insert(tp) }
+                revokedFlag.store(true, ordering: .releasing)
                 partitions = [:]
             }
             rd_kafka_assign(rk, nil)

@@ -12,6 +12,9 @@ final class RDKafkaCallbacks: @unchecked Sendable {
     var onDelivery: ((UnsafePointer<rd_kafka_message_t>) -> Void)?
     var onRebalance: ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
     let brokers = Mutex(BrokerHealth())
+    /// Mirrors `brokers.allDownSince != nil`, so that the hot paths (every delivery report,
+    /// every batch) mark the cluster reachable without taking the lock.
+    private let isAllDown = Atomic<Bool>(false)
 
     /// What we know about reaching the brokers, for errors that say why.
     struct BrokerHealth {
@@ -33,7 +36,17 @@ final class RDKafkaCallbacks: @unchecked Sendable {
 
     /// Something succeeded against a broker: the cluster is reachable.
     func markReachable() {
+        guard isAllDown.load(ordering: .relaxed) else { return }
         brokers.withLock { $0.allDownSince = nil }
+        isAllDown.store(false, ordering: .relaxed)
+    }
+
+    /// Every broker connection is down.
+    func markAllDown() {
+        brokers.withLock { health in
+            if health.allDownSince == nil { health.allDownSince = .now }
+        }
+        isAllDown.store(true, ordering: .relaxed)
     }
 
     /// A suffix for error messages: why the brokers may be unreachable. Callers that do
@@ -95,12 +108,10 @@ final class RDKafkaHandle: @unchecked Sendable {
             let callbacks = Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque!).takeUnretainedValue()
             let text = reason.map { String(cString: $0) } ?? ""
             let code = rd_kafka_resp_err_t(rawValue: err)
-            callbacks.brokers.withLock { health in
-                if code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN {
-                    if health.allDownSince == nil { health.allDownSince = .now }
-                } else if code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE {
-                    health.lastError = text
-                }
+            if code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN {
+                callbacks.markAllDown()
+            } else if code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE {
+                callbacks.brokers.withLock { $0.lastError = text }
             }
             callbacks.report(.warning, "\(text) (\(RDKafkaLibrary.name(of: code)))")
         }
