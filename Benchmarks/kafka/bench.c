@@ -14,6 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+
+/* CPU seconds of the whole process (every librdkafka thread included). */
+static double cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+}
 
 static double now(void) {
     struct timespec ts;
@@ -72,7 +80,7 @@ int main(int argc, char **argv) {
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         rd_kafka_flush(rk, 10000);
         delivered = 0;
-        double start = now();
+        double start = now(), cpu0 = cpu();
         for (long i = 0; i < count; i++) {
             char key[16];
             int keylen = snprintf(key, sizeof key, "%ld", i);
@@ -85,7 +93,8 @@ int main(int argc, char **argv) {
         }
         rd_kafka_flush(rk, 60000);
         double elapsed = now() - start;
-        printf("produce %.0f records/s delivered=%ld failed=%ld\n", count / elapsed, delivered, failed);
+        printf("produce %.0f records/s cpu=%.2fus/record delivered=%ld failed=%ld\n", count / elapsed,
+               (cpu() - cpu0) * 1e6 / count, delivered, failed);
         rd_kafka_destroy(rk);
     } else if (!strcmp(mode, "rtt")) {
         long count = atol(argv[4]);
@@ -119,7 +128,7 @@ int main(int argc, char **argv) {
         rd_kafka_subscribe(rk, topics);
         rd_kafka_topic_partition_list_destroy(topics);
         long count = 0;
-        double first = 0, last = 0, deadline = now() + 30;
+        double first = 0, last = 0, deadline = now() + 30, cpu0 = 0, cpu1 = 0;
         while (now() < deadline) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
             if (!m) {
@@ -130,11 +139,13 @@ int main(int argc, char **argv) {
                 /* Touch the payload as the Swift side does when it copies it. */
                 volatile char c = m->len ? ((char *)m->payload)[m->len - 1] : 0; (void)c;
                 last = now();
-                if (count++ == 0) first = last;
+                cpu1 = cpu();
+                if (count++ == 0) { first = last; cpu0 = cpu1; }
             }
             rd_kafka_message_destroy(m);
         }
-        printf("consume %.0f records/s count=%ld\n", count > 1 ? (count - 1) / (last - first) : 0.0, count);
+        printf("consume %.0f records/s cpu=%.2fus/record count=%ld\n", count > 1 ? (count - 1) / (last - first) : 0.0,
+               count > 1 ? (cpu1 - cpu0) * 1e6 / (count - 1) : 0.0, count);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     } else {

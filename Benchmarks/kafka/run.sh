@@ -31,12 +31,13 @@ BOOTSTRAP=$(head -1 "$WORK/broker.out")
 echo "broker at $BOOTSTRAP; $ROUNDS rounds of $RECORDS records of 200 bytes" >&2
 
 value() { awk '{print $2}'; }
+cpu() { sed -n 's/.*cpu=\([0-9.]*\)us.*/\1/p'; }
 declare -A R
 for r in $(seq 1 "$ROUNDS"); do
-    R[c_produce_$r]=$("$WORK/bench-c" produce "$BOOTSTRAP" "c$r" "$RECORDS" | value)
-    R[s_produce_$r]=$("$SWIFT_BENCH" produce "$BOOTSTRAP" "s$r" "$RECORDS" | value)
-    R[c_consume_$r]=$("$WORK/bench-c" consume "$BOOTSTRAP" "c$r" "gc$r" | value)
-    R[s_consume_$r]=$("$SWIFT_BENCH" consume "$BOOTSTRAP" "s$r" "gs$r" | value)
+    out=$("$WORK/bench-c" produce "$BOOTSTRAP" "c$r" "$RECORDS"); R[c_produce_$r]=$(value <<<"$out"); R[c_pcpu_$r]=$(cpu <<<"$out")
+    out=$("$SWIFT_BENCH" produce "$BOOTSTRAP" "s$r" "$RECORDS"); R[s_produce_$r]=$(value <<<"$out"); R[s_pcpu_$r]=$(cpu <<<"$out")
+    out=$("$WORK/bench-c" consume "$BOOTSTRAP" "c$r" "gc$r"); R[c_consume_$r]=$(value <<<"$out"); R[c_ccpu_$r]=$(cpu <<<"$out")
+    out=$("$SWIFT_BENCH" consume "$BOOTSTRAP" "s$r" "gs$r"); R[s_consume_$r]=$(value <<<"$out"); R[s_ccpu_$r]=$(cpu <<<"$out")
     R[c_rtt_$r]=$("$WORK/bench-c" rtt "$BOOTSTRAP" rtt 2000 | value)
     R[s_rtt_$r]=$("$SWIFT_BENCH" rtt "$BOOTSTRAP" rtt 2000 | value)
     echo "round $r: produce C ${R[c_produce_$r]} Swift ${R[s_produce_$r]}; consume C ${R[c_consume_$r]} Swift ${R[s_consume_$r]}; rtt C ${R[c_rtt_$r]} Swift ${R[s_rtt_$r]} us" >&2
@@ -53,12 +54,18 @@ stats() { # best (max, or min for latency) and median of a series
 }
 series() { local k=$1; for r in $(seq 1 "$ROUNDS"); do echo "${R[${k}_$r]}"; done; }
 
-printf '\n%-34s %14s %14s %8s\n' "measurement (best / median)" "C librdkafka" "Swift" "Swift/C"
+printf '\n%-34s %14s %14s %8s\n' "measurement" "C librdkafka" "Swift" "Swift/C"
 for m in produce consume; do
     read -r cb cm <<<"$(stats max $(series c_$m))"
     read -r sb sm <<<"$(stats max $(series s_$m))"
     printf '%-34s %14s %14s %7.0f%%\n' "$m records/s (best)" "$cb" "$sb" "$(echo "100 * $sb / $cb" | bc -l)"
     printf '%-34s %14s %14s %7.0f%%\n' "$m records/s (median)" "$cm" "$sm" "$(echo "100 * $sm / $cm" | bc -l)"
+done
+for m in pcpu ccpu; do
+    read -r cb cm <<<"$(stats min $(series c_$m))"
+    read -r sb sm <<<"$(stats min $(series s_$m))"
+    label=$([ $m = pcpu ] && echo produce || echo consume)
+    printf '%-34s %14s %14s %7.0f%%\n' "$label CPU us/record (median)" "$cm" "$sm" "$(echo "100 * $cm / $sm" | bc -l)"
 done
 read -r cb cm <<<"$(stats min $(series c_rtt))"
 read -r sb sm <<<"$(stats min $(series s_rtt))"

@@ -65,11 +65,7 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: `.partitionsRevoked` naming partitions that a rebalance took away (the
     ///   others are stored); their records will be redelivered to the new owner.
     public func storeOffsets<C: Collection<KafkaRecord>>(for records: C) throws(KafkaError) {
-        var next: [KafkaTopicPartition: Int64] = [:]
-        for r in records {
-            let tp = r.topicPartition
-            next[tp] = max(next[tp] ?? -1, r.offset + 1)
-        }
+        let next = highestOffsets(in: records).mapValues { $0 + 1 }
         guard !next.isEmpty else { return }
         try core.storeOffsets(next)
     }
@@ -168,4 +164,25 @@ public struct KafkaRecordBatches: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(consumer: consumer, maxRecords: maxRecords, pollTimeout: pollTimeout)
     }
+}
+
+/// The highest offset per partition. Records come in runs of one partition, so this hashes
+/// once per run, not once per record.
+func highestOffsets<C: Collection<KafkaRecord>>(in records: C) -> [KafkaTopicPartition: Int64] {
+    var highest: [KafkaTopicPartition: Int64] = [:]
+    var run: (topic: String, partition: Int32, offset: Int64)? = nil
+    func close(_ run: (topic: String, partition: Int32, offset: Int64)) {
+        let tp = KafkaTopicPartition(topic: run.topic, partition: run.partition)
+        highest[tp] = max(highest[tp] ?? -1, run.offset)
+    }
+    for r in records {
+        if let current = run, current.partition == r.partition, current.topic == r.topic {
+            if r.offset > current.offset { run!.offset = r.offset }
+        } else {
+            if let current = run { close(current) }
+            run = (r.topic, r.partition, r.offset)
+        }
+    }
+    if let current = run { close(current) }
+    return highest
 }

@@ -153,8 +153,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
         let m = message.pointee
         if m.rkt != lastTopic.handle { lastTopic = (m.rkt, String(cString: rd_kafka_topic_name(m.rkt))) }
         let topic = lastTopic.name
-        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
-        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { copyBytes($0, m.len) }
+        let key = m.key.map { copyBytes($0, m.key_len) }
         var headers: [KafkaHeader] = []
         var hdrs: OpaquePointer?
         // The headers stay owned by the message; we only read them.
@@ -166,7 +166,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
             while rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
                 headers.append(KafkaHeader(
                     key: String(cString: name!),
-                    value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                    value: value.map { copyBytes($0, size) }))
                 i += 1
             }
         }
@@ -290,25 +290,7 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
 
     /// Records the batch as handed out; drops records of partitions not assigned (any more).
     func markDelivered(_ batch: [KafkaRecord]) -> [KafkaRecord] {
-        // Highest offset per partition first (records come in runs of one partition), then
-        // one locked update.
-        var highest: [KafkaTopicPartition: Int64] = [:]
-        var run: (topic: String, partition: Int32, offset: Int64)? = nil
-        for r in batch {
-            if let current = run, current.partition == r.partition, current.topic == r.topic {
-                run!.offset = max(current.offset, r.offset)
-            } else {
-                if let current = run {
-                    let tp = KafkaTopicPartition(topic: current.topic, partition: current.partition)
-                    highest[tp] = max(highest[tp] ?? -1, current.offset)
-                }
-                run = (r.topic, r.partition, r.offset)
-            }
-        }
-        if let current = run {
-            let tp = KafkaTopicPartition(topic: current.topic, partition: current.partition)
-            highest[tp] = max(highest[tp] ?? -1, current.offset)
-        }
+        let highest = highestOffsets(in: batch)
         let unassigned: Set<KafkaTopicPartition> = lock.withLock {
             var unassigned: Set<KafkaTopicPartition> = []
             for (tp, offset) in highest {
@@ -432,5 +414,18 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
             let err = rd_kafka_assign(rk, nil)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR { callbacks.report(.error, "unassign failed: \(RDKafkaLibrary.describe(err))") }
         }
+    }
+}
+
+/// Copies `count` bytes into a new array with one memcpy (the generic Sequence initializer
+/// goes byte by byte).
+@inline(__always)
+func copyBytes(_ source: UnsafeRawPointer, _ count: Int) -> [UInt8] {
+    guard count > 0 else { return [] }
+    return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        // `buffer` has room for `count` bytes; `source` is valid for `count` bytes (the
+        // message is alive during this call).
+        UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: source, byteCount: count)
+        initialized = count
     }
 }

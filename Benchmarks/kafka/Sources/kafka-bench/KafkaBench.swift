@@ -39,14 +39,14 @@ struct KafkaBench {
             let count = Int(arguments[4])!
             let producer = try KafkaProducer(configuration: producerConfiguration(linger: .milliseconds(5)))
             try await producer.send(KafkaProducerRecord(topic: topic, value: payload))  // connect, learn metadata
-            let start = ContinuousClock.now
+            let start = ContinuousClock.now, cpu0 = cpuSeconds()
             for i in 0..<count {
                 let record = KafkaProducerRecord(topic: topic, key: Array(String(i).utf8), value: payload)
                 try enqueueWaiting(producer, record)
             }
             try await producer.flush(timeout: .seconds(60))
             let elapsed = start.duration(to: .now)
-            print("produce \(Int(Double(count) / elapsed.seconds)) records/s")
+            print("produce \(Int(Double(count) / elapsed.seconds)) records/s cpu=\(format((cpuSeconds() - cpu0) * 1e6 / Double(count)))us/record")
             await producer.close()
 
         case "send":
@@ -84,6 +84,7 @@ struct KafkaBench {
             var count = 0
             var bytes = 0
             var first = ContinuousClock.now, last = ContinuousClock.now
+            var cpu0 = 0.0, cpu1 = 0.0
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 let batch = try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
@@ -94,10 +95,11 @@ struct KafkaBench {
                 for r in batch { bytes &+= r.value?.last.map(Int.init) ?? 0 }
                 try consumer.storeOffsets(for: batch)
                 last = .now
-                if count == 0 { first = last; count += batch.count - 1 } else { count += batch.count }
+                cpu1 = cpuSeconds()
+                if count == 0 { first = last; cpu0 = cpu1; count += batch.count - 1 } else { count += batch.count }
             }
             let rate = count > 0 ? Double(count) / first.duration(to: last).seconds : 0
-            print("consume \(Int(rate)) records/s count=\(count + 1)")
+            print("consume \(Int(rate)) records/s cpu=\(format(count > 0 ? (cpu1 - cpu0) * 1e6 / Double(count) : 0))us/record count=\(count + 1)")
             await consumer.close()
 
         case "latency":
@@ -128,6 +130,19 @@ struct KafkaBench {
             exit(2)
         }
 
+    }
+
+    /// CPU seconds of the whole process (every librdkafka thread included).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func format(_ x: Double) -> String {
+        let hundredths = Int((x * 100).rounded())
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }
 
     /// Enqueues, waiting while the local queue is full (the poll thread drains it).
