@@ -9,6 +9,8 @@
 ///   met; librdkafka's mock cluster (the dev broker) holds every fetch for the whole
 ///   `fetch.wait.max.ms`. `fetchWaitMax` therefore bounds the delivery latency on the dev
 ///   broker. See `lowLatency(bootstrapServers:groupID:isMockCluster:)` and docs/kafka.md.
+/// - Note: rebalances. The mock cluster completes a rebalance only after about one
+///   `sessionTimeout` (45 s by default): use a short one (6 s) against it.
 public struct KafkaConsumerConfiguration: Sendable {
     /// `bootstrap.servers`: comma-separated `host:port` list. No default.
     public var bootstrapServers: String
@@ -63,17 +65,25 @@ public struct KafkaConsumerConfiguration: Sendable {
         self.groupID = groupID
     }
 
-    /// Settings for the reply and trigger paths, where latency matters.
+    /// Settings for the reply and trigger paths, where latency matters (docs/kafka.md).
     ///
     /// On the mock cluster (the dev broker) a fetch is held for the whole
-    /// `fetch.wait.max.ms`: 1 ms gives ~2.5 ms round trips at ~400 idle fetches/s per
-    /// partition leader, where 0 ms would busy-loop fetches. On a real broker, a fetch
-    /// returns as soon as one byte is there, so the wait only bounds idle fetch traffic:
-    /// 100 ms.
+    /// `fetch.wait.max.ms`, so the wait is the delivery latency: 1 ms gives ~1.5 ms from
+    /// send to poll at the median, for ~3% of a core per idle consumer; 0 ms would answer
+    /// in ~0.2 ms but busy-loop fetches (~50% of a core). The mock also completes a
+    /// rebalance only after about one session timeout, hence 6 s (heartbeats every 1 s).
+    /// On a real broker a fetch returns as soon as `fetch.min.bytes` (1) is there, so the
+    /// wait only bounds idle traffic: 100 ms, and librdkafka's session timeout (45 s).
     public static func lowLatency(bootstrapServers: String, groupID: String, isMockCluster: Bool) -> Self {
         var c = Self(bootstrapServers: bootstrapServers, groupID: groupID)
-        c.fetchWaitMax = isMockCluster ? .milliseconds(1) : .milliseconds(100)
         c.fetchMinBytes = 1
+        if isMockCluster {
+            c.fetchWaitMax = .milliseconds(1)
+            c.sessionTimeout = .seconds(6)
+            c.heartbeatInterval = .seconds(1)
+        } else {
+            c.fetchWaitMax = .milliseconds(100)
+        }
         return c
     }
 
