@@ -139,11 +139,11 @@ int main(int argc, char **argv) {
                 /* Touch the payload as the Swift side does when it copies it. */
                 volatile char c = m->len ? ((char *)m->payload)[m->len - 1] : 0; (void)c;
                 last = now();
-                cpu1 = cpu();
-                if (count++ == 0) { first = last; cpu0 = cpu1; }
+                if (count++ == 0) { first = last; cpu0 = cpu(); }
             }
             rd_kafka_message_destroy(m);
         }
+        cpu1 = cpu(); /* includes the idle tail: ~nothing while waiting in poll */
         printf("consume %.0f records/s cpu=%.2fus/record count=%ld\n", count > 1 ? (count - 1) / (last - first) : 0.0,
                count > 1 ? (cpu1 - cpu0) * 1e6 / (count - 1) : 0.0, count);
         rd_kafka_consumer_close(rk);

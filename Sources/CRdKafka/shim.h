@@ -12,8 +12,9 @@
 /// Ownership: the payload and key are copied (RD_KAFKA_MSG_F_COPY). `headers` (may be NULL)
 /// passes to librdkafka only when this returns RD_KAFKA_RESP_ERR_NO_ERROR; on error the
 /// caller still owns it and must destroy it. `opaque` comes back in the delivery report.
+/// `rkt` is a topic handle the caller keeps alive (by name would cost a lookup per record).
 static inline rd_kafka_resp_err_t stepline_produce(rd_kafka_t *rk,
-                                                   const char *topic,
+                                                   rd_kafka_topic_t *rkt,
                                                    int32_t partition,
                                                    const void *value, size_t value_len,
                                                    const void *key, size_t key_len,
@@ -22,7 +23,7 @@ static inline rd_kafka_resp_err_t stepline_produce(rd_kafka_t *rk,
                                                    void *opaque) {
     if (headers) {
         return rd_kafka_producev(rk,
-                                 RD_KAFKA_V_TOPIC(topic),
+                                 RD_KAFKA_V_RKT(rkt),
                                  RD_KAFKA_V_PARTITION(partition),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                  RD_KAFKA_V_VALUE((void *)value, value_len),
@@ -33,7 +34,7 @@ static inline rd_kafka_resp_err_t stepline_produce(rd_kafka_t *rk,
                                  RD_KAFKA_V_END);
     }
     return rd_kafka_producev(rk,
-                             RD_KAFKA_V_TOPIC(topic),
+                             RD_KAFKA_V_RKT(rkt),
                              RD_KAFKA_V_PARTITION(partition),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_VALUE((void *)value, value_len),

@@ -84,6 +84,22 @@ public final class KafkaProducer: Sendable {
         try core.produce(record, handler: onDelivery.map { RDKafkaDeliveryHandler(topic: record.topic, complete: $0) })
     }
 
+    /// `enqueue` from raw buffers, which librdkafka copies before this returns: for callers
+    /// that hold payloads in their own memory (database rows, a reused buffer); nothing is
+    /// allocated on the Swift side when `onDelivery` and `headers` are absent.
+    ///
+    /// - Throws: `.queueFull` when the local queue is full.
+    public func enqueue(
+        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil,
+        onDelivery: (@Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void)? = nil
+    ) throws(KafkaError) {
+        try core.produce(
+            topic: topic, partition: partition, key: key, value: value, headers: headers,
+            timestampMilliseconds: timestampMilliseconds,
+            handler: onDelivery.map { RDKafkaDeliveryHandler(topic: topic, complete: $0) })
+    }
+
     /// Records handed over whose delivery report has not been served yet.
     public var outstandingCount: Int { core.outstandingCount }
 

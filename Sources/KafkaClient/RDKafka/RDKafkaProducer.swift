@@ -23,6 +23,15 @@ final class RDKafkaProducer: @unchecked Sendable {
     private let pollLock = ConditionLock()
     private var isPollStopped = false  // guarded by pollLock
     private var isPollLoopDone = false  // guarded by pollLock
+    /// Topic handles by name, made on first use and destroyed in close(); the last one used
+    /// is checked first (a producer usually sends runs to one topic).
+    private let topics = Mutex<(last: (name: String, handle: TopicHandle)?, all: [String: TopicHandle])>((nil, [:]))
+
+    /// An `rd_kafka_topic_t`. @unchecked Sendable: librdkafka's topic handles are
+    /// refcounted and thread-safe; ours live until close().
+    struct TopicHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
 
     init(configuration: KafkaProducerConfiguration) throws(KafkaError) {
         let properties = configuration.librdkafkaProperties
@@ -30,7 +39,9 @@ final class RDKafkaProducer: @unchecked Sendable {
         self.bootstrap = configuration.bootstrapServers
         self.deliveryTimeout = configuration.deliveryTimeout
         let timeout = configuration.deliveryTimeout
-        callbacks.onDelivery = { [unowned callbacks] message in
+        // unowned(unsafe): the callbacks object outlives every delivery report (it is released
+        // only after rd_kafka_destroy), and a checked unowned costs two atomics per record.
+        callbacks.onDelivery = { [unowned(unsafe) callbacks] message in
             Self.deliver(message.pointee, callbacks: callbacks, deliveryTimeout: timeout)
         }
         handle = try RDKafkaHandle(
@@ -93,11 +104,26 @@ final class RDKafkaProducer: @unchecked Sendable {
     /// Hands one record to librdkafka; its delivery report goes to `handler` (on the poll
     /// thread). Does not block: a full local queue throws `.queueFull`.
     func produce(_ record: KafkaProducerRecord, handler: RDKafkaDeliveryHandler?) throws(KafkaError) {
+        try withOptionalBytes(record.value) { value throws(KafkaError) in
+            try withOptionalBytes(record.key) { key throws(KafkaError) in
+                try produce(
+                    topic: record.topic, partition: record.partition, key: key, value: value, headers: record.headers,
+                    timestampMilliseconds: record.timestampMilliseconds, handler: handler)
+            }
+        }
+    }
+
+    /// The same from raw buffers, which librdkafka copies (RD_KAFKA_MSG_F_COPY) before
+    /// this returns: nothing is allocated on the Swift side.
+    func produce(
+        topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers recordHeaders: [KafkaHeader], timestampMilliseconds: Int64?, handler: RDKafkaDeliveryHandler?
+    ) throws(KafkaError) {
         var headers: OpaquePointer? = nil
-        if !record.headers.isEmpty {
+        if !recordHeaders.isEmpty {
             // We own `headers` until stepline_produce succeeds; on failure we destroy it.
-            headers = rd_kafka_headers_new(record.headers.count)
-            for h in record.headers {
+            headers = rd_kafka_headers_new(recordHeaders.count)
+            for h in recordHeaders {
                 if let value = h.value {
                     value.withUnsafeBytes { _ = rd_kafka_header_add(headers, h.key, -1, $0.baseAddress, $0.count) }
                 } else {
@@ -105,16 +131,19 @@ final class RDKafkaProducer: @unchecked Sendable {
                 }
             }
         }
+        let rkt: OpaquePointer
+        do {
+            rkt = try topicHandle(topic)
+        } catch {
+            if let headers { rd_kafka_headers_destroy(headers) }
+            throw error
+        }
         // Retained for librdkafka, released by the delivery report (or below on failure).
         let opaque = handler.map { Unmanaged.passRetained($0).toOpaque() }
-        let err: rd_kafka_resp_err_t = withOptionalBytes(record.value) { value, valueCount in
-            withOptionalBytes(record.key) { key, keyCount in
-                // The payload and key are copied by librdkafka (RD_KAFKA_MSG_F_COPY).
-                stepline_produce(
-                    handle.pointer, record.topic, record.partition ?? RD_KAFKA_PARTITION_UA,
-                    value, valueCount, key, keyCount, headers, record.timestampMilliseconds ?? 0, opaque)
-            }
-        }
+        let err = stepline_produce(
+            handle.pointer, rkt, partition ?? RD_KAFKA_PARTITION_UA,
+            value?.baseAddress, value?.count ?? 0, key?.baseAddress, key?.count ?? 0, headers,
+            timestampMilliseconds ?? 0, opaque)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             if let headers { rd_kafka_headers_destroy(headers) }
             if let opaque { Unmanaged<RDKafkaDeliveryHandler>.fromOpaque(opaque).release() }
@@ -123,11 +152,28 @@ final class RDKafkaProducer: @unchecked Sendable {
                 throw KafkaError(.queueFull, "the producer's local queue is full", rdKafkaErrorName: RDKafkaLibrary.name(of: err), isRetriable: true)
             case RD_KAFKA_RESP_ERR__FATAL:
                 try handle.checkFatal()
-                throw RDKafkaLibrary.error(.fatal, err, "cannot send to topic '\(record.topic)'")
+                throw RDKafkaLibrary.error(.fatal, err, "cannot send to topic '\(topic)'")
             default:
-                throw Self.deliveryError(err, topic: record.topic, callbacks: handle.callbacks, deliveryTimeout: deliveryTimeout)
+                throw Self.deliveryError(err, topic: topic, callbacks: handle.callbacks, deliveryTimeout: deliveryTimeout)
             }
         }
+    }
+
+    /// The topic handle for `name`. Handles stay valid until close() destroys them.
+    private func topicHandle(_ name: String) throws(KafkaError) -> OpaquePointer {
+        let rk = handle.pointer
+        let found: TopicHandle? = topics.withLock { t in
+            if let last = t.last, last.name == name { return last.handle }
+            // rd_kafka_topic_new returns a new reference, ours until close().
+            guard let topic = t.all[name] ?? rd_kafka_topic_new(rk, name, nil).map(TopicHandle.init) else { return nil }
+            t.all[name] = topic
+            t.last = (name, topic)
+            return topic
+        }
+        guard let found else {
+            throw RDKafkaLibrary.error(.configuration, rd_kafka_last_error(), "bad topic name '\(name)'")
+        }
+        return found.pointer
     }
 
     /// Records handed over and not yet reported (queued, in flight, or reports not served).
@@ -151,6 +197,8 @@ final class RDKafkaProducer: @unchecked Sendable {
             // Serves the purged records' delivery reports so their handlers complete.
             _ = flush(timeout: .seconds(1))
         }
+        // Our references to the topic handles; librdkafka keeps its own while needed.
+        for topic in topics.withLock({ t in defer { t = (nil, [:]) }; return Array(t.all.values) }) { rd_kafka_topic_destroy(topic.pointer) }
         handle.destroy()
     }
 
@@ -182,10 +230,14 @@ final class RDKafkaProducer: @unchecked Sendable {
     }
 }
 
-/// Calls `body` with the bytes of `bytes` (nil pointer and 0 for nil). The pointer is valid
-/// only inside `body`.
+/// Calls `body` with the bytes of `bytes` (nil for nil). The buffer is valid only inside
+/// `body`.
 @inline(__always)
-private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
-    guard let bytes else { return body(nil, 0) }
-    return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+private func withOptionalBytes<R>(
+    _ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws(KafkaError) -> R
+) throws(KafkaError) -> R {
+    guard let bytes else { return try body(nil) }
+    // withUnsafeBytes rethrows untyped errors: carry the typed one through a Result.
+    let result = bytes.withUnsafeBytes { buffer in Result { () throws(KafkaError) -> R in try body(buffer) } }
+    return try result.get()
 }

@@ -40,9 +40,16 @@ struct KafkaBench {
             let producer = try KafkaProducer(configuration: producerConfiguration(linger: .milliseconds(5)))
             try await producer.send(KafkaProducerRecord(topic: topic, value: payload))  // connect, learn metadata
             let start = ContinuousClock.now, cpu0 = cpuSeconds()
-            for i in 0..<count {
-                let record = KafkaProducerRecord(topic: topic, key: Array(String(i).utf8), value: payload)
-                try enqueueWaiting(producer, record)
+            // As bench.c: the key formatted into a reused buffer, payload and key passed as
+            // raw buffers (librdkafka copies them), no delivery handler.
+            var keyBuffer = [UInt8](repeating: 0, count: 24)
+            try payload.withUnsafeBytes { value in
+                for i in 0..<count {
+                    let keyLength = formatDecimal(i, into: &keyBuffer)
+                    try keyBuffer.withUnsafeBytes { key in
+                        try enqueueWaiting(producer, topic: topic, key: UnsafeRawBufferPointer(rebasing: key[0..<keyLength]), value: value)
+                    }
+                }
             }
             try await producer.flush(timeout: .seconds(60))
             let elapsed = start.duration(to: .now)
@@ -95,9 +102,9 @@ struct KafkaBench {
                 for r in batch { bytes &+= r.value?.last.map(Int.init) ?? 0 }
                 try consumer.storeOffsets(for: batch)
                 last = .now
-                cpu1 = cpuSeconds()
-                if count == 0 { first = last; cpu0 = cpu1; count += batch.count - 1 } else { count += batch.count }
+                if count == 0 { first = last; cpu0 = cpuSeconds(); count += batch.count - 1 } else { count += batch.count }
             }
+            cpu1 = cpuSeconds()  // includes the idle tail, as in bench.c
             let rate = count > 0 ? Double(count) / first.duration(to: last).seconds : 0
             print("consume \(Int(rate)) records/s cpu=\(format(count > 0 ? (cpu1 - cpu0) * 1e6 / Double(count) : 0))us/record count=\(count + 1)")
             await consumer.close()
@@ -145,11 +152,25 @@ struct KafkaBench {
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }
 
+    /// Writes `n` in decimal ASCII into `buffer`; returns the length.
+    static func formatDecimal(_ n: Int, into buffer: inout [UInt8]) -> Int {
+        var n = n, length = 0
+        repeat {
+            buffer[length] = UInt8(ascii: "0") + UInt8(n % 10)
+            n /= 10
+            length += 1
+        } while n > 0
+        buffer[0..<length].reverse()
+        return length
+    }
+
     /// Enqueues, waiting while the local queue is full (the poll thread drains it).
-    static func enqueueWaiting(_ producer: KafkaProducer, _ record: KafkaProducerRecord) throws {
+    static func enqueueWaiting(
+        _ producer: KafkaProducer, topic: String, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+    ) throws {
         while true {
             do {
-                try producer.enqueue(record)
+                try producer.enqueue(topic: topic, key: key, value: value)
                 return
             } catch {
                 guard error.code == .queueFull else { throw error }
