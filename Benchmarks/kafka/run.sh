@@ -38,9 +38,10 @@ for r in $(seq 1 "$ROUNDS"); do
     out=$("$SWIFT_BENCH" produce "$BOOTSTRAP" "s$r" "$RECORDS"); R[s_produce_$r]=$(value <<<"$out"); R[s_pcpu_$r]=$(cpu <<<"$out")
     out=$("$WORK/bench-c" consume "$BOOTSTRAP" "c$r" "gc$r"); R[c_consume_$r]=$(value <<<"$out"); R[c_ccpu_$r]=$(cpu <<<"$out")
     out=$("$SWIFT_BENCH" consume "$BOOTSTRAP" "s$r" "gs$r"); R[s_consume_$r]=$(value <<<"$out"); R[s_ccpu_$r]=$(cpu <<<"$out")
+    out=$("$SWIFT_BENCH" consume-borrow "$BOOTSTRAP" "s$r" "gb$r"); R[b_consume_$r]=$(value <<<"$out"); R[b_ccpu_$r]=$(cpu <<<"$out")
     R[c_rtt_$r]=$("$WORK/bench-c" rtt "$BOOTSTRAP" rtt 2000 | value)
     R[s_rtt_$r]=$("$SWIFT_BENCH" rtt "$BOOTSTRAP" rtt 2000 | value)
-    echo "round $r: produce C ${R[c_produce_$r]} Swift ${R[s_produce_$r]}; consume C ${R[c_consume_$r]} Swift ${R[s_consume_$r]}; rtt C ${R[c_rtt_$r]} Swift ${R[s_rtt_$r]} us" >&2
+    echo "round $r: produce C ${R[c_produce_$r]} Swift ${R[s_produce_$r]}; consume C ${R[c_consume_$r]} Swift ${R[s_consume_$r]} (borrowing ${R[b_consume_$r]}); rtt C ${R[c_rtt_$r]} Swift ${R[s_rtt_$r]} us" >&2
 done
 
 stats() { # best (max, or min for latency) and median of a series
@@ -61,12 +62,19 @@ for m in produce consume; do
     printf '%-34s %14s %14s %7.0f%%\n' "$m records/s (best)" "$cb" "$sb" "$(echo "100 * $sb / $cb" | bc -l)"
     printf '%-34s %14s %14s %7.0f%%\n' "$m records/s (median)" "$cm" "$sm" "$(echo "100 * $sm / $cm" | bc -l)"
 done
+read -r bb bm <<<"$(stats max $(series b_consume))"
+read -r cb cm <<<"$(stats max $(series c_consume))"
+printf '%-34s %14s %14s %7.0f%%\n' "consume, borrowing (best)" "$cb" "$bb" "$(echo "100 * $bb / $cb" | bc -l)"
+printf '%-34s %14s %14s %7.0f%%\n' "consume, borrowing (median)" "$cm" "$bm" "$(echo "100 * $bm / $cm" | bc -l)"
 for m in pcpu ccpu; do
     read -r cb cm <<<"$(stats min $(series c_$m))"
     read -r sb sm <<<"$(stats min $(series s_$m))"
     label=$([ $m = pcpu ] && echo produce || echo consume)
     printf '%-34s %14s %14s %7.0f%%\n' "$label CPU us/record (median)" "$cm" "$sm" "$(echo "100 * $cm / $sm" | bc -l)"
 done
+read -r cb cm <<<"$(stats min $(series c_ccpu))"
+read -r bb bm <<<"$(stats min $(series b_ccpu))"
+printf '%-34s %14s %14s %7.0f%%\n' "consume borrowing CPU us/rec (med)" "$cm" "$bm" "$(echo "100 * $cm / $bm" | bc -l)"
 read -r cb cm <<<"$(stats min $(series c_rtt))"
 read -r sb sm <<<"$(stats min $(series s_rtt))"
 printf '%-34s %14s %14s\n' "produce round trip, median us (best)" "$cb" "$sb"

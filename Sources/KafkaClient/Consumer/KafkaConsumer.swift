@@ -45,8 +45,29 @@ public final class KafkaConsumer: Sendable {
     ///   `brokersUnreachableTimeout`; `.fatal`; `.shutDown` once closed.
     public func poll(maxRecords: Int = 500, timeout: Duration = .milliseconds(100)) async throws(KafkaError) -> [KafkaRecord] {
         let core = self.core
-        return try await core.thread.run { () throws(KafkaError) -> [KafkaRecord] in
-            try core.pollBatch(maxRecords: maxRecords, timeout: timeout)
+        let fetched = try await core.thread.run { () throws(KafkaError) -> RDKafkaConsumer.FetchedBatch in
+            RDKafkaConsumer.FetchedBatch(messages: try core.collect(maxRecords: maxRecords, timeout: timeout))
+        }
+        // Copied here, on the caller's thread, where the records will be freed.
+        return core.records(from: fetched)
+    }
+
+    /// Polls once like `poll(maxRecords:timeout:)`, but hands the batch to `body` as views
+    /// into librdkafka's buffers instead of copies: for parsing records in place.
+    ///
+    /// `body` runs on the consumer's own thread, while no other poll can run: keep it
+    /// short (parse, collect what you need) and do not block in it. The views MUST NOT
+    /// escape `body`. Offsets are stored as usual, after the effect is durable, with
+    /// `storeOffsets(_:)` and the offsets `body` returned.
+    ///
+    /// - Returns: what `body` returns (also when the batch is empty).
+    public func poll<R: Sendable>(
+        maxRecords: Int = 500, timeout: Duration = .milliseconds(100),
+        borrowing body: @escaping @Sendable ([KafkaRecordView]) throws(KafkaError) -> R
+    ) async throws(KafkaError) -> R {
+        let core = self.core
+        return try await core.thread.run { () throws(KafkaError) -> R in
+            try core.pollBorrowing(maxRecords: maxRecords, timeout: timeout, body)
         }
     }
 
@@ -65,9 +86,20 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: `.partitionsRevoked` naming partitions that a rebalance took away (the
     ///   others are stored); their records will be redelivered to the new owner.
     public func storeOffsets<C: Collection<KafkaRecord>>(for records: C) throws(KafkaError) {
-        let next = highestOffsets(in: records).mapValues { $0 + 1 }
+        let next = Self.nextOffsets(after: records)
         guard !next.isEmpty else { return }
         try core.storeOffsets(next)
+    }
+
+    /// The "next offset to read" per partition after these records (their highest offset
+    /// + 1), for `storeOffsets(_:)`.
+    public static func nextOffsets<C: Collection<KafkaRecord>>(after records: C) -> [KafkaTopicPartition: Int64] {
+        highestOffsets(records.lazy.map { ($0.topic, $0.partition, $0.offset) }).mapValues { $0 + 1 }
+    }
+
+    /// The same for borrowed views; call it inside the borrowing closure.
+    public static func nextOffsets(after views: [KafkaRecordView]) -> [KafkaTopicPartition: Int64] {
+        highestOffsets(views.lazy.map { ($0.topic, $0.partition, $0.offset) }).mapValues { $0 + 1 }
     }
 
     /// Stores explicit "next offset to read" values per partition.
@@ -166,21 +198,21 @@ public struct KafkaRecordBatches: AsyncSequence, Sendable {
     }
 }
 
-/// The highest offset per partition. Records come in runs of one partition, so this hashes
-/// once per run, not once per record.
-func highestOffsets<C: Collection<KafkaRecord>>(in records: C) -> [KafkaTopicPartition: Int64] {
+/// The highest offset per partition among (topic, partition, offset) triples. Records come
+/// in runs of one partition, so this hashes once per run, not once per record.
+func highestOffsets<S: Sequence<(String, Int32, Int64)>>(_ records: S) -> [KafkaTopicPartition: Int64] {
     var highest: [KafkaTopicPartition: Int64] = [:]
     var run: (topic: String, partition: Int32, offset: Int64)? = nil
     func close(_ run: (topic: String, partition: Int32, offset: Int64)) {
         let tp = KafkaTopicPartition(topic: run.topic, partition: run.partition)
         highest[tp] = max(highest[tp] ?? -1, run.offset)
     }
-    for r in records {
-        if let current = run, current.partition == r.partition, current.topic == r.topic {
-            if r.offset > current.offset { run!.offset = r.offset }
+    for (topic, partition, offset) in records {
+        if let current = run, current.partition == partition, current.topic == topic {
+            if offset > current.offset { run!.offset = offset }
         } else {
             if let current = run { close(current) }
-            run = (r.topic, r.partition, r.offset)
+            run = (topic, partition, offset)
         }
     }
     if let current = run { close(current) }

@@ -8,7 +8,7 @@ import Synchronization
 final class RDKafkaConsumer: @unchecked Sendable {
     // @unchecked Sendable: the handle is thread-safe for the calls made on it; mutable
     // state lives in `progress` (its own lock) or is touched only on `thread`
-    // (`isClosed`, `lastTopic`).
+    // (`isClosed`, `lastTopic`), where every poll runs.
     let handle: RDKafkaHandle
     let thread: DedicatedThread
     let progress: RDKafkaConsumerProgress
@@ -48,15 +48,34 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Blocking (run on `thread`): up to `maxRecords` records, waiting up to `timeout` for
-    /// the first one and taking the others that are already there.
-    func pollBatch(maxRecords: Int, timeout: Duration) throws(KafkaError) -> [KafkaRecord] {
+    /// A fetched message and its topic-partition. `message` is owned by the batch that
+    /// holds it and destroyed by `destroy(_:)`.
+    struct Fetched {
+        let message: UnsafeMutablePointer<rd_kafka_message_t>
+        let topicPartition: KafkaTopicPartition
+        var offset: Int64 { message.pointee.offset }
+    }
+
+    /// Blocking (run on `thread`): up to `maxRecords` messages, waiting up to `timeout` for
+    /// the first one and taking the others that are already there. Messages of partitions
+    /// revoked meanwhile are dropped; the rest are marked handed out. The caller owns the
+    /// returned messages and MUST pass them to `destroy(_:)`.
+    func collect(maxRecords: Int, timeout: Duration) throws(KafkaError) -> [Fetched] {
         guard !isClosed else { throw KafkaError(.shutDown, "the consumer of group '\(groupID)' is closed") }
         try handle.checkFatal()
         let deadline = ContinuousClock.now + timeout
-        var batch: [KafkaRecord] = []
+        var batch: [Fetched] = []
         batch.reserveCapacity(min(maxRecords, 1024))
         var pendingError: KafkaError?
+        func dropRevoked() {
+            guard progress.hasRevokedDuringPoll else { return }
+            let revoked = progress.takeRevokedDuringPoll()
+            batch.removeAll { f in
+                guard revoked.contains(f.topicPartition) else { return false }
+                rd_kafka_message_destroy(f.message)
+                return true
+            }
+        }
         while batch.count < maxRecords {
             let waitMs: Int32
             if batch.isEmpty {
@@ -66,38 +85,79 @@ final class RDKafkaConsumer: @unchecked Sendable {
             } else {
                 waitMs = 0
             }
-            // The message is ours to destroy (deferred below, after copying it).
+            // The message is ours: kept in `batch`, or destroyed here.
             guard let message = rd_kafka_consumer_poll(handle.pointer, waitMs) else {
                 if batch.isEmpty { continue } else { break }
             }
-            defer { rd_kafka_message_destroy(message) }
-            if progress.hasRevokedDuringPoll {
-                let revoked = progress.takeRevokedDuringPoll()
-                batch.removeAll { revoked.contains($0.topicPartition) }
-            }
-            let m = message.pointee
-            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                if let error = consumerError(message) {
+            dropRevoked()
+            if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let error = consumerError(message)
+                rd_kafka_message_destroy(message)
+                if let error {
                     pendingError = error
                     break
                 }
                 continue
             }
-            batch.append(record(from: message))
+            batch.append(Fetched(message: message, topicPartition: KafkaTopicPartition(topic: topicName(message.pointee.rkt), partition: message.pointee.partition)))
         }
-        let revoked = progress.takeRevokedDuringPoll()
-        if !revoked.isEmpty { batch.removeAll { revoked.contains($0.topicPartition) } }
+        dropRevoked()
         if let pendingError {
-            // Records of this poll were not handed out: they will be read again.
+            // Messages of this poll were not handed out: they will be read again.
+            destroy(batch)
             throw pendingError
         }
         if batch.isEmpty {
             try checkBrokersReachable()
-        } else {
-            handle.callbacks.markReachable()
-            batch = progress.markDelivered(batch)
+            return batch
+        }
+        handle.callbacks.markReachable()
+        let unassigned = progress.markDelivered(batch)
+        if !unassigned.isEmpty {
+            batch.removeAll { f in
+                guard unassigned.contains(f.topicPartition) else { return false }
+                rd_kafka_message_destroy(f.message)
+                return true
+            }
         }
         return batch
+    }
+
+    /// Fetched messages crossing from the consumer thread to the caller.
+    struct FetchedBatch: @unchecked Sendable {
+        // @unchecked Sendable: the messages are owned by this batch alone once handed over,
+        // and librdkafka's messages may be read and destroyed on any thread.
+        let messages: [Fetched]
+    }
+
+    func destroy(_ batch: [Fetched]) {
+        for f in batch { rd_kafka_message_destroy(f.message) }
+    }
+
+    /// Copies fetched messages into records and destroys the messages. Runs on the
+    /// caller's thread: the records are allocated where they will be freed (glibc's malloc
+    /// is much slower when one thread frees what another allocated).
+    func records(from batch: FetchedBatch) -> [KafkaRecord] {
+        defer { destroy(batch.messages) }
+        return batch.messages.map { record(from: $0) }
+    }
+
+    /// Blocking (run on `thread`): hands a batch to `body` as views into librdkafka's
+    /// buffers, valid only during `body`.
+    func pollBorrowing<R>(
+        maxRecords: Int, timeout: Duration, _ body: ([KafkaRecordView]) throws(KafkaError) -> R
+    ) throws(KafkaError) -> R {
+        let batch = try collect(maxRecords: maxRecords, timeout: timeout)
+        defer { destroy(batch) }
+        let views = batch.map { f in
+            let m = f.message.pointee
+            return KafkaRecordView(
+                topic: f.topicPartition.topic, partition: m.partition, offset: m.offset,
+                key: m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) },
+                value: m.payload.map { UnsafeRawBufferPointer(start: $0, count: m.len) },
+                message: UnsafeRawPointer(f.message))
+        }
+        return try body(views)
     }
 
     /// Returns the error to throw for an error event, or nil to go on (after reporting it).
@@ -148,13 +208,24 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// compared, never dereferenced after its message is destroyed.
     private var lastTopic: (handle: OpaquePointer?, name: String) = (nil, "")
 
-    /// Copies a librdkafka message (borrowed) into a `KafkaRecord`.
-    private func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
+    private func topicName(_ rkt: OpaquePointer?) -> String {
+        if rkt != lastTopic.handle { lastTopic = (rkt, rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "") }
+        return lastTopic.name
+    }
+
+    /// Copies a fetched message (borrowed) into a `KafkaRecord`.
+    private func record(from fetched: Fetched) -> KafkaRecord {
+        let message = fetched.message
         let m = message.pointee
-        if m.rkt != lastTopic.handle { lastTopic = (m.rkt, String(cString: rd_kafka_topic_name(m.rkt))) }
-        let topic = lastTopic.name
-        let value = m.payload.map { copyBytes($0, m.len) }
-        let key = m.key.map { copyBytes($0, m.key_len) }
+        return KafkaRecord(
+            topic: fetched.topicPartition.topic, partition: m.partition, offset: m.offset,
+            key: m.key.map { copyBytes($0, m.key_len) }, value: m.payload.map { copyBytes($0, m.len) },
+            headers: Self.headers(of: UnsafeRawPointer(message)), timestampMilliseconds: Self.timestamp(of: UnsafeRawPointer(message)))
+    }
+
+    /// The headers of a message (borrowed), copied.
+    static func headers(of rawMessage: UnsafeRawPointer) -> [KafkaHeader] {
+        let message = UnsafeMutablePointer(mutating: rawMessage.assumingMemoryBound(to: rd_kafka_message_t.self))
         var headers: [KafkaHeader] = []
         var hdrs: OpaquePointer?
         // The headers stay owned by the message; we only read them.
@@ -164,17 +235,18 @@ final class RDKafkaConsumer: @unchecked Sendable {
             var value: UnsafeRawPointer?
             var size = 0
             while rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                headers.append(KafkaHeader(
-                    key: String(cString: name!),
-                    value: value.map { copyBytes($0, size) }))
+                headers.append(KafkaHeader(key: String(cString: name!), value: value.map { copyBytes($0, size) }))
                 i += 1
             }
         }
+        return headers
+    }
+
+    /// The timestamp of a message (borrowed), in ms since the epoch, if it has one.
+    static func timestamp(of rawMessage: UnsafeRawPointer) -> Int64? {
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let ts = rd_kafka_message_timestamp(message, &type)
-        return KafkaRecord(
-            topic: topic, partition: m.partition, offset: m.offset, key: key, value: value, headers: headers,
-            timestampMilliseconds: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
+        let ts = rd_kafka_message_timestamp(rawMessage.assumingMemoryBound(to: rd_kafka_message_t.self), &type)
+        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts
     }
 
     /// Stores "next offset to read" per partition, for the next commit.
@@ -288,17 +360,30 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
         }
     }
 
-    /// Records the batch as handed out; drops records of partitions not assigned (any more).
-    func markDelivered(_ batch: [KafkaRecord]) -> [KafkaRecord] {
-        let highest = highestOffsets(in: batch)
-        let unassigned: Set<KafkaTopicPartition> = lock.withLock {
+    /// Records the batch as handed out. Returns the partitions not assigned (any more),
+    /// whose messages the caller drops.
+    func markDelivered(_ batch: [RDKafkaConsumer.Fetched]) -> Set<KafkaTopicPartition> {
+        // Highest offset per partition first (messages come in runs of one partition), then
+        // one locked update.
+        var highest: [KafkaTopicPartition: Int64] = [:]
+        var i = 0
+        while i < batch.count {
+            let tp = batch[i].topicPartition
+            var top = batch[i].offset
+            i += 1
+            while i < batch.count, batch[i].topicPartition.partition == tp.partition, batch[i].topicPartition.topic == tp.topic {
+                top = max(top, batch[i].offset)
+                i += 1
+            }
+            highest[tp] = max(highest[tp] ?? -1, top)
+        }
+        return lock.withLock {
             var unassigned: Set<KafkaTopicPartition> = []
             for (tp, offset) in highest {
                 if partitions[tp] != nil { partitions[tp]!.handedOut = max(partitions[tp]!.handedOut, offset) } else { unassigned.insert(tp) }
             }
             return unassigned
         }
-        return unassigned.isEmpty ? batch : batch.filter { !unassigned.contains($0.topicPartition) }
     }
 
     func store(
