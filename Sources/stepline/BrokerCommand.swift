@@ -45,6 +45,12 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = TerminationSignals()
+        do {
+            try KafkaLibrary.ensureSupported()
+        } catch {
+            printError("stepline broker: \(error.message)")
+            throw ExitCode(1)
+        }
         var specs: [KafkaTopicSpecification] = []
         for spec in (topics ?? "").split(separator: ",") {
             do {

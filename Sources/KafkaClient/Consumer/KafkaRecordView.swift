@@ -22,10 +22,14 @@ public struct KafkaRecordView {
     /// Milliseconds since the Unix epoch, if the record has a timestamp.
     public var timestampMilliseconds: Int64? { RDKafkaConsumer.timestamp(of: message) }
 
+    private static func copy(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        bytes.baseAddress.map { copyBytes($0, bytes.count) } ?? []
+    }
+
     /// An owned copy.
     public func copy() -> KafkaRecord {
         KafkaRecord(
-            topic: topic, partition: partition, offset: offset, key: key.map { Array($0) }, value: value.map { Array($0) },
+            topic: topic, partition: partition, offset: offset, key: key.map(Self.copy), value: value.map(Self.copy),
             headers: headers, timestampMilliseconds: timestampMilliseconds)
     }
 }

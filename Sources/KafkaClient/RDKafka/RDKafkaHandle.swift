@@ -9,7 +9,10 @@ final class RDKafkaCallbacks: @unchecked Sendable {
     // thread) and only read after; `brokers` is a Mutex.
     let clientName: String
     let diagnostics: KafkaDiagnosticHandler?
-    var onDelivery: ((UnsafePointer<rd_kafka_message_t>) -> Void)?
+    /// For producers: records not delivered within this fail with it in their message; set
+    /// to receive delivery reports (`RDKafkaProducer.deliver`). A plain value, not a
+    /// closure: the report path runs once per record and a closure call costs retains.
+    var deliveryTimeout: Duration?
     var onRebalance: ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
     let brokers = Mutex(BrokerHealth())
     /// Mirrors `brokers.allDownSince != nil`, so that the hot paths (every delivery report,
@@ -123,10 +126,13 @@ final class RDKafkaHandle: @unchecked Sendable {
             let mapped: KafkaDiagnostic.Level = level <= 3 ? .error : level == 4 ? .warning : level <= 6 ? .info : .debug
             callbacks.report(mapped, "\(facility.map { String(cString: $0) } ?? ""): \(buffer.map { String(cString: $0) } ?? "")")
         }
-        if callbacks.onDelivery != nil {
+        if callbacks.deliveryTimeout != nil {
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
-                let callbacks = Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque!).takeUnretainedValue()
-                callbacks.onDelivery?(message!)
+                // Borrowed without retain/release: the context outlives every report (it is
+                // released only after rd_kafka_destroy).
+                Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque!)._withUnsafeGuaranteedRef { callbacks in
+                    RDKafkaProducer.deliver(message!.pointee, callbacks: callbacks)
+                }
             }
         }
         if callbacks.onRebalance != nil {

@@ -38,19 +38,16 @@ final class RDKafkaProducer: @unchecked Sendable {
         let callbacks = RDKafkaCallbacks(clientName: "producer \(configuration.clientID)", diagnostics: configuration.diagnostics)
         self.bootstrap = configuration.bootstrapServers
         self.deliveryTimeout = configuration.deliveryTimeout
-        let timeout = configuration.deliveryTimeout
-        // unowned(unsafe): the callbacks object outlives every delivery report (it is released
-        // only after rd_kafka_destroy), and a checked unowned costs two atomics per record.
-        callbacks.onDelivery = { [unowned(unsafe) callbacks] message in
-            Self.deliver(message.pointee, callbacks: callbacks, deliveryTimeout: timeout)
-        }
+        callbacks.deliveryTimeout = configuration.deliveryTimeout
         handle = try RDKafkaHandle(
             kind: .producer, properties: properties, rawKeys: configuration.properties.keys,
             reservedKeys: KafkaProducerConfiguration.reservedKeys, callbacks: callbacks)
         startThread(name: "kafka-producer") { [self] in pollLoop() }
     }
 
-    private static func deliver(_ m: rd_kafka_message_t, callbacks: RDKafkaCallbacks, deliveryTimeout: Duration) {
+    /// The delivery-report callback (on the poll thread), once per record.
+    static func deliver(_ m: rd_kafka_message_t, callbacks: RDKafkaCallbacks) {
+        let deliveryTimeout = callbacks.deliveryTimeout ?? .zero
         if m.err == RD_KAFKA_RESP_ERR_NO_ERROR { callbacks.markReachable() }
         guard let opaque = m._private else {
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -172,14 +172,16 @@ struct KafkaBench {
 
     /// Writes `n` in decimal ASCII into `buffer`; returns the length.
     static func formatDecimal(_ n: Int, into buffer: inout [UInt8]) -> Int {
-        var n = n, length = 0
-        repeat {
-            buffer[length] = UInt8(ascii: "0") + UInt8(n % 10)
-            n /= 10
-            length += 1
-        } while n > 0
-        buffer[0..<length].reverse()
-        return length
+        var digits = 1, rest = n / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var n = n
+        buffer.withUnsafeMutableBufferPointer { b in
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                b[i] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            }
+        }
+        return digits
     }
 
     /// Enqueues, waiting while the local queue is full (the poll thread drains it).
