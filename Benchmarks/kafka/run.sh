@@ -34,11 +34,16 @@ value() { awk '{print $2}'; }
 cpu() { sed -n 's/.*cpu=\([0-9.]*\)us.*/\1/p'; }
 declare -A R
 for r in $(seq 1 "$ROUNDS"); do
-    out=$("$WORK/bench-c" produce "$BOOTSTRAP" "c$r" "$RECORDS"); R[c_produce_$r]=$(value <<<"$out"); R[c_pcpu_$r]=$(cpu <<<"$out")
-    out=$("$SWIFT_BENCH" produce "$BOOTSTRAP" "s$r" "$RECORDS"); R[s_produce_$r]=$(value <<<"$out"); R[s_pcpu_$r]=$(cpu <<<"$out")
-    out=$("$WORK/bench-c" consume "$BOOTSTRAP" "c$r" "gc$r"); R[c_consume_$r]=$(value <<<"$out"); R[c_ccpu_$r]=$(cpu <<<"$out")
-    out=$("$SWIFT_BENCH" consume "$BOOTSTRAP" "s$r" "gs$r"); R[s_consume_$r]=$(value <<<"$out"); R[s_ccpu_$r]=$(cpu <<<"$out")
-    out=$("$SWIFT_BENCH" consume-borrow "$BOOTSTRAP" "s$r" "gb$r"); R[b_consume_$r]=$(value <<<"$out"); R[b_ccpu_$r]=$(cpu <<<"$out")
+    # Who goes first alternates: the broker shares the two cores, and it is still busy
+    # with the previous run's records (trimming its logs) when the next run starts.
+    c_produce() { out=$("$WORK/bench-c" produce "$BOOTSTRAP" "c$r" "$RECORDS"); R[c_produce_$r]=$(value <<<"$out"); R[c_pcpu_$r]=$(cpu <<<"$out"); sleep 1; }
+    s_produce() { out=$("$SWIFT_BENCH" produce "$BOOTSTRAP" "s$r" "$RECORDS"); R[s_produce_$r]=$(value <<<"$out"); R[s_pcpu_$r]=$(cpu <<<"$out"); sleep 1; }
+    c_consume() { out=$("$WORK/bench-c" consume "$BOOTSTRAP" "c$r" "gc$r"); R[c_consume_$r]=$(value <<<"$out"); R[c_ccpu_$r]=$(cpu <<<"$out"); }
+    s_consume() {
+        out=$("$SWIFT_BENCH" consume "$BOOTSTRAP" "s$r" "gs$r"); R[s_consume_$r]=$(value <<<"$out"); R[s_ccpu_$r]=$(cpu <<<"$out")
+        out=$("$SWIFT_BENCH" consume-borrow "$BOOTSTRAP" "s$r" "gb$r"); R[b_consume_$r]=$(value <<<"$out"); R[b_ccpu_$r]=$(cpu <<<"$out")
+    }
+    if (( r % 2 )); then c_produce; s_produce; c_consume; s_consume; else s_produce; c_produce; s_consume; c_consume; fi
     R[c_rtt_$r]=$("$WORK/bench-c" rtt "$BOOTSTRAP" rtt 2000 | value)
     R[s_rtt_$r]=$("$SWIFT_BENCH" rtt "$BOOTSTRAP" rtt 2000 | value)
     echo "round $r: produce C ${R[c_produce_$r]} Swift ${R[s_produce_$r]}; consume C ${R[c_consume_$r]} Swift ${R[s_consume_$r]} (borrowing ${R[b_consume_$r]}); rtt C ${R[c_rtt_$r]} Swift ${R[s_rtt_$r]} us" >&2

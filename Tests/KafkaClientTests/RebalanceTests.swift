@@ -140,3 +140,63 @@ func waitUntil(_ what: String, timeout: Duration, _ condition: () -> Bool) async
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+
+/// The revoke waits for records already handed out to have their offsets stored, commits
+/// them, and only then releases the partition: the next owner starts after them.
+@Suite(.timeLimit(.minutes(1)))
+struct RevokeDrainTests {
+    @Test func revokeWaitsForInFlightRecordsAndCommitsThem() async throws {
+        let topic = TestEnvironment.unique("drain")
+        let cluster = try KafkaMockCluster(brokers: 1, topics: [.init(name: topic, partitions: 2)])
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
+        for p in Int32(0)..<2 {
+            _ = try await producer.send((0..<50).map { KafkaProducerRecord(topic: topic, partition: p, value: Array("p\(p)-\($0)".utf8)) })
+        }
+        await producer.close()
+
+        let log = Locked<[(at: ContinuousClock.Instant, event: String)]>([])
+        var configuration = makeConsumerConfiguration(cluster.bootstrapServers, group: topic)
+        // Incremental rebalancing: the mock cluster refuses commits during an eager
+        // rebalance; with cooperative-sticky the revoke comes after the group is stable.
+        configuration.assignmentStrategy = "cooperative-sticky"
+        configuration.autoCommit = false
+        configuration.diagnostics = { d in
+            if d.message.contains("revoked") || d.message.contains("commit on revoke failed") || d.message.contains("were not stored") {
+                log.withLock { $0.append((.now, d.message)) }
+            }
+        }
+        let consumer = try KafkaConsumer(configuration: configuration, topics: [topic])
+        let inFlight = try await consume(consumer, count: 100, store: false)
+        #expect(inFlight.count == 100)
+
+        // The effect of these records becomes durable 3 s from now; until then their
+        // offsets are not stored. Meanwhile a second member joins.
+        let storing = Task {
+            try await Task.sleep(for: .seconds(3))
+            log.withLock { $0.append((.now, "stored")) }
+            try consumer.storeOffsets(for: inFlight)
+        }
+        let member = try TestEnvironment.python(["member", cluster.bootstrapServers, topic, topic, "3", "cooperative-sticky"], name: "confluent-kafka member")
+        let polling = Task {
+            while !Task.isCancelled { _ = try await consumer.poll(timeout: .milliseconds(100)) }
+        }
+        let assigned = try await member.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("assigned ") && $0 != "assigned " }
+        _ = try await member.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("closed") }
+        polling.cancel()
+        _ = try? await polling.value
+        try await storing.value
+        await consumer.close()
+        await cluster.shutdown()
+
+        let events = log.withLock { $0 }
+        let storedAt = events.first { $0.event == "stored" }?.at
+        let revokedAt = events.first { $0.event.contains("revoked") }?.at
+        #expect(storedAt != nil && revokedAt != nil, "\(events.map(\.event))")
+        if let storedAt, let revokedAt { #expect(storedAt <= revokedAt, "the revoke did not wait for the store: \(events.map(\.event))") }
+        #expect(!events.contains { $0.event.contains("commit on revoke failed") || $0.event.contains("were not stored") }, "\(events.map(\.event))")
+        // The member got a partition and read nothing of it again: the revoke committed.
+        #expect(assigned.count > "assigned ".count)
+        let reread = member.lines.filter { $0.hasPrefix("record ") }
+        #expect(reread.isEmpty, "records processed again by the next owner: \(reread.prefix(5))")
+    }
+}

@@ -74,9 +74,14 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// rebalance only after about one session timeout, hence 6 s (heartbeats every 1 s).
     /// On a real broker a fetch returns as soon as `fetch.min.bytes` (1) is there, so the
     /// wait only bounds idle traffic: 100 ms, and librdkafka's session timeout (45 s).
+    /// Both use `cooperative-sticky` assignment: a rebalance moves only the partitions that
+    /// change owner, and their revoke comes once the group is stable, so the commit of
+    /// in-flight offsets succeeds (the mock refuses commits during an eager rebalance).
+    /// Every member of the group must then use it too.
     public static func lowLatency(bootstrapServers: String, groupID: String, isMockCluster: Bool) -> Self {
         var c = Self(bootstrapServers: bootstrapServers, groupID: groupID)
         c.fetchMinBytes = 1
+        c.assignmentStrategy = "cooperative-sticky"
         if isMockCluster {
             c.fetchWaitMax = .milliseconds(1)
             c.sessionTimeout = .seconds(6)

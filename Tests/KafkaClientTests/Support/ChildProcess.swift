@@ -168,10 +168,11 @@ enum TestEnvironment {
         group = sys.argv[4]
         count = int(sys.argv[5]) if mode == "consume" else None
         seconds = float(sys.argv[5]) if mode == "member" else float(sys.argv[6])
+        strategy = sys.argv[6] if mode == "member" and len(sys.argv) > 6 else "range,roundrobin"
         # Short session timeouts: the mock cluster completes a rebalance only after it.
         c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
                       "enable.auto.commit": False, "session.timeout.ms": 3000, "heartbeat.interval.ms": 1000,
-                      "fetch.wait.max.ms": 10})
+                      "fetch.wait.max.ms": 10, "partition.assignment.strategy": strategy})
         started = [None]
         def on_assign(consumer, partitions):
             out("assigned " + ",".join(str(p.partition) for p in partitions))
