@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "StatesLanguage", targets: ["StatesLanguage"]),
         .library(name: "StatesEngine", targets: ["StatesEngine"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        // Task workers in Swift: consume a task topic, answer on the reply topic.
+        .library(name: "SteplineWorker", targets: ["SteplineWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +33,9 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // The only code that touches librdkafka: producer, consumer, admin, mock cluster.
         .target(name: "KafkaClient", dependencies: ["CRdKafka"]),
+        .target(name: "SteplineWorker", dependencies: ["KafkaClient", "StatesLanguage"]),
+        .executableTarget(name: "stepline-worker-example", dependencies: ["SteplineWorker", "StatesLanguage"],
+                          path: "examples/swift-worker"),
         // The store protocol and its contract; SQLite (GRDB) behind it.
         .target(
             name: "StatesStore",
@@ -40,7 +45,7 @@ let package = Package(
         .target(
             name: "SteplineRuntime",
             dependencies: [
-                "StatesEngine", "StatesLanguage", "StatesStore",
+                "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
