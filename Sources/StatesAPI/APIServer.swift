@@ -12,9 +12,11 @@ public enum APIServer {
     ///   - host/port: the listen address (`127.0.0.1:8083` by default).
     ///   - onRunning: called with the bound port once the server listens.
     public static func make(api: StepFunctionsAPI, host: String, port: Int, logger: Logger,
+                            triggers: TriggerRegistry? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service
     {
         let router = Router()
+        if let triggers { TriggerRoutes.register(on: router, registry: triggers) }
         let runtime = api.services.runtime
         router.get("/healthz") { _, _ -> Response in
             json(200, ["status": "alive"])

@@ -141,7 +141,8 @@ actor ExecutionShard {
         let stepKind: StepRecord.Kind
         if case .start(let plan) = operation { stepKind = .start(plan.record) } else { stepKind = .update }
         var effects = StepBuilder.build(kind: stepKind, arn: arn, before: before, after: entry.state, decision: decision,
-                                        now: now, activityStartedToken: activityStarted)
+                                        now: now, activityStartedToken: activityStarted,
+                                        statusTopic: entry.isExpress ? nil : core.configuration.statusEventsTopic)
         if entry.isExpress {
             remember(arn, entry)
             core.expressTasks(opened: effects.requests.map(\.token), closed: effects.step.tasksClosed, arn: arn)

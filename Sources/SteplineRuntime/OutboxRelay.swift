@@ -13,7 +13,19 @@ public final class OutboxRelay: Service, Sendable {
     struct Item: Sendable {
         /// The outbox row; 0 for EXPRESS executions (not stored).
         var id: Int64
-        var request: TaskRequest
+        /// A task request, or an event to publish (execution status).
+        var request: TaskRequest?
+        var event: OutboundRecord?
+
+        init(id: Int64, request: TaskRequest) {
+            self.id = id
+            self.request = request
+        }
+
+        init(id: Int64, event: OutboundRecord) {
+            self.id = id
+            self.event = event
+        }
     }
 
     private let dispatcher: any TaskDispatcher
@@ -59,12 +71,17 @@ public final class OutboxRelay: Service, Sendable {
             guard let last = rows.last else { break }
             after = last.id
             var items: [Item] = []
-            for row in rows where row.kind == .task {
-                guard let r = TaskRequestCodec.decode(row.payload) else {
-                    logger.error("outbox: unreadable task request", metadata: ["id": "\(row.id)"])
-                    continue
+            for row in rows {
+                switch row.kind {
+                case .task:
+                    guard let r = TaskRequestCodec.decode(row.payload) else {
+                        logger.error("outbox: unreadable task request", metadata: ["id": "\(row.id)"])
+                        continue
+                    }
+                    items.append(Item(id: row.id, request: r))
+                case .status:
+                    items.append(Item(id: row.id, event: OutboundRecord(topic: row.destination, key: row.key, value: row.payload)))
                 }
-                items.append(Item(id: row.id, request: r))
             }
             total += items.count
             queue.withLock { $0.append(contentsOf: items) }
@@ -104,8 +121,13 @@ public final class OutboxRelay: Service, Sendable {
                     }
                     group.addTask {
                         do {
-                            let outcome = try await dispatcher.dispatch(item.request)
-                            do { try hooks.afterDispatch(item.request.token) } catch { return (item, .failure(CrashInjected())) }
+                            if let event = item.event {
+                                try await dispatcher.publish(event)
+                                return (item, .success(.sent))
+                            }
+                            guard let request = item.request else { return (item, .success(.sent)) }
+                            let outcome = try await dispatcher.dispatch(request)
+                            do { try hooks.afterDispatch(request.token) } catch { return (item, .failure(CrashInjected())) }
                             return (item, .success(outcome))
                         } catch {
                             return (item, .failure(error))

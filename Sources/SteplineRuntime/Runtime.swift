@@ -59,7 +59,7 @@ public final class SteplineRuntime: Service, Sendable {
     ///     `UnconfiguredDispatcher`, which fails them with a clear cause).
     public init(store: any StatesStore, configuration: RuntimeConfiguration = .init(), clock: any RuntimeClock = SystemClock(),
                 hooks: RuntimeHooks = .init(), kafka: any KafkaHealthProbe = NoKafka(),
-                makeFallbackDispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil,
+                makeFallbackDispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil, mirrorActivities: Bool = false,
                 logger: Logger = Logger(label: "stepline.runtime"))
     {
         self.store = store
@@ -73,7 +73,7 @@ public final class SteplineRuntime: Service, Sendable {
         self.activities = activities
         let fallback = makeFallbackDispatcher?(replies) ?? UnconfiguredDispatcher(replies: replies)
         executions = ExecutionService(
-            store: store, dispatcher: RoutingDispatcher(activities: activities, fallback: fallback),
+            store: store, dispatcher: RoutingDispatcher(activities: activities, fallback: fallback, mirrorsActivities: mirrorActivities),
             configuration: configuration, clock: clock, hooks: hooks, logger: logger)
         replies.bind(executions)
     }

@@ -25,6 +25,8 @@ public struct RuntimeConfiguration: Sendable {
     /// Deterministic task tokens and randomness, derived from this seed, the execution ARN
     /// and the event count (tests only: tokens become guessable). Nil: system randomness.
     public var seed: UInt64?
+    /// Where STANDARD executions' status change events go (nil: nowhere).
+    public var statusEventsTopic: String?
 
     public init() {}
 }

@@ -76,8 +76,10 @@ final class RuntimeCore: Sendable {
         timers.schedule(arn, due: effects.nextDue)
         if express {
             if !effects.requests.isEmpty { relay.enqueueDirect(effects.requests) }
-        } else if !effects.requests.isEmpty {
-            relay.enqueue(zip(outboxIDs, effects.requests).map { OutboxRelay.Item(id: $0, request: $1) })
+        } else if !effects.requests.isEmpty || !effects.events.isEmpty {
+            var items = zip(outboxIDs, effects.requests).map { OutboxRelay.Item(id: $0, request: $1) }
+            items += zip(outboxIDs.dropFirst(effects.requests.count), effects.events).map { OutboxRelay.Item(id: $0, event: $1) }
+            relay.enqueue(items)
         }
         if !effects.cancels.isEmpty {
             let dispatcher = self.dispatcher

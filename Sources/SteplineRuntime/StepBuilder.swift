@@ -8,6 +8,8 @@ struct StepEffects: Sendable {
     var step: StepRecord
     /// Task requests to hand to the relay (their outbox rows are in `step.outbox`, same order).
     var requests: [TaskRequest]
+    /// Status events to publish (their outbox rows follow the requests' in `step.outbox`).
+    var events: [OutboundRecord] = []
     var cancels: [String]
     var nextDue: Int64?
 }
@@ -52,7 +54,8 @@ enum StepBuilder {
     }
 
     static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
-                      decision: Decision, now: Int64, activityStartedToken: String?) -> StepEffects
+                      decision: Decision, now: Int64, activityStartedToken: String?, statusTopic: String? = nil,
+                      eventID: () -> String = { RandomSource().uuidString() }) -> StepEffects
     {
         let events = decision.events
         let chunk = HistoryChunk(firstSequence: after.appliedCount - events.count, events: events, lastEventID: after.lastEventID)
@@ -84,6 +87,17 @@ enum StepBuilder {
                 payload: TaskRequestCodec.encode(r),
                 headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
         }
+        // Execution status change events (STANDARD executions): when it starts and when it ends.
+        var statusEvents: [OutboundRecord] = []
+        if let statusTopic, before == nil || before!.status != after.status {
+            var value: [UInt8] = []
+            ExecutionStatusEvent.make(after, id: eventID(), now: now).write(to: &value)
+            let event = OutboundRecord(topic: statusTopic, key: Array(arn.utf8), value: value)
+            statusEvents.append(event)
+            outbox.append(OutboxRecord(
+                executionArn: arn, token: nil, kind: .status, destination: statusTopic, key: event.key, payload: value,
+                createdAt: now))
+        }
         var closed: [String] = []
         if let before {
             for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
@@ -95,6 +109,6 @@ enum StepBuilder {
             stopDate: after.stopTime, nextDue: after.nextDueTime, lastEventID: after.lastEventID, chunk: chunk,
             tasksOpened: opened, tasksClosed: closed, outboxDelivered: activityStartedToken.map { [$0] } ?? [],
             outbox: outbox)
-        return StepEffects(step: step, requests: requests, cancels: cancels, nextDue: after.nextDueTime)
+        return StepEffects(step: step, requests: requests, events: statusEvents, cancels: cancels, nextDue: after.nextDueTime)
     }
 }

@@ -24,6 +24,16 @@ public protocol TaskDispatcher: Sendable {
     func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome
     /// The task is no longer wanted (its state ended, timed out, or the execution stopped).
     func cancel(token: String) async
+    /// Publishes an event (execution status changes); returns when it is delivered.
+    ///
+    /// - Important: MUST be idempotent in effect: after a crash the same event (same id)
+    ///   is published again.
+    func publish(_ record: OutboundRecord) async throws
+}
+
+extension TaskDispatcher {
+    /// Dispatchers without a way out for events drop them.
+    public func publish(_ record: OutboundRecord) async throws {}
 }
 
 /// Where dispatchers send answers: the same operations as SendTaskSuccess/Failure/Heartbeat.
@@ -70,14 +80,22 @@ public final class TaskReplyChannel: TaskReplySink {
 public struct RoutingDispatcher: TaskDispatcher {
     public let activities: ActivityDispatcher
     public let fallback: any TaskDispatcher
+    /// Also hand activity tasks to `fallback` (Kafka workers of activities).
+    public let mirrorsActivities: Bool
 
-    public init(activities: ActivityDispatcher, fallback: any TaskDispatcher) {
+    public init(activities: ActivityDispatcher, fallback: any TaskDispatcher, mirrorsActivities: Bool = false) {
         self.activities = activities
         self.fallback = fallback
+        self.mirrorsActivities = mirrorsActivities
     }
 
     public func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
-        if case .activity = request.resource.kind { return try await activities.dispatch(request) }
+        if case .activity = request.resource.kind {
+            let outcome = try await activities.dispatch(request)
+            // Kafka workers get activity tasks too; the first worker to answer takes it.
+            if mirrorsActivities { _ = try await fallback.dispatch(request) }
+            return outcome
+        }
         return try await fallback.dispatch(request)
     }
 
@@ -85,6 +103,8 @@ public struct RoutingDispatcher: TaskDispatcher {
         await activities.cancel(token: token)
         await fallback.cancel(token: token)
     }
+
+    public func publish(_ record: OutboundRecord) async throws { try await fallback.publish(record) }
 }
 
 /// Fails every task it gets with `States.TaskFailed`, naming the resource: the daemon has
