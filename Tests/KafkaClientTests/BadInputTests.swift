@@ -149,3 +149,36 @@ struct BadInputTests {
         await cluster.shutdown()
     }
 }
+
+/// Using a client after closing it is an error that says so, never a crash.
+@Suite(.timeLimit(.minutes(1)))
+struct UseAfterCloseTests {
+    @Test func closedClientsSayTheyAreClosed() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, topics: [.init(name: "t", partitions: 1)])
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
+        _ = try await producer.send(KafkaProducerRecord(topic: "t", value: "x"))
+        await producer.close()
+        await producer.close()  // idempotent
+        let e1 = await #expect(throws: KafkaError.self) { try await producer.send(KafkaProducerRecord(topic: "t", value: "y")) }
+        #expect(e1?.code == .shutDown)
+        #expect(e1?.message == "cannot send to topic 't': the producer is closed")
+        #expect(producer.outstandingCount == 0)
+        let e2 = await #expect(throws: KafkaError.self) { try await producer.flush() }
+        #expect(e2?.code == .shutDown)
+
+        let consumer = try KafkaConsumer(configuration: makeConsumerConfiguration(cluster.bootstrapServers, group: "closed"), topics: ["t"])
+        await consumer.close()
+        let e3 = await #expect(throws: KafkaError.self) { try await consumer.poll() }
+        #expect(e3?.code == .shutDown)
+        let e4 = #expect(throws: KafkaError.self) { try consumer.storeOffsets([KafkaTopicPartition(topic: "t", partition: 0): 1]) }
+        #expect(e4?.code == .shutDown)
+        let e5 = await #expect(throws: KafkaError.self) { try await consumer.commit() }
+        #expect(e5?.code == .shutDown)
+        var batches = 0
+        for try await _ in consumer.batches() { batches += 1 }
+        #expect(batches == 0)
+
+        await cluster.shutdown()
+        #expect(cluster.execute("broker-down 1") == "error: the mock cluster is shut down")
+    }
+}

@@ -46,7 +46,7 @@ public final class KafkaConsumer: Sendable {
     public func poll(maxRecords: Int = 500, timeout: Duration = .milliseconds(100)) async throws(KafkaError) -> [KafkaRecord] {
         let core = self.core
         let fetched = try await core.thread.run { () throws(KafkaError) -> RDKafkaConsumer.FetchedBatch in
-            RDKafkaConsumer.FetchedBatch(messages: try core.collect(maxRecords: maxRecords, timeout: timeout))
+            try core.collectForHandOff(maxRecords: maxRecords, timeout: timeout)
         }
         // Copied here, on the caller's thread, where the records will be freed.
         return core.records(from: fetched)

@@ -108,7 +108,7 @@ public final class KafkaProducer: Sendable {
     /// - Throws: `.timedOut` naming how many are still outstanding.
     public func flush(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let core = self.core
-        let flushed = try await runBlocking(name: "kafka-flush") { () throws(KafkaError) -> Bool in core.flush(timeout: timeout) }
+        let flushed = try await runBlocking(name: "kafka-flush") { () throws(KafkaError) -> Bool in try core.flush(timeout: timeout) }
         if !flushed {
             throw KafkaError(.timedOut, "\(core.outstandingCount) records were not delivered within \(timeout)\(core.handle.callbacks.brokerErrorSuffix)")
         }

@@ -123,16 +123,23 @@ final class DedicatedThread: @unchecked Sendable {
         }
     }
 
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    /// Queues a job; returns false (dropping it) once the thread is stopped.
+    @discardableResult
+    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         lock.withLock {
+            guard !isStopped else { return false }
             jobs.append(job)
             lock.broadcast()
+            return true
         }
     }
 
+    /// Runs `body` on the thread and returns its result; throws `.shutDown` once the thread
+    /// is stopped (the job would never run).
     func run<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
         let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
-            submit { continuation.resume(returning: Result { () throws(KafkaError) -> T in try body() }) }
+            let accepted = submit { continuation.resume(returning: Result { () throws(KafkaError) -> T in try body() }) }
+            if !accepted { continuation.resume(returning: .failure(KafkaError(.shutDown, "the consumer is closed"))) }
         }
         return try result.get()
     }

@@ -20,6 +20,10 @@ final class RDKafkaAdmin: Sendable {
     /// `ignoreExisting`).
     func createTopics(_ topics: [KafkaTopicSpecification], ignoreExisting: Bool) throws(KafkaError) -> [String] {
         guard !topics.isEmpty else { return [] }
+        return try handle.use("creating topics") { () throws(KafkaError) in try createTopicsUnguarded(topics, ignoreExisting: ignoreExisting) }
+    }
+
+    private func createTopicsUnguarded(_ topics: [KafkaTopicSpecification], ignoreExisting: Bool) throws(KafkaError) -> [String] {
         var errstr = [CChar](repeating: 0, count: 512)
         func errText() -> String { String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         let timeoutMs = Int32(clamping: requestTimeout.roundedUpMilliseconds)
@@ -101,6 +105,10 @@ final class RDKafkaAdmin: Sendable {
 
     /// Brokers and topics, from one metadata request.
     func clusterMetadata() throws(KafkaError) -> KafkaClusterMetadata {
+        try handle.use("reading metadata") { () throws(KafkaError) in try clusterMetadataUnguarded() }
+    }
+
+    private func clusterMetadataUnguarded() throws(KafkaError) -> KafkaClusterMetadata {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(handle.pointer, 1, nil, &metadata, Int32(clamping: requestTimeout.roundedUpMilliseconds))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
@@ -121,7 +129,9 @@ final class RDKafkaAdmin: Sendable {
     }
 
     func partitionCount(of topic: String) throws(KafkaError) -> Int {
-        try handle.partitionCounts(topics: [topic], timeout: requestTimeout, bootstrap: bootstrap)[topic]!
+        try handle.use("reading metadata") { () throws(KafkaError) in
+            try handle.partitionCounts(topics: [topic], timeout: requestTimeout, bootstrap: bootstrap)[topic]!
+        }
     }
 
     func destroy() { handle.destroy() }

@@ -138,8 +138,22 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// caller's thread: the records are allocated where they will be freed (glibc's malloc
     /// is much slower when one thread frees what another allocated).
     func records(from batch: FetchedBatch) -> [KafkaRecord] {
-        defer { destroy(batch.messages) }
+        guard !batch.messages.isEmpty else { return [] }
+        defer {
+            destroy(batch.messages)
+            handle.useGuard.exit()  // entered by collectForHandOff
+        }
         return batch.messages.map { record(from: $0) }
+    }
+
+    /// `collect` for a batch that leaves the consumer thread: a non-empty batch holds the
+    /// handle open (librdkafka must not be destroyed while messages are alive) until
+    /// `records(from:)` has destroyed them.
+    func collectForHandOff(maxRecords: Int, timeout: Duration) throws(KafkaError) -> FetchedBatch {
+        let messages = try collect(maxRecords: maxRecords, timeout: timeout)
+        // Cannot fail: the handle is closed only by close(), on this same thread.
+        if !messages.isEmpty { _ = handle.useGuard.enter() }
+        return FetchedBatch(messages: messages)
     }
 
     /// Blocking (run on `thread`): hands a batch to `body` as views into librdkafka's
@@ -254,6 +268,10 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// - Throws: `.partitionsRevoked` listing partitions this consumer no longer owns
     ///   (the others are stored).
     func storeOffsets(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
+        guard handle.useGuard.enter() else {
+            throw KafkaError(.shutDown, "cannot store offsets: the consumer of group '\(groupID)' is closed")
+        }
+        defer { handle.useGuard.exit() }
         try progress.store(offsets) { owned -> [KafkaTopicPartition] in
             // The list is ours; rd_kafka_offsets_store reads it and sets per-element errors.
             let list = makePartitionList(owned.map { ($0.key, $0.value) })
@@ -271,7 +289,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
 
     /// Blocking: commits the stored offsets now.
     func commit() throws(KafkaError) {
-        let err = rd_kafka_commit(handle.pointer, nil, 0)
+        let err = try handle.use("commit") { rd_kafka_commit(handle.pointer, nil, 0) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
             throw RDKafkaLibrary.error(.consumer, err, "offset commit of consumer group '\(groupID)' failed")
         }
@@ -281,7 +299,9 @@ final class RDKafkaConsumer: @unchecked Sendable {
     func committed(_ partitions: [KafkaTopicPartition], timeout: Duration) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
         let list = makePartitionList(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_committed(handle.pointer, list, Int32(clamping: timeout.roundedUpMilliseconds))
+        let err = try handle.use("committed offsets") {
+            rd_kafka_committed(handle.pointer, list, Int32(clamping: timeout.roundedUpMilliseconds))
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw RDKafkaLibrary.error(.consumer, err, "reading committed offsets of group '\(groupID)' failed")
         }
@@ -295,7 +315,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
 
     func assignment() throws(KafkaError) -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        let err = rd_kafka_assignment(handle.pointer, &list)
+        let err = try handle.use("assignment") { rd_kafka_assignment(handle.pointer, &list) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else {
             throw RDKafkaLibrary.error(.consumer, err, "reading the assignment of group '\(groupID)' failed")
         }
@@ -307,7 +327,9 @@ final class RDKafkaConsumer: @unchecked Sendable {
     func setPaused(_ partitions: [KafkaTopicPartition], paused: Bool) throws(KafkaError) {
         let list = makePartitionList(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = paused ? rd_kafka_pause_partitions(handle.pointer, list) : rd_kafka_resume_partitions(handle.pointer, list)
+        let err = try handle.use(paused ? "pause" : "resume") {
+            paused ? rd_kafka_pause_partitions(handle.pointer, list) : rd_kafka_resume_partitions(handle.pointer, list)
+        }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw RDKafkaLibrary.error(.consumer, err, "\(paused ? "pause" : "resume") of \(partitions) failed")
         }
@@ -318,7 +340,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
     }
 
     /// Blocking (run on `thread`): leaves the group (revoking, so in-flight offsets are
-    /// committed), then destroys the handle.
+    /// committed; `storeOffsets` still works meanwhile), then destroys the handle once the
+    /// calls in progress and the batches handed out are done.
     func close() {
         guard !isClosed else { return }
         isClosed = true

@@ -68,6 +68,8 @@ final class RDKafkaHandle: @unchecked Sendable {
     // it; `pointer` is immutable and valid until destroy().
     let pointer: OpaquePointer
     let callbacks: RDKafkaCallbacks
+    /// Calls from other threads enter it; destroy() closes it first and waits for them.
+    let useGuard = HandleGuard()
     private let opaque: UnsafeMutableRawPointer
 
     enum Kind { case producer, consumer }
@@ -155,8 +157,10 @@ final class RDKafkaHandle: @unchecked Sendable {
         self.opaque = opaque
     }
 
-    /// Destroys the handle (blocking), then releases the callback context.
+    /// Refuses new guarded calls, waits for those in progress, destroys the handle
+    /// (blocking), then releases the callback context.
     func destroy() {
+        useGuard.close()
         rd_kafka_destroy(pointer)
         Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).release()
     }
@@ -165,6 +169,13 @@ final class RDKafkaHandle: @unchecked Sendable {
     /// loop, so that error texts include the last broker error.
     func serveCallbacks() {
         rd_kafka_poll(pointer, 0)
+    }
+
+    /// Runs `body` while the handle cannot be destroyed; throws `.shutDown` naming `what`
+    /// once it is closed.
+    @inline(__always)
+    func use<R>(_ what: @autoclosure () -> String, _ body: () throws(KafkaError) -> R) throws(KafkaError) -> R {
+        try useGuard.use({ KafkaError(.shutDown, "\(what()): the \(callbacks.clientName) is closed") }, body)
     }
 
     /// Throws `.fatal` if librdkafka raised a fatal error on this handle.

@@ -32,6 +32,8 @@ final class RDKafkaMockCluster: @unchecked Sendable {
 
     /// Blocking: stops the brokers and frees the cluster.
     func destroy() {
+        // No operation may be in progress on the cluster while it goes.
+        handle.useGuard.close()
         rd_kafka_mock_cluster_destroy(cluster)
         handle.destroy()
     }
@@ -54,6 +56,8 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func createTopic(_ spec: KafkaTopicSpecification) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         guard spec.partitions > 0 else { throw KafkaError(.mockCluster, "topic '\(spec.name)': partition count must be positive") }
         let rf = spec.replicationFactor ?? min(3, brokerCount)
         guard rf >= 1 && rf <= brokerCount else {
@@ -63,17 +67,23 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         try checkBroker(id)
         let err = up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id)
         try check(err, "setting broker \(id) \(up ? "up" : "down")")
     }
 
     func setRoundTripTime(broker id: Int32, milliseconds: Int) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         try checkBroker(id)
         try check(rd_kafka_mock_broker_set_rtt(cluster, id, Int32(clamping: milliseconds)), "setting broker \(id)'s round-trip time")
     }
 
     func pushRequestErrors(api: KafkaAPIKey, errors: [String]) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         var codes: [rd_kafka_resp_err_t] = []
         for e in errors { codes.append(try Self.errorCode(e)) }
         // The array is read during the call only.
@@ -81,6 +91,8 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func pushBrokerRequestError(broker id: Int32, api: KafkaAPIKey, error: String, roundTripMilliseconds: Int) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         try checkBroker(id)
         let code = try Self.errorCode(error)
         try check(
@@ -89,19 +101,32 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func clearRequestErrors(api: KafkaAPIKey) {
+        guard handle.useGuard.enter() else { return }
+        defer { handle.useGuard.exit() }
         rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
     }
 
+    /// Holds the cluster open for one operation (exit with `handle.useGuard.exit()`).
+    private func enter() throws(KafkaError) {
+        guard handle.useGuard.enter() else { throw KafkaError(.shutDown, "the mock cluster is shut down") }
+    }
+
     func setTopicError(_ topic: String, error: String) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         rd_kafka_mock_topic_set_error(cluster, topic, try Self.errorCode(error))
     }
 
     func setPartitionLeader(topic: String, partition: Int32, broker id: Int32) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         try checkBroker(id)
         try check(rd_kafka_mock_partition_set_leader(cluster, topic, partition, id), "setting the leader of \(topic)[\(partition)]")
     }
 
     func setCoordinator(type: String, key: String, broker id: Int32) throws(KafkaError) {
+        try enter()
+        defer { handle.useGuard.exit() }
         try checkBroker(id)
         guard type == "group" || type == "transaction" else {
             throw KafkaError(.mockCluster, "coordinator type must be 'group' or 'transaction', not '\(type)'")

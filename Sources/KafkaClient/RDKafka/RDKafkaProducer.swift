@@ -116,6 +116,10 @@ final class RDKafkaProducer: @unchecked Sendable {
         topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers recordHeaders: [KafkaHeader], timestampMilliseconds: Int64?, handler: RDKafkaDeliveryHandler?
     ) throws(KafkaError) {
+        guard handle.useGuard.enter() else {
+            throw KafkaError(.shutDown, "cannot send to topic '\(topic)': the producer is closed")
+        }
+        defer { handle.useGuard.exit() }
         var headers: OpaquePointer? = nil
         if !recordHeaders.isEmpty {
             // We own `headers` until stepline_produce succeeds; on failure we destroy it.
@@ -174,25 +178,34 @@ final class RDKafkaProducer: @unchecked Sendable {
     }
 
     /// Records handed over and not yet reported (queued, in flight, or reports not served).
-    var outstandingCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }
+    var outstandingCount: Int {
+        (try? handle.use("outstanding count") { Int(rd_kafka_outq_len(handle.pointer)) }) ?? 0
+    }
 
     /// Blocks until every outstanding record is reported, or `timeout`. Returns success.
-    func flush(timeout: Duration) -> Bool {
+    func flush(timeout: Duration) throws(KafkaError) -> Bool {
+        try handle.use("flush") { flushUnguarded(timeout: timeout) }
+    }
+
+    private func flushUnguarded(timeout: Duration) -> Bool {
         rd_kafka_flush(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
     /// Blocking: stops the poll thread, flushes up to `flushTimeout`, purges what is left
     /// (those records fail with `.shutDown`), destroys the handle.
     func close(flushTimeout: Duration) {
+        // New sends now fail with .shutDown; those in progress finish first.
+        guard handle.useGuard.close() else { return }
         pollLock.withLock {
             isPollStopped = true
             while !isPollLoopDone { _ = pollLock.wait(until: nil) }
         }
-        if !flush(timeout: flushTimeout) {
-            handle.callbacks.report(.warning, "\(outstandingCount) records still outstanding after \(flushTimeout); purging them")
+        if !flushUnguarded(timeout: flushTimeout) {
+            let left = rd_kafka_outq_len(handle.pointer)
+            handle.callbacks.report(.warning, "\(left) records still outstanding after \(flushTimeout); purging them")
             rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             // Serves the purged records' delivery reports so their handlers complete.
-            _ = flush(timeout: .seconds(1))
+            _ = flushUnguarded(timeout: .seconds(1))
         }
         // Our references to the topic handles; librdkafka keeps its own while needed.
         for topic in topics.withLock({ t in defer { t = (nil, [:]) }; return Array(t.all.values) }) { rd_kafka_topic_destroy(topic.pointer) }
@@ -202,27 +215,35 @@ final class RDKafkaProducer: @unchecked Sendable {
     // MARK: Transactions (all blocking)
 
     func initTransactions(timeout: Duration) throws(KafkaError) {
-        // A returned rd_kafka_error_t is ours to destroy (RDKafkaLibrary.take does).
-        if let error = rd_kafka_init_transactions(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) {
-            throw RDKafkaLibrary.take(error, .transaction, "init transactions failed\(handle.callbacks.brokerErrorSuffix)")
+        try handle.use("initTransactions") { () throws(KafkaError) in
+            // A returned rd_kafka_error_t is ours to destroy (RDKafkaLibrary.take does).
+            if let error = rd_kafka_init_transactions(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) {
+                throw RDKafkaLibrary.take(error, .transaction, "init transactions failed\(handle.callbacks.brokerErrorSuffix)")
+            }
         }
     }
 
     func beginTransaction() throws(KafkaError) {
-        if let error = rd_kafka_begin_transaction(handle.pointer) {
-            throw RDKafkaLibrary.take(error, .transaction, "begin transaction failed")
+        try handle.use("beginTransaction") { () throws(KafkaError) in
+            if let error = rd_kafka_begin_transaction(handle.pointer) {
+                throw RDKafkaLibrary.take(error, .transaction, "begin transaction failed")
+            }
         }
     }
 
     func commitTransaction(timeout: Duration) throws(KafkaError) {
-        if let error = rd_kafka_commit_transaction(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) {
-            throw RDKafkaLibrary.take(error, .transaction, "commit transaction failed")
+        try handle.use("commitTransaction") { () throws(KafkaError) in
+            if let error = rd_kafka_commit_transaction(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) {
+                throw RDKafkaLibrary.take(error, .transaction, "commit transaction failed")
+            }
         }
     }
 
     func abortTransaction(timeout: Duration) throws(KafkaError) {
-        if let error = rd_kafka_abort_transaction(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) {
-            throw RDKafkaLibrary.take(error, .transaction, "abort transaction failed")
+        try handle.use("abortTransaction") { () throws(KafkaError) in
+            if let error = rd_kafka_abort_transaction(handle.pointer, Int32(clamping: timeout.roundedUpMilliseconds)) {
+                throw RDKafkaLibrary.take(error, .transaction, "abort transaction failed")
+            }
         }
     }
 }

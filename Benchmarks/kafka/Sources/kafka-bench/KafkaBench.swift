@@ -27,6 +27,7 @@ struct KafkaBench {
         func producerConfiguration(linger: Duration) -> KafkaProducerConfiguration {
             var c = KafkaProducerConfiguration(bootstrapServers: bootstrap)
             c.linger = linger
+
             return c
         }
 
