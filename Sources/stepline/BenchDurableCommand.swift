@@ -32,7 +32,13 @@ struct BenchDurableCommand: AsyncParsableCommand {
     @Option(help: "SQLite synchronous mode: FULL (fsync per commit) or NORMAL.")
     var synchronous: String = "FULL"
 
-    @Option(help: "Only these parts (fsync, engine, pass-chain, wait-callback, parked); default: all.")
+    @Option(help: "Executions kept decoded in memory (RuntimeConfiguration.cacheCapacity).")
+    var cache: Int = 10_000
+
+    @Option(help: "Steps per second offered in the latency measurement.")
+    var rate: Int = 500
+
+    @Option(help: "Only these parts (fsync, engine, pass-chain, wait-callback, latency, parked); default: all.")
     var only: [String] = []
 
     func wants(_ part: String) -> Bool { only.isEmpty || only.contains(part) }
@@ -43,8 +49,10 @@ struct BenchDurableCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: root) }
         print("stepline bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous)")
         if wants("fsync") {
-            let rate = fsyncRate(path: root + "/fsync.bin", seconds: 2)
-            print(String(format: "fsync loop (write 4 KiB + fsync):  %8.0f fsyncs/s  (%.0f µs each)", rate, 1e6 / rate))
+            let rate = fsyncRate(path: root + "/fsync.bin", seconds: 2, data: false)
+            print(String(format: "fsync loop (write 4 KiB + fsync):      %8.0f fsyncs/s  (%.0f µs each)", rate, 1e6 / rate))
+            let dataRate = fsyncRate(path: root + "/fsync.bin", seconds: 2, data: true)
+            print(String(format: "fdatasync loop (write 4 KiB + fdatasync, as SQLite syncs): %8.0f/s  (%.0f µs each)", dataRate, 1e6 / dataRate))
         }
         let passChainText = try String(contentsOfFile: passChain, encoding: .utf8)
         if wants("engine") {
@@ -64,6 +72,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
         }
         if wants("pass-chain") { try await passChainRun(root: root + "/pc", text: passChainText) }
         if wants("wait-callback") { try await waitCallbackRun(root: root + "/wc") }
+        if wants("latency") { try await latencyRun(root: root + "/lat") }
         if wants("parked"), parked > 0 { try await parkedRun(root: root + "/parked") }
     }
 
@@ -76,12 +85,14 @@ struct BenchDurableCommand: AsyncParsableCommand {
     {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: path + "/db.sqlite", options: .init(synchronous: synchronous == "NORMAL" ? .normal : .full))
-        return SteplineRuntime(store: store, makeFallbackDispatcher: dispatcher)
+        var cfg = RuntimeConfiguration()
+        cfg.cacheCapacity = cache
+        return SteplineRuntime(store: store, configuration: cfg, makeFallbackDispatcher: dispatcher)
     }
 
     // MARK: fsync
 
-    func fsyncRate(path: String, seconds: Double) -> Double {
+    func fsyncRate(path: String, seconds: Double, data: Bool) -> Double {
         let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
         guard fd >= 0 else { return 0 }
         defer { close(fd); unlink(path) }
@@ -90,7 +101,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
         var n = 0
         while Date().timeIntervalSince(start) < seconds {
             _ = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4096, off_t((n % 256) * 4096)) }
-            fsync(fd)
+            if data { fdatasync(fd) } else { fsync(fd) }
             n += 1
         }
         return Double(n) / Date().timeIntervalSince(start)
@@ -201,6 +212,34 @@ struct BenchDurableCommand: AsyncParsableCommand {
         print("  " + latencyReport(runtime))
         timers.cancel()
         relay.cancel()
+        await runtime.shutdown()
+    }
+
+    /// The latency durability adds to a step at a moderate load: one-step executions
+    /// started at a fixed rate, each step's wait for its commit measured.
+    func latencyRun(root: String) async throws {
+        let runtime = try makeRuntime(root)
+        try await runtime.recover()
+        let service = runtime.executions
+        let m = try await service.resources.createStateMachine(.init(
+            name: "one-step", definition: #"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            roleArn: "arn:aws:iam::123456789012:role/bench"))
+        for i in 0..<200 { _ = try await service.startExecution(.init(stateMachineArn: m.arn, name: "warm-\(i)")) }
+        service.committer.latencies.withLock { $0 = [] }
+        let rate = self.rate
+        let total = Int(Double(rate) * seconds)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<total {
+                let at = begin + .microseconds(Int64(i) * 1_000_000 / Int64(rate))
+                if at > clock.now { try await clock.sleep(until: at) }
+                group.addTask { _ = try await service.startExecution(.init(stateMachineArn: m.arn, name: "l-\(i)")) }
+            }
+            try await group.waitForAll()
+        }
+        print(String(format: "added latency per step at %d steps/s offered:", rate))
+        print("  " + latencyReport(runtime))
         await runtime.shutdown()
     }
 
