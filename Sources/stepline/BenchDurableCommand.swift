@@ -48,6 +48,8 @@ struct BenchDurableCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         print("stepline bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous)")
+        // Memory first, in a fresh process heap (later parts would leave freed memory behind).
+        if wants("parked"), parked > 0 { try await parkedRun(root: root + "/parked") }
         if wants("fsync") {
             let rate = fsyncRate(path: root + "/fsync.bin", seconds: 2, data: false)
             print(String(format: "fsync loop (write 4 KiB + fsync):      %8.0f fsyncs/s  (%.0f µs each)", rate, 1e6 / rate))
@@ -73,7 +75,6 @@ struct BenchDurableCommand: AsyncParsableCommand {
         if wants("pass-chain") { try await passChainRun(root: root + "/pc", text: passChainText) }
         if wants("wait-callback") { try await waitCallbackRun(root: root + "/wc") }
         if wants("latency") { try await latencyRun(root: root + "/lat") }
-        if wants("parked"), parked > 0 { try await parkedRun(root: root + "/parked") }
     }
 
     static let passChainInput = """
