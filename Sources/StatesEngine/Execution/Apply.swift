@@ -274,7 +274,7 @@ extension ExecutionState {
     /// Changes the event's thread in place and moves its cursor to the event.
     private mutating func modify(_ e: HistoryEvent, _ body: (inout ThreadState) -> Void) {
         let moved = !e.isInternal
-        let found = threads.update(e.thread) { t in
+        let found: Void? = threads.update(e.thread) { t in
             body(&t)
             if moved { t.cursor = e.id }
         }
@@ -321,7 +321,9 @@ extension ExecutionState {
     }
 
     private mutating func removeChildren(of c: ThreadState.Children) {
-        for id in c.running.values { removeThread(id) }
+        // In index order: freed ids are reused, so the order must not depend on the
+        // dictionary's (per-instance, per-process) iteration order.
+        for index in c.running.keys.sorted() { removeThread(c.running[index]!) }
     }
 
     /// Removes a thread, its descendants and their open tokens.
