@@ -16,8 +16,10 @@ public enum APIServer {
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service
     {
         let router = Router()
-        if let triggers { TriggerRoutes.register(on: router, registry: triggers) }
         let runtime = api.services.runtime
+        if let triggers {
+            TriggerRoutes.register(on: router, registry: triggers, region: runtime.configuration.region, account: runtime.configuration.account)
+        }
         router.get("/healthz") { _, _ -> Response in
             json(200, ["status": "alive"])
         }

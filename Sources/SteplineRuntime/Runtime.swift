@@ -49,7 +49,7 @@ public final class SteplineRuntime: Service, Sendable {
     public let kafka: any KafkaHealthProbe
     private let logger: Logger
     private let clock: any RuntimeClock
-    private let configuration: RuntimeConfiguration
+    public let configuration: RuntimeConfiguration
     private let recovered = Atomic<Bool>(false)
     private let storeOpen = Atomic<Bool>(true)
     private let shuttingDown = Atomic<Bool>(false)

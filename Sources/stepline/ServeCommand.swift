@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KafkaClient
 import Logging
 import ServiceLifecycle
 import StatesAPI
@@ -42,6 +46,15 @@ struct ServeCommand: AsyncParsableCommand {
             writeStderr("error: cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
             throw ExitCode(1)
         }
+        // One daemon per data directory: a second one would share the store's writer and
+        // overwrite the embedded broker's bootstrap file. The lock lasts as long as the process.
+        let lockPath = (settings.dataDirectory as NSString).appendingPathComponent("stepline.lock")
+        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lockFD >= 0, flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            writeStderr("error: another stepline serve is using the data directory \(settings.dataDirectory) (\(lockPath) is locked)")
+            throw ExitCode(1)
+        }
+        defer { close(lockFD) }
         do {
             store = try SQLiteStore(path: settings.databasePath, options: .init(
                 synchronous: settings.synchronous == "NORMAL" ? .normal : .full))
@@ -49,38 +62,125 @@ struct ServeCommand: AsyncParsableCommand {
             writeStderr("error: cannot open the store at \(settings.databasePath): \(e). The daemon takes no work without a writable store.")
             throw ExitCode(1)
         }
-        let runtime = SteplineRuntime(store: store, configuration: settings.runtime, logger: logger)
-        if settings.kafkaBrokers != nil {
-            logger.warning("kafka.brokers is set, but this build does not connect to Kafka yet; activity tasks only")
+        let kafka: DaemonKafka
+        do {
+            kafka = try await DaemonKafka.start(settings, logger: logger)
+        } catch {
+            writeStderr("error: Kafka: \(error)")
+            try? await store.close()
+            throw ExitCode(1)
         }
-        for m in settings.stateMachines {
-            do {
-                let text = try String(contentsOfFile: m.definitionPath, encoding: .utf8)
-                let r = try await runtime.executions.resources.putStateMachine(.init(
-                    name: m.name, definition: text, roleArn: m.roleArn, type: m.type))
-                logger.info("state machine loaded", metadata: ["arn": "\(r.arn)", "revision": "\(r.revisionId)"])
-            } catch {
-                writeStderr("error: state machine \(m.name) (\(m.definitionPath)): \(error)")
-                try? await store.close()
-                throw ExitCode(2)
-            }
+        let replyChannel = TaskReplyChannel()
+        let nested = NestedExecutions(logger: logger)
+        let dispatcher = KafkaTaskDispatcher(
+            producer: kafka.producer,
+            planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
+            replies: replyChannel, nested: nested, logger: logger)
+        let runtime = SteplineRuntime(
+            store: store, configuration: settings.runtime, kafka: kafka.health,
+            makeFallbackDispatcher: { sink in
+                replyChannel.bind(sink)
+                return dispatcher
+            },
+            mirrorActivities: settings.topics.publishActivities, logger: logger)
+        nested.bind(runtime.executions)
+        do {
+            try await loadStateMachines(settings, runtime: runtime, logger: logger)
+        } catch {
+            writeStderr("error: \(error)")
+            try? await store.close()
+            await kafka.close()
+            throw ExitCode(2)
+        }
+        let registry: TriggerRegistry
+        do {
+            registry = try TriggerRegistry(
+                config: settings.triggers, file: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("triggers.json"))
+        } catch {
+            writeStderr("error: the trigger rules: \(error)")
+            try? await store.close()
+            await kafka.close()
+            throw ExitCode(2)
+        }
+        for rule in registry.snapshot.rules {
+            logger.info("trigger", metadata: ["name": "\(rule.name)", "topic": "\(rule.topic)", "stateMachine": "\(rule.stateMachine)", "source": "\(rule.source)"])
+        }
+        await kafka.ensureTopics([settings.topics.taskReplies, settings.topics.executionStatus, settings.topics.deadLetters]
+            + registry.snapshot.topics, logger: logger)
+        let deadLetters = DeadLetters(producer: kafka.producer, topic: settings.topics.deadLetters, logger: logger)
+        let replies: ReplyConsumer
+        let triggers: TriggerConsumer
+        do {
+            replies = ReplyConsumer(
+                consumer: try KafkaConsumer(configuration: kafka.consumerConfiguration(group: settings.kafkaGroupID + ".replies"),
+                                            topics: [settings.topics.taskReplies]),
+                service: runtime.executions, dispatcher: dispatcher, deadLetters: deadLetters, logger: logger)
+            let triggerConfiguration = kafka.consumerConfiguration(group: settings.kafkaGroupID + ".triggers")
+            triggers = TriggerConsumer(
+                registry: registry, service: runtime.executions,
+                makeConsumer: { topics in try KafkaConsumer(configuration: triggerConfiguration, topics: topics) },
+                deadLetters: deadLetters, region: settings.region, account: settings.account, logger: logger)
+        } catch {
+            writeStderr("error: Kafka consumer: \(error)")
+            try? await store.close()
+            await kafka.close()
+            throw ExitCode(1)
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
         let host = settings.host
-        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger) { port in
+        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger, triggers: registry) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: runtime),
-                .init(service: server),
-                // Shut down first: stop taking work and release long polls, so the HTTP
-                // server's graceful shutdown does not wait for them.
-                .init(service: WorkGate(runtime: runtime)),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+        // Graceful shutdown runs in reverse order: the watcher and the consumers stop first
+        // (their batches finish and their offsets are committed), then the doors close, the
+        // HTTP server stops, the runtime finishes its commits, and the producer flushes.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ProducerService(producer: kafka.producer)),
+            .init(service: runtime),
+            .init(service: server),
+            .init(service: WorkGate(runtime: runtime)),
+            .init(service: replies),
+            .init(service: triggers),
+        ]
+        if let file = settings.file {
+            services.append(.init(service: ConfigWatcher(file: file, environment: ProcessInfo.processInfo.environment, registry: registry,
+                                                         runtime: runtime, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            // A service failed (e.g. the listen address is taken): the others were cancelled.
+            logger.error("stopped on error", metadata: ["error": "\(error)"])
+            writeStderr("error: \(error)")
+            await kafka.close()
+            throw ExitCode(1)
+        }
+        await kafka.close()
+    }
+}
+
+/// Loads (creates or updates) the state machines named in the configuration.
+func loadStateMachines(_ settings: ServeConfiguration, runtime: SteplineRuntime, logger: Logger) async throws {
+    for m in settings.stateMachines {
+        do {
+            let text = try String(contentsOfFile: m.definitionPath, encoding: .utf8)
+            let r = try await runtime.executions.resources.putStateMachine(.init(
+                name: m.name, definition: text, roleArn: m.roleArn, type: m.type))
+            logger.info("state machine loaded", metadata: ["arn": "\(r.arn)", "revision": "\(r.revisionId)"])
+        } catch {
+            throw ServeConfiguration.Invalid(description: "state machine \(m.name) (\(m.definitionPath)): \(error)")
+        }
+    }
+}
+
+/// The Kafka producer as a service: flushes at shutdown, after the runtime.
+struct ProducerService: Service {
+    let producer: KafkaProducer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close()
     }
 }
 

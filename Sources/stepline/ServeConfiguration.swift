@@ -1,4 +1,5 @@
 import Foundation
+import StatesLanguage
 import SteplineRuntime
 import Yams
 
@@ -19,6 +20,20 @@ struct ServeConfiguration {
     var synchronous = "FULL"
     var logLevel = "info"
     var kafkaBrokers: String?
+    /// Raw librdkafka properties for every client (TLS, SASL, ...).
+    var kafkaProperties: [String: String] = [:]
+    /// The consumer group of the reply and trigger consumers (one per daemon fleet).
+    var kafkaGroupID = "stepline"
+    /// The brokers are librdkafka's mock cluster (`stepline broker`): consumers then fetch
+    /// with a 1 ms wait, as the mock holds every fetch for its whole wait. Default: true for
+    /// the embedded broker, false for configured brokers.
+    var kafkaDevelopmentBroker: Bool?
+    var triggers: [TriggerRule] = []
+    var topics = IntegrationTopics()
+    /// Publish execution status events (STANDARD executions) on `topics.executionStatus`.
+    var statusEvents = true
+    /// The file read, for reloads.
+    var file: String?
     var region = "us-east-1"
     var account = "123456789012"
     var stateMachines: [MachineFile] = []
@@ -33,6 +48,7 @@ struct ServeConfiguration {
     static func load(file: String?, environment: [String: String]) throws -> ServeConfiguration {
         var c = ServeConfiguration()
         if let file = file ?? environment["STEPLINE_CONFIG"] {
+            c.file = file
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
                 throw Invalid(description: "cannot read the configuration file \(file): \(error.localizedDescription)")
@@ -45,6 +61,7 @@ struct ServeConfiguration {
         if let l = environment["STEPLINE_LOG_LEVEL"] { c.logLevel = l }
         c.runtime.region = c.region
         c.runtime.account = c.account
+        c.runtime.statusEventsTopic = c.statusEvents ? c.topics.executionStatus : nil
         return c
     }
 
@@ -92,8 +109,20 @@ struct ServeConfiguration {
         try Self.check(api, "api", allowed: ["listen", "tls"])
         if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
         let kafka = try Self.table(root["kafka"], "kafka")
-        try Self.check(kafka, "kafka", allowed: ["brokers", "properties"])
+        try Self.check(kafka, "kafka", allowed: ["brokers", "properties", "groupId", "developmentBroker"])
         kafkaBrokers = try Self.string(kafka["brokers"], "kafka.brokers")
+        for (k, v) in try Self.table(kafka["properties"], "kafka.properties") {
+            guard let value = try Self.string(v, "kafka.properties.\(k)") ?? (v as? Bool).map({ $0 ? "true" : "false" }) else {
+                throw Invalid(description: "kafka.properties.\(k): expected a string")
+            }
+            kafkaProperties[k] = value
+        }
+        if let g = try Self.string(kafka["groupId"], "kafka.groupId") { kafkaGroupID = g }
+        if let v = kafka["developmentBroker"] {
+            guard let b = v as? Bool else { throw Invalid(description: "kafka.developmentBroker: expected true or false") }
+            kafkaDevelopmentBroker = b
+        }
+        try applyIntegrations(try Self.table(root["integrations"], "integrations"))
         let store = try Self.table(root["store"], "store")
         try Self.check(store, "store", allowed: ["path", "synchronous"])
         if let p = try Self.string(store["path"], "store.path") {
@@ -120,6 +149,7 @@ struct ServeConfiguration {
         if let v = try int("cacheCapacity") { runtime.cacheCapacity = v }
         if let v = try int("timerHorizonSeconds") { runtime.timerHorizonSeconds = Int64(v) }
         if let v = try int("retentionDays") { runtime.retentionDays = Int64(v) }
+        triggers = try Self.triggers(yaml: yaml)
         if let list = root["stateMachines"] {
             guard let items = list as? [Any] else { throw Invalid(description: "stateMachines: expected a list") }
             for (i, item) in items.enumerated() {
@@ -139,5 +169,70 @@ struct ServeConfiguration {
                     type: type, roleArn: try Self.string(t["roleArn"], "\(key).roleArn") ?? "arn:aws:iam::\(account):role/stepline"))
             }
         }
+    }
+
+    mutating func applyIntegrations(_ t: [String: Any]) throws {
+        try Self.check(t, "integrations", allowed: [
+            "taskReplies", "executionStatus", "deadLetters", "lambdaPrefix", "activityPrefix", "eventsPrefix", "queues", "snsTopics",
+            "activities", "statusEvents",
+        ])
+        func name(_ key: String, _ apply: (String) -> Void) throws {
+            guard let v = try Self.string(t[key], "integrations.\(key)") else { return }
+            guard !v.isEmpty else { throw Invalid(description: "integrations.\(key): expected a topic name") }
+            apply(v)
+        }
+        try name("taskReplies") { topics.taskReplies = $0 }
+        try name("executionStatus") { topics.executionStatus = $0 }
+        try name("deadLetters") { topics.deadLetters = $0 }
+        try name("lambdaPrefix") { topics.lambdaPrefix = $0 }
+        try name("activityPrefix") { topics.activityPrefix = $0 }
+        try name("eventsPrefix") { topics.eventsPrefix = $0 }
+        for (k, v) in try Self.table(t["queues"], "integrations.queues") {
+            guard let topic = try Self.string(v, "integrations.queues.\(k)") else { continue }
+            topics.queueTopics[k] = topic
+        }
+        for (k, v) in try Self.table(t["snsTopics"], "integrations.snsTopics") {
+            guard let topic = try Self.string(v, "integrations.snsTopics.\(k)") else { continue }
+            topics.snsTopics[k] = topic
+        }
+        if let v = t["activities"] {
+            guard let b = v as? Bool else { throw Invalid(description: "integrations.activities: expected true or false") }
+            topics.publishActivities = b
+        }
+        if let v = t["statusEvents"] {
+            guard let b = v as? Bool else { throw Invalid(description: "integrations.statusEvents: expected true or false") }
+            statusEvents = b
+        }
+    }
+
+    /// The `triggers` section, read from the YAML nodes so that the numbers of patterns keep
+    /// their spelling.
+    static func triggers(yaml: String) throws -> [TriggerRule] {
+        guard case .mapping(let root)? = try Yams.compose(yaml: yaml), let list = root["triggers"] else { return [] }
+        guard case .sequence(let items) = list else { throw Invalid(description: "triggers: expected a list") }
+        var rules: [TriggerRule] = []
+        for (i, item) in items.enumerated() {
+            let key = "triggers[\(i)]"
+            guard case .mapping(let m) = item else { throw Invalid(description: "\(key): expected a mapping") }
+            var o = JSONObject()
+            for pair in m {
+                guard case .scalar(let k) = pair.key else { throw Invalid(description: "\(key): keys must be strings") }
+                if k.string == "pattern", case .mapping = pair.value {
+                    o.append("pattern", .string(try YAMLJSON.text(pair.value, key: "\(key).pattern")))
+                } else {
+                    o.append(k.string, try YAMLJSON.json(pair.value, key: "\(key).\(k.string)"))
+                }
+            }
+            do {
+                let rule = try TriggerRule.from(json: .object(o), source: .config)
+                guard !rules.contains(where: { $0.name == rule.name }) else {
+                    throw Invalid(description: "\(key): a second trigger named '\(rule.name)'")
+                }
+                rules.append(rule)
+            } catch let e as TriggerRule.Invalid {
+                throw Invalid(description: "\(key): \(e.message)")
+            }
+        }
+        return rules
     }
 }

@@ -173,4 +173,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    # Handlers import this file as `stepline_worker`: let them get this very module, so that
+    # the TaskFailure they raise is the one caught above.
+    sys.modules.setdefault("stepline_worker", sys.modules["__main__"])
     sys.exit(main())

@@ -27,6 +27,9 @@ public enum ReplyShape: String, Sendable {
     case raw
     /// Wrapped in Lambda's response (`Payload`, `StatusCode`, `ExecutedVersion`, ...).
     case lambdaInvoke
+    /// An activity task: the reply is the output, and the worker first takes the task
+    /// (ActivityStarted), which an HTTP worker then cannot.
+    case activity
 }
 
 /// What carrying out one task request takes, decided from the request alone.
@@ -77,7 +80,7 @@ public struct IntegrationPlanner: Sendable {
         let waits = r.pattern == .waitForTaskToken
         switch r.kind {
         case .activity(let name):
-            return .request(record(topic: topics.activityPrefix + name, value: p, request), reply: .raw)
+            return .request(record(topic: topics.activityPrefix + name, value: p, request), reply: .activity)
         case .lambdaFunction:
             let name = Self.functionName(r.arn)
             return .request(record(topic: topics.lambdaPrefix + name, value: p, request), reply: .raw)

@@ -62,8 +62,13 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     }
 
     /// How a reply to `token` becomes the task's result, if this dispatcher sent it.
-    func replyShape(for token: String) -> ReplyShape? {
-        pending.withLock { $0.removeValue(forKey: token) }
+    /// A final reply (`settles`) forgets the task; a heartbeat keeps it.
+    func replyShape(for token: String, settles: Bool) -> ReplyShape? {
+        pending.withLock { settles ? $0.removeValue(forKey: token) : $0[token] }
+    }
+
+    public func publish(_ record: OutboundRecord) async throws {
+        try await publish([record])
     }
 
     private func publish(_ records: [OutboundRecord]) async throws {

@@ -31,11 +31,23 @@ public final class ReplyConsumer: Service, Sendable {
     }
 
     public func run() async throws {
+        // Graceful shutdown finishes the batch in hand; cancellation (another service
+        // failed) stops as soon as the poll returns. Either way the consumer closes.
+        try await withTaskCancellationHandler {
+            try await consume()
+        } onCancel: {
+            self.consumer.triggerGracefulShutdown()
+        }
+    }
+
+    private func consume() async throws {
         try await withGracefulShutdownHandler {
             do {
                 for try await batch in consumer.batches(maxRecords: 1000) {
                     try await process(batch)
                 }
+            } catch is CancellationError where consumer.isShutdownTriggered {
+                // Shutdown during a batch: its offsets are not stored; it is read again.
             } catch {
                 logger.error("reply consumer stopped", metadata: ["error": "\(error)"])
                 throw error
@@ -103,18 +115,18 @@ public final class ReplyConsumer: Service, Sendable {
             case .failure(let e): letters.append(.init(record: record, error: e.name, cause: e.message))
             }
         }
-        let failed: [(Int, String, String)] = await withTaskGroup(of: [(Int, String, String)].self) { group in
+        let failed: [(Int, String, String)] = try await withThrowingTaskGroup(of: [(Int, String, String)].self) { group in
             for (_, replies) in byToken {
                 group.addTask {
                     var out: [(Int, String, String)] = []
                     for (i, reply) in replies {
-                        if let (name, message) = await self.apply(reply) { out.append((i, name, message)) }
+                        if let (name, message) = try await self.apply(reply) { out.append((i, name, message)) }
                     }
                     return out
                 }
             }
             var all: [(Int, String, String)] = []
-            for await part in group { all += part }
+            for try await part in group { all += part }
             return all
         }
         for (i, name, message) in failed.sorted(by: { $0.0 < $1.0 }) {
@@ -125,8 +137,9 @@ public final class ReplyConsumer: Service, Sendable {
     }
 
     /// Applies one reply; returns the error and message when it could not be applied.
-    /// Failures of the service itself (storage, shutdown) are retried, not dead-lettered.
-    func apply(_ reply: Reply) async -> (String, String)? {
+    /// Failures of the service itself (storage) are retried, not dead-lettered; at shutdown
+    /// it throws `CancellationError`, and the batch is left to be read again.
+    func apply(_ reply: Reply) async throws -> (String, String)? {
         var delay: UInt64 = 50_000_000
         while true {
             do {
@@ -135,7 +148,7 @@ public final class ReplyConsumer: Service, Sendable {
             } catch let e as ServiceError where !e.isServerError {
                 return (e.type, e.message)
             } catch {
-                if consumer.isShutdownTriggered { return ("Stepline.ShuttingDown", "\(error)") }
+                if consumer.isShutdownTriggered { throw CancellationError() }
                 logger.warning("reply not applied yet, retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 2_000_000_000)
@@ -145,15 +158,17 @@ public final class ReplyConsumer: Service, Sendable {
 
     private func deliver(_ reply: Reply) async throws {
         let token = reply.token
-        let task = try await taskKind(token)
-        if task.isActivity {
+        let settles: Bool
+        if case .heartbeat = reply { settles = false } else { settles = true }
+        let shape = try await replyShape(token, settles: settles)
+        if shape == .activity {
             // A Kafka worker took the activity task (an HTTP worker may not get it now).
             _ = try await service.activityStarted(token: token, workerName: "kafka")
         }
         switch reply {
         case .success(_, let output):
             var result = output
-            if task.shape == .lambdaInvoke {
+            if shape == .lambdaInvoke {
                 result = SDKResults.lambdaInvoke(payload: output, statusCode: 200, requestID: RandomSource().uuidString(),
                                                  date: SDKResults.httpDate(milliseconds: SystemClock().now()))
             }
@@ -167,17 +182,15 @@ public final class ReplyConsumer: Service, Sendable {
 
     /// How the reply to `token` is applied: the dispatcher remembers the tasks it sent;
     /// after a restart the stored task says.
-    private func taskKind(_ token: String) async throws -> (shape: ReplyShape, isActivity: Bool) {
-        if let shape = dispatcher.replyShape(for: token) {
-            return (shape, false)
-        }
+    private func replyShape(_ token: String, settles: Bool) async throws -> ReplyShape {
+        if let shape = dispatcher.replyShape(for: token, settles: settles) { return shape }
         guard let record = try? await service.store.task(token: token), let resource = TaskResource(record.resource) else {
-            return (.raw, false)
+            return .raw
         }
         switch resource.kind {
-        case .activity: return (.raw, true)
-        case .service("lambda", "invoke") where resource.pattern == .requestResponse: return (.lambdaInvoke, false)
-        default: return (.raw, false)
+        case .activity: return .activity
+        case .service("lambda", "invoke") where resource.pattern == .requestResponse: return .lambdaInvoke
+        default: return .raw
         }
     }
 }

@@ -37,6 +37,20 @@ public final class TriggerConsumer: Service, Sendable {
     }
 
     public func run() async throws {
+        try await withTaskCancellationHandler {
+            try await consume()
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    private func stop() {
+        self.stopping.withLock { $0 = true }
+        self.current.withLock { $0 }?.triggerGracefulShutdown()
+        self.registry.finish()
+    }
+
+    private func consume() async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Resubscribe when the set of topics changes.
@@ -61,6 +75,8 @@ public final class TriggerConsumer: Service, Sendable {
                             for try await batch in consumer.batches(maxRecords: 500) {
                                 try await self.process(batch, consumer: consumer)
                             }
+                        } catch is CancellationError where consumer.isShutdownTriggered {
+                            // Stopped during a batch: its offsets are not stored; it is read again.
                         } catch {
                             self.logger.error("triggers: consumer failed", metadata: ["error": "\(error)"])
                             try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -74,9 +90,7 @@ public final class TriggerConsumer: Service, Sendable {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            self.stopping.withLock { $0 = true }
-            self.current.withLock { $0 }?.triggerGracefulShutdown()
-            self.registry.finish()
+            self.stop()
         }
     }
 
@@ -106,7 +120,7 @@ public final class TriggerConsumer: Service, Sendable {
             }
             let json = (try? JSON.parse(bytes: value)) ?? .null
             for rule in rules {
-                switch makeStart(rule, record: record, value: json) {
+                switch Self.startRequest(rule, record: record, value: json, region: region, account: account) {
                 case .success(let request): starts.append(Start(recordIndex: i, rule: rule, request: request))
                 case .failure(let reason):
                     if rule.deadLetter { letters.append(.init(record: record, error: "Stepline.InvalidInput", cause: reason.message, rule: rule.name)) }
@@ -114,7 +128,7 @@ public final class TriggerConsumer: Service, Sendable {
                 }
             }
         }
-        let failures = await startAll(starts)
+        let failures = try await startAll(starts, consumer: consumer)
         for (start, error) in failures {
             if start.rule.deadLetter {
                 letters.append(.init(record: batch[start.recordIndex], error: error.type, cause: error.message, rule: start.rule.name))
@@ -126,11 +140,15 @@ public final class TriggerConsumer: Service, Sendable {
         try consumer.storeOffsets(for: batch)
     }
 
-    struct BuildError: Error {
-        var message: String
+    public struct BuildError: Error, Sendable {
+        public var message: String
     }
 
-    func makeStart(_ rule: TriggerRule, record: KafkaRecord, value: JSON) -> Result<ExecutionService.StartRequest, BuildError> {
+    /// The start a record asks for under `rule` (which matched it): the execution name and
+    /// the input the rule's transformer makes.
+    public static func startRequest(_ rule: TriggerRule, record: KafkaRecord, value: JSON, region: String, account: String)
+        -> Result<ExecutionService.StartRequest, BuildError>
+    {
         let headers: [(name: String, value: String)] = record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }
         let input = TransformInput(
             value: value, key: record.key.map { String(decoding: $0, as: UTF8.self) }, headers: headers, topic: record.topic,
@@ -178,8 +196,8 @@ public final class TriggerConsumer: Service, Sendable {
 
     /// Starts everything in parallel (their commits group); returns the failures that are
     /// the request's fault. Failures of the service itself are retried.
-    func startAll(_ starts: [Start]) async -> [(Start, ServiceError)] {
-        await withTaskGroup(of: (Start, ServiceError)?.self) { group in
+    func startAll(_ starts: [Start], consumer: KafkaConsumer) async throws -> [(Start, ServiceError)] {
+        try await withThrowingTaskGroup(of: (Start, ServiceError)?.self) { group in
             for start in starts {
                 group.addTask {
                     var delay: UInt64 = 50_000_000
@@ -193,6 +211,7 @@ public final class TriggerConsumer: Service, Sendable {
                         } catch let e as ServiceError where !e.isServerError {
                             return (start, e)
                         } catch {
+                            if consumer.isShutdownTriggered { throw CancellationError() }
                             self.logger.warning("triggers: start not durable yet, retrying", metadata: ["error": "\(error)"])
                             try? await Task.sleep(nanoseconds: delay)
                             delay = min(delay * 2, 2_000_000_000)
@@ -201,7 +220,7 @@ public final class TriggerConsumer: Service, Sendable {
                 }
             }
             var out: [(Start, ServiceError)] = []
-            for await r in group { if let r { out.append(r) } }
+            for try await r in group { if let r { out.append(r) } }
             return out
         }
     }

@@ -12,7 +12,7 @@ public struct TriggerRule: Sendable {
     public var name: String
     public var topic: String
     /// The EventBridge event pattern (as written); nil matches every JSON record.
-    public var patternJSON: JSON?
+    public var patternText: String?
     /// A state machine name or ARN.
     public var stateMachine: String
     /// EventBridge's input transformer (`pathsMap` + `template`); nil passes the record value.
@@ -37,7 +37,7 @@ public struct TriggerRule: Sendable {
         public var description: String { message }
     }
 
-    public init(name: String, topic: String, pattern: JSON?, stateMachine: String, inputPathsMap: [String: String]? = nil,
+    public init(name: String, topic: String, pattern: String?, stateMachine: String, inputPathsMap: [String: String]? = nil,
                 inputTemplate: String? = nil, executionName: String? = nil, deadLetter: Bool = false, enabled: Bool = true,
                 source: Source = .api) throws(Invalid)
     {
@@ -50,7 +50,7 @@ public struct TriggerRule: Sendable {
         guard !stateMachine.isEmpty else { throw Invalid(message: "trigger '\(name)': stateMachine is required") }
         self.name = name
         self.topic = topic
-        self.patternJSON = pattern
+        self.patternText = pattern
         self.stateMachine = stateMachine
         self.inputPathsMap = inputPathsMap
         self.inputTemplate = inputTemplate
@@ -60,7 +60,7 @@ public struct TriggerRule: Sendable {
         self.source = source
         if let pattern {
             do {
-                self.pattern = try EventPattern(text: pattern.serialized())
+                self.pattern = try EventPattern(text: pattern)
             } catch {
                 throw Invalid(message: "trigger '\(name)': \(error.message)")
             }
@@ -110,7 +110,7 @@ public struct TriggerRule: Sendable {
         var o = JSONObject()
         o.append("name", .string(name))
         o.append("topic", .string(topic))
-        if let patternJSON { o.append("pattern", patternJSON) }
+        if let patternText { o.append("pattern", .string(patternText)) }
         o.append("stateMachine", .string(stateMachine))
         if let inputTemplate {
             var input = JSONObject()
@@ -135,14 +135,14 @@ public struct TriggerRule: Sendable {
         guard let name = o["name"]?.stringValue else { throw Invalid(message: "a trigger needs a name") }
         guard let topic = o["topic"]?.stringValue else { throw Invalid(message: "trigger '\(name)': topic is required") }
         guard let machine = o["stateMachine"]?.stringValue else { throw Invalid(message: "trigger '\(name)': stateMachine is required") }
-        var pattern: JSON? = nil
+        // A pattern given as a string keeps its numbers exactly as written; an object goes
+        // through `JSON`, whose doubles are exact only up to 17 significant digits.
+        var pattern: String? = nil
         switch o["pattern"] {
         case nil, .null?: pattern = nil
-        case .object?: pattern = o["pattern"]
-        case .string(let text)?:
-            guard let parsed = try? JSON.parse(text) else { throw Invalid(message: "trigger '\(name)': pattern is not valid JSON") }
-            pattern = parsed
-        default: throw Invalid(message: "trigger '\(name)': pattern must be an event pattern object")
+        case .object(let p)?: pattern = JSON.object(p).serialized()
+        case .string(let text)?: pattern = text
+        default: throw Invalid(message: "trigger '\(name)': pattern must be an event pattern (an object, or its JSON text)")
         }
         var pathsMap: [String: String]? = nil
         var template: String? = nil
