@@ -321,7 +321,9 @@ extension ExecutionState {
     }
 
     private mutating func removeChildren(of c: ThreadState.Children) {
-        for id in c.running.values { removeThread(id) }
+        // In index order: freed ids are reused, so the order must not depend on the
+        // dictionary's (per-instance, per-process) iteration order.
+        for index in c.running.keys.sorted() { removeThread(c.running[index]!) }
     }
 
     /// Removes a thread, its descendants and their open tokens.
