@@ -189,6 +189,7 @@ actor ExecutionShard {
             remember(arn, entry)
             core.afterStep(arn, effects: effects, outboxIDs: ids, express: false)
         }
+        RuntimeMetrics.record(decision, express: entry.isExpress)
         return StepOutcome(startDate: entry.startDate, status: entry.state.status, stopDate: entry.state.stopTime,
                            events: decision.events, output: entry.state.output, error: entry.state.error)
     }

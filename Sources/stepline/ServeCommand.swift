@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import StatesAPI
 import StatesStore
@@ -35,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "stepline")
+        // Before any metric is created: the runtime's and the API's counters bind to it.
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let store: SQLiteStore
         do {
             try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
@@ -67,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
         let host = settings.host
-        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger) { port in
+        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger, metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
         let group = ServiceGroup(configuration: .init(
