@@ -54,7 +54,7 @@ public enum TestStateRunner {
             } catch {
                 throw Failure("InvalidDefinition", error.message)
             }
-            guard let s = document["States"]?[stateName]?.objectValue else {
+            guard let s = findState(stateName, in: document) else {
                 throw Failure("ValidationException", "State '\(stateName)' does not exist in the state machine definition")
             }
             stateJSON = s
@@ -89,7 +89,7 @@ public enum TestStateRunner {
             throw Failure("ValidationException", "TestState does not support MapIterationFailureCount when a mock is not specified.")
         }
         if mock == nil, type == "Map" || type == "Parallel" {
-            throw Failure("ValidationException", "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+            throw Failure("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
         }
         if type == "Parallel", (stateJSON["Branches"]?.arrayValue ?? []).isEmpty {
             throw Failure("InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'")
@@ -135,10 +135,13 @@ public enum TestStateRunner {
             failure = StatesError(e["error"]?.stringValue ?? "", cause: e["cause"]?.stringValue)
         } else if type == "Map", let n = config?["mapIterationFailureCount"]?.integerValue, n > 0 {
             let count = mockResult?.arrayValue?.count ?? 0
-            let tolerated = stateJSON["ToleratedFailureCount"]?.integerValue ?? 0
+            // AWS behaviour: without a tolerated failure count or percentage, TestState
+            // reports no threshold failure for mocked iteration failures.
+            let tolerated = stateJSON["ToleratedFailureCount"]?.integerValue
             let pct = stateJSON["ToleratedFailurePercentage"]?.doubleValue
+            let overCount = tolerated.map { n > $0 } ?? (pct == nil ? false : true)
             let overPct = pct.map { count > 0 && Double(n) * 100 / Double(count) > $0 } ?? true
-            if n > tolerated && overPct {
+            if (tolerated != nil || pct != nil) && overCount && overPct {
                 failure = StatesError("States.ExceedToleratedFailureThreshold",
                                       cause: "The specified tolerated failure threshold was exceeded")
             }
@@ -278,9 +281,9 @@ public enum TestStateRunner {
             o.append("status", "FAILED")
             if let err { o.append("error", .string(err)) }
             if let cause { o.append("cause", .string(cause)) }
-        } else if testedExited == nil, let nextState {
+        } else if let nextState, caughtError(events) != nil {
             // The state failed and a catcher sent it on.
-            o.append("output", .string((nextInput ?? .null).serialized()))
+            o.append("output", .string((nextInput ?? testedExited ?? .null).serialized()))
             o.append("nextState", .string(nextState))
             o.append("status", "CAUGHT_ERROR")
             if let err = caughtError(events) {
@@ -307,6 +310,22 @@ public enum TestStateRunner {
             o.append("inspectionData", .object(data))
         }
         return .object(o)
+    }
+
+    /// A state by name, at the top level or inside a Parallel branch or Map processor.
+    static func findState(_ name: String, in block: JSONObject) -> JSONObject? {
+        guard let states = block["States"]?.objectValue else { return nil }
+        if let s = states[name]?.objectValue { return s }
+        for (_, v) in states {
+            guard let s = v.objectValue else { continue }
+            for b in s["Branches"]?.arrayValue ?? [] {
+                if let o = b.objectValue, let found = findState(name, in: o) { return found }
+            }
+            for key in ["ItemProcessor", "Iterator"] {
+                if let o = s[key]?.objectValue, let found = findState(name, in: o) { return found }
+            }
+        }
+        return nil
     }
 
     private static func caughtError(_ events: [HistoryEvent]) -> (String, String?)? {
