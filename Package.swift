@@ -11,6 +11,9 @@ let package = Package(
         .executable(name: "stepline-bench", targets: ["stepline-bench"]),
         .library(name: "StatesLanguage", targets: ["StatesLanguage"]),
         .library(name: "StatesEngine", targets: ["StatesEngine"]),
+        .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        // Task workers in Swift: consume a task topic, answer on the reply topic.
+        .library(name: "SteplineWorker", targets: ["SteplineWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +32,13 @@ let package = Package(
         .target(name: "StatesLanguage"),
         // An execution as a state machine over history events; clock and randomness injected.
         .target(name: "StatesEngine", dependencies: ["StatesLanguage"]),
+        // librdkafka (Debian's librdkafka-dev 2.0.x): rdkafka.h and rdkafka_mock.h.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // The only code that touches librdkafka: producer, consumer, admin, mock cluster.
+        .target(name: "KafkaClient", dependencies: ["CRdKafka"]),
+        .target(name: "SteplineWorker", dependencies: ["KafkaClient", "StatesLanguage"]),
+        .executableTarget(name: "stepline-worker-example", dependencies: ["SteplineWorker", "StatesLanguage"],
+                          path: "examples/swift-worker"),
         // The store protocol and its contract; SQLite (GRDB) behind it.
         .target(
             name: "StatesStore",
@@ -38,7 +48,7 @@ let package = Package(
         .target(
             name: "SteplineRuntime",
             dependencies: [
-                "StatesEngine", "StatesLanguage", "StatesStore",
+                "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -60,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI",
+                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,6 +94,7 @@ let package = Package(
             name: "SteplineRuntimeTests",
             dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -100,7 +100,7 @@ actor ExecutionShard {
         var activityStarted: String? = nil
         switch operation {
         case .start(let plan):
-            if let existing = try await existingExecution(arn, plan) { return existing }
+            if let existing = try existingCached(arn, plan) { return existing }
             let context = core.context(arn, eventCount: 0, now: now)
             let (state, d) = ExecutionState.start(
                 definition: plan.definition, info: plan.info, input: plan.record.input, context: context)
@@ -181,6 +181,11 @@ actor ExecutionShard {
             do {
                 ids = try await core.committer.commit(effects.step)
                 try core.hooks.afterCommit(kind, arn)
+            } catch StoreError.alreadyExists(_) where kind == .start {
+                // The name is taken (the cache did not know it): idempotent start or conflict.
+                forget(arn)
+                guard case .start(let plan) = operation else { throw ServiceError.executionAlreadyExists(arn) }
+                return try await existingStored(arn, plan)
             } catch {
                 forget(arn)
                 throw Self.map(error)
@@ -214,23 +219,31 @@ actor ExecutionShard {
     }
 
     /// Idempotent start: the execution exists with the same input and still runs → the
-    /// same execution; otherwise ExecutionAlreadyExists.
-    private func existingExecution(_ arn: String, _ plan: StartPlan) async throws -> StepOutcome? {
-        if plan.isExpress { return nil }
-        let found: (status: ExecutionStatus, input: JSON, startDate: Int64)?
-        if let e = entries[arn] {
-            found = (e.state.status, e.state.input, e.startDate)
-        } else {
-            do {
-                found = try await core.store.execution(arn: arn).map { ($0.status, $0.input, $0.startDate) }
-            } catch {
-                throw Self.map(error)
-            }
+    /// same execution; otherwise ExecutionAlreadyExists. The cache answers for executions
+    /// it holds; for the others the store's unique ARN refuses the start step, and
+    /// `existingStored` decides (no read on the path of a new start).
+    private func existingCached(_ arn: String, _ plan: StartPlan) throws -> StepOutcome? {
+        guard !plan.isExpress, let e = entries[arn] else { return nil }
+        return try Self.idempotent(arn, e.state.status, e.state.input, e.startDate, plan)
+    }
+
+    private func existingStored(_ arn: String, _ plan: StartPlan) async throws -> StepOutcome {
+        let found: ExecutionRecord?
+        do {
+            found = try await core.store.execution(arn: arn)
+        } catch {
+            throw Self.map(error)
         }
-        guard let found else { return nil }
+        guard let found else { throw ServiceError.executionAlreadyExists(arn) }
+        return try Self.idempotent(arn, found.status, found.input, found.startDate, plan)
+    }
+
+    private static func idempotent(_ arn: String, _ status: ExecutionStatus, _ input: JSON, _ startDate: Int64,
+                                   _ plan: StartPlan) throws -> StepOutcome
+    {
         // AWS behaviour: same name and input while RUNNING returns the running execution.
-        if found.status == .running, found.input == plan.record.input {
-            return StepOutcome(startDate: found.startDate, status: found.status, events: [], existing: true)
+        if status == .running, input == plan.record.input {
+            return StepOutcome(startDate: startDate, status: status, events: [], existing: true)
         }
         throw ServiceError.executionAlreadyExists(arn)
     }

@@ -15,6 +15,7 @@ public final class GroupCommitter: Sendable {
     private struct Pending {
         var step: StepRecord
         var continuation: CheckedContinuation<[Int64], any Error>
+        var queuedAt: ContinuousClock.Instant
     }
 
     private struct State {
@@ -32,6 +33,10 @@ public final class GroupCommitter: Sendable {
     /// Counters for the benchmark and metrics.
     public let commits = Atomic<Int>(0)
     public let stepsCommitted = Atomic<Int>(0)
+    /// When set, the time each step waited for its commit (queue + write + sync), in
+    /// microseconds: the latency durability adds to a step (benchmarks).
+    public let latencies = Mutex<[UInt32]?>(nil)
+
     /// The last storage failure (disk full, read-only), cleared by the next good commit.
     private let failure = Mutex<String?>(nil)
 
@@ -53,7 +58,7 @@ public final class GroupCommitter: Sendable {
                     c.resume(throwing: ServiceError.shuttingDown)
                     return false
                 }
-                s.pending.append(Pending(step: step, continuation: c))
+                s.pending.append(Pending(step: step, continuation: c, queuedAt: ContinuousClock.now))
                 if s.draining { return false }
                 s.draining = true
                 return true
@@ -121,6 +126,14 @@ public final class GroupCommitter: Sendable {
             commits.add(1, ordering: .relaxed)
             stepsCommitted.add(batch.count, ordering: .relaxed)
             failure.withLock { $0 = nil }
+            let now = ContinuousClock.now
+            latencies.withLock { l in
+                guard l != nil else { return }
+                for p in batch {
+                    let d = now - p.queuedAt
+                    l!.append(UInt32(min(Int64(UInt32.max), d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000)))
+                }
+            }
             for (p, ids) in zip(batch, result.outboxIDs) { p.continuation.resume(returning: ids) }
         } catch let error as StoreError where batch.count > 1 && !error.isStorageFailure {
             // One step is at fault (a conflict): write them one by one so the others pass.

@@ -204,7 +204,10 @@ extension ResourceService {
         if changed {
             record.revisionId = RandomSource().uuidString()
             record.updateDate = clock.now()
+            let arn = record.arn
+            machines.withLock { $0[arn] = nil }
             do { try await store.updateStateMachine(record) } catch { throw map(error) }
+            machines.withLock { $0[arn] = nil }
             if let parsed { definitions.put(record.revisionId, parsed) }
         } else if record.updateDate == nil {
             record.updateDate = clock.now()

@@ -1,6 +1,7 @@
 import StatesEngine
 import StatesLanguage
 import StatesStore
+import Synchronization
 
 /// State machines and activities: create, describe, list, delete, with AWS's errors.
 public final class ResourceService: Sendable {
@@ -8,6 +9,9 @@ public final class ResourceService: Sendable {
     let definitions: DefinitionCache
     let clock: any RuntimeClock
     let configuration: RuntimeConfiguration
+    /// State machines by ARN, for StartExecution (no store read per start). Kept in step
+    /// with create/update/delete through this service.
+    let machines = Mutex<[String: StateMachineRecord]>([:])
 
     init(store: any StatesStore, definitions: DefinitionCache, clock: any RuntimeClock, configuration: RuntimeConfiguration) {
         self.store = store
@@ -98,7 +102,9 @@ public final class ResourceService: Sendable {
         record.roleArn = r.roleArn
         record.revisionId = RandomSource().uuidString()
         record.updateDate = clock.now()
+        machines.withLock { $0[arn] = nil }
         do { try await store.updateStateMachine(record) } catch { throw map(error) }
+        machines.withLock { $0[arn] = nil }
         definitions.put(record.revisionId, definition)
         return record
     }
@@ -112,7 +118,13 @@ public final class ResourceService: Sendable {
     }
 
     func stateMachineForStart(_ arn: String) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
-        let r = try await describeStateMachine(arn: arn)
+        let r: StateMachineRecord
+        if let cached = machines.withLock({ $0[arn] }) {
+            r = cached
+        } else {
+            r = try await describeStateMachine(arn: arn)
+            machines.withLock { $0[arn] = r }
+        }
         guard r.status == "ACTIVE" else { throw ServiceError("StateMachineDeleting", "State Machine is being deleted: '\(arn)'") }
         let d = try await definitions.definition(revisionId: r.revisionId, type: r.type)
         return (r, d)
@@ -129,7 +141,9 @@ public final class ResourceService: Sendable {
     /// DeleteStateMachine. Running executions go on with their definition.
     public func deleteStateMachine(arn: String) async throws {
         try Validation.stateMachineArn(arn)
+        machines.withLock { $0[arn] = nil }
         do { try await store.deleteStateMachine(arn: arn) } catch { throw map(error) }
+        machines.withLock { $0[arn] = nil }
     }
 
     // MARK: Activities

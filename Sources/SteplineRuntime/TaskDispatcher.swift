@@ -31,6 +31,9 @@ public protocol TaskReplySink: Sendable {
     func taskSucceeded(token: String, output: JSON) async throws
     func taskFailed(token: String, error: String?, cause: String?) async throws
     func taskHeartbeat(token: String) async throws
+    /// A `.waitForTaskToken` or `.sync` request was delivered (TaskSubmitted with the
+    /// integration's response); the result comes later.
+    func taskSubmitted(token: String, output: JSON) async throws
     /// An activity worker took the task. Returns false when the task is no longer open
     /// (or was already taken), so the worker must not get it.
     func activityStarted(token: String, workerName: String?) async throws -> Bool
@@ -56,6 +59,7 @@ public final class TaskReplyChannel: TaskReplySink {
         try await sink.taskFailed(token: token, error: error, cause: cause)
     }
     public func taskHeartbeat(token: String) async throws { try await sink.taskHeartbeat(token: token) }
+    public func taskSubmitted(token: String, output: JSON) async throws { try await sink.taskSubmitted(token: token, output: output) }
     public func activityStarted(token: String, workerName: String?) async throws -> Bool {
         try await sink.activityStarted(token: token, workerName: workerName)
     }

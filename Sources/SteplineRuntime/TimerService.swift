@@ -27,8 +27,9 @@ public final class TimerService: Service, Sendable {
     private let state = Mutex(State())
     private let handler = Mutex<(@Sendable (String) async -> Void)?>(nil)
     private let logger: Logger
-    /// How many timers fire at once.
-    public let concurrency = 64
+    /// How many timer steps run at once: enough to fill a group commit, since each one
+    /// waits for its commit.
+    public let concurrency = 1024
 
     public init(store: any StatesStore, clock: any RuntimeClock, horizonSeconds: Int64, logger: Logger) {
         self.store = store

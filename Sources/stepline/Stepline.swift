@@ -12,6 +12,7 @@ struct Stepline: AsyncParsableCommand {
             JSONataCommand.self,
             BenchCommand.self,
             ServeCommand.self,
+            BrokerCommand.self,
         ]
     )
 }

@@ -275,7 +275,7 @@ extension ExecutionState {
     /// Changes the event's thread in place and moves its cursor to the event.
     private mutating func modify(_ e: HistoryEvent, _ body: (inout ThreadState) -> Void) {
         let moved = !e.isInternal
-        let found = threads.update(e.thread) { t in
+        let found: Void? = threads.update(e.thread) { t in
             body(&t)
             if moved { t.cursor = e.id }
         }

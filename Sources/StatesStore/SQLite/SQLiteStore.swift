@@ -37,6 +37,9 @@ public final class SQLiteStore: StatesStore {
     public let path: String
     private let pool: DatabasePool
     private let isClosed = Atomic<Bool>(false)
+    /// Execution ids by ARN, so that a step's update needs no lookup (bounded; cleared when full).
+    private let ids = Mutex<[String: Int64]>([:])
+    private static let idCacheLimit = 50_000
 
     /// Opens (creating when absent) the database at `path` and migrates its schema.
     ///
@@ -55,10 +58,20 @@ public final class SQLiteStore: StatesStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // DatabasePool sets `synchronous = NORMAL` on its writer when it turns WAL on,
+            // after `prepareDatabase`: set the chosen mode again on the (single) writer.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(options.synchronous.rawValue)")
+            }
             try SQLiteSchema.migrator.migrate(pool)
         } catch {
             throw Self.map(error, context: "opening \(path)")
         }
+    }
+
+    /// The writer's `PRAGMA synchronous` (0 OFF, 1 NORMAL, 2 FULL).
+    public func synchronousMode() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The applied schema migrations, oldest first.
@@ -401,20 +414,32 @@ public final class SQLiteStore: StatesStore {
 
     public func commit(_ batch: CommitBatch) async throws -> CommitResult {
         if batch.isEmpty { return CommitResult(outboxIDs: []) }
-        return try await write("committing \(batch.steps.count) steps") { db in
+        let known = ids.withLock { $0 }
+        let (result, learned) = try await write("committing \(batch.steps.count) steps") { db in
             var ids: [[Int64]] = []
+            var learned: [String: Int64] = [:]
             ids.reserveCapacity(batch.steps.count)
-            for step in batch.steps { ids.append(try Self.write(step, db)) }
+            for step in batch.steps { ids.append(try Self.write(step, db, known: known, learned: &learned)) }
             if !batch.outboxSent.isEmpty {
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 let s = try db.cachedStatement(sql: "UPDATE outbox SET status = 'SENT', sent_at = ? WHERE id = ? AND status = 'PENDING'")
                 for id in batch.outboxSent { try s.execute(arguments: [now, id]) }
             }
-            return CommitResult(outboxIDs: ids)
+            return (CommitResult(outboxIDs: ids), learned)
         }
+        // Only ids of a transaction that committed are remembered.
+        if !learned.isEmpty {
+            ids.withLock { m in
+                if m.count + learned.count > Self.idCacheLimit { m.removeAll(keepingCapacity: true) }
+                m.merge(learned) { _, new in new }
+            }
+        }
+        return result
     }
 
-    private static func write(_ step: StepRecord, _ db: Database) throws -> [Int64] {
+    private static func write(_ step: StepRecord, _ db: Database, known: [String: Int64],
+                              learned: inout [String: Int64]) throws -> [Int64]
+    {
         let stopped = step.status.isTerminal
         let nextDue = stopped ? nil : step.nextDue
         let outputText = step.output.map { $0.serialized() }
@@ -439,25 +464,32 @@ public final class SQLiteStore: StatesStore {
             ]
             try s.execute(arguments: StatementArguments(args))
             executionID = db.lastInsertedRowID
+            learned[r.arn] = executionID
         case .update:
-            let find = try db.cachedStatement(sql: "SELECT id, event_count FROM executions WHERE arn = ?")
-            guard let row = try Row.fetchOne(find, arguments: [step.executionArn]) else {
-                throw StoreError.conflict("\(step.executionArn) is not stored")
+            if let id = learned[step.executionArn] ?? known[step.executionArn] {
+                executionID = id
+            } else {
+                let find = try db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?")
+                guard let id = try Int64.fetchOne(find, arguments: [step.executionArn]) else {
+                    throw StoreError.conflict("\(step.executionArn) is not stored")
+                }
+                executionID = id
+                learned[step.executionArn] = id
             }
-            executionID = row[0]
-            let count: Int = row[1]
-            guard count == step.chunk.firstSequence else {
-                throw StoreError.conflict("\(step.executionArn): the step starts at event \(step.chunk.firstSequence), the stored history has \(count)")
-            }
+            // The event count fences the update: a step that does not follow the stored
+            // history changes nothing and fails the commit.
             let s = try db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?, next_due = ?,
-                    last_event_id = ?, event_count = ? WHERE id = ?
+                    last_event_id = ?, event_count = ? WHERE id = ? AND event_count = ? AND arn = ?
                 """)
             let args: [(any DatabaseValueConvertible)?] = [
                 step.status.rawValue, outputText, step.error, step.cause, step.stopDate, nextDue, step.lastEventID,
-                count + step.chunk.count, executionID,
+                step.chunk.firstSequence + step.chunk.count, executionID, step.chunk.firstSequence, step.executionArn,
             ]
             try s.execute(arguments: StatementArguments(args))
+            guard db.changesCount == 1 else {
+                throw StoreError.conflict("\(step.executionArn): the step starts at event \(step.chunk.firstSequence), which does not follow the stored history")
+            }
             if let r = step.redrive {
                 let u = try db.cachedStatement(sql: "UPDATE executions SET redrive_count = ?, redrive_date = ? WHERE id = ?")
                 try u.execute(arguments: [r.count, r.date, executionID])
@@ -516,7 +548,8 @@ public final class SQLiteStore: StatesStore {
     }
 
     public func purgeExecutions(stoppedBefore: Int64) async throws -> Int {
-        try await write("purging executions") { db in
+        ids.withLock { $0.removeAll() }
+        return try await write("purging executions") { db in
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM executions WHERE stop_date IS NOT NULL AND stop_date < ?",
                                          arguments: [stoppedBefore])
             for id in ids {
