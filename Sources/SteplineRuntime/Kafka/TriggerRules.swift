@@ -180,15 +180,18 @@ public struct TriggerRule: Sendable {
 public final class TriggerRegistry: Sendable {
     public struct Snapshot: Sendable {
         public var rules: [TriggerRule]
-        /// Per topic: the enabled rules compiled into one matcher.
+        /// Per topic: the enabled rules with a pattern compiled into one matcher, and those
+        /// without one (they take every JSON record).
         public var matchers: [String: RuleMatcher<Int>]
+        public var matchAll: [String: [Int]]
         public var version: Int
 
-        public var topics: [String] { matchers.keys.sorted() }
+        public var topics: [String] { Set(matchers.keys).union(matchAll.keys).sorted() }
 
         public func rules(matching event: FlattenedEvent, topic: String) -> [TriggerRule] {
-            guard let m = matchers[topic] else { return [] }
-            return m.matchingRules(for: event).map { rules[$0] }
+            var indices = matchers[topic]?.matchingRules(for: event) ?? []
+            indices += matchAll[topic] ?? []
+            return indices.sorted().map { rules[$0] }
         }
 
         /// Whether any enabled rule of `topic` wants dead letters.
@@ -220,12 +223,15 @@ public final class TriggerRegistry: Sendable {
 
     static func compile(_ rules: [TriggerRule], version: Int) -> Snapshot {
         var byTopic: [String: [(rule: Int, pattern: EventPattern)]] = [:]
+        var all: [String: [Int]] = [:]
         for (i, r) in rules.enumerated() where r.enabled {
-            // A rule without a pattern matches every JSON object: the empty pattern.
-            let pattern = r.pattern ?? (try! EventPattern(text: "{}"))
-            byTopic[r.topic, default: []].append((rule: i, pattern: pattern))
+            if let pattern = r.pattern {
+                byTopic[r.topic, default: []].append((rule: i, pattern: pattern))
+            } else {
+                all[r.topic, default: []].append(i)
+            }
         }
-        return Snapshot(rules: rules, matchers: byTopic.mapValues { RuleMatcher($0) }, version: version)
+        return Snapshot(rules: rules, matchers: byTopic.mapValues { RuleMatcher($0) }, matchAll: all, version: version)
     }
 
     /// Replaces the configuration file's rules (a reload).
