@@ -1,5 +1,7 @@
 import Hummingbird
 import Logging
+import HTTPTypes
+import Prometheus
 import ServiceLifecycle
 import StatesLanguage
 import SteplineRuntime
@@ -13,6 +15,7 @@ public enum APIServer {
     ///   - onRunning: called with the bound port once the server listens.
     public static func make(api: StepFunctionsAPI, host: String, port: Int, logger: Logger,
                             triggers: TriggerRegistry? = nil,
+                            metrics: PrometheusCollectorRegistry? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service
     {
         let router = Router()
@@ -37,11 +40,28 @@ public enum APIServer {
             if r.shuttingDown { checks["shutdown"] = "in progress" }
             return json(r.isReady ? 200 : 503, ["status": .string(r.isReady ? "ready" : "not ready"), "checks": .object(checks)])
         }
+        router.get("/metrics") { _, _ -> Response in
+            let text = metrics?.emitToBuffer() ?? Array("# metrics are not enabled\n".utf8)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+        }
         router.post("/") { request, _ -> Response in
-            let buffer = try await request.body.collect(upTo: 2 * 1_048_576)
-            let target = request.headers.first { $0.name.canonicalName == "x-amz-target" }?.value
-            let reply = await api.handle(target: target, body: Array(buffer.readableBytesView))
-            return json(reply.status, reply.body)
+            let target = request.headers[.xAmzTarget]
+            let contentType = request.headers[.contentType]
+            // One byte past the quota is enough to know the body is too large.
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: StepFunctionsAPI.maxBodyBytes + 1)
+            } catch {
+                let r = StepFunctionsAPI.Reply(status: 413, body: [
+                    "__type": "RequestEntityTooLargeException",
+                    "message": .string("Request body exceeds the maximum of \(StepFunctionsAPI.maxBodyBytes) bytes"),
+                ])
+                return json(r.status, r.body)
+            }
+            let reply = await api.handle(target: target, contentType: contentType, body: Array(buffer.readableBytesView))
+            return json(reply.status, reply.body, contentType: reply.contentType)
         }
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stepline"),
@@ -49,12 +69,17 @@ public enum APIServer {
         return app
     }
 
-    static func json(_ status: Int, _ body: JSON) -> Response {
+    static func json(_ status: Int, _ body: JSON, contentType: String = "application/x-amz-json-1.0") -> Response {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
         body.write(to: &bytes)
         return Response(
             status: HTTPResponse.Status(code: status),
-            headers: [.contentType: "application/x-amz-json-1.0"],
+            headers: [.contentType: contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+}
+
+extension HTTPTypes.HTTPField.Name {
+    static let xAmzTarget = HTTPTypes.HTTPField.Name("X-Amz-Target")!
 }

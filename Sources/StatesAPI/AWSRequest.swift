@@ -1,11 +1,11 @@
 import StatesLanguage
 import SteplineRuntime
 
-/// The JSON body of an AWS JSON 1.0 request, with typed, validated access to its members.
+/// The JSON body of an AWS JSON 1.0 request, with typed access to its members.
 ///
-/// Accessors follow the service model (`botocore/data/stepfunctions/2016-11-23`): a
-/// missing required member is `MissingRequiredParameter`, a wrong type or a length outside
-/// the model's bounds is `ValidationException`, worded as AWS words them.
+/// The dispatcher validates the body against the operation's input shape first
+/// (`RequestValidator`, from botocore's service model): by the time a handler reads a
+/// member, its type, length, pattern, enum and range are AWS's.
 public struct AWSRequest: Sendable {
     public let action: String
     public let body: JSONObject
@@ -15,69 +15,50 @@ public struct AWSRequest: Sendable {
         self.body = body
     }
 
-    private func constraint(_ name: String, _ value: String, _ rule: String) -> ServiceError {
-        ServiceError.validation(
-            "1 validation error detected: Value '\(value)' at '\(name)' failed to satisfy constraint: \(rule)")
-    }
+    public func string(_ name: String) -> String? { body[name]?.stringValue }
 
-    /// A string member; `length` is the model's min...max in characters.
-    public func string(_ name: String, length: ClosedRange<Int>? = nil) throws -> String? {
-        guard let v = body[name], !v.isNull else { return nil }
-        guard let s = v.stringValue else {
-            throw ServiceError("SerializationException", "Unexpected value type for '\(name)': expected a string")
-        }
-        if let length, !length.contains(s.count) {
-            throw constraint(name, s.count > 256 ? String(s.prefix(64)) + "..." : s,
-                             "Member must have length \(s.count < length.lowerBound ? "greater than or equal to \(length.lowerBound)" : "less than or equal to \(length.upperBound)")")
+    /// A required member (the validator has checked it is there).
+    public func requiredString(_ name: String) throws -> String {
+        guard let s = string(name) else {
+            throw ServiceError.validation("1 validation error detected: Value null at '\(name)' failed to satisfy constraint: Member must not be null")
         }
         return s
     }
 
-    public func requiredString(_ name: String, length: ClosedRange<Int>? = nil) throws -> String {
-        guard let s = try string(name, length: length) else {
-            throw ServiceError("MissingRequiredParameter", "Missing required parameter: '\(name)'")
-        }
-        return s
-    }
-
-    public func int(_ name: String, range: ClosedRange<Int>? = nil) throws -> Int? {
-        guard let v = body[name], !v.isNull else { return nil }
-        guard let i = v.integerValue.flatMap({ Int(exactly: $0) }) else {
-            throw ServiceError("SerializationException", "Unexpected value type for '\(name)': expected an integer")
-        }
-        if let range, !range.contains(i) {
-            throw constraint(name, "\(i)", "Member must have value \(i < range.lowerBound ? "greater than or equal to \(range.lowerBound)" : "less than or equal to \(range.upperBound)")")
-        }
-        return i
-    }
-
-    public func bool(_ name: String) throws -> Bool? {
-        guard let v = body[name], !v.isNull else { return nil }
-        guard let b = v.boolValue else {
-            throw ServiceError("SerializationException", "Unexpected value type for '\(name)': expected a boolean")
-        }
-        return b
-    }
+    public func int(_ name: String) -> Int? { body[name]?.integerValue.flatMap { Int(exactly: $0) } }
+    public func double(_ name: String) -> Double? { body[name]?.doubleValue }
+    public func bool(_ name: String) -> Bool? { body[name]?.boolValue }
+    public func object(_ name: String) -> JSONObject? { body[name]?.objectValue }
+    public func array(_ name: String) -> [JSON]? { body[name]?.arrayValue }
 
     /// A structure member, kept as JSON text (configurations stored as given).
-    public func objectText(_ name: String) throws -> String? {
-        guard let v = body[name], !v.isNull else { return nil }
-        guard case .object = v else {
-            throw ServiceError("SerializationException", "Unexpected value type for '\(name)': expected a structure")
-        }
+    public func objectText(_ name: String) -> String? {
+        guard let v = body[name], case .object = v else { return nil }
         return v.serialized()
     }
 
-    public func enumValue(_ name: String, _ allowed: [String]) throws -> String? {
-        guard let s = try string(name) else { return nil }
-        guard allowed.contains(s) else {
-            throw constraint(name, s, "Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]")
+    /// `maxResults`: 0 means the default.
+    public var maxResults: Int? { int("maxResults").flatMap { $0 == 0 ? nil : $0 } }
+    public var nextToken: String? { string("nextToken") }
+
+    /// `tags: [{key, value}]`.
+    public func tags(_ name: String = "tags") -> [(key: String, value: String)] {
+        (array(name) ?? []).compactMap { t in
+            guard let k = t["key"]?.stringValue else { return nil }
+            return (key: k, value: t["value"]?.stringValue ?? "")
         }
-        return s
     }
 }
 
 /// AWS JSON 1.0 shapes of timestamps: epoch seconds.
 enum Shapes {
     static func date(_ ms: Int64) -> JSON { .double(Double(ms) / 1000) }
+
+    /// A page's `nextToken` appended when there is one.
+    static func page(_ key: String, _ items: [JSON], next: String?) -> JSON {
+        var o = JSONObject(minimumCapacity: 2)
+        o.append(key, .array(items))
+        if let next { o.append("nextToken", .string(next)) }
+        return .object(o)
+    }
 }

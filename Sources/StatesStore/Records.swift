@@ -263,6 +263,8 @@ public struct StepRecord: Sendable {
     /// Tokens whose pending outbox rows are marked sent (an activity task taken by a worker).
     public var outboxDelivered: [String]
     public var outbox: [OutboxRecord]
+    /// Set by a step that redrives the execution (`ExecutionRedriven`).
+    public var redrive: RedriveUpdate? = nil
 
     public init(kind: Kind, executionArn: String, status: ExecutionStatus, output: JSON? = nil, error: String? = nil,
                 cause: String? = nil, stopDate: Int64? = nil, nextDue: Int64?, lastEventID: Int64, chunk: HistoryChunk,

@@ -16,6 +16,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The data directory or database file cannot be written (read-only file system,
     /// permissions; SQLite: SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_IOERR).
     case notWritable(String)
+    /// A quota would be exceeded (versions per machine, tags per resource).
+    case limitExceeded(String)
     /// The store was closed.
     case closed
     /// Anything else: the message names the cause.
@@ -28,6 +30,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflict(let m): "conflict: \(m)"
         case .diskFull(let m): "disk full: \(m)"
         case .notWritable(let m): "not writable: \(m)"
+        case .limitExceeded(let m): "limit exceeded: \(m)"
         case .closed: "the store is closed"
         case .failed(let m): m
         }
@@ -107,10 +110,47 @@ public protocol StatesStore: Sendable {
     /// `after` is the `next` of the previous page.
     func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, limit: Int, after: String?) async throws
         -> Page<ExecutionRecord>
+    /// Executions newest first (by start date) that match `filter`; `after` is the `next`
+    /// of the previous page.
+    func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord>
     /// RUNNING executions whose next timer is due at or before `time`, earliest first.
     func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: String, due: Int64)]
     /// The number of RUNNING executions.
     func runningExecutionCount() async throws -> Int
+
+    // MARK: Versions and aliases
+
+    /// Publishes the machine's current revision as a new version, numbered one past the
+    /// highest number it ever had. Idempotent: when the newest version already has the
+    /// current revision, that version is returned (`created` false).
+    /// - Throws: `.notFound(arn)` for an unknown machine; `.conflict` when
+    ///   `expectedRevisionId` is set and is not the current revision; `.limitExceeded`
+    ///   when the machine has `maxVersions` versions.
+    func publishStateMachineVersion(stateMachineArn: String, description: String?, expectedRevisionId: String?,
+                                    date: Int64, maxVersions: Int) async throws -> (StateMachineVersionRecord, created: Bool)
+    func stateMachineVersion(arn: String) async throws -> StateMachineVersionRecord?
+    /// Versions newest first, `limit` at a time, after `after` (a version number).
+    func listStateMachineVersions(stateMachineArn: String, limit: Int, after: String?) async throws
+        -> Page<StateMachineVersionRecord>
+    func deleteStateMachineVersion(arn: String) async throws
+    /// Inserts (`create`) or replaces an alias.
+    /// - Throws: `.alreadyExists(arn)` on create when it exists; `.notFound(arn)` on replace
+    ///   when it does not.
+    func putStateMachineAlias(_ record: StateMachineAliasRecord, create: Bool) async throws
+    func stateMachineAlias(arn: String) async throws -> StateMachineAliasRecord?
+    /// Aliases in name order.
+    func listStateMachineAliases(stateMachineArn: String, limit: Int, after: String?) async throws
+        -> Page<StateMachineAliasRecord>
+    func deleteStateMachineAlias(arn: String) async throws
+
+    // MARK: Tags
+
+    /// A resource's tags in key order.
+    func tags(resourceArn: String) async throws -> [(key: String, value: String)]
+    /// Adds or replaces tags.
+    /// - Throws: `.limitExceeded` when the resource would have more than `maxTags`.
+    func tagResource(resourceArn: String, tags: [(key: String, value: String)], maxTags: Int) async throws
+    func untagResource(resourceArn: String, keys: [String]) async throws
 
     // MARK: Tasks and outbox
 

@@ -73,7 +73,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         timers.setHandler { [weak self] arn in await self?.fireTimer(arn) }
     }
 
-    private func shard(_ arn: String) -> ExecutionShard {
+    func shard(_ arn: String) -> ExecutionShard {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
         return shards[Int(h % UInt64(shards.count))]
@@ -95,9 +95,44 @@ public final class ExecutionService: TaskReplySink, Sendable {
     /// - Throws: `ServiceError` (AWS's): StateMachineDoesNotExist, InvalidArn, InvalidName,
     ///   InvalidExecutionInput, ExecutionAlreadyExists, ServiceUnavailable (store cannot write).
     public func startExecution(_ request: StartRequest) async throws -> Started {
+        try await start(request, sync: false).started
+    }
+
+    /// What StartSyncExecution returns: the execution as it ended.
+    public struct SyncResult: Sendable {
+        public var started: Started
+        public var name: String
+        public var stateMachineArn: String
+        public var input: JSON
+        public var status: ExecutionStatus
+        public var output: JSON?
+        public var error: String?
+        public var cause: String?
+        /// Milliseconds since the epoch.
+        public var stopDate: Int64
+    }
+
+    /// StartSyncExecution: runs an EXPRESS execution and waits for its end.
+    /// - Throws: StateMachineTypeNotSupported for a STANDARD machine, and StartExecution's errors.
+    public func startSyncExecution(_ request: StartRequest) async throws -> SyncResult {
+        let (started, outcome, name, machineArn, input) = try await start(request, sync: true)
+        guard let outcome else { throw ServiceError.internalError("sync execution without an outcome") }
+        let err = outcome.error
+        return SyncResult(started: started, name: name, stateMachineArn: machineArn, input: input, status: outcome.status,
+                          output: outcome.output, error: err.flatMap { $0.name.isEmpty ? nil : $0.name }, cause: err?.cause,
+                          stopDate: outcome.stopDate ?? core.clock.now())
+    }
+
+    private func start(_ request: StartRequest, sync: Bool) async throws
+        -> (started: Started, outcome: ExpressCompletions.Outcome?, name: String, machineArn: String, input: JSON)
+    {
         try checkAccepting()
-        let machine = try await resources.stateMachineForStart(request.stateMachineArn)
-        let isExpress = machine.record.type == "EXPRESS"
+        let target = try await resources.startTarget(request.stateMachineArn, draw: Int(RandomSource().next() % 100))
+        let machine = target.machine
+        let isExpress = machine.type == "EXPRESS"
+        if sync, !isExpress {
+            throw ServiceError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+        }
         let name = request.name ?? RandomSource().uuidString()
         try Validation.name(name)
         let inputText = request.input ?? "{}"
@@ -111,7 +146,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
             throw ServiceError("InvalidExecutionInput", "Invalid Input: '\(error.message)'")
         }
         let cfg = core.configuration
-        let machineName = machine.record.name
+        let machineName = machine.name
         let arn: String
         if isExpress {
             arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName,
@@ -120,15 +155,48 @@ public final class ExecutionService: TaskReplySink, Sendable {
             arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name, express: false)
         }
         let record = ExecutionRecord(
-            arn: arn, stateMachineArn: machine.record.arn, name: name, type: machine.record.type,
-            revisionId: machine.record.revisionId, input: input, startDate: core.clock.now(), roleArn: machine.record.roleArn,
-            traceHeader: request.traceHeader)
+            arn: arn, stateMachineArn: machine.arn, name: name, type: machine.type,
+            revisionId: machine.revisionId, input: input, startDate: core.clock.now(), roleArn: machine.roleArn,
+            traceHeader: request.traceHeader, stateMachineVersionArn: target.versionArn, stateMachineAliasArn: target.aliasArn)
         let info = ExecutionInfo(
-            executionArn: arn, name: name, stateMachineArn: machine.record.arn, stateMachineName: machineName,
-            roleArn: machine.record.roleArn, type: isExpress ? .express : .standard, region: cfg.region, account: cfg.account)
-        let outcome = try await shard(arn).perform(
-            arn, .start(StartPlan(record: record, definition: machine.definition, info: info, isExpress: isExpress)))
-        return Started(executionArn: arn, startDate: outcome.startDate, status: outcome.status)
+            executionArn: arn, name: name, stateMachineArn: machine.arn, stateMachineName: machineName,
+            roleArn: machine.roleArn, type: isExpress ? .express : .standard, region: cfg.region, account: cfg.account,
+            stateMachineVersionArn: target.versionArn, stateMachineAliasArn: target.aliasArn)
+        if sync { core.completions.expect(arn) }
+        let outcome: StepOutcome
+        do {
+            outcome = try await shard(arn).perform(
+                arn, .start(StartPlan(record: record, definition: target.definition, info: info, isExpress: isExpress)))
+        } catch {
+            if sync { core.completions.cancel(arn) }
+            throw error
+        }
+        let started = Started(executionArn: arn, startDate: outcome.startDate, status: outcome.status)
+        guard sync else { return (started, nil, name, machine.arn, input) }
+        let ended: ExpressCompletions.Outcome
+        if outcome.status.isTerminal {
+            core.completions.cancel(arn)
+            ended = .init(status: outcome.status, output: outcome.output, error: outcome.error, stopDate: outcome.stopDate)
+        } else {
+            ended = await core.completions.wait(arn)
+        }
+        return (started, ended, name, machine.arn, input)
+    }
+
+    // MARK: RedriveExecution
+
+    /// Restarts a FAILED, TIMED_OUT or ABORTED STANDARD execution from the state where it
+    /// stopped (`ExecutionRedriven`).
+    /// - Returns: the redrive date.
+    /// - Throws: ExecutionDoesNotExist, ExecutionNotRedrivable, InvalidArn.
+    public func redriveExecution(executionArn arn: String) async throws -> Int64 {
+        try checkAccepting()
+        try Validation.executionArn(arn)
+        if ARNs.parse(arn)?.type == "express" {
+            throw ServiceError.executionNotRedrivable("Express executions cannot be redriven")
+        }
+        let outcome = try await shard(arn).perform(arn, .redrive)
+        return outcome.events.first?.timestamp ?? core.clock.now()
     }
 
     // MARK: StopExecution
@@ -272,6 +340,19 @@ public final class ExecutionService: TaskReplySink, Sendable {
     }
 
     /// ListExecutions, newest first.
+    public func listExecutions(filter: ExecutionFilter, maxResults: Int?, nextToken: String?) async throws
+        -> Page<ExecutionRecord>
+    {
+        do {
+            return try await core.store.listExecutions(
+                filter: filter, limit: min(max(maxResults ?? 100, 1), 1000), after: nextToken)
+        } catch StoreError.failed(let m) where m == "invalid page key" {
+            throw ServiceError.invalidToken
+        } catch {
+            throw ExecutionShard.map(error)
+        }
+    }
+
     public func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, maxResults: Int?,
                                nextToken: String?) async throws -> Page<ExecutionRecord>
     {

@@ -8,6 +8,8 @@ enum StepOperation: Sendable {
     case signal(ExecutionSignal, RuntimeHooks.StepKind)
     /// Timers: fire what is due.
     case advance
+    /// RedriveExecution: restart a FAILED, TIMED_OUT or ABORTED execution.
+    case redrive
 }
 
 struct StartPlan: Sendable {
@@ -26,6 +28,9 @@ struct StepOutcome: Sendable {
     var events: [HistoryEvent]
     /// StartExecution found the execution already there (idempotent start).
     var existing = false
+    /// The execution's output or error once it ended (StartSyncExecution).
+    var output: JSON? = nil
+    var error: StatesError? = nil
 }
 
 /// Owns a share of the executions: their decoded states (a bounded cache) and the rule
@@ -120,6 +125,28 @@ actor ExecutionShard {
                 }
                 activityStarted = token
             }
+        case .redrive:
+            let old = try await load(arn)
+            guard !old.isExpress else { throw ServiceError.executionNotRedrivable("Express executions cannot be redriven") }
+            try Self.checkRedrivable(old.state, now: now)
+            let info = old.state.info
+            var redriven = ExecutionState(definition: old.state.definition, info: ExecutionInfo(
+                executionArn: info.executionArn, name: info.name, stateMachineArn: info.stateMachineArn,
+                stateMachineName: info.stateMachineName, roleArn: info.roleArn, type: info.type, region: info.region,
+                account: info.account, stateMachineVersionArn: info.stateMachineVersionArn,
+                stateMachineAliasArn: info.stateMachineAliasArn, redriveCount: info.redriveCount + 1, redriveTime: now))
+            let events: [HistoryEvent]
+            do {
+                events = try await core.store.history(executionArn: arn, fromSequence: 0)
+            } catch {
+                throw Self.map(error)
+            }
+            for e in events { redriven.apply(e) }
+            before = redriven
+            entry = old
+            entry.state = redriven
+            decision = entry.state.redrive(core.context(arn, eventCount: Int(redriven.lastEventID), now: now))
+            kind = .redrive
         case .advance:
             guard let loaded = try await loadIfRunning(arn) else {
                 return StepOutcome(startDate: 0, status: .succeeded, events: [])
@@ -143,6 +170,9 @@ actor ExecutionShard {
         var effects = StepBuilder.build(kind: stepKind, arn: arn, before: before, after: entry.state, decision: decision,
                                         now: now, activityStartedToken: activityStarted,
                                         statusTopic: entry.isExpress ? nil : core.configuration.statusEventsTopic)
+        if case .redrive = operation {
+            effects.step.redrive = RedriveUpdate(count: entry.state.info.redriveCount, date: now)
+        }
         if entry.isExpress {
             remember(arn, entry)
             core.expressTasks(opened: effects.requests.map(\.token), closed: effects.step.tasksClosed, arn: arn)
@@ -165,8 +195,28 @@ actor ExecutionShard {
             remember(arn, entry)
             core.afterStep(arn, effects: effects, outboxIDs: ids, express: false)
         }
+        RuntimeMetrics.record(decision, express: entry.isExpress)
         return StepOutcome(startDate: entry.startDate, status: entry.state.status, stopDate: entry.state.stopTime,
-                           events: decision.events)
+                           events: decision.events, output: entry.state.output, error: entry.state.error)
+    }
+
+    /// AWS behaviour: only FAILED, TIMED_OUT and ABORTED executions are redrivable, for 14
+    /// days after they stopped, at most 1,000 times.
+    static func checkRedrivable(_ state: ExecutionState, now: Int64) throws {
+        switch state.status {
+        case .running, .succeeded, .pendingRedrive:
+            throw ServiceError.executionNotRedrivable("Execution is \(state.status.rawValue) and cannot be redriven")
+        default: break
+        }
+        if let stop = state.stopTime, now - stop > 14 * 86_400_000 {
+            throw ServiceError.executionNotRedrivable("Execution can no longer be redriven: it stopped more than 14 days ago")
+        }
+        guard state.info.redriveCount < 1000 else {
+            throw ServiceError.executionNotRedrivable("Execution has reached the maximum redrive count of 1000")
+        }
+        guard state.canRedrive else {
+            throw ServiceError.executionNotRedrivable("Execution has no state to redrive from")
+        }
     }
 
     /// Idempotent start: the execution exists with the same input and still runs → the
@@ -231,7 +281,12 @@ actor ExecutionShard {
 
     private func remember(_ arn: String, _ entry: Entry) {
         if entry.isExpress {
-            if entry.state.status.isTerminal { express[arn] = nil } else { express[arn] = entry }
+            if entry.state.status.isTerminal {
+                express[arn] = nil
+                core.completions.finish(arn, entry.state)
+            } else {
+                express[arn] = entry
+            }
             return
         }
         if entry.state.status.isTerminal {

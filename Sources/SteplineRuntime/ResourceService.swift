@@ -5,13 +5,13 @@ import Synchronization
 
 /// State machines and activities: create, describe, list, delete, with AWS's errors.
 public final class ResourceService: Sendable {
-    private let store: any StatesStore
-    private let definitions: DefinitionCache
-    private let clock: any RuntimeClock
-    private let configuration: RuntimeConfiguration
+    let store: any StatesStore
+    let definitions: DefinitionCache
+    let clock: any RuntimeClock
+    let configuration: RuntimeConfiguration
     /// State machines by ARN, for StartExecution (no store read per start). Kept in step
     /// with create/update/delete through this service.
-    private let machines = Mutex<[String: StateMachineRecord]>([:])
+    let machines = Mutex<[String: StateMachineRecord]>([:])
 
     init(store: any StatesStore, definitions: DefinitionCache, clock: any RuntimeClock, configuration: RuntimeConfiguration) {
         self.store = store
@@ -43,9 +43,9 @@ public final class ResourceService: Sendable {
         }
     }
 
-    private func map(_ error: any Error) -> any Error { ExecutionShard.map(error) }
+    func map(_ error: any Error) -> any Error { ExecutionShard.map(error) }
 
-    private func parse(_ text: String, type: String) throws -> StateMachineDefinition {
+    func parse(_ text: String, type: String) throws -> StateMachineDefinition {
         do {
             return try StateMachineDefinition.parse(
                 text, options: DefinitionOptions(machineType: type == "EXPRESS" ? .express : .standard))

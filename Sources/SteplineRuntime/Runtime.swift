@@ -57,6 +57,9 @@ public final class SteplineRuntime: Service, Sendable {
     /// - Parameters:
     ///   - makeFallbackDispatcher: builds the dispatcher of non-activity tasks (default:
     ///     `UnconfiguredDispatcher`, which fails them with a clear cause).
+    /// The runtime's clock: epoch milliseconds.
+    public func now() -> Int64 { clock.now() }
+
     public init(store: any StatesStore, configuration: RuntimeConfiguration = .init(), clock: any RuntimeClock = SystemClock(),
                 hooks: RuntimeHooks = .init(), kafka: any KafkaHealthProbe = NoKafka(),
                 makeFallbackDispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil, mirrorActivities: Bool = false,

@@ -56,7 +56,7 @@ public final class ManualClock: RuntimeClock {
 public struct RuntimeHooks: Sendable {
     /// The kinds of step, for crash injection.
     public enum StepKind: String, Sendable, CaseIterable {
-        case start, timer, taskSubmitted, taskSucceeded, taskFailed, taskHeartbeat, activityStarted, stop
+        case start, timer, taskSubmitted, taskSucceeded, taskFailed, taskHeartbeat, activityStarted, stop, redrive
     }
 
     /// Called after a step's commit is durable, before anything else follows from it

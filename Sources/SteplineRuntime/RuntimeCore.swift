@@ -17,6 +17,8 @@ final class RuntimeCore: Sendable {
     let relay: OutboxRelay
     let dispatcher: any TaskDispatcher
     let logger: Logger
+    /// Waiters for EXPRESS executions to end (StartSyncExecution).
+    let completions = ExpressCompletions()
     /// Open tasks of EXPRESS executions (never stored): token → execution ARN.
     private let expressTokens = Mutex<[String: String]>([:])
 

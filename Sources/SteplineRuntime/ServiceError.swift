@@ -39,6 +39,9 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     /// AWS behaviour: a token whose task finished, timed out or whose execution ended
     /// answers TaskTimedOut, not TaskDoesNotExist.
     public static let taskTimedOut = ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+    public static func executionNotRedrivable(_ message: String) -> ServiceError {
+        ServiceError("ExecutionNotRedrivable", message)
+    }
     public static func validation(_ message: String) -> ServiceError { ServiceError("ValidationException", message) }
     public static let shuttingDown = ServiceError(
         "ServiceUnavailable", "the daemon is shutting down and takes no new work", isServerError: true)

@@ -5,6 +5,8 @@ import Glibc
 #endif
 import KafkaClient
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import StatesAPI
 import StatesStore
@@ -39,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "stepline")
+        // Before any metric is created: the runtime's and the API's counters bind to it.
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let store: SQLiteStore
         do {
             try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
@@ -128,7 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
         let host = settings.host
-        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger, triggers: registry) { port in
+        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger, triggers: registry, metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
         // Graceful shutdown runs in reverse order: the watcher and the consumers stop first

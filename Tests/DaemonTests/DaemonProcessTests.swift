@@ -56,6 +56,16 @@ import Testing
         #expect(status == 0, "\(output)")
     }
 
+    /// The AWS Step Functions API with boto3 and the AWS CLI: every action, its error
+    /// classes, 1,000+ executions paged, a long-polling activity worker, bad input and a
+    /// bounded fuzz of every action (Tests/Integration/api_test.py).
+    @Test(.timeLimit(.minutes(5))) func stepFunctionsAPIWithBoto3AndCLI() throws {
+        let (status, output) = try Self.python("api_test.py", ["--binary", try Self.steplinePath, "--fuzz-seconds", "20"],
+                                               timeout: 280)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
     /// A read-only data directory at start, a full disk while running.
     @Test(.timeLimit(.minutes(2))) func diskErrorsRefuseWorkAndLoseNothing() throws {
         let (status, output) = try Self.python("disk_test.py", ["--binary", try Self.steplinePath], timeout: 90)

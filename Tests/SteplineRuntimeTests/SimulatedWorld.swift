@@ -39,9 +39,36 @@ final class KillableStore: StatesStore {
     {
         try check(); return try await base.listExecutions(stateMachineArn: stateMachineArn, status: status, limit: limit, after: after)
     }
+    func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord> {
+        try check(); return try await base.listExecutions(filter: filter, limit: limit, after: after)
+    }
     func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: String, due: Int64)] {
         try check(); return try await base.dueExecutions(before: time, limit: limit)
     }
+    func publishStateMachineVersion(stateMachineArn: String, description: String?, expectedRevisionId: String?,
+                                    date: Int64, maxVersions: Int) async throws -> (StateMachineVersionRecord, created: Bool) {
+        try check()
+        return try await base.publishStateMachineVersion(stateMachineArn: stateMachineArn, description: description,
+                                                         expectedRevisionId: expectedRevisionId, date: date, maxVersions: maxVersions)
+    }
+    func stateMachineVersion(arn: String) async throws -> StateMachineVersionRecord? { try check(); return try await base.stateMachineVersion(arn: arn) }
+    func listStateMachineVersions(stateMachineArn: String, limit: Int, after: String?) async throws -> Page<StateMachineVersionRecord> {
+        try check(); return try await base.listStateMachineVersions(stateMachineArn: stateMachineArn, limit: limit, after: after)
+    }
+    func deleteStateMachineVersion(arn: String) async throws { try check(); try await base.deleteStateMachineVersion(arn: arn) }
+    func putStateMachineAlias(_ record: StateMachineAliasRecord, create: Bool) async throws {
+        try check(); try await base.putStateMachineAlias(record, create: create)
+    }
+    func stateMachineAlias(arn: String) async throws -> StateMachineAliasRecord? { try check(); return try await base.stateMachineAlias(arn: arn) }
+    func listStateMachineAliases(stateMachineArn: String, limit: Int, after: String?) async throws -> Page<StateMachineAliasRecord> {
+        try check(); return try await base.listStateMachineAliases(stateMachineArn: stateMachineArn, limit: limit, after: after)
+    }
+    func deleteStateMachineAlias(arn: String) async throws { try check(); try await base.deleteStateMachineAlias(arn: arn) }
+    func tags(resourceArn: String) async throws -> [(key: String, value: String)] { try check(); return try await base.tags(resourceArn: resourceArn) }
+    func tagResource(resourceArn: String, tags: [(key: String, value: String)], maxTags: Int) async throws {
+        try check(); try await base.tagResource(resourceArn: resourceArn, tags: tags, maxTags: maxTags)
+    }
+    func untagResource(resourceArn: String, keys: [String]) async throws { try check(); try await base.untagResource(resourceArn: resourceArn, keys: keys) }
     func runningExecutionCount() async throws -> Int { try check(); return try await base.runningExecutionCount() }
     func task(token: String) async throws -> TaskRecord? { try check(); return try await base.task(token: token) }
     func pendingOutbox(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {

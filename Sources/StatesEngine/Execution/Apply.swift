@@ -30,6 +30,7 @@ extension ExecutionState {
             finish(e.type == .executionFailed ? .failed : e.type == .executionAborted ? .aborted : .timedOut, at: e.timestamp)
             return
         case .executionRedriven:
+            applyRedriven(e)
             return
 
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
@@ -338,6 +339,7 @@ extension ExecutionState {
     }
 
     private mutating func finish(_ s: ExecutionStatus, at time: Int64) {
+        redrivePoint = s == .succeeded ? nil : threads[.root]
         status = s
         stopTime = time
         threads.removeAll()

@@ -27,6 +27,9 @@ public struct ExecutionState: Sendable {
     var freeThreadIDs: [UInt32] = []
     /// Open task tokens and the threads that wait on them.
     var tokens: [String: ThreadID] = [:]
+    /// The top-level thread when the execution stopped unsuccessfully: where a redrive
+    /// restarts (`Redrive/Redrive.swift`).
+    var redrivePoint: ThreadState?
 
     public init(definition: StateMachineDefinition, info: ExecutionInfo) {
         self.definition = definition

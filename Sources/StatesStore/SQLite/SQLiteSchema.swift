@@ -111,6 +111,38 @@ enum SQLiteSchema {
                 CREATE INDEX outbox_by_execution ON outbox(execution_id);
                 """)
         }
+        // Versions, aliases; ListExecutions by version or alias.
+        m.registerMigration("v2-versions-aliases") { db in
+            try db.execute(sql: """
+                ALTER TABLE state_machines ADD COLUMN version_counter INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE state_machine_versions (
+                    arn TEXT PRIMARY KEY,
+                    machine_arn TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    revision_id TEXT NOT NULL,
+                    role_arn TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    description TEXT,
+                    logging_configuration TEXT,
+                    tracing_configuration TEXT,
+                    encryption_configuration TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX versions_by_machine ON state_machine_versions(machine_arn, version);
+                CREATE TABLE state_machine_aliases (
+                    arn TEXT PRIMARY KEY,
+                    machine_arn TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT,
+                    routing TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER
+                );
+                CREATE INDEX aliases_by_machine ON state_machine_aliases(machine_arn, name);
+                CREATE INDEX executions_by_version ON executions(version_arn, start_date) WHERE version_arn IS NOT NULL;
+                CREATE INDEX executions_by_alias ON executions(alias_arn, start_date) WHERE alias_arn IS NOT NULL;
+                """)
+        }
         return m
     }
 

@@ -92,7 +92,7 @@ public final class SQLiteStore: StatesStore {
         }
     }
 
-    private func write<T: Sendable>(_ context: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ context: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         if isClosed.load(ordering: .acquiring) { throw StoreError.closed }
         do {
             return try await pool.write(body)
@@ -101,7 +101,7 @@ public final class SQLiteStore: StatesStore {
         }
     }
 
-    private func read<T: Sendable>(_ context: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ context: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         if isClosed.load(ordering: .acquiring) { throw StoreError.closed }
         do {
             return try await pool.read(body)
@@ -183,6 +183,8 @@ public final class SQLiteStore: StatesStore {
         try await write("deleting state machine") { db in
             try db.execute(sql: "DELETE FROM state_machines WHERE arn = ?", arguments: [arn])
             try db.execute(sql: "DELETE FROM tags WHERE resource_arn = ?", arguments: [arn])
+            try db.execute(sql: "DELETE FROM state_machine_versions WHERE machine_arn = ?", arguments: [arn])
+            try db.execute(sql: "DELETE FROM state_machine_aliases WHERE machine_arn = ?", arguments: [arn])
         }
     }
 
@@ -296,16 +298,31 @@ public final class SQLiteStore: StatesStore {
     public func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, limit: Int, after: String?) async throws
         -> Page<ExecutionRecord>
     {
+        try await listExecutions(filter: ExecutionFilter(stateMachineArn: stateMachineArn, status: status), limit: limit, after: after)
+    }
+
+    public func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord> {
         try await read("listing executions") { db in
             var conditions: [String] = []
             var args: [(any DatabaseValueConvertible)?] = []
-            if let stateMachineArn {
+            if let v = filter.stateMachineArn {
                 conditions.append("state_machine_arn = ?")
-                args.append(stateMachineArn)
+                args.append(v)
             }
-            if let status {
+            if let v = filter.versionArn {
+                conditions.append("version_arn = ?")
+                args.append(v)
+            }
+            if let v = filter.aliasArn {
+                conditions.append("alias_arn = ?")
+                args.append(v)
+            }
+            if let status = filter.status {
                 conditions.append("status = ?")
                 args.append(status.rawValue)
+            }
+            if let redriven = filter.redriven {
+                conditions.append(redriven ? "redrive_count > 0" : "redrive_count = 0")
             }
             if let after {
                 let parts = after.split(separator: ":")
@@ -472,6 +489,10 @@ public final class SQLiteStore: StatesStore {
             try s.execute(arguments: StatementArguments(args))
             guard db.changesCount == 1 else {
                 throw StoreError.conflict("\(step.executionArn): the step starts at event \(step.chunk.firstSequence), which does not follow the stored history")
+            }
+            if let r = step.redrive {
+                let u = try db.cachedStatement(sql: "UPDATE executions SET redrive_count = ?, redrive_date = ? WHERE id = ?")
+                try u.execute(arguments: [r.count, r.date, executionID])
             }
         }
         if step.chunk.count > 0 {
