@@ -54,12 +54,14 @@ struct ServeCommand: AsyncParsableCommand {
         // One daemon per data directory: a second one would share the store's writer and
         // overwrite the embedded broker's bootstrap file. The lock lasts as long as the process.
         let lockPath = (settings.dataDirectory as NSString).appendingPathComponent("stepline.lock")
+        // (A lock file that cannot be created means a read-only directory: the store's
+        // open reports that, and no other daemon can be writing there either.)
         let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lockFD >= 0, flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+        guard lockFD < 0 || flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             writeStderr("error: another stepline serve is using the data directory \(settings.dataDirectory) (\(lockPath) is locked)")
             throw ExitCode(1)
         }
-        defer { close(lockFD) }
+        defer { if lockFD >= 0 { close(lockFD) } }
         do {
             store = try SQLiteStore(path: settings.databasePath, options: .init(
                 synchronous: settings.synchronous == "NORMAL" ? .normal : .full))
