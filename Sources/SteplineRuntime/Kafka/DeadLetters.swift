@@ -45,6 +45,6 @@ public struct DeadLetters: Sendable {
                 "source": "\(l.record.topic)/\(l.record.partition)/\(l.record.offset)", "error": "\(l.error)", "cause": "\(l.cause)",
             ])
         }
-        _ = try await producer.send(records)
+        try await producer.deliver(records)
     }
 }
