@@ -7,6 +7,9 @@
 #   Benchmarks/e2e/run.sh [--rates 1000,2000,5000] [--seconds 20] [--warmup 5]
 #                         [--broker embedded|process] [--timeline] [--no-build]
 #
+# Environment: STEPLINE_DAEMON_BIN (another binary for the daemon, for before/after
+# comparisons), KEEP=1 (keep the data directories and logs).
+#
 # For each rate: a fresh data directory and a fresh `stepline serve` (its own process, with
 # Benchmarks/e2e/stepline.yaml); with --broker process, a fresh `stepline broker` process
 # as its Kafka (default: the daemon's embedded broker). `stepline bench e2e` then plays the
@@ -40,6 +43,8 @@ if [ -n "$BUILD" ]; then
   timeout 3600 swift build -c release --product stepline >/dev/null
 fi
 BIN=$PWD/.build/release/stepline
+# The daemon's binary may differ from the driver's (before/after comparisons).
+DAEMON_BIN=${STEPLINE_DAEMON_BIN:-$BIN}
 WORK=$(mktemp -d /tmp/stepline-e2e-XXXXXX)
 PID=
 BROKER_PID=
@@ -47,7 +52,7 @@ stop_all() {
   if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi
   if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true; BROKER_PID=; fi
 }
-trap 'stop_all; rm -rf "$WORK"' EXIT
+trap 'stop_all; [ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"' EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -67,7 +72,7 @@ for RATE in ${RATES//,/ }; do
     ENV+=(STEPLINE_KAFKA_BROKERS="$(head -1 "$WORK/broker-$RATE.out")")
     WATCH+=(--watch "broker=$BROKER_PID")
   fi
-  env "${ENV[@]}" "$BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$RATE.log" 2>&1 &
+  env "${ENV[@]}" "$DAEMON_BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$RATE.log" 2>&1 &
   PID=$!
   WATCH+=(--watch "daemon=$PID")
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -18,7 +18,8 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     private let nested: NestedExecutions
     private let clock: any RuntimeClock
     private let logger: Logger
-    /// Tasks that wait for a worker's reply, and how that reply becomes their result.
+    /// Tasks that wait for a worker's reply (requests and `.waitForTaskToken` publishes),
+    /// and how that reply becomes their result.
     let pending = Mutex<[String: ReplyShape]>([:])
     private let random = RandomSource()
 
@@ -43,6 +44,9 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             try await publish(records)
             Task { await Self.answer { try await replies.taskSucceeded(token: token, output: result) } }
         case .publishAndWait(let records, let submitted):
+            // The callback is applied as sent (`.raw`); remembering it spares the reply
+            // consumer a store read to learn that.
+            pending.withLock { $0[token] = .raw }
             try await publish(records)
             Task { await Self.answer { try await replies.taskSubmitted(token: token, output: submitted) } }
         case .request(let record, let shape):
