@@ -6,6 +6,7 @@
 #
 #   Benchmarks/e2e/run.sh [--rates 1000,2000,5000] [--seconds 20] [--warmup 5]
 #                         [--broker embedded|process] [--timeline] [--no-build]
+#                         [--driver-args "ARGS for stepline bench e2e"]
 #
 # Environment: STEPLINE_DAEMON_BIN (another binary for the daemon, for before/after
 # comparisons), KEEP=1 (keep the data directories and logs).
@@ -25,6 +26,7 @@ WARMUP=5
 BROKER=embedded
 BUILD=1
 TIMELINE=
+DRIVER_ARGS=
 while [ $# -gt 0 ]; do
   case $1 in
     --rates) RATES=$2; shift 2 ;;
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --broker) BROKER=$2; shift 2 ;;
     --timeline) TIMELINE=--timeline; shift ;;
     --no-build) BUILD=; shift ;;
+    --driver-args) DRIVER_ARGS=$2; shift 2 ;;
     -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -57,6 +60,8 @@ trap 'stop_all; [ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"' E
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "stepline e2e benchmark: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), broker $BROKER, rates $RATES, ${SECS}s measured after ${WARMUP}s warm-up"
+# The disk's sync rate now (SQLite syncs its WAL with fdatasync at every group commit).
+"$BIN" bench durable --only fsync --parked 0 --directory "$WORK" --pass-chain /dev/null 2>/dev/null | grep -E "loop" || true
 ROWS=()
 for RATE in ${RATES//,/ }; do
   DATA=$WORK/data-$RATE
@@ -80,7 +85,7 @@ for RATE in ${RATES//,/ }; do
   echo
   echo "== offered $RATE executions/s"
   OUT=$("$BIN" bench e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
-        --names "$WORK/names-$RATE" "${WATCH[@]}" $TIMELINE | tee /dev/stderr)
+        --names "$WORK/names-$RATE" "${WATCH[@]}" $TIMELINE $DRIVER_ARGS | tee /dev/stderr)
   kill -TERM "$PID"
   STATUS=0; wait "$PID" || STATUS=$?
   PID=
@@ -100,11 +105,17 @@ for name, status, tasks in rows:
 missing = [n for n in names if n not in by_name]
 extra = [n for n in by_name if n not in names]
 twice = [n for n, v in by_name.items() if len(v) > 1]
-not_ok = [n for n, v in by_name.items() if n in names and not all(s == "SUCCEEDED" and t == 1 for s, t in v)]
+succeeded = [n for n, v in by_name.items() if n in names and v[0][0] == "SUCCEEDED"]
+running = [n for n, v in by_name.items() if n in names and v[0][0] == "RUNNING"]
+bad = [n for n, v in by_name.items() if n in names and (v[0][0] not in ("SUCCEEDED", "RUNNING") or v[0][1] != 1)]
 pending = db.execute("SELECT count(*) FROM outbox WHERE status = 'PENDING'").fetchone()[0]
-ok = not (missing or extra or twice or not_ok)
-print(f"{'OK' if ok else 'FAILED'} executions {len(rows)} for {len(names)} records; missing {len(missing)}, extra {len(extra)}, "
-      f"duplicated {len(twice)}, not SUCCEEDED with one task {len(not_ok)}; outbox rows still pending {pending}")
+# Exactly once: no execution twice, none that no record asked for, every one that ended
+# SUCCEEDED with exactly one task. Work left unfinished (an overloaded daemon stopped with
+# SIGTERM) is reported apart: it is not a violation.
+ok = not (extra or twice or bad)
+print(f"{'OK' if ok else 'FAILED'} executions {len(rows)} for {len(names)} records: SUCCEEDED with one task {len(succeeded)}, "
+      f"duplicated {len(twice)}, extra {len(extra)}, failed or not one task {len(bad)}; unfinished at SIGTERM: running {len(running)}, "
+      f"not started {len(missing)}; outbox rows pending {pending}")
 EOF
 )
   echo "store check: $STORE"
