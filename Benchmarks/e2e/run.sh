@@ -84,8 +84,9 @@ for RATE in ${RATES//,/ }; do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the daemon did not become ready:" >&2; cat "$WORK/serve-$RATE.log" >&2; exit 1; }
   echo
   echo "== offered $RATE executions/s"
-  OUT=$("$BIN" bench e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
-        --names "$WORK/names-$RATE" "${WATCH[@]}" $TIMELINE $DRIVER_ARGS | tee /dev/stderr)
+  "$BIN" bench e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
+        --names "$WORK/names-$RATE" "${WATCH[@]}" $TIMELINE $DRIVER_ARGS | tee "$WORK/out-$RATE"
+  OUT=$(cat "$WORK/out-$RATE")
   kill -TERM "$PID"
   STATUS=0; wait "$PID" || STATUS=$?
   PID=
