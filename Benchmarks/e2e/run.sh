@@ -74,8 +74,9 @@ for RATE in ${RATES//,/ }; do
       >"$WORK/broker-$RATE.out" 2>"$WORK/broker-$RATE.err" &
     BROKER_PID=$!
     for _ in $(seq 100); do [ -s "$WORK/broker-$RATE.out" ] && break; sleep 0.1; done
-    ENV+=(STEPLINE_KAFKA_BROKERS="$(head -1 "$WORK/broker-$RATE.out")")
-    WATCH+=(--watch "broker=$BROKER_PID")
+    BOOT=$(head -1 "$WORK/broker-$RATE.out")
+    ENV+=(STEPLINE_KAFKA_BROKERS="$BOOT")
+    WATCH+=(--watch "broker=$BROKER_PID" --bootstrap "$BOOT")
   fi
   env "${ENV[@]}" "$DAEMON_BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$RATE.log" 2>&1 &
   PID=$!

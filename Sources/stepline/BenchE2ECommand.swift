@@ -136,6 +136,18 @@ private func machineCPU() -> (busy: Double, total: Double)? {
     return (total - v[3] - v[4], total)
 }
 
+/// A process's write volume: (bytes passed to write calls, bytes sent to storage, write calls), from /proc/PID/io.
+private func processWrites(_ pid: Int32) -> (wchar: Double, storage: Double, calls: Double)? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return nil }
+    var v: [String: Double] = [:]
+    for line in text.split(separator: "\n") {
+        let parts = line.split(separator: ":")
+        if parts.count == 2 { v[String(parts[0])] = Double(parts[1].trimmingCharacters(in: .whitespaces)) }
+    }
+    guard let w = v["wchar"], let b = v["write_bytes"], let c = v["syscw"] else { return nil }
+    return (w, b, c)
+}
+
 private func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "?"
 }
@@ -151,6 +163,8 @@ private struct CPUSample: Sendable {
     var machine: (busy: Double, total: Double)?
     var own: Double
     var watched: [Double?]
+    var writes: [(wchar: Double, storage: Double, calls: Double)?]
+    var finished: Int
     var load: String
 }
 
@@ -317,7 +331,8 @@ private struct E2ERun {
         let sampler = Task { () -> CPUWindow in
             func sample() -> CPUSample {
                 CPUSample(at: monotonicNanos(), machine: machineCPU(), own: cpuSeconds(),
-                          watched: watched.map { processCPUSeconds($0.1) }, load: loadAverage())
+                          watched: watched.map { processCPUSeconds($0.1) }, writes: watched.map { processWrites($0.1) },
+                          finished: state.finishedCount.load(ordering: .relaxed), load: loadAverage())
             }
             while monotonicNanos() < measureStart { try? await Task.sleep(for: .milliseconds(5)) }
             let a = sample()
@@ -639,6 +654,14 @@ private struct E2ERun {
         }
         cpuLine += "; load average \(cpu.start.load) → \(cpu.end.load)"
         print(cpuLine)
+        let finishedInWindow = Double(cpu.end.finished - cpu.start.finished)
+        for (i, name) in watched.enumerated() where finishedInWindow > 0 {
+            guard let a = cpu.start.writes[i], let b = cpu.end.writes[i], let ca = cpu.start.watched[i], let cb = cpu.end.watched[i] else { continue }
+            print(String(format: "per execution finished in the window, %@: %.2f ms CPU, %.1f KB written (%.1f KB to storage), %.1f write calls",
+                         name, (cb - ca) * 1000 / finishedInWindow, (b.wchar - a.wchar) / 1024 / finishedInWindow,
+                         (b.storage - a.storage) / 1024 / finishedInWindow, (b.calls - a.calls) / finishedInWindow))
+            cpuJSON.append(name + "MsPerExecution", .double(((cb - ca) * 1000 / finishedInWindow * 100).rounded() / 100))
+        }
         var result = JSONObject()
         result.append("label", .string(options.label ?? "rate-\(rate)"))
         result.append("offered", .int(Int64(rate)))
