@@ -125,7 +125,8 @@ EOF
 done
 
 echo
-echo "| offered /s | finished /s | p50 ms | p90 ms | p99 ms | max ms | not finished | driver check | store check | CPU (cores): machine / daemon${BROKER/embedded/} / driver | load |"
+BROKER_COLUMN=; [ "$BROKER" = process ] && BROKER_COLUMN=" / broker"
+echo "| offered /s | finished /s | p50 ms | p90 ms | p99 ms | max ms | not finished | driver check | store check | CPU (cores): machine / daemon$BROKER_COLUMN / driver | load |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for row in "${ROWS[@]}"; do
   IFS='|' read -r rate json store <<<"$row"
