@@ -291,6 +291,13 @@ triggers:
     topic: e2e.integrations-in
     stateMachine: integrations
     executionName: $.id
+  - name: mapped
+    topic: e2e.mapped
+    stateMachine: fan-a
+    executionName: $$.headers.request-id
+    input:
+      pathsMap: {{order: "$.detail.order", key: "$$.key", topic: "$$.topic", offset: "$$.offset", trace: "$$.headers.trace"}}
+      template: '{{"order": <order>, "key": <key>, "topic": <topic>, "offset": <offset>, "trace": <trace>}}'
   - name: load
     topic: e2e.load
     stateMachine: loadwork
@@ -383,6 +390,14 @@ def main():
                                f"fan-b {sorted(e['name'] for e in executions(c, 'fan-b'))})")
         out = json.loads(wait_for(lambda: finished(c, exec_arn("fan-b", f"fan-b-e2e.fanout-{p2}-{o2}")), 10)["output"])
         check(out == {"detail-type": "Fan", "detail": {"n": 2}, "machine": "b"}, f"fan-out: the record value is the input ({out})")
+
+        # Input transformer with the record's key, topic, offset and headers.
+        pm, om = topics.produce("e2e.mapped", {"detail": {"order": {"id": 7}}}, key=b"k-7",
+                                headers=[("request-id", "req-7"), ("trace", "t-1")])
+        d = wait_for(lambda: finished(c, exec_arn("fan-a", "req-7")), 20)
+        out = json.loads(d["output"]) if d else None
+        check(out == {"order": {"id": 7}, "key": "k-7", "topic": "e2e.mapped", "offset": om, "trace": "t-1", "machine": "a"},
+              f"input transformer: record fields and headers mapped into the input; name from a header ({out})")
 
         # Callback workflows: ok, fail (caught), silent (heartbeat timeout), beat (kept alive), dup.
         for mode in ("ok", "fail", "silent", "beat", "dup"):
