@@ -94,6 +94,11 @@ struct KafkaBench {
             // The mock holds every fetch for the whole wait: with 100 ms the prefetch queue
             // runs dry between fetches and the rate depends on timing luck. bench.c too.
             c.fetchWaitMax = .milliseconds(1)
+            if let d = getenv("KDEBUG") {  // e.g. KDEBUG=fetch: librdkafka's debug log
+                c.properties["debug"] = String(cString: d)
+                let t0 = ContinuousClock.now
+                c.diagnostics = { print("\(t0.duration(to: .now)) \($0.message.prefix(300))") }
+            }
             let consumer = try KafkaConsumer(configuration: c, topics: [topic])
             var count = 0
             var bytes = 0
@@ -122,6 +127,7 @@ struct KafkaBench {
                     if count > 0 && last.duration(to: .now) > .seconds(2) { break }
                     continue
                 }
+                if getenv("GAPS") != nil, count > 0, last.duration(to: .now) > .milliseconds(20) { print("gap \(last.duration(to: .now)) after \(count)") }
                 last = .now
                 if count == 0 { first = last; cpu0 = cpuSeconds(); count += batchCount - 1 } else { count += batchCount }
             }
