@@ -88,7 +88,7 @@ public final class SteplineRuntime: Service, Sendable {
         let started = clock.now()
         let running = try await store.runningExecutionCount()
         try await executions.timers.load(now: clock.now())
-        try await executions.relay.recover()
+        try await executions.relay.recover(resendOpenTasks: configuration.resendOpenTasksAtStart)
         recovered.store(true, ordering: .releasing)
         logger.info("recovery done", metadata: [
             "running": "\(running)", "timers": "\(executions.timers.count)",

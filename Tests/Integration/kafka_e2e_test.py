@@ -121,7 +121,14 @@ def sfn(port):
 class Topics:
     def __init__(self, bootstrap):
         self.bootstrap = bootstrap
-        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "enable.idempotence": True, "log_level": 3})
+        self._producer = None
+
+    @property
+    def producer(self):
+        if self._producer is None:
+            self._producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 1, "enable.idempotence": True,
+                                       "log_level": 3})
+        return self._producer
 
     def produce(self, topic, value, key=None, headers=None):
         """Produces one record and waits for its delivery; returns (partition, offset)."""
@@ -567,6 +574,31 @@ def main():
         changed = [a for a, l in lengths.items() if len(history(c, a)) != l]
         check(not changed, f"replayed reply topic: no history changed ({changed[:3]})")
         check(daemon.terminate() == 0, "SIGTERM after the replay: exit 0")
+        daemon = None
+
+        # The embedded broker loses its records at a restart: open tasks are sent again.
+        emb_cfg = work + "/embedded.yaml"
+        with open(emb_cfg, "w") as f:
+            f.write("stateMachines:\n  - {name: loadwork, definition: loadwork.asl.json}\n")
+        eport = free_port()
+        daemon = Daemon(args.binary, emb_cfg, work + "/embedded-data", eport, work + "/embedded.log")
+        daemon.start()
+        ec = sfn(eport)
+        ec.start_execution(stateMachineArn=SM + "loadwork", name="across-restart", input=json.dumps({"id": "x", "mode": "ok"}))
+        boot1 = open(work + "/embedded-data/bootstrap.servers").read().strip()
+        seen = wait_for(lambda: Topics(boot1).read_all("e2e-work", settle=0.5), 10)
+        check(bool(seen), "embedded broker: the task request was published")
+        check(daemon.terminate() == 0, "embedded broker: SIGTERM with a task open")
+        daemon.start()
+        boot2 = open(work + "/embedded-data/bootstrap.servers").read().strip()
+        w2 = Worker(boot2, ["e2e-work"])
+        try:
+            d = wait_for(lambda: finished(ec, exec_arn("loadwork", "across-restart")), 30)
+            check(d is not None and d["status"] == "SUCCEEDED",
+                  f"embedded broker: the open task was sent again after the restart and answered ({d and d['status']})")
+        finally:
+            w2.close()
+        check(daemon.terminate() == 0, "embedded broker: SIGTERM, exit 0")
         daemon = None
     finally:
         if worker:
