@@ -143,9 +143,35 @@ func waitUntil(_ what: String, timeout: Duration, _ condition: () -> Bool) async
 
 /// The revoke waits for records already handed out to have their offsets stored, commits
 /// them, and only then releases the partition: the next owner starts after them.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct RevokeDrainTests {
     @Test func revokeWaitsForInFlightRecordsAndCommitsThem() async throws {
+        // The mock cluster sometimes refuses the revoke's commit with REBALANCE_IN_PROGRESS
+        // for longer than the consumer retries it (its group state machine, not ours; the
+        // records are then redelivered, which at-least-once allows). Such a run says
+        // nothing about the drain, so it is run again; any other outcome counts.
+        for attempt in 1...3 {
+            let run = try await revokeScenario()
+            let events = run.events.map(\.event)
+            let mockRefused = events.contains { $0.contains("commit on revoke failed") && $0.contains("rebalance in progress") }
+            if mockRefused && attempt < 3 {
+                print("revoke drain: attempt \(attempt): the mock cluster refused the commit (\(events)); again")
+                continue
+            }
+            let storedAt = run.events.first { $0.event == "stored" }?.at
+            let revokedAt = run.events.first { $0.event.contains("revoked") }?.at
+            #expect(storedAt != nil && revokedAt != nil, "\(events)")
+            if let storedAt, let revokedAt { #expect(storedAt <= revokedAt, "the revoke did not wait for the store: \(events)") }
+            let failures = events.filter { $0.contains("commit on revoke failed") || $0.contains("were not stored") }
+            #expect(failures.isEmpty, "\(events)")
+            // The member got a partition and read nothing of it again: the revoke committed.
+            #expect(run.assigned.count > "assigned ".count)
+            #expect(run.reread.isEmpty, "records processed again by the next owner: \(run.reread.prefix(5))")
+            return
+        }
+    }
+
+    private func revokeScenario() async throws -> (events: [(at: ContinuousClock.Instant, event: String)], assigned: String, reread: [String]) {
         let topic = TestEnvironment.unique("drain")
         let cluster = try KafkaMockCluster(brokers: 1, topics: [.init(name: topic, partitions: 2)])
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers))
@@ -190,17 +216,6 @@ struct RevokeDrainTests {
         try await storing.value
         await consumer.close()
         await cluster.shutdown()
-
-        let events = log.withLock { $0 }
-        let storedAt = events.first { $0.event == "stored" }?.at
-        let revokedAt = events.first { $0.event.contains("revoked") }?.at
-        #expect(storedAt != nil && revokedAt != nil, "\(events.map(\.event))")
-        if let storedAt, let revokedAt { #expect(storedAt <= revokedAt, "the revoke did not wait for the store: \(events.map(\.event))") }
-        let failures = events.filter { $0.event.contains("commit on revoke failed") || $0.event.contains("were not stored") }
-        #expect(failures.isEmpty, "\(events.map(\.event))")
-        // The member got a partition and read nothing of it again: the revoke committed.
-        #expect(assigned.count > "assigned ".count)
-        let reread = member.lines.filter { $0.hasPrefix("record ") }
-        #expect(reread.isEmpty, "records processed again by the next owner: \(reread.prefix(5))")
+        return (log.withLock { $0 }, assigned, member.lines.filter { $0.hasPrefix("record ") })
     }
 }

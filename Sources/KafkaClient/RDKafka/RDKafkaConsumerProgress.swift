@@ -1,5 +1,8 @@
 import CRdKafka
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which records a consumer has handed out and which offsets the caller stored, per
 /// partition; the rebalance logic waits on it.
@@ -104,8 +107,15 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
                 if !unfinished.isEmpty {
                     callbacks.report(.warning, "records of \(unfinished) were not stored within \(drainTimeout); they will be redelivered")
                 }
-                // Synchronous commit of the stored offsets before the partitions go.
-                let commitErr = rd_kafka_commit(rk, nil, 0)
+                // Synchronous commit of the stored offsets before the partitions go. A group
+                // that is still completing a rebalance (the broker's CompletingRebalance, the
+                // mock cluster's syncing) refuses commits for a moment: try again briefly.
+                var commitErr = rd_kafka_commit(rk, nil, 0)
+                let commitDeadline = ContinuousClock.now + .milliseconds(1_500)
+                while commitErr == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && ContinuousClock.now < commitDeadline {
+                    usleep(100_000)
+                    commitErr = rd_kafka_commit(rk, nil, 0)
+                }
                 if commitErr != RD_KAFKA_RESP_ERR_NO_ERROR && commitErr != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     callbacks.report(.warning, "commit on revoke failed: \(RDKafkaLibrary.describe(commitErr))")
                 }
