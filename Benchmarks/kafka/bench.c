@@ -121,7 +121,10 @@ int main(int argc, char **argv) {
         /* The mock holds every fetch for the whole wait: with 100 ms the prefetch queue runs
          * dry between fetches and the rate depends on timing luck. The Swift side too. */
         set(conf, "fetch.wait.max.ms", "1");
-        set(conf, "queued.max.messages.kbytes", "16384");
+        /* The prefetch limits of KafkaConsumerConfiguration: librdkafka 2.0 stops fetching
+         * at them and looks again only ~1 s later, so small limits stall a slow consumer. */
+        set(conf, "queued.max.messages.kbytes", "65536");
+        set(conf, "queued.min.messages", "1000000");
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
         if (!rk) { fprintf(stderr, "%s\n", errstr); return 2; }
         rd_kafka_poll_set_consumer(rk);

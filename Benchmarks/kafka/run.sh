@@ -12,7 +12,7 @@ ROUNDS=${1:-3}
 RECORDS=${2:-1000000}
 ROOT=$(cd ../.. && pwd)
 WORK=$(mktemp -d)
-trap 'kill $BROKER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${BROKER_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 echo "building: stepline (debug), bench.c (-O2), kafka-bench (release)" >&2
 (cd "$ROOT" && swift build --product stepline >/dev/null)

@@ -157,6 +157,10 @@ public protocol StatesStore: Sendable {
     func task(token: String) async throws -> TaskRecord?
     /// Pending outbox rows with `id > afterID`, in id order.
     func pendingOutbox(afterID: Int64, limit: Int) async throws -> [OutboxRecord]
+    /// Task requests already sent whose task is still open (`id > afterID`, in id order):
+    /// what must be handed over again when the broker lost its records (a development
+    /// broker that lived in the daemon's process).
+    func openTaskRequests(afterID: Int64, limit: Int) async throws -> [OutboxRecord]
 
     // MARK: Writing
 

@@ -160,11 +160,6 @@ actor ExecutionShard {
             remember(arn, entry)
             return StepOutcome(startDate: entry.startDate, status: entry.state.status, stopDate: entry.state.stopTime, events: [])
         }
-        if !entry.isExpress {
-            let initial = before ?? ExecutionState(definition: entry.state.definition, info: entry.state.info)
-            StepBuilder.enforceHistoryLimit(before: initial, after: &entry.state, decision: &decision,
-                                            limit: core.configuration.historyEventLimit, now: now)
-        }
         let stepKind: StepRecord.Kind
         if case .start(let plan) = operation { stepKind = .start(plan.record) } else { stepKind = .update }
         var effects = StepBuilder.build(kind: stepKind, arn: arn, before: before, after: entry.state, decision: decision,

@@ -122,7 +122,10 @@ public final class GroupCommitter: Sendable {
 
     private func write(_ batch: [Pending], acks: [Int64]) async {
         do {
+            let began = ContinuousClock.now
             let result = try await store.commit(CommitBatch(steps: batch.map(\.step), outboxSent: acks))
+            let took = ContinuousClock.now - began
+            RuntimeMetrics.commit(steps: batch.count, nanoseconds: took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
             commits.add(1, ordering: .relaxed)
             stepsCommitted.add(batch.count, ordering: .relaxed)
             failure.withLock { $0 = nil }

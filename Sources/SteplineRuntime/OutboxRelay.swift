@@ -62,12 +62,26 @@ public final class OutboxRelay: Service, Sendable {
     /// Requests waiting to be handed over.
     public var pendingCount: Int { queue.withLock { $0.count } }
 
-    /// Queues every pending outbox row of the store (recovery).
-    public func recover() async throws {
+    /// Queues every pending outbox row of the store (recovery); with `resendOpenTasks`, also
+    /// the requests already sent whose task is still open (the broker lost its records).
+    public func recover(resendOpenTasks: Bool = false) async throws {
+        try await queueRows(label: "pending task requests and events queued again") { after in
+            try await self.store.pendingOutbox(afterID: after, limit: 10_000)
+        }
+        if resendOpenTasks {
+            // Re-sent rows are already marked sent: their delivery settles nothing (id 0).
+            try await queueRows(label: "open tasks sent again (the broker's records did not survive the restart)", settle: false) { after in
+                try await self.store.openTaskRequests(afterID: after, limit: 10_000)
+            }
+        }
+        wake.yield()
+    }
+
+    private func queueRows(label: String, settle: Bool = true, _ fetch: (Int64) async throws -> [OutboxRecord]) async throws {
         var after: Int64 = 0
         var total = 0
         while true {
-            let rows = try await store.pendingOutbox(afterID: after, limit: 10_000)
+            let rows = try await fetch(after)
             guard let last = rows.last else { break }
             after = last.id
             var items: [Item] = []
@@ -78,7 +92,7 @@ public final class OutboxRelay: Service, Sendable {
                         logger.error("outbox: unreadable task request", metadata: ["id": "\(row.id)"])
                         continue
                     }
-                    items.append(Item(id: row.id, request: r))
+                    items.append(Item(id: settle ? row.id : 0, request: r))
                 case .status:
                     items.append(Item(id: row.id, event: OutboundRecord(topic: row.destination, key: row.key, value: row.payload)))
                 }
@@ -86,8 +100,7 @@ public final class OutboxRelay: Service, Sendable {
             total += items.count
             queue.withLock { $0.append(contentsOf: items) }
         }
-        if total > 0 { logger.info("outbox: pending task requests queued again", metadata: ["count": "\(total)"]) }
-        wake.yield()
+        if total > 0 { logger.info("outbox: \(label)", metadata: ["count": "\(total)"]) }
     }
 
     /// Hands every queued request to the dispatcher; returns when all were answered.

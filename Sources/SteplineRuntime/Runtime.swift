@@ -88,7 +88,7 @@ public final class SteplineRuntime: Service, Sendable {
         let started = clock.now()
         let running = try await store.runningExecutionCount()
         try await executions.timers.load(now: clock.now())
-        try await executions.relay.recover()
+        try await executions.relay.recover(resendOpenTasks: configuration.resendOpenTasksAtStart)
         recovered.store(true, ordering: .releasing)
         logger.info("recovery done", metadata: [
             "running": "\(running)", "timers": "\(executions.timers.count)",
@@ -107,6 +107,7 @@ public final class SteplineRuntime: Service, Sendable {
             group.addTask { try? await self.executions.timers.run() }
             group.addTask { try? await self.executions.relay.run() }
             group.addTask { await self.purgeLoop() }
+            group.addTask { await self.sampleLoop() }
             // Returns at graceful shutdown (SIGTERM): the loops above end with it.
             try? await gracefulShutdown()
             await self.shutdown()
@@ -133,6 +134,14 @@ public final class SteplineRuntime: Service, Sendable {
     }
 
     /// Removes executions closed longer than the retention period (hourly).
+    /// Backlog gauges for `/metrics`.
+    private func sampleLoop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            RuntimeMetrics.sample(outboxPending: executions.relay.pendingCount, timers: executions.timers.count)
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+
     private func purgeLoop() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let cutoff = clock.now() - configuration.retentionDays * 86_400_000

@@ -27,6 +27,10 @@ public struct RuntimeConfiguration: Sendable {
     public var seed: UInt64?
     /// Where STANDARD executions' status change events go (nil: nowhere).
     public var statusEventsTopic: String?
+    /// At start, hand over again the task requests already sent whose task is still open:
+    /// set when the broker does not keep records across the daemon's restarts (the
+    /// embedded development broker).
+    public var resendOpenTasksAtStart = false
 
     public init() {}
 }

@@ -61,7 +61,9 @@ final class RuntimeCore: Sendable {
         } else {
             random = RandomSource()
         }
-        return DecisionContext(now: now, random: random, region: configuration.region)
+        // The quota also ends a loop of states that never blocks, EXPRESS included (AWS has no
+        // history quota for EXPRESS, whose 5-minute limit ends such a loop instead).
+        return DecisionContext(now: now, random: random, region: configuration.region, historyEventLimit: configuration.historyEventLimit)
     }
 
     func info(_ r: ExecutionRecord) -> ExecutionInfo {

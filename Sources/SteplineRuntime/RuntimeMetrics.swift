@@ -56,4 +56,35 @@ enum RuntimeMetrics {
             }
         }
     }
+
+    // MARK: The daemon's own work
+
+    private static let commitDuration = Metrics.Timer(label: "stepline_commit_duration_seconds")
+    private static let commitSteps = Recorder(label: "stepline_commit_batch_steps", aggregate: true)
+    private static let outboxPending = Gauge(label: "stepline_outbox_pending")
+    private static let timersScheduled = Gauge(label: "stepline_timers_scheduled")
+
+    /// One group commit: its duration and how many steps it carried.
+    static func commit(steps: Int, nanoseconds: Int64) {
+        commitDuration.recordNanoseconds(nanoseconds)
+        commitSteps.record(steps)
+    }
+
+    /// Backlogs, sampled every few seconds.
+    static func sample(outboxPending: Int, timers: Int) {
+        Self.outboxPending.record(outboxPending)
+        timersScheduled.record(timers)
+    }
+
+    /// Records read from Kafka by a consumer of the daemon, by outcome (`started`,
+    /// `replayed`, `applied`, `dead_letter`, `no_rule`).
+    public static func kafkaRecords(_ consumer: String, _ outcome: String, _ n: Int = 1) {
+        guard n > 0 else { return }
+        Counter(label: "stepline_kafka_records_total", dimensions: [("consumer", consumer), ("outcome", outcome)]).increment(by: Int64(n))
+    }
+
+    /// Records sent to the dead-letter topic, by error.
+    public static func deadLetters(_ error: String) {
+        Counter(label: "stepline_dead_letters_total", dimensions: [("error", error)]).increment()
+    }
 }

@@ -15,44 +15,6 @@ struct StepEffects: Sendable {
 }
 
 enum StepBuilder {
-    /// AWS behaviour (unverified wording): an execution whose history reaches the quota
-    /// fails with `States.Runtime`; the failure event is the last one that fits.
-    static let historyLimitError = StatesError.Name.runtime
-
-    static func historyLimitCause(_ limit: Int64) -> String {
-        "The execution reached the maximum number of history events (\(limit))."
-    }
-
-    /// Cuts a decision that would take the history past `limit` events: the events that
-    /// fit stay, then `ExecutionFailed` ends the execution, and every open task is cancelled.
-    static func enforceHistoryLimit(before: ExecutionState, after: inout ExecutionState, decision: inout Decision,
-                                    limit: Int64, now: Int64)
-    {
-        // A running execution never rests at the limit: its next event could not be its last.
-        guard after.lastEventID > limit || (after.status == .running && after.lastEventID >= limit) else { return }
-        var s = before
-        var kept: [HistoryEvent] = []
-        for e in decision.events {
-            if !e.isInternal && e.id >= limit { break }
-            s.apply(e)
-            kept.append(e)
-        }
-        var commands: [EngineCommand] = []
-        let open = Set(s.openTaskTokens)
-        for case .dispatchTask(let r) in decision.commands where open.contains(r.token) {
-            commands.append(.cancelTask(token: r.token))
-        }
-        for token in before.openTaskTokens.sorted() { commands.append(.cancelTask(token: token)) }
-        let failed = HistoryEvent(
-            id: s.lastEventID + 1, previousEventId: s.lastEventID, timestamp: now, type: .executionFailed,
-            details: .error(error: historyLimitError, cause: historyLimitCause(limit)))
-        s.apply(failed)
-        kept.append(failed)
-        after = s
-        decision.events = kept
-        decision.commands = commands
-    }
-
     static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
                       decision: Decision, now: Int64, activityStartedToken: String?, statusTopic: String? = nil,
                       eventID: () -> String = { RandomSource().uuidString() }) -> StepEffects

@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
             try? await store.close()
             throw ExitCode(1)
         }
+        var runtimeConfiguration = settings.runtime
+        // The embedded broker starts empty: tasks sent before a restart are sent again.
+        runtimeConfiguration.resendOpenTasksAtStart = kafka.embedded != nil
         let replyChannel = TaskReplyChannel()
         let nested = NestedExecutions(logger: logger)
         let dispatcher = KafkaTaskDispatcher(
@@ -84,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
             planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
             replies: replyChannel, nested: nested, logger: logger)
         let runtime = SteplineRuntime(
-            store: store, configuration: settings.runtime, kafka: kafka.health,
+            store: store, configuration: runtimeConfiguration, kafka: kafka.health,
             makeFallbackDispatcher: { sink in
                 replyChannel.bind(sink)
                 return dispatcher

@@ -89,6 +89,10 @@ struct ServeConfiguration {
         guard let v else { return nil }
         if let s = v as? String { return s }
         if let i = v as? Int { return String(i) }
+        // YAML reads `off`, `yes`, `1.5` as booleans and numbers: give them back as text,
+        // so that the value's own check names the problem.
+        if let b = v as? Bool { return b ? "true" : "false" }
+        if let d = v as? Double { return String(d) }
         throw Invalid(description: "\(key): expected a string")
     }
 
@@ -112,7 +116,7 @@ struct ServeConfiguration {
         try Self.check(kafka, "kafka", allowed: ["brokers", "properties", "groupId", "developmentBroker"])
         kafkaBrokers = try Self.string(kafka["brokers"], "kafka.brokers")
         for (k, v) in try Self.table(kafka["properties"], "kafka.properties") {
-            guard let value = try Self.string(v, "kafka.properties.\(k)") ?? (v as? Bool).map({ $0 ? "true" : "false" }) else {
+            guard let value = try Self.string(v, "kafka.properties.\(k)") else {
                 throw Invalid(description: "kafka.properties.\(k): expected a string")
             }
             kafkaProperties[k] = value

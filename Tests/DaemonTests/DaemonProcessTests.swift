@@ -66,6 +66,16 @@ import Testing
         #expect(status == 0, "\(output)")
     }
 
+    /// The event-driven loop with real processes: `stepline broker`, `stepline serve`,
+    /// confluent-kafka producers and workers (fan-out, callbacks, failures, heartbeats,
+    /// duplicate replies, poison records, the trigger API, config reload, SIGKILL under
+    /// load, a replayed topic).
+    @Test(.timeLimit(.minutes(4))) func eventDrivenLoopOverKafka() throws {
+        let (status, output) = try Self.python("kafka_e2e_test.py", ["--binary", try Self.steplinePath, "--load", "300"], timeout: 220)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
     /// A read-only data directory at start, a full disk while running.
     @Test(.timeLimit(.minutes(2))) func diskErrorsRefuseWorkAndLoseNothing() throws {
         let (status, output) = try Self.python("disk_test.py", ["--binary", try Self.steplinePath], timeout: 90)

@@ -81,7 +81,8 @@ struct BadInputTests {
         #expect(e1?.code == .brokersUnreachable)
         #expect(e1?.message.contains("127.0.0.1:1") == true, "\(e1?.message ?? "")")
         #expect(e1?.message.contains("Connection refused") == true, "\(e1?.message ?? "")")
-        #expect(start.duration(to: .now) < .seconds(9))
+        // Bounded, not a hang; generous for a loaded 2-core machine (a test asserts behaviour, not speed).
+        #expect(start.duration(to: .now) < .seconds(25))
         await client.close()
 
         var producer = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
@@ -92,7 +93,7 @@ struct BadInputTests {
         #expect(e2?.code == .delivery)
         #expect(e2?.message.contains("topic 't' was not delivered within 2") == true, "\(e2?.message ?? "")")
         #expect(e2?.message.contains("127.0.0.1:1") == true, "\(e2?.message ?? "")")
-        #expect(start2.duration(to: .now) < .seconds(6))
+        #expect(start2.duration(to: .now) < .seconds(25))
         await p.close()
     }
 
@@ -111,7 +112,8 @@ struct BadInputTests {
         let e1 = await #expect(throws: KafkaError.self) { try await producer.send(KafkaProducerRecord(topic: missing, value: "x")) }
         #expect(e1?.code == .unknownTopic)
         #expect(e1?.message == "topic '\(missing)' does not exist")
-        #expect(start.duration(to: .now) < .seconds(5))
+        // Bounded by missingTopicTimeout (1 s), not deliveryTimeout (30 s); generous for load.
+        #expect(start.duration(to: .now) < .seconds(20))
         #expect(try await producer.send(KafkaProducerRecord(topic: "present", value: "x")).topic == "present")
         await producer.close()
 

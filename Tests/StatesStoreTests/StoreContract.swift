@@ -197,6 +197,11 @@ struct StoreContract {
         _ = try await s.commit(CommitBatch(steps: [Self.update("a", from: 2, events: 1, delivered: ["t2"])]))
         pending = try await s.pendingOutbox(afterID: 0, limit: 10)
         #expect(pending.map(\.token) == ["t3"])
+        // Sent requests of open tasks (for a broker that lost its records); a closed task's is not.
+        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t1", "t2"])
+        #expect(try await s.openTaskRequests(afterID: ids[0], limit: 10).map(\.token) == ["t2"])
+        _ = try await s.commit(CommitBatch(steps: [Self.update("a", from: 3, events: 1, closed: ["t1"])]))
+        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t2"])
         try await s.close()
     }
 

@@ -74,6 +74,9 @@ final class KillableStore: StatesStore {
     func pendingOutbox(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
         try check(); return try await base.pendingOutbox(afterID: afterID, limit: limit)
     }
+    func openTaskRequests(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
+        try check(); return try await base.openTaskRequests(afterID: afterID, limit: limit)
+    }
     func commit(_ batch: CommitBatch) async throws -> CommitResult { try check(); return try await base.commit(batch) }
     func purgeExecutions(stoppedBefore: Int64) async throws -> Int { try check(); return try await base.purgeExecutions(stoppedBefore: stoppedBefore) }
     func close() async throws { try await base.close() }

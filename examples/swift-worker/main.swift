@@ -28,7 +28,7 @@ else {
     exit(2)
 }
 let worker = try SteplineWorker(bootstrapServers: servers, topic: topic)
-print("worker: answering \(topic) on \(servers)")
+FileHandle.standardOutput.write(Data("worker: answering \(topic) on \(servers)\n".utf8))
 try await worker.run { task in
     guard let name = task.input["name"]?.stringValue else {
         throw SteplineWorker.TaskFailure(error: "Greeting.MissingName", cause: "the input has no \"name\"")

@@ -146,7 +146,7 @@ extension ExecutionState {
         var progressed = false
         // The event whose completion freed a slot chains the next iteration's start.
         var freedCursor: Int64? = nil
-        while status == .running {
+        while status == .running && !d.historyLimitReached {
             guard let t = threads[id], case .children(let c) = t.phase, case .map(let items, _, let limits, _) = c.kind else {
                 return true
             }

@@ -4,6 +4,10 @@ import StatesLanguage
 struct Decider {
     let context: DecisionContext
     var decision = Decision()
+    /// An event would have taken the history past its quota: from then on events are
+    /// dropped (not applied), threads stop, and the call ends with `ExecutionFailed`.
+    var historyLimitReached = false
+    var endingForHistoryLimit = false
 
     var now: Int64 { context.now }
 }
@@ -35,6 +39,7 @@ extension ExecutionState {
             input: input, roleArn: info.roleArn, stateMachineAliasArn: info.stateMachineAliasArn,
             stateMachineVersionArn: info.stateMachineVersionArn)), prev: 0)
         state.drive(&d)
+        state.endIfHistoryLimitReached(&d)
         return (state, d.decision)
     }
 
@@ -43,6 +48,7 @@ extension ExecutionState {
     public mutating func advance(_ context: DecisionContext) -> Decision {
         var d = Decider(context: context)
         drive(&d)
+        endIfHistoryLimitReached(&d)
         return d.decision
     }
 
@@ -91,7 +97,18 @@ extension ExecutionState {
             emit(&d, .activityStarted, thread, .activityStarted(workerName: worker), note: hb.map { EngineNote(heartbeatTimeout: $0) })
         }
         drive(&d)
+        endIfHistoryLimitReached(&d)
         return d.decision
+    }
+
+    /// Fails the execution whose history reached its quota in this call: the events that
+    /// fit stay, `ExecutionFailed` takes the last id, open tasks are cancelled.
+    mutating func endIfHistoryLimitReached(_ d: inout Decider) {
+        guard d.historyLimitReached, status == .running else { return }
+        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+        d.endingForHistoryLimit = true
+        emit(&d, .executionFailed, .root, .error(error: HistoryLimit.error, cause: HistoryLimit.cause(d.context.historyEventLimit)),
+             prev: lastEventID)
     }
 
     private func openTask(_ token: String) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
@@ -111,6 +128,15 @@ extension ExecutionState {
         let facts = chainFacts(thread)
         let hidden = hidden || facts.hidden
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
+        if !d.endingForHistoryLimit {
+            if d.historyLimitReached { return id }
+            // The second bound is a safety net for events that take no id (the hidden child
+            // executions of a Distributed Map), which the quota does not count.
+            if (!type.isInternal && !hidden && id >= d.context.historyEventLimit) || d.decision.events.count >= d.context.maxEventsPerCall {
+                d.historyLimitReached = true
+                return id
+            }
+        }
         let previous = prev ?? facts.cursor ?? lastEventID
         var event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
                                  thread: thread, note: note, hidden: hidden)
@@ -149,7 +175,7 @@ extension ExecutionState {
 
     /// Runs one thread until it blocks, completes or fails.
     mutating func run(_ id: ThreadID, _ d: inout Decider) -> ThreadOutcome {
-        while status == .running {
+        while status == .running && !d.historyLimitReached {
             guard let t = threads[id] else { return .blocked }
             var failure: StatesError? = nil
             switch t.phase {

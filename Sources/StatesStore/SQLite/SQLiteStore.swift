@@ -380,11 +380,21 @@ public final class SQLiteStore: StatesStore {
     }
 
     public func pendingOutbox(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
+        try await outboxRows(where: "o.status = 'PENDING'", afterID: afterID, limit: limit)
+    }
+
+    public func openTaskRequests(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
+        try await outboxRows(
+            where: "o.status = 'SENT' AND o.kind = 'TASK' AND EXISTS (SELECT 1 FROM tasks t WHERE t.token = o.token AND t.status = 'OPEN')",
+            afterID: afterID, limit: limit)
+    }
+
+    private func outboxRows(where condition: String, afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
         try await read("reading outbox") { db in
             try Row.fetchAll(db, sql: """
                 SELECT o.id, e.arn, o.token, o.kind, o.destination, o.key, o.payload, o.headers, o.status, o.created_at
                 FROM outbox o JOIN executions e ON e.id = o.execution_id
-                WHERE o.status = 'PENDING' AND o.id > ? ORDER BY o.id LIMIT ?
+                WHERE \(condition) AND o.id > ? ORDER BY o.id LIMIT ?
                 """, arguments: [afterID, limit]).map { row in
                 let key: Data? = row[5]
                 let payload: Data = row[6]

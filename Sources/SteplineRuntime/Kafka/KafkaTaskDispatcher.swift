@@ -44,11 +44,18 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             try await publish(records)
             Task { await Self.answer { try await replies.taskSucceeded(token: token, output: result) } }
         case .publishAndWait(let records, let submitted):
+            // TaskSubmitted is durable before the record leaves, so a worker's reply can never
+            // come before it (AWS's order: TaskSubmitted, then the callback). A task that has
+            // ended meanwhile sends nothing; a daemon that cannot commit retries later.
+            do {
+                try await replies.taskSubmitted(token: token, output: submitted)
+            } catch let e as ServiceError where !e.isServerError {
+                return .sent
+            }
             // The callback is applied as sent (`.raw`); remembering it spares the reply
             // consumer a store read to learn that.
             pending.withLock { $0[token] = .raw }
             try await publish(records)
-            Task { await Self.answer { try await replies.taskSubmitted(token: token, output: submitted) } }
         case .request(let record, let shape):
             pending.withLock { $0[token] = shape }
             try await publish([record])

@@ -67,7 +67,8 @@ public final class NestedExecutions: Sendable {
             Task { await KafkaTaskDispatcher.answer { try await service.taskSucceeded(token: token, output: response) } }
             return false
         case .waitForTaskToken:
-            Task { await KafkaTaskDispatcher.answer { try await service.taskSubmitted(token: token, output: response) } }
+            // Before the dispatch returns, so that the child's callback most likely finds it.
+            await KafkaTaskDispatcher.answer { try await service.taskSubmitted(token: token, output: response) }
             return false
         case .sync, .sync2:
             let parsed = start.mode == .sync2

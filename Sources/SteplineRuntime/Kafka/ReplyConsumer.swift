@@ -134,6 +134,8 @@ public final class ReplyConsumer: Service, Sendable {
         }
         try await deadLetters.send(letters)
         try consumer.storeOffsets(for: batch)
+        RuntimeMetrics.kafkaRecords("replies", "applied", batch.count - letters.count)
+        RuntimeMetrics.kafkaRecords("replies", "dead_letter", letters.count)
     }
 
     /// Applies one reply; returns the error and message when it could not be applied.

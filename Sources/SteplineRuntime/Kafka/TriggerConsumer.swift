@@ -138,6 +138,8 @@ public final class TriggerConsumer: Service, Sendable {
         }
         try await deadLetters.send(letters)
         try consumer.storeOffsets(for: batch)
+        RuntimeMetrics.kafkaRecords("triggers", "started", starts.count - failures.count)
+        RuntimeMetrics.kafkaRecords("triggers", "dead_letter", letters.count)
     }
 
     public struct BuildError: Error, Sendable {

@@ -169,14 +169,17 @@ enum TestEnvironment {
         count = int(sys.argv[5]) if mode == "consume" else None
         seconds = float(sys.argv[5]) if mode == "member" else float(sys.argv[6])
         strategy = sys.argv[6] if mode == "member" and len(sys.argv) > 6 else "range,roundrobin"
+        session_ms = int(sys.argv[7]) if mode == "member" and len(sys.argv) > 7 else 3000
         # Short session timeouts: the mock cluster completes a rebalance only after it.
         c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                      "enable.auto.commit": False, "session.timeout.ms": 3000, "heartbeat.interval.ms": 1000,
+                      "enable.auto.commit": False, "session.timeout.ms": session_ms, "heartbeat.interval.ms": 1000,
                       "fetch.wait.max.ms": 10, "partition.assignment.strategy": strategy})
         started = [None]
         def on_assign(consumer, partitions):
             out("assigned " + ",".join(str(p.partition) for p in partitions))
-            if started[0] is None: started[0] = time.time()
+            # The membership window starts with the first partitions (a cooperative
+            # rebalance first assigns nothing).
+            if started[0] is None and partitions: started[0] = time.time()
         def on_revoke(consumer, partitions):
             out("revoked " + ",".join(str(p.partition) for p in partitions))
         c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)

@@ -5,6 +5,7 @@
 //   kafka-bench send BOOTSTRAP TOPIC COUNT        async send in batches of 1,000 (awaiting reports)
 //   kafka-bench consume BOOTSTRAP TOPIC GROUP     batches of up to 1,000 records (copies)
 //   kafka-bench consume-borrow BOOTSTRAP TOPIC GROUP  the same, as views into librdkafka's buffers
+//   (BATCH=N in the environment sets the copying consumer's batch size, default 1,000)
 //   kafka-bench rtt BOOTSTRAP TOPIC COUNT         await send, linger 0, one at a time
 //   kafka-bench latency BOOTSTRAP TOPIC WAIT_MS   produce → consume, fetch.wait.max.ms = WAIT_MS
 import KafkaClient
@@ -88,10 +89,16 @@ struct KafkaBench {
 
         case "consume", "consume-borrow":
             let borrowing = mode == "consume-borrow"
+            let batchSize = getenv("BATCH").flatMap { Int(String(cString: $0)) } ?? 1000
             var c = KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: arguments[4])
             // The mock holds every fetch for the whole wait: with 100 ms the prefetch queue
             // runs dry between fetches and the rate depends on timing luck. bench.c too.
             c.fetchWaitMax = .milliseconds(1)
+            if let d = getenv("KDEBUG") {  // e.g. KDEBUG=fetch: librdkafka's debug log
+                c.properties["debug"] = String(cString: d)
+                let t0 = ContinuousClock.now
+                c.diagnostics = { print("\(t0.duration(to: .now)) \($0.message.prefix(300))") }
+            }
             let consumer = try KafkaConsumer(configuration: c, topics: [topic])
             var count = 0
             var bytes = 0
@@ -111,7 +118,7 @@ struct KafkaBench {
                     batchCount = n
                     if n > 0 { try consumer.storeOffsets(next) }
                 } else {
-                    let batch = try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
+                    let batch = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(100))
                     for r in batch { bytes &+= r.value?.last.map(Int.init) ?? 0 }
                     if !batch.isEmpty { try consumer.storeOffsets(for: batch) }
                     batchCount = batch.count
@@ -120,6 +127,7 @@ struct KafkaBench {
                     if count > 0 && last.duration(to: .now) > .seconds(2) { break }
                     continue
                 }
+                if getenv("GAPS") != nil, count > 0, last.duration(to: .now) > .milliseconds(20) { print("gap \(last.duration(to: .now)) after \(count)") }
                 last = .now
                 if count == 0 { first = last; cpu0 = cpuSeconds(); count += batchCount - 1 } else { count += batchCount }
             }
