@@ -684,7 +684,7 @@ private struct E2ERun {
         result.append("load", .string(cpu.end.load))
         print("RESULT " + JSON.object(result).serialized())
         if let file = options.names {
-            FileManager.default.createFile(atPath: file, contents: Data((names.joined(separator: "\n") + "\n").utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data((names.joined(separator: "\n") + "\n").utf8))
         }
         fflush(nil)
     }

@@ -46,6 +46,6 @@ public struct DeadLetters: Sendable {
                 "source": "\(l.record.topic)/\(l.record.partition)/\(l.record.offset)", "error": "\(l.error)", "cause": "\(l.cause)",
             ])
         }
-        try await producer.deliver(records)
+        _ = try await producer.send(records)
     }
 }

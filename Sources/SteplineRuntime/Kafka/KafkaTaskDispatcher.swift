@@ -87,7 +87,7 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
         let batch = records.map { r in
             KafkaProducerRecord(topic: r.topic, key: r.key, value: r.value, headers: r.headers.map { KafkaHeader(key: $0.0, value: $0.1) })
         }
-        try await producer.deliver(batch)
+        _ = try await producer.send(batch)
     }
 
     /// An answer for a task that may have ended meanwhile (a duplicate after a crash).
