@@ -63,8 +63,9 @@ public final class KafkaProducer: Sendable {
         }
         // Every record is handed over at once and one continuation waits for the last report,
         // which is what a batch needs (no task per record). Not a task group whose children
-        // return `(index, result)` from a `do throws(KafkaError)` block: Swift 6.3.1 at -O
-        // returns index 0 from every child, which left results empty and trapped release builds.
+        // `return (i, .success(try await send(record)))` inside a do/catch: Swift 6.3.1 at -O
+        // loses the captured index held across that `await` (every child returned 0), which
+        // left results nil and trapped release builds.
         let join = DeliveryJoin(count: records.count)
         var results: [Result<KafkaDeliveryReport, KafkaError>] = await withCheckedContinuation { continuation in
             join.start(continuation)
