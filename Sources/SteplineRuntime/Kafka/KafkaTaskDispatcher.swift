@@ -82,7 +82,7 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
         try await publish([record])
     }
 
-    private func publish(_ records: [OutboundRecord]) async throws {
+    public func publish(_ records: [OutboundRecord]) async throws {
         guard !records.isEmpty else { return }
         let batch = records.map { r in
             KafkaProducerRecord(topic: r.topic, key: r.key, value: r.value, headers: r.headers.map { KafkaHeader(key: $0.0, value: $0.1) })
