@@ -8,7 +8,8 @@
 #   Benchmarks/api/run.sh [seconds per run, default 10] [connections, default 64]
 #
 # Environment: STEPLINE_BIN (use this binary, no build), BENCH_CALLS (a subset of
-# express,standard,describe; default all three).
+# express,standard,describe; default all three), SHOW_ERRORS=1 (print the first non-2xx bodies;
+# costs wrk CPU that the daemon would otherwise get).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
