@@ -93,7 +93,7 @@ extension ExecutionState {
     }
 
     private func openTask(_ token: String) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
-        guard let thread = tokens[token], let t = threads[thread], case .task(let w) = t.phase, w.token == token else {
+        guard let thread = tokens[token], case .task(let w)? = phase(thread), w.token == token else {
             throw .taskDoesNotExist
         }
         return (thread, w)
@@ -102,17 +102,19 @@ extension ExecutionState {
     // MARK: Emitting
 
     /// Appends an event: assigns its id and chain, applies it, records it.
+    ///
+    /// The event is built once, applied in place and moved into the decision: an event is
+    /// a large value whose copies cost more than applying it.
     @discardableResult
-    mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
-                       note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
+    mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: consuming EventDetails = .none,
+                       note: consuming EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
     {
         let facts = chainFacts(thread)
         let hidden = hidden || facts.hidden
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
         let previous = prev ?? facts.cursor ?? lastEventID
-        var event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
-                                 thread: thread, note: note, hidden: hidden)
-        event.stateHint = stateHint
+        let event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
+                                 thread: thread, note: note, hidden: hidden, stateHint: stateHint)
         apply(event)
         if type.isStateEntered { d.decision.transitions += 1 }
         d.decision.events.append(event)
@@ -142,21 +144,30 @@ extension ExecutionState {
         for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
         // AWS behaviour: ExecutionTimedOut carries neither error nor cause.
         emit(&d, .executionTimedOut, .root, .error(error: nil, cause: nil),
-             prev: threads[.root]?.cursor ?? lastEventID)
+             prev: cursor(.root) ?? lastEventID)
     }
 
     /// Runs one thread until it blocks, completes or fails.
     mutating func run(_ id: ThreadID, _ d: inout Decider) -> ThreadOutcome {
         while status == .running {
-            guard let t = threads[id] else { return .blocked }
+            // A Map or Parallel runs its children without holding them: a copy held here
+            // would make every change of the children copy their arrays.
+            guard let isRunningChildren = threads.box(id)?.value.phase.isRunningChildren else { return .blocked }
+            if isRunningChildren {
+                if !runChildren(&d, id) { return .blocked }
+                continue
+            }
+            // The phase alone: a copy of the thread would cost more than most steps.
+            guard let phase = self.phase(id) else { return .blocked }
             var failure: StatesError? = nil
-            switch t.phase {
+            switch phase {
             case .pending(let input):
+                let stateID = threads.box(id)!.value.state
                 if let input {
-                    enter(&d, id, t.state, input: input)
+                    enter(&d, id, stateID, input: input)
                 } else {
-                    switch mapIterationInput(&d, t) {
-                    case .success(let v): enter(&d, id, t.state, input: v)
+                    switch mapIterationInput(&d, frame(id)!) {
+                    case .success(let v): enter(&d, id, stateID, input: v)
                     case .failure(let e): failure = e
                     }
                 }
@@ -165,7 +176,7 @@ extension ExecutionState {
                 failure = execute(&d, id)
 
             case .exited(let output):
-                let state = definition[t.state]
+                let state = definition[threads.box(id)!.value.state]
                 if case .next(let n) = state.transition, !isTerminalExit(state) {
                     enter(&d, id, n, input: output)
                     continue
@@ -205,7 +216,7 @@ extension ExecutionState {
                 failure = finishState(&d, id, result: raw)
 
             case .children:
-                if !runChildren(&d, id) { return .blocked }
+                preconditionFailure("Children run above")
             }
             if let error = failure, error.location != nil {
                 // Record the evaluation failure first; the `.failed` phase handles it next.
@@ -225,7 +236,7 @@ extension ExecutionState {
     /// the entry itself for a Wait, which evaluates after entering); a Map whose `Items`
     /// or limits fail also records `MapStateFailed`.
     mutating func recordEvaluationFailure(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) {
-        guard let t = threads[id] else { return }
+        guard let t = frame(id) else { return }
         let state = definition[t.state]
         var prev = t.enteredPreviousEventID
         if case .wait = state.kind { prev = t.enteredEventID }

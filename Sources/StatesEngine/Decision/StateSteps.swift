@@ -12,7 +12,7 @@ extension ExecutionState {
         var note: EngineNote? = nil
         switch state.kind {
         case .wait, .fail:
-            guard var t = threads[id] else { break }
+            guard var t = frame(id) else { break }
             t.state = stateID
             t.enteredTime = d.now
             t.enteredEventID = enteredID
@@ -38,7 +38,7 @@ extension ExecutionState {
              stateHint: stateID)
     }
 
-    func waitDue(_ w: WaitState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
+    func waitDue(_ w: WaitState, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
         let eff = try applyInputPath(t, state, input, d)
         switch w.duration {
         case .seconds(let s):
@@ -76,7 +76,7 @@ extension ExecutionState {
         }
     }
 
-    func failError(_ f: FailState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) -> StatesError {
+    func failError(_ f: FailState, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider) -> StatesError {
         func text(_ x: FailState.Text?, field: String) throws(StatesError) -> String? {
             guard let x else { return nil }
             switch x {
@@ -112,7 +112,7 @@ extension ExecutionState {
     /// Runs an entered state as far as it goes without waiting. Returns a failure that no
     /// event records (the caller catches or propagates it).
     mutating func execute(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
-        guard let t = threads[id] else { return nil }
+        guard let t = frame(id) else { return nil }
         let state = definition[t.state]
         if state.queryLanguage == .jsonata {
             do {
@@ -155,7 +155,7 @@ extension ExecutionState {
         return nil
     }
 
-    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ p: PassState) throws(StatesError) {
+    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ p: PassState) throws(StatesError) {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         var result = eff
         if let params = state.io.parameters { result = try evaluate(params, environment(t, state, input: eff, d), t) }
@@ -166,7 +166,7 @@ extension ExecutionState {
         try exitState(&d, id, out, assigned: assigned)
     }
 
-    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ c: ChoiceState) throws(StatesError) {
+    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ c: ChoiceState) throws(StatesError) {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let env = environment(t, state, input: eff, d)
         var next: StateID? = nil
@@ -194,8 +194,8 @@ extension ExecutionState {
     mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ output: JSON, assigned: [(String, JSON)]?,
                             next: StateID? = nil) throws(StatesError)
     {
-        guard let t = threads[id] else { return }
-        let state = definition[t.state]
+        guard let stateID = threads.box(id)?.value.state else { return }
+        let state = definition[stateID]
         if output.serializedSizeExceeds(payloadSizeLimit) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
@@ -211,7 +211,7 @@ extension ExecutionState {
     // MARK: Wait
 
     mutating func finishWait(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
-        guard let t = threads[id] else { return nil }
+        guard let t = frame(id) else { return nil }
         let state = definition[t.state]
         do {
             if state.queryLanguage == .jsonata {
@@ -232,7 +232,7 @@ extension ExecutionState {
 
     /// ResultSelector, ResultPath, OutputPath and Assign over a raw result, then the exit.
     mutating func finishState(_ d: inout Decider, _ id: ThreadID, result raw: JSON) -> StatesError? {
-        guard let t = threads[id] else { return nil }
+        guard let t = frame(id) else { return nil }
         let state = definition[t.state]
         do {
             if state.queryLanguage == .jsonata {
@@ -262,7 +262,7 @@ extension ExecutionState {
     ///   one raised while building the catcher's output).
     mutating func handleCatch(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) -> StatesError? {
         // AWS behaviour: States.Runtime fails the execution even when a catcher names it.
-        guard let t = threads[id], error.name != StatesError.Name.runtime else { return error }
+        guard error.name != StatesError.Name.runtime, let t = frame(id) else { return error }
         let state = definition[t.state]
         guard let catcher = state.catchers.first(where: { $0.matches(error.name) }) else { return error }
         var errorOutput = JSONObject(minimumCapacity: 2)
@@ -288,7 +288,7 @@ extension ExecutionState {
 
     /// The retrier that takes `error`, and when the next attempt is due; nil when the
     /// error goes to Catch (no retrier matches, or the matching one is exhausted).
-    func retryDecision(_ t: ThreadState, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
+    func retryDecision(_ t: StateFrame, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
         guard error.name != StatesError.Name.runtime else { return nil }
         for (i, r) in state.retriers.enumerated() where r.matches(error.name) {
             let count = i < t.retryCounts.count ? t.retryCounts[i] : 0

@@ -130,7 +130,7 @@ struct ThreadState: Sendable {
         var kind: Kind
         var results: [JSON?]
         /// Children not finished, by index.
-        var running: [Int: ThreadID] = [:]
+        var running = RunningChildren()
         /// Map: the next item index to start.
         var nextIndex = 0
         var succeeded = 0
@@ -151,9 +151,70 @@ struct ThreadState: Sendable {
         default: return false
         }
     }
+
+    /// Changes the children of a Parallel or Map thread in place; nil when it runs none.
+    ///
+    /// The children leave `phase` while `body` runs, so that their arrays are not shared
+    /// and change without being copied.
+    @inline(__always)
+    mutating func modifyChildren<R>(_ body: (inout Children) -> R) -> R? {
+        guard case .children(var c) = phase else { return nil }
+        phase = .entered
+        defer { phase = .children(c) }
+        return body(&c)
+    }
+}
+
+/// The unfinished children of a Parallel or Map state, in index order.
+///
+/// Map iterations start in index order, so inserting is an append; a finished child is
+/// removed from a short array of plain values.
+struct RunningChildren: Sendable {
+    private(set) var entries: ContiguousArray<(index: Int, thread: ThreadID)> = []
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// The child at `index`, if it is running.
+    subscript(index: Int) -> ThreadID? {
+        guard let p = position(of: index) else { return nil }
+        return entries[p].thread
+    }
+
+    mutating func insert(_ thread: ThreadID, at index: Int) {
+        var p = entries.count
+        while p > 0, entries[p - 1].index >= index { p -= 1 }
+        if p < entries.count, entries[p].index == index {
+            entries[p].thread = thread
+        } else {
+            entries.insert((index, thread), at: p)
+        }
+    }
+
+    mutating func remove(at index: Int) {
+        if let p = position(of: index) { entries.remove(at: p) }
+    }
+
+    /// The child threads, in index order.
+    var threads: [ThreadID] { entries.map(\.thread) }
+
+    private func position(of index: Int) -> Int? {
+        // Binary search: the entries are sorted by index.
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if entries[mid].index < index { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < entries.count && entries[lo].index == index ? lo : nil
+    }
 }
 
 extension ThreadState.Phase {
+    var isRunningChildren: Bool {
+        if case .children = self { return true }
+        return false
+    }
+
     var isBlocked: Bool {
         switch self {
         case .waiting, .task, .backoff, .children: true
@@ -166,20 +227,28 @@ extension ThreadState.Phase {
 /// by `apply` (deterministic in replay) and reused, so the table stays dense.
 ///
 /// Each thread lives in a box so that reading one field (`box(id)?.value.cursor`) costs
-/// one retain instead of a copy of the whole thread; `update` copies a box that another
-/// `ExecutionState` value still shares, so the state keeps value semantics.
+/// no copy of the thread; `update` copies a box that another `ExecutionState` value still
+/// shares, so the state keeps value semantics.
+///
+/// - Important: Don't keep a box in a variable across a mutation of the table: the mutation
+///   would find the box shared and copy the whole thread. Read fields in one expression
+///   (`threads.box(id)?.value.phase`), or take a `StateFrame`.
 struct ThreadTable: Sendable {
     final class Box: @unchecked Sendable {
         // @unchecked: a box is mutated only through `update`, which first makes it unique
         // to the mutating table; a shared box is never written.
-        var value: ThreadState
+        //
+        // @exclusivity(unchecked): every access is either a read of a field in one
+        // expression or the write inside `update`, whose body receives the thread inout
+        // and never reads the table; no two accesses overlap, so the dynamic check (a
+        // quarter of the cost of reading a field) is not needed.
+        @exclusivity(unchecked) var value: ThreadState
         init(_ value: ThreadState) { self.value = value }
     }
 
     private var slots: ContiguousArray<Box?> = []
 
-    /// The thread's box, for reading fields without copying the thread. Don't keep it
-    /// across a mutation of the table (it would force a copy).
+    /// The thread's box, for reading fields without copying the thread.
     @inline(__always) func box(_ id: ThreadID) -> Box? {
         let i = Int(id.rawValue)
         return i < slots.count ? slots[i] : nil
@@ -203,7 +272,10 @@ struct ThreadTable: Sendable {
     }
 
     /// Changes a thread in place; nil when there is no such thread.
+    ///
+    /// - Important: `body` MUST NOT read the table (the thread's box is being written).
     @discardableResult
+    @inline(__always)
     mutating func update<R>(_ id: ThreadID, _ body: (inout ThreadState) -> R) -> R? {
         let i = Int(id.rawValue)
         guard i < slots.count, slots[i] != nil else { return nil }
@@ -211,16 +283,68 @@ struct ThreadTable: Sendable {
         return body(&slots[i]!.value)
     }
 
-    @discardableResult
-    mutating func removeValue(forKey id: ThreadID) -> ThreadState? {
+    /// Removes a thread; returns its last phase, nil when there is no such thread.
+    mutating func remove(_ id: ThreadID) -> ThreadState.Phase? {
         let i = Int(id.rawValue)
-        guard i < slots.count, let b = slots[i] else { return nil }
+        guard i < slots.count, let phase = slots[i]?.value.phase else { return nil }
         slots[i] = nil
         while let last = slots.last, last == nil { slots.removeLast() }
-        return b.value
+        return phase
     }
 
     mutating func removeAll() { slots.removeAll() }
 
     var values: [ThreadState] { slots.compactMap { $0?.value } }
+}
+
+/// What running a state reads of its thread: the state, its input, its variables and when
+/// it was entered. Taken from the thread table when the state runs (a few retains, where a
+/// copy of the whole `ThreadState` costs a dozen), so that no thread box is held while the
+/// events the state emits are applied.
+struct StateFrame {
+    let id: ThreadID
+    var state: StateID
+    let parent: ThreadID?
+    /// Branch index (Parallel) or item index (Map).
+    let index: Int
+    /// The current state's raw input (its StateEntered input).
+    let stateInput: JSON
+    let variables: Variables
+    var enteredTime: Int64
+    var enteredEventID: Int64
+    let enteredPreviousEventID: Int64
+    /// Retries made per retrier of the current state.
+    var retryCounts: [Int]
+
+    /// Reads the fields in place (a `ThreadState` argument would be copied out of the box).
+    @inline(__always) init(_ box: ThreadTable.Box) {
+        id = box.value.id
+        state = box.value.state
+        parent = box.value.parent
+        index = box.value.index
+        stateInput = box.value.stateInput
+        variables = box.value.variables
+        enteredTime = box.value.enteredTime
+        enteredEventID = box.value.enteredEventID
+        enteredPreviousEventID = box.value.enteredPreviousEventID
+        retryCounts = box.value.retryCounts
+    }
+}
+
+extension ExecutionState {
+    /// The frame of a thread's current state; nil when there is no such thread.
+    @inline(__always) func frame(_ id: ThreadID) -> StateFrame? {
+        guard let box = threads.box(id) else { return nil }
+        return StateFrame(box)
+    }
+
+    /// A thread's phase, read without copying the thread.
+    @inline(__always) func phase(_ id: ThreadID) -> ThreadState.Phase? {
+        threads.box(id)?.value.phase
+    }
+
+    /// A thread's cursor (the id of its latest event).
+    @inline(__always) func cursor(_ id: ThreadID) -> Int64? {
+        threads.box(id)?.value.cursor
+    }
 }

@@ -25,6 +25,15 @@ public struct HistoryEvent: Sendable {
     public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
                 thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
     {
+        self.init(id: id, previousEventId: previousEventId, timestamp: timestamp, type: type, details: details, thread: thread,
+                  note: note, hidden: hidden, stateHint: nil)
+    }
+
+    /// The decider's initializer: takes the details and the note without copying them.
+    @inline(__always)
+    init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: consuming EventDetails,
+         thread: ThreadID, note: consuming EngineNote?, hidden: Bool, stateHint: StateID?)
+    {
         self.hidden = hidden
         self.id = id
         self.previousEventId = previousEventId
@@ -33,6 +42,7 @@ public struct HistoryEvent: Sendable {
         self.details = details
         self.thread = thread
         self.note = note
+        self.stateHint = stateHint
     }
 
     /// Engine-only events (such as a recorded heartbeat) that AWS's history does not show.
@@ -111,7 +121,7 @@ public enum EventDetails: Sendable {
     /// `stateExitedEventDetails`; `assigned` holds `Assign`'s variables in assignment order.
     case stateExited(name: String, output: JSON, assigned: [(String, JSON)]?)
     /// `executionStartedEventDetails`
-    case executionStarted(ExecutionStartedDetails)
+    indirect case executionStarted(ExecutionStartedDetails)
     /// `executionSucceededEventDetails`, `activitySucceededEventDetails`, `lambdaFunctionSucceededEventDetails`
     case output(JSON)
     /// The `{error, cause}` shapes: execution failed/aborted/timed out, activity and Lambda
@@ -120,15 +130,15 @@ public enum EventDetails: Sendable {
     /// `executionRedrivenEventDetails`
     case redriven(count: Int)
     /// `taskScheduledEventDetails`
-    case taskScheduled(TaskScheduledDetails)
+    indirect case taskScheduled(TaskScheduledDetails)
     /// `taskStartedEventDetails`
-    case taskStarted(resourceType: String, resource: String)
+    indirect case taskStarted(resourceType: String, resource: String)
     /// `taskSucceededEventDetails`, `taskSubmittedEventDetails`
-    case taskOutput(resourceType: String, resource: String, output: JSON)
+    indirect case taskOutput(resourceType: String, resource: String, output: JSON)
     /// `taskFailedEventDetails`, `taskTimedOutEventDetails`, `taskStartFailedEventDetails`, `taskSubmitFailedEventDetails`
-    case taskError(resourceType: String, resource: String, error: String?, cause: String?)
+    indirect case taskError(resourceType: String, resource: String, error: String?, cause: String?)
     /// `activityScheduledEventDetails` (heartbeat) and `lambdaFunctionScheduledEventDetails`
-    case scheduled(ScheduledDetails)
+    indirect case scheduled(ScheduledDetails)
     /// `activityStartedEventDetails`
     case activityStarted(workerName: String?)
     /// `mapStateStartedEventDetails`
@@ -138,9 +148,9 @@ public enum EventDetails: Sendable {
     /// `mapRunStartedEventDetails`
     case mapRunStarted(mapRunArn: String)
     /// `mapRunRedrivenEventDetails`
-    case mapRunRedriven(mapRunArn: String, count: Int)
+    indirect case mapRunRedriven(mapRunArn: String, count: Int)
     /// `evaluationFailedEventDetails`
-    case evaluationFailed(error: String, cause: String?, location: String?, state: String)
+    indirect case evaluationFailed(error: String, cause: String?, location: String?, state: String)
 }
 
 public struct ExecutionStartedDetails: Sendable {
