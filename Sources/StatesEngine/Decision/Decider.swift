@@ -4,6 +4,9 @@ import StatesLanguage
 struct Decider {
     let context: DecisionContext
     var decision = Decision()
+    /// Sizes of the large parts of payloads checked in this call: state data flows from
+    /// state to state mostly unchanged, so each large part is measured once.
+    var sizes = JSONSizeMemo()
 
     var now: Int64 { context.now }
 }
@@ -65,7 +68,7 @@ extension ExecutionState {
                 resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
         case .taskSucceeded(let token, let output):
             let (thread, wait) = try openTask(token)
-            if output.serializedSizeExceeds(payloadSizeLimit) {
+            if output.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
                 // AWS behaviour: the cause names the function ARN (Lambda resources) or the
                 // integration ('lambda'), and the error is catchable by name.
                 let subject = wait.resource.kind == .lambdaFunction ? wait.resource.arn : wait.resource.resourceType

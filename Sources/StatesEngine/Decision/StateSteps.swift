@@ -196,7 +196,7 @@ extension ExecutionState {
     {
         guard let stateID = threads.box(id)?.value.state else { return }
         let state = definition[stateID]
-        if output.serializedSizeExceeds(payloadSizeLimit) {
+        if output.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
