@@ -31,11 +31,13 @@ extension JSON {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            for i in 0..<o.count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONStringFormat.append(o.keys[i], to: &out)
-                out.append(UInt8(ascii: ":"))
-                o.values[i].write(to: &out)
+            o.withMembers { members in
+                for i in members.indices {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONStringFormat.append(members[i].key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    members[i].value.write(to: &out)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -57,8 +59,10 @@ extension JSON {
             return n
         case .object(let o):
             var n = 2 + max(0, o.count - 1) + o.count  // braces, commas, colons
-            for i in 0..<o.count {
-                n += JSONStringFormat.size(o.keys[i]) + o.values[i].serializedSize
+            o.withMembers { members in
+                for i in members.indices {
+                    n += JSONStringFormat.size(members[i].key) + members[i].value.serializedSize
+                }
             }
             return n
         }
@@ -91,9 +95,9 @@ extension JSON {
             for i in 0..<o.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(level + 1)
-                JSONStringFormat.append(o.keys[i], to: &out)
+                JSONStringFormat.append(o.key(at: i), to: &out)
                 out.append(contentsOf: ": ".utf8)
-                o.values[i].writePretty(to: &out, level: level + 1, indent: indent)
+                o.value(at: i).writePretty(to: &out, level: level + 1, indent: indent)
             }
             newline(level)
             out.append(UInt8(ascii: "}"))
@@ -411,53 +415,21 @@ extension JSON {
     /// Whether the serialization exceeds `limit`; nil when the pass cannot tell.
     private func decide<Pass: SizePass>(_ limit: Int, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) -> Bool? {
         var bounds = SizeBounds()
-        addBounds(to: &bounds, pass, &memo)
+        switch self {
+        case .array(let a): bounds.add(a, pass, &memo)
+        case .object(let o): bounds.add(o, pass, &memo)
+        default: bounds.add(scalar: self, pass)
+        }
         if bounds.lower > limit { return true }
         if bounds.upper <= limit { return false }
         return nil
     }
-
-    /// Adds this value's bounds in one pass.
-    private func addBounds<Pass: SizePass>(to b: inout SizeBounds, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
-        switch self {
-        case .null: b.add(4)
-        case .bool(let v): b.add(v ? 4 : 5)
-        case .int(let i): b.add(JSONNumberFormat.intSize(i))
-        case .double(let d): b.add(Pass.double(d))
-        case .string(let s): b.add(Pass.string(s))
-        case .array(let a):
-            b.add(2 + max(0, a.count - 1))
-            if a.count >= JSONSizeMemo.threshold {
-                b.add(memo.bounds(of: a, pass) { memo in
-                    var inner = SizeBounds()
-                    for i in a.indices { a[i].addBounds(to: &inner, pass, &memo) }
-                    return inner
-                })
-            } else {
-                for i in a.indices { a[i].addBounds(to: &b, pass, &memo) }
-            }
-        case .object(let o):
-            b.add(2 + max(0, o.count - 1) + o.count)  // braces, commas, colons
-            if o.count >= JSONSizeMemo.threshold {
-                b.add(memo.bounds(of: o, pass) { memo in
-                    var inner = SizeBounds()
-                    for i in 0..<o.count {
-                        inner.add(Pass.string(o.keys[i]))
-                        o.values[i].addBounds(to: &inner, pass, &memo)
-                    }
-                    return inner
-                })
-            } else {
-                for i in 0..<o.count {
-                    b.add(Pass.string(o.keys[i]))
-                    o.values[i].addBounds(to: &b, pass, &memo)
-                }
-            }
-        }
-    }
 }
 
 /// Lower and upper bounds of a serialized size.
+///
+/// Containers are walked by loops that switch on their elements in place: a call per
+/// element would copy (retain) it.
 struct SizeBounds {
     var lower = 0
     var upper = 0
@@ -476,7 +448,79 @@ struct SizeBounds {
         lower += b.lower
         upper += b.upper
     }
+
+    /// Adds a value that is not an array or an object.
+    @inline(__always) mutating func add<Pass: SizePass>(scalar value: JSON, _ pass: Pass.Type) {
+        switch value {
+        case .null: add(4)
+        case .bool(let v): add(v ? 4 : 5)
+        case .int(let i): add(JSONNumberFormat.intSize(i))
+        case .double(let d): add(Pass.double(d))
+        case .string(let s): add(Pass.string(s))
+        case .array, .object: preconditionFailure("SizeBounds.add(scalar:): a container")
+        }
+    }
+
+    /// Adds an array: brackets, commas and elements (through the memo when large).
+    mutating func add<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        add(2 + max(0, a.count - 1))
+        if a.count >= JSONSizeMemo.threshold {
+            add(memo.bounds(of: a, pass) { memo in
+                var inner = SizeBounds()
+                inner.addElements(a, pass, &memo)
+                return inner
+            })
+        } else {
+            addElements(a, pass, &memo)
+        }
+    }
+
+    /// Adds an object: braces, commas, colons, keys and values (through the memo when large).
+    mutating func add<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        add(2 + max(0, o.count - 1) + o.count)
+        if o.count >= JSONSizeMemo.threshold {
+            add(memo.bounds(of: o, pass) { memo in
+                var inner = SizeBounds()
+                inner.addMembers(o, pass, &memo)
+                return inner
+            })
+        } else {
+            addMembers(o, pass, &memo)
+        }
+    }
+
+    private mutating func addElements<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        for i in a.indices {
+            switch a[i] {
+            case .null: add(4)
+            case .bool(let v): add(v ? 4 : 5)
+            case .int(let n): add(JSONNumberFormat.intSize(n))
+            case .double(let d): add(Pass.double(d))
+            case .string(let s): add(Pass.string(s))
+            case .array(let inner): add(inner, pass, &memo)
+            case .object(let inner): add(inner, pass, &memo)
+            }
+        }
+    }
+
+    private mutating func addMembers<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        o.withMembers { members in
+            for i in members.indices {
+                add(Pass.string(members[i].key))
+                switch members[i].value {
+                case .null: add(4)
+                case .bool(let v): add(v ? 4 : 5)
+                case .int(let n): add(JSONNumberFormat.intSize(n))
+                case .double(let d): add(Pass.double(d))
+                case .string(let s): add(Pass.string(s))
+                case .array(let inner): add(inner, pass, &memo)
+                case .object(let inner): add(inner, pass, &memo)
+                }
+            }
+        }
+    }
 }
+
 
 /// Bounds of the serialized size of large arrays and objects, by the identity of their
 /// storage (which the memo retains, so that the identity stays theirs).
@@ -486,8 +530,7 @@ public struct JSONSizeMemo {
     static let threshold = 16
 
     struct Key: Hashable {
-        let keys: UnsafeRawPointer?
-        let values: UnsafeRawPointer
+        let storage: UnsafeRawPointer
         let pass: UInt8
     }
 
@@ -506,7 +549,7 @@ public struct JSONSizeMemo {
     /// by `measure` the first time.
     @inline(never)
     mutating func bounds<Pass: SizePass>(of a: [JSON], _ pass: Pass.Type, _ measure: (inout JSONSizeMemo) -> SizeBounds) -> SizeBounds {
-        let key = Key(keys: nil, values: a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }, pass: Pass.id)
+        let key = Key(storage: a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }, pass: Pass.id)
         return bounds(key, .array(a), measure)
     }
 
@@ -514,8 +557,7 @@ public struct JSONSizeMemo {
     /// measured by `measure` the first time.
     @inline(never)
     mutating func bounds<Pass: SizePass>(of o: JSONObject, _ pass: Pass.Type, _ measure: (inout JSONSizeMemo) -> SizeBounds) -> SizeBounds {
-        let key = Key(keys: o.keys.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) },
-                      values: o.values.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }, pass: Pass.id)
+        let key = Key(storage: UnsafeRawPointer(Unmanaged.passUnretained(o.storage!).toOpaque()), pass: Pass.id)
         return bounds(key, .object(o), measure)
     }
 

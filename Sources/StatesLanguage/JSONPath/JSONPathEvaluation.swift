@@ -12,7 +12,7 @@ extension JSONPath {
     /// Evaluates from `root` or, for an `@` path inside a filter, from `current`.
     func evaluate(_ root: JSON, current: JSON) -> JSON? {
         let start = storage.isRelative ? current : root
-        if let direct = storage.direct { return Self.walk(direct, start, 0) }
+        if let direct = storage.direct { return Self.walk(direct, start) }
         if storage.isDefinite {
             switch resolveDefinite(start) {
             case .found(let value): return value
@@ -40,28 +40,22 @@ extension JSONPath {
         }
     }
 
-    /// The hot path: names and indexes, recursing on borrowed values.
-    private static func walk(_ steps: ContiguousArray<DirectStep>, _ value: JSON, _ i: Int) -> JSON? {
-        guard i < steps.count else { return value }
-        switch steps[i] {
-        case .name(let name, let count):
-            guard case .object(let object) = value else { return nil }
-            if let index = object.index {
-                guard let k = index[name] else { return nil }
-                return walk(steps, object.values[k], i + 1)
+    /// The hot path: names and indexes, one node at a time.
+    private static func walk(_ steps: ContiguousArray<DirectStep>, _ root: JSON) -> JSON? {
+        var node = root
+        for i in steps.indices {
+            switch steps[i] {
+            case .name(let name, let count):
+                guard case .object(let object) = node, let child = object.value(forKey: name, utf8Count: count) else { return nil }
+                node = child
+            case .index(let index):
+                guard case .array(let array) = node else { return nil }
+                let effective = index < 0 ? array.count + index : index
+                guard effective >= 0, effective < array.count else { return nil }
+                node = array[effective]
             }
-            // A cheap length test first: most keys differ in length.
-            let keys = object.keys
-            for k in keys.indices where keys[k].utf8.count == count && keys[k] == name {
-                return walk(steps, object.values[k], i + 1)
-            }
-            return nil
-        case .index(let index):
-            guard case .array(let array) = value else { return nil }
-            let effective = index < 0 ? array.count + index : index
-            guard effective >= 0, effective < array.count else { return nil }
-            return walk(steps, array[effective], i + 1)
         }
+        return node
     }
 
     enum DefiniteResult {
