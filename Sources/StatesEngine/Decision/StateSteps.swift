@@ -160,7 +160,8 @@ extension ExecutionState {
         var result = eff
         if let params = state.io.parameters { result = try evaluate(params, environment(t, state, input: eff, d), t) }
         if let r = p.result { result = r }
-        let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
+        // The environment only when there is an Assign (building it costs more than most steps).
+        let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
         let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: result)
         let out = try applyOutputPath(t, state, combined, d)
         try exitState(&d, id, out, assigned: assigned)
@@ -219,7 +220,7 @@ extension ExecutionState {
                 return nil
             }
             let eff = try applyInputPath(t, state, t.stateInput, d)
-            let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
+            let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
             let out = try applyOutputPath(t, state, eff, d)
             try exitState(&d, id, out, assigned: assigned)
         } catch {
@@ -243,7 +244,7 @@ extension ExecutionState {
             if let selector = state.io.resultSelector {
                 selected = try evaluate(selector, environment(t, state, input: raw, d), t)
             }
-            let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: selected, d))
+            let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: selected, d))
             let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: selected)
             let out = try applyOutputPath(t, state, combined, d)
             try exitState(&d, id, out, assigned: assigned)
@@ -278,7 +279,7 @@ extension ExecutionState {
                 return nil
             }
             let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
-            let assigned = try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
+            let assigned = catcher.assign == nil ? nil : try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
             try exitState(&d, id, output, assigned: assigned, next: catcher.next)
         } catch {
             return error
