@@ -68,7 +68,7 @@ extension ExecutionState {
 
     /// The input of a Map iteration: its item, through ItemSelector when there is one.
     mutating func mapIterationInput(_ d: inout Decider, _ child: StateFrame) -> Result<JSON, StatesError> {
-        guard let parentID = child.parent, case .children(let c)? = phase(parentID),
+        guard let parentID = child.parent, let c = children(parentID),
             case .map(let items, _, _, let mapInput) = c.kind, let parent = frame(parentID)
         else { return .failure(StatesError(StatesError.Name.runtime, cause: "Map iteration without its Map state")) }
         let state = definition[parent.state]
@@ -278,8 +278,8 @@ extension ExecutionState {
         case .waiting:
             emit(&d, .waitStateAborted, id)
         case .children(let c):
-            for child in c.running.threads { abort(&d, child, failing: false) }
-            switch c.kind {
+            for child in c.value.running.threads { abort(&d, child, failing: false) }
+            switch c.value.kind {
             case .parallel: emit(&d, .parallelStateAborted, id)
             case .map: emit(&d, .mapStateAborted, id)
             }

@@ -6,6 +6,13 @@ extension ExecutionState {
     /// - Important: Events MUST be applied in history order, each exactly once. `apply`
     ///   reads only the event (its AWS details, `thread` and `note`) and the definition.
     public mutating func apply(_ e: HistoryEvent) {
+        makeUnique()
+        core.apply(e)
+    }
+}
+
+extension ExecutionState.Core {
+    func apply(_ e: HistoryEvent) {
         appliedCount += 1
         if !e.isInternal { lastEventID = e.id }
         switch e.type {
@@ -150,7 +157,7 @@ extension ExecutionState {
             for (i, b) in p.branches.enumerated() {
                 c.running.insert(makeChild(parent: e.thread, index: i, block: b, input: branchInput, cursor: e.id), at: i)
             }
-            modify(e) { t in t.phase = .children(c) }
+            modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .parallelStateSucceeded:
             if let c = children(e.thread) {
@@ -198,7 +205,7 @@ extension ExecutionState {
             let c = ThreadState.Children(
                 kind: .map(items: items, processor: m.processor, limits: note.mapLimits ?? MapLimits(maxConcurrency: 0), input: mapInput),
                 results: Array(repeating: nil, count: items.count))
-            modify(e) { t in t.phase = .children(c) }
+            modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .mapIterationStarted:
             guard case .mapIteration(_, let index) = e.details else { preconditionFailure("MapIterationStarted without details") }
@@ -260,7 +267,7 @@ extension ExecutionState {
             // at the last MapIterationSucceeded (inline) or at MapRunSucceeded (distributed).
             threads.update(e.thread) { t in
                 if case .children(let c) = t.phase {
-                    t.phase = .result(.array(c.results.map { $0 ?? .null }))
+                    t.phase = .result(.array(c.value.results.map { $0 ?? .null }))
                 }
             }
 
@@ -287,7 +294,7 @@ extension ExecutionState {
     ///
     /// - Important: `body` MUST NOT read `self` (the thread is being written).
     @inline(__always)
-    private mutating func modify(_ e: borrowing HistoryEvent, _ body: (inout ThreadState) -> Void) {
+    private func modify(_ e: borrowing HistoryEvent, _ body: (inout ThreadState) -> Void) {
         let (moved, id) = (!e.isInternal, e.id)
         let found = threads.update(e.thread) { t in
             body(&t)
@@ -297,19 +304,12 @@ extension ExecutionState {
     }
 
     /// A task's end: its token is no longer open.
-    private mutating func closeTask(_ e: borrowing HistoryEvent) {
+    private func closeTask(_ e: borrowing HistoryEvent) {
         if case .task(let w)? = phase(e.thread) { tokens.removeValue(forKey: w.token) }
     }
 
-    /// The children of a Parallel or Map thread (a copy that shares their storage: don't
-    /// keep it across a change of the thread).
-    func children(_ id: ThreadID) -> ThreadState.Children? {
-        if case .children(let c)? = phase(id) { return c }
-        return nil
-    }
-
     private func mapItem(_ id: ThreadID, _ index: Int) -> (item: JSON, processor: BlockID, isDistributed: Bool)? {
-        guard case .children(let c)? = phase(id), case .map(let items, let processor, _, _) = c.kind else { return nil }
+        guard let c = children(id), case .map(let items, let processor, _, _) = c.kind else { return nil }
         return (items[index], processor, c.isDistributed)
     }
 
@@ -322,7 +322,7 @@ extension ExecutionState {
         }
     }
 
-    private mutating func makeChild(parent: ThreadID, index: Int, block: BlockID, input: JSON?, cursor: Int64,
+    private func makeChild(parent: ThreadID, index: Int, block: BlockID, input: JSON?, cursor: Int64,
                                     hidden: Bool = false) -> ThreadID
     {
         guard let box = threads.box(parent) else { preconditionFailure("A child of unknown \(parent)") }
@@ -343,23 +343,23 @@ extension ExecutionState {
     }
 
     /// Removes the children of a Parallel or Map thread (and their descendants).
-    private mutating func removeChildren(of id: ThreadID) {
+    private func removeChildren(of id: ThreadID) {
         guard let running = children(id)?.running.threads else { return }
         for child in running { removeThread(child) }
     }
 
     /// Removes a thread, its descendants and their open tokens.
-    mutating func removeThread(_ id: ThreadID) {
+    func removeThread(_ id: ThreadID) {
         guard let phase = threads.remove(id) else { return }
         if id != .root { freeThreadIDs.append(id.rawValue) }
         switch phase {
         case .task(let w): tokens.removeValue(forKey: w.token)
-        case .children(let c): for child in c.running.threads { removeThread(child) }
+        case .children(let c): for child in c.value.running.threads { removeThread(child) }
         default: break
         }
     }
 
-    private mutating func finish(_ s: ExecutionStatus, at time: Int64) {
+    private func finish(_ s: ExecutionStatus, at time: Int64) {
         status = s
         stopTime = time
         threads.removeAll()

@@ -5,32 +5,92 @@ import StatesLanguage
 /// The same `apply` serves a live run (the decider applies each event it emits) and a
 /// replay (a resumed execution applies its stored events): nothing here evaluates an
 /// expression or reads a clock; everything comes from the events and their notes.
+///
+/// The fields live in one `Core` object, copied by `apply` when another value still shares
+/// it, so the state keeps value semantics. A value of a few hundred bytes was copied
+/// (bitwise) at every call of a decider helper; the reference is passed instead.
 public struct ExecutionState: Sendable {
-    public let definition: StateMachineDefinition
-    public let info: ExecutionInfo
-    public internal(set) var status: ExecutionStatus = .running
-    public internal(set) var input: JSON = .null
-    public internal(set) var output: JSON?
-    public internal(set) var error: StatesError?
-    public internal(set) var startTime: Int64 = 0
-    public internal(set) var stopTime: Int64?
-    /// Id of the last AWS event (internal events do not count).
-    public internal(set) var lastEventID: Int64 = 0
-    /// Count of events applied, internal ones included.
-    public internal(set) var appliedCount: Int = 0
-    /// The execution's deadline (definition `TimeoutSeconds`), in epoch milliseconds.
-    public internal(set) var executionDeadline: Int64?
+    /// The execution's fields.
+    final class Core: @unchecked Sendable {
+        // @unchecked: a core is changed only by `ExecutionState.apply`, after making it
+        // unique to the value being changed; a core that two values (or threads) can see is
+        // never written.
+        //
+        // @exclusivity(unchecked) on the fields: each access is a read in one expression or
+        // a write inside `apply`, and the writes never overlap a read of the same field (the
+        // thread table's `update` body never reads the table), so the dynamic checks are not
+        // needed.
+        let definition: StateMachineDefinition
+        let info: ExecutionInfo
+        @exclusivity(unchecked) var status: ExecutionStatus = .running
+        @exclusivity(unchecked) var input: JSON = .null
+        @exclusivity(unchecked) var output: JSON?
+        @exclusivity(unchecked) var error: StatesError?
+        @exclusivity(unchecked) var startTime: Int64 = 0
+        @exclusivity(unchecked) var stopTime: Int64?
+        @exclusivity(unchecked) var lastEventID: Int64 = 0
+        @exclusivity(unchecked) var appliedCount: Int = 0
+        @exclusivity(unchecked) var executionDeadline: Int64?
+        @exclusivity(unchecked) var threads = ThreadTable()
+        @exclusivity(unchecked) var nextThreadID: UInt32 = 1
+        /// Ids of ended threads, reused (last freed first) so the thread table stays small.
+        @exclusivity(unchecked) var freeThreadIDs: [UInt32] = []
+        /// Open task tokens and the threads that wait on them.
+        @exclusivity(unchecked) var tokens: [String: ThreadID] = [:]
 
-    var threads = ThreadTable()
-    var nextThreadID: UInt32 = 1
-    /// Ids of ended threads, reused (last freed first) so the thread table stays small.
-    var freeThreadIDs: [UInt32] = []
+        init(definition: StateMachineDefinition, info: ExecutionInfo) {
+            self.definition = definition
+            self.info = info
+        }
+
+        /// A core with the same fields (the threads' boxes are shared until changed).
+        func copy() -> Core {
+            let c = Core(definition: definition, info: info)
+            c.status = status
+            c.input = input
+            c.output = output
+            c.error = error
+            c.startTime = startTime
+            c.stopTime = stopTime
+            c.lastEventID = lastEventID
+            c.appliedCount = appliedCount
+            c.executionDeadline = executionDeadline
+            c.threads = threads
+            c.nextThreadID = nextThreadID
+            c.freeThreadIDs = freeThreadIDs
+            c.tokens = tokens
+            return c
+        }
+    }
+
+    private(set) var core: Core
+
+    public var definition: StateMachineDefinition { core.definition }
+    public var info: ExecutionInfo { core.info }
+    public var status: ExecutionStatus { core.status }
+    public var input: JSON { core.input }
+    public var output: JSON? { core.output }
+    public var error: StatesError? { core.error }
+    public var startTime: Int64 { core.startTime }
+    public var stopTime: Int64? { core.stopTime }
+    /// Id of the last AWS event (internal events do not count).
+    public var lastEventID: Int64 { core.lastEventID }
+    /// Count of events applied, internal ones included.
+    public var appliedCount: Int { core.appliedCount }
+    /// The execution's deadline (definition `TimeoutSeconds`), in epoch milliseconds.
+    public var executionDeadline: Int64? { core.executionDeadline }
+
+    var threads: ThreadTable { _read { yield core.threads } }
     /// Open task tokens and the threads that wait on them.
-    var tokens: [String: ThreadID] = [:]
+    var tokens: [String: ThreadID] { _read { yield core.tokens } }
 
     public init(definition: StateMachineDefinition, info: ExecutionInfo) {
-        self.definition = definition
-        self.info = info
+        core = Core(definition: definition, info: info)
+    }
+
+    /// Makes the core unique to this value before a change.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&core) { core = core.copy() }
     }
 
     /// Open task tokens (tasks scheduled and not finished).
@@ -96,20 +156,22 @@ struct ThreadState: Sendable {
         /// A Wait state until the due time.
         case waiting(due: Int64)
         /// A task is out.
-        case task(TaskWait)
+        indirect case task(TaskWait)
         /// A Task, Parallel or Map produced its raw result.
         case result(JSON)
         /// A retrier delays the next attempt until the due time.
         case backoff(due: Int64)
         /// A Parallel or Map state runs its children.
-        case children(Children)
+        case children(ChildrenBox)
         /// The current state failed; catchers or propagation decide what follows.
-        case failed(StatesError)
+        indirect case failed(StatesError)
         /// The current state exited with this output.
         case exited(JSON)
         /// The thread failed (no catcher); its parent handles it.
-        case threadFailed(StatesError)
+        indirect case threadFailed(StatesError)
     }
+    // The large payloads are boxed, so that a phase (read at every step of the run loop and
+    // written by most events) is a small value.
 
     struct TaskWait: Sendable {
         var token: String
@@ -145,6 +207,14 @@ struct ThreadState: Sendable {
         var count: Int { results.count }
     }
 
+    /// The children of a thread, in a box that `modifyChildren` changes in place.
+    final class ChildrenBox: @unchecked Sendable {
+        // @unchecked: changed only by `modifyChildren`, which first makes the box unique to
+        // the thread being changed; a shared box is never written.
+        var value: Children
+        init(_ value: Children) { self.value = value }
+    }
+
     var isComplete: Bool {
         switch phase {
         case .threadFailed: return true
@@ -154,14 +224,15 @@ struct ThreadState: Sendable {
 
     /// Changes the children of a Parallel or Map thread in place; nil when it runs none.
     ///
-    /// The children leave `phase` while `body` runs, so that their arrays are not shared
-    /// and change without being copied.
+    /// The children's box leaves `phase` while `body` runs, so that (unless another value
+    /// still shares it) it is unique and changes without being copied.
     @inline(__always)
     mutating func modifyChildren<R>(_ body: (inout Children) -> R) -> R? {
-        guard case .children(var c) = phase else { return nil }
+        guard case .children(var box) = phase else { return nil }
         phase = .entered
-        defer { phase = .children(c) }
-        return body(&c)
+        if !isKnownUniquelyReferenced(&box) { box = ChildrenBox(box.value) }
+        defer { phase = .children(box) }
+        return body(&box.value)
     }
 }
 
@@ -331,7 +402,7 @@ struct StateFrame {
     }
 }
 
-extension ExecutionState {
+extension ExecutionState.Core {
     /// The frame of a thread's current state; nil when there is no such thread.
     @inline(__always) func frame(_ id: ThreadID) -> StateFrame? {
         guard let box = threads.box(id) else { return nil }
@@ -347,4 +418,18 @@ extension ExecutionState {
     @inline(__always) func cursor(_ id: ThreadID) -> Int64? {
         threads.box(id)?.value.cursor
     }
+
+    /// The children of a Parallel or Map thread (a copy that shares their storage: don't
+    /// keep it across a change of the thread).
+    func children(_ id: ThreadID) -> ThreadState.Children? {
+        if case .children(let c)? = phase(id) { return c.value }
+        return nil
+    }
+}
+
+extension ExecutionState {
+    @inline(__always) func frame(_ id: ThreadID) -> StateFrame? { core.frame(id) }
+    @inline(__always) func phase(_ id: ThreadID) -> ThreadState.Phase? { core.phase(id) }
+    @inline(__always) func cursor(_ id: ThreadID) -> Int64? { core.cursor(id) }
+    @inline(__always) func children(_ id: ThreadID) -> ThreadState.Children? { core.children(id) }
 }
