@@ -106,21 +106,22 @@ extension ExecutionState {
 
     /// Appends an event: assigns its id and chain, applies it, records it.
     ///
-    /// The event is built once, applied in place and moved into the decision: an event is
-    /// a large value whose copies cost more than applying it.
+    /// The event is applied from its parts, then built once and moved into the decision: an
+    /// event is a large value whose copies cost more than applying it.
     @discardableResult
-    mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: consuming EventDetails = .none,
-                       note: consuming EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
+    mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
+                       note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
     {
         let facts = chainFacts(thread)
         let hidden = hidden || facts.hidden
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
         let previous = prev ?? facts.cursor ?? lastEventID
-        let event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
-                                 thread: thread, note: note, hidden: hidden, stateHint: stateHint)
-        apply(event)
+        let header = EventHeader(id: id, previousEventId: previous, timestamp: d.now, type: type, thread: thread, hidden: hidden,
+                                 stateHint: stateHint)
+        apply(header, details, note)
         if type.isStateEntered { d.decision.transitions += 1 }
-        d.decision.events.append(event)
+        d.decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, details: details, type: type,
+                                              hidden: hidden, thread: thread, note: note, stateHint: stateHint))
         return id
     }
 

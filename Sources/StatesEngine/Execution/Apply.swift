@@ -7,17 +7,24 @@ extension ExecutionState {
     ///   reads only the event (its AWS details, `thread` and `note`) and the definition.
     public mutating func apply(_ e: HistoryEvent) {
         makeUnique()
-        core.apply(e)
+        core.apply(e.header, e.details, e.note)
+    }
+
+    /// Applies an event given in parts (the decider applies an event before it moves it
+    /// into the decision: applying the whole value and then moving it made the compiler copy it).
+    mutating func apply(_ e: EventHeader, _ details: EventDetails, _ note: EngineNote?) {
+        makeUnique()
+        core.apply(e, details, note)
     }
 }
 
 extension ExecutionState.Core {
-    func apply(_ e: HistoryEvent) {
+    func apply(_ e: EventHeader, _ details: EventDetails, _ note: EngineNote?) {
         appliedCount += 1
         if !e.isInternal { lastEventID = e.id }
         switch e.type {
         case .executionStarted:
-            guard case .executionStarted(let s) = e.details else { preconditionFailure("ExecutionStarted without details") }
+            guard case .executionStarted(let s) = details else { preconditionFailure("ExecutionStarted without details") }
             input = s.input
             startTime = e.timestamp
             status = .running
@@ -29,11 +36,11 @@ extension ExecutionState.Core {
             return
 
         case .executionSucceeded:
-            if case .output(let o) = e.details { output = o }
+            if case .output(let o) = details { output = o }
             finish(.succeeded, at: e.timestamp)
             return
         case .executionFailed, .executionAborted, .executionTimedOut:
-            if case .error(let err, let cause) = e.details { error = StatesError(err ?? "", cause: cause) }
+            if case .error(let err, let cause) = details { error = StatesError(err ?? "", cause: cause) }
             finish(e.type == .executionFailed ? .failed : e.type == .executionAborted ? .aborted : .timedOut, at: e.timestamp)
             return
         case .executionRedriven:
@@ -41,7 +48,7 @@ extension ExecutionState.Core {
 
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
             .succeedStateEntered, .taskStateEntered, .waitStateEntered:
-            guard case .stateEntered(let name, let stateInput) = e.details else { preconditionFailure("\(e.type) without details") }
+            guard case .stateEntered(let name, let stateInput) = details else { preconditionFailure("\(e.type) without details") }
             let state: State
             if let hint = e.stateHint {
                 state = definition[hint]
@@ -53,7 +60,7 @@ extension ExecutionState.Core {
                 state = named
             }
             var phase = ThreadState.Phase.entered
-            if let note = e.note {
+            if let note = note {
                 if let failure = note.failure {
                     phase = e.type == .failStateEntered ? .threadFailed(failure) : .failed(failure)
                 } else if e.type == .waitStateEntered, let due = note.dueTime {
@@ -74,14 +81,14 @@ extension ExecutionState.Core {
 
         case .choiceStateExited, .mapStateExited, .parallelStateExited, .passStateExited, .succeedStateExited,
             .taskStateExited, .waitStateExited:
-            guard case .stateExited(_, let out, let assigned) = e.details else { preconditionFailure("\(e.type) without details") }
+            guard case .stateExited(_, let out, let assigned) = details else { preconditionFailure("\(e.type) without details") }
             modify(e) { t in
                 t.phase = .exited(out)
                 if let assigned { for (k, v) in assigned { t.variables.own[k] = v } }
             }
 
         case .taskScheduled, .activityScheduled, .lambdaFunctionScheduled:
-            guard let note = e.note, let token = note.taskToken else { preconditionFailure("\(e.type) without a task token") }
+            guard let note, let token = note.taskToken else { preconditionFailure("\(e.type) without a task token") }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
             guard case .task(let task) = definition[stateID].kind else { preconditionFailure("\(e.type) outside a Task state") }
             let timestamp = e.timestamp
@@ -95,7 +102,7 @@ extension ExecutionState.Core {
             tokens[token] = e.thread
 
         case .taskStarted, .activityStarted, .lambdaFunctionStarted:
-            let heartbeat = e.note?.heartbeatTimeout
+            let heartbeat = note?.heartbeatTimeout
             modify(e) { t in
                 if case .task(var w) = t.phase {
                     w.started = true
@@ -108,7 +115,7 @@ extension ExecutionState.Core {
             modify(e) { _ in }
 
         case .heartbeatRecorded:
-            let heartbeat = e.note?.heartbeatTimeout
+            let heartbeat = note?.heartbeatTimeout
             modify(e) { t in
                 if case .task(var w) = t.phase {
                     w.heartbeatDue = heartbeat
@@ -118,7 +125,7 @@ extension ExecutionState.Core {
 
         case .taskSucceeded, .activitySucceeded, .lambdaFunctionSucceeded:
             let out: JSON
-            switch e.details {
+            switch details {
             case .taskOutput(_, _, let o), .output(let o): out = o
             default: out = .null
             }
@@ -129,14 +136,13 @@ extension ExecutionState.Core {
             .activityScheduleFailed, .lambdaFunctionFailed, .lambdaFunctionTimedOut, .lambdaFunctionScheduleFailed,
             .lambdaFunctionStartFailed:
             let failure: StatesError
-            switch e.details {
+            switch details {
             case .taskError(_, _, let err, let cause), .error(let err, let cause):
-                failure = e.note?.failure ?? StatesError(err ?? "", cause: cause)
+                failure = note?.failure ?? StatesError(err ?? "", cause: cause)
             default:
-                failure = e.note?.failure ?? StatesError("")
+                failure = note?.failure ?? StatesError("")
             }
             closeTask(e)
-            let note = e.note
             modify(e) { t in Self.failOrRetry(&t, failure: failure, note: note) }
 
         case .taskStateAborted, .waitStateAborted:
@@ -144,11 +150,11 @@ extension ExecutionState.Core {
             modify(e) { t in t.phase = .threadFailed(StatesError("States.Aborted")) }
 
         case .evaluationFailed:
-            guard case .evaluationFailed(let err, let cause, _, _) = e.details else { preconditionFailure("EvaluationFailed without details") }
+            guard case .evaluationFailed(let err, let cause, _, _) = details else { preconditionFailure("EvaluationFailed without details") }
             modify(e) { t in t.phase = .failed(StatesError(err, cause: cause)) }
 
         case .parallelStateStarted:
-            guard let branchInput = e.note?.effectiveInput else { preconditionFailure("ParallelStateStarted without its input") }
+            guard let branchInput = note?.effectiveInput else { preconditionFailure("ParallelStateStarted without its input") }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
             guard case .parallel(let p) = definition[stateID].kind else { preconditionFailure("ParallelStateStarted outside a Parallel state") }
             var c = ThreadState.Children(
@@ -178,18 +184,16 @@ extension ExecutionState.Core {
             threads.update(e.thread) { t in t.cursor = previous }
 
         case .retryScheduled:
-            let failure = e.note?.failure ?? StatesError(StatesError.Name.branchFailed)
+            let failure = note?.failure ?? StatesError(StatesError.Name.branchFailed)
             removeChildren(of: e.thread)
-            let note = e.note
             threads.update(e.thread) { t in
                 Self.failOrRetry(&t, failure: failure, note: note)
                 if let chain = note?.chainEventID { t.cursor = chain }
             }
 
         case .parallelStateFailed, .mapStateFailed:
-            let failure = e.note?.failure ?? StatesError(StatesError.Name.branchFailed)
+            let failure = note?.failure ?? StatesError(StatesError.Name.branchFailed)
             removeChildren(of: e.thread)
-            let note = e.note
             modify(e) { t in Self.failOrRetry(&t, failure: failure, note: note) }
 
         case .parallelStateAborted, .mapStateAborted:
@@ -197,7 +201,7 @@ extension ExecutionState.Core {
             modify(e) { t in t.phase = .threadFailed(StatesError("States.Aborted")) }
 
         case .mapStateStarted:
-            guard let note = e.note, let items = note.items, let mapInput = note.effectiveInput else {
+            guard let note = note, let items = note.items, let mapInput = note.effectiveInput else {
                 preconditionFailure("MapStateStarted without its items")
             }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
@@ -208,7 +212,7 @@ extension ExecutionState.Core {
             modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .mapIterationStarted:
-            guard case .mapIteration(_, let index) = e.details else { preconditionFailure("MapIterationStarted without details") }
+            guard case .mapIteration(_, let index) = details else { preconditionFailure("MapIterationStarted without details") }
             // Read in a function, so that no copy of the children outlives the read (it would
             // make the change below copy them).
             guard let (item, processor, isDistributed) = mapItem(e.thread, index) else {
@@ -224,7 +228,7 @@ extension ExecutionState.Core {
             }
 
         case .mapIterationSucceeded, .mapIterationFailed, .mapIterationAborted:
-            guard case .mapIteration(_, let index) = e.details else { preconditionFailure("\(e.type) without details") }
+            guard case .mapIteration(_, let index) = details else { preconditionFailure("\(e.type) without details") }
             guard let childID = children(e.thread)?.running[index] else {
                 preconditionFailure("\(e.type) for an iteration that is not running")
             }
@@ -235,7 +239,7 @@ extension ExecutionState.Core {
             case .mapIterationSucceeded:
                 if case .exited(let out)? = childPhase { output = out }
             case .mapIterationFailed:
-                failure = e.note?.failure
+                failure = note?.failure
                 if failure == nil, case .threadFailed(let err)? = childPhase { failure = err }
             default:
                 break
@@ -272,7 +276,7 @@ extension ExecutionState.Core {
             }
 
         case .mapRunStarted:
-            let (limits, arn) = (e.note?.mapLimits, e.note?.mapRunArn)
+            let (limits, arn) = (note?.mapLimits, note?.mapRunArn)
             modify(e) { t in
                 t.modifyChildren { c in
                     if case .map(let items, let processor, _, let input) = c.kind, let limits {
@@ -294,7 +298,7 @@ extension ExecutionState.Core {
     ///
     /// - Important: `body` MUST NOT read `self` (the thread is being written).
     @inline(__always)
-    private func modify(_ e: borrowing HistoryEvent, _ body: (inout ThreadState) -> Void) {
+    private func modify(_ e: EventHeader, _ body: (inout ThreadState) -> Void) {
         let (moved, id) = (!e.isInternal, e.id)
         let found = threads.update(e.thread) { t in
             body(&t)
@@ -304,7 +308,7 @@ extension ExecutionState.Core {
     }
 
     /// A task's end: its token is no longer open.
-    private func closeTask(_ e: borrowing HistoryEvent) {
+    private func closeTask(_ e: EventHeader) {
         if case .task(let w)? = phase(e.thread) { tokens.removeValue(forKey: w.token) }
     }
 

@@ -7,46 +7,57 @@ import StatesLanguage
 /// decider computed that AWS's event does not show (a timer's due time, a task token, the
 /// error of a failure). They are stored with the event and never rendered.
 public struct HistoryEvent: Sendable {
+    // Declared largest first, so that the small fields share padding (an event is moved
+    // into the decision's array and destroyed with it).
     public var id: Int64
     public var previousEventId: Int64
     /// Milliseconds since the Unix epoch.
     public var timestamp: Int64
-    public var type: HistoryEventType
     public var details: EventDetails
-    public var thread: ThreadID
-    public var note: EngineNote?
+    public var type: HistoryEventType
     /// Events of a Distributed Map's child executions: stored with the parent (replay needs
     /// them) but not part of its AWS history, and numbered in no sequence.
     public var hidden: Bool
+    public var thread: ThreadID
+    public var note: EngineNote?
     /// The state a `...StateEntered` event enters, when the decider knows it (saves a lookup
     /// by name). Not stored: replay finds the state by name.
     public var stateHint: StateID?
 
-    public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
-                thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
-    {
-        self.init(id: id, previousEventId: previousEventId, timestamp: timestamp, type: type, details: details, thread: thread,
-                  note: note, hidden: hidden, stateHint: nil)
-    }
-
-    /// The decider's initializer: takes the details and the note without copying them.
-    @inline(__always)
-    init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: consuming EventDetails,
-         thread: ThreadID, note: consuming EngineNote?, hidden: Bool, stateHint: StateID?)
-    {
-        self.hidden = hidden
-        self.id = id
-        self.previousEventId = previousEventId
-        self.timestamp = timestamp
-        self.type = type
-        self.details = details
-        self.thread = thread
-        self.note = note
-        self.stateHint = stateHint
-    }
+    // The initializers are in an extension, so that the compiler's memberwise initializer
+    // exists: the decider builds events with it (an explicit initializer, inlined, made the
+    // optimizer copy the new event once more).
 
     /// Engine-only events (such as a recorded heartbeat) that AWS's history does not show.
     public var isInternal: Bool { hidden || type.isInternal }
+
+    /// The fields other than the details and the note.
+    var header: EventHeader {
+        EventHeader(id: id, previousEventId: previousEventId, timestamp: timestamp, type: type, thread: thread, hidden: hidden,
+                    stateHint: stateHint)
+    }
+}
+
+extension HistoryEvent {
+    public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
+                thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
+    {
+        self.init(id: id, previousEventId: previousEventId, timestamp: timestamp, details: details, type: type, hidden: hidden,
+                  thread: thread, note: note, stateHint: nil)
+    }
+}
+
+/// An event's plain fields: what `apply` reads besides the details and the note.
+struct EventHeader {
+    var id: Int64
+    var previousEventId: Int64
+    var timestamp: Int64
+    var type: HistoryEventType
+    var thread: ThreadID
+    var hidden: Bool
+    var stateHint: StateID?
+
+    var isInternal: Bool { hidden || type.isInternal }
 }
 
 /// A branch of execution: the top level (`root`), a Parallel branch or a Map iteration.
