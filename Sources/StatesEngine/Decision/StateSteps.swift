@@ -8,34 +8,39 @@ extension ExecutionState {
     /// error first and carry it in the event's note, since AWS shows it nowhere else.
     mutating func enter(_ d: inout Decider, _ id: ThreadID, _ stateID: StateID, input: JSON, prev: Int64? = nil) {
         let state = definition[stateID]
-        let enteredID = lastEventID + 1
         var note: EngineNote? = nil
         switch state.kind {
-        case .wait, .fail:
-            guard var t = frame(id) else { break }
-            t.state = stateID
-            t.enteredTime = d.now
-            t.enteredEventID = enteredID
-            t.retryCounts = Array(repeating: 0, count: state.retriers.count)
-            switch state.kind {
-            case .wait(let w):
-                do {
-                    let due = state.queryLanguage == .jsonata
-                        ? try jsonataWaitDue(w, t, state, input: input, d) : try waitDue(w, t, state, input: input, d)
-                    note = EngineNote(dueTime: due)
-                } catch {
-                    note = EngineNote(failure: error)
-                }
-            case .fail(let f):
-                note = EngineNote(failure: failError(f, t, state, input: input, d))
-            default:
-                break
-            }
-        default:
-            break
+        case .wait, .fail: note = entryNote(d, id, state, input: input)
+        default: break
         }
-        emit(&d, .stateEntered(state.kind), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
-             stateHint: stateID)
+        emit(&d, .stateEntered(of: state), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
+             stateHint: state.id)
+    }
+
+    /// The timer of a Wait state, or the error of a Fail state, computed as the state is
+    /// entered. (A function of its own, like the other readers of a kind's payload: reading
+    /// one copies the whole kind, a few hundred bytes.)
+    @inline(never)
+    private func entryNote(_ d: Decider, _ id: ThreadID, _ state: State, input: JSON) -> EngineNote? {
+        guard var t = frame(id) else { return nil }
+        t.state = state.id
+        t.enteredTime = d.now
+        t.enteredEventID = lastEventID + 1
+        t.retryCounts = Array(repeating: 0, count: state.retriers.count)
+        switch state.kind {
+        case .wait(let w):
+            do {
+                let due = state.queryLanguage == .jsonata
+                    ? try jsonataWaitDue(w, t, state, input: input, d) : try waitDue(w, t, state, input: input, d)
+                return EngineNote(dueTime: due)
+            } catch {
+                return EngineNote(failure: error)
+            }
+        case .fail(let f):
+            return EngineNote(failure: failError(f, t, state, input: input, d))
+        default:
+            return nil
+        }
     }
 
     func waitDue(_ w: WaitState, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
@@ -123,11 +128,13 @@ extension ExecutionState {
             return nil
         }
         do {
+            // The case only: the payloads are read by the functions that need them (reading
+            // one copies the whole kind).
             switch state.kind {
-            case .pass(let p):
-                try executePass(&d, id, t, state, p)
-            case .choice(let c):
-                try executeChoice(&d, id, t, state, c)
+            case .pass:
+                try executePass(&d, id, t, state)
+            case .choice:
+                try executeChoice(&d, id, t, state)
             case .succeed:
                 let eff = try applyInputPath(t, state, t.stateInput, d)
                 let out = try applyOutputPath(t, state, eff, d)
@@ -137,7 +144,8 @@ extension ExecutionState {
                 preconditionFailure("Wait state \(state.name) entered without a timer")
             case .fail:
                 preconditionFailure("Fail state \(state.name) entered without its error")
-            case .task(let task):
+            case .task:
+                guard case .task(let task) = state.kind else { return nil }
                 try scheduleTask(&d, id, t, state, task)
             case .parallel:
                 let eff = try applyInputPath(t, state, t.stateInput, d)
@@ -146,7 +154,8 @@ extension ExecutionState {
                     branchInput = try evaluate(params, environment(t, state, input: eff, d), t)
                 }
                 emit(&d, .parallelStateStarted, id, note: EngineNote(effectiveInput: branchInput))
-            case .map(let m):
+            case .map:
+                guard case .map(let m) = state.kind else { return nil }
                 try startMap(&d, id, t, state, m)
             }
         } catch {
@@ -155,11 +164,11 @@ extension ExecutionState {
         return nil
     }
 
-    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ p: PassState) throws(StatesError) {
+    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         var result = eff
         if let params = state.io.parameters { result = try evaluate(params, environment(t, state, input: eff, d), t) }
-        if let r = p.result { result = r }
+        if let r = Self.passResult(state) { result = r }
         // The environment only when there is an Assign (building it costs more than most steps).
         let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
         let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: result)
@@ -167,7 +176,22 @@ extension ExecutionState {
         try exitState(&d, id, out, assigned: assigned)
     }
 
-    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ c: ChoiceState) throws(StatesError) {
+    /// A Pass state's `Result`.
+    @inline(never)
+    static func passResult(_ state: State) -> JSON? {
+        if case .pass(let p) = state.kind { return p.result }
+        return nil
+    }
+
+    /// A Choice state's rules.
+    @inline(never)
+    static func choices(_ state: State) -> ChoiceState? {
+        if case .choice(let c) = state.kind { return c }
+        return nil
+    }
+
+    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
+        guard let c = Self.choices(state) else { preconditionFailure("executeChoice: \(state.name) is not a Choice state") }
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let env = environment(t, state, input: eff, d)
         var next: StateID? = nil
@@ -201,7 +225,7 @@ extension ExecutionState {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
-        emit(&d, .stateExited(state.kind), id, .stateExited(name: state.name, output: output, assigned: assigned))
+        emit(&d, .stateExited(of: state), id, .stateExited(name: state.name, output: output, assigned: assigned))
         if let next {
             enter(&d, id, next, input: output)
         } else if case .next(let n) = state.transition, !isTerminalExit(state) {

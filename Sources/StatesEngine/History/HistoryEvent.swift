@@ -329,6 +329,35 @@ public enum HistoryEventType: String, Sendable, CaseIterable {
         }
     }
 
+    /// `XStateEntered` for a state. Reads only the case of the state's kind (a copy of the
+    /// whole kind, as `stateEntered(_:)` takes, costs a few hundred bytes).
+    static func stateEntered(of state: State) -> HistoryEventType {
+        switch state.kind {
+        case .pass: .passStateEntered
+        case .task: .taskStateEntered
+        case .choice: .choiceStateEntered
+        case .wait: .waitStateEntered
+        case .succeed: .succeedStateEntered
+        case .fail: .failStateEntered
+        case .parallel: .parallelStateEntered
+        case .map: .mapStateEntered
+        }
+    }
+
+    /// `XStateExited` for a state (Fail states never exit). Reads only the case of its kind.
+    static func stateExited(of state: State) -> HistoryEventType {
+        switch state.kind {
+        case .pass: .passStateExited
+        case .task: .taskStateExited
+        case .choice: .choiceStateExited
+        case .wait: .waitStateExited
+        case .succeed: .succeedStateExited
+        case .parallel: .parallelStateExited
+        case .map: .mapStateExited
+        case .fail: preconditionFailure("Fail states have no exit event")
+        }
+    }
+
     /// The name of the `*EventDetails` member that carries this event's details.
     public var detailsKey: String? {
         switch self {
