@@ -68,7 +68,13 @@ extension ExecutionState {
 
     /// The input of a Map iteration: its item, through ItemSelector when there is one.
     mutating func mapIterationInput(_ d: inout Decider, _ child: StateFrame) -> Result<JSON, StatesError> {
-        guard let parentID = child.parent, let c = children(parentID),
+        // Without an ItemSelector the input is the item, which the iteration's thread holds.
+        if let parentID = child.parent, children(parentID)?.value.hasItemSelector == false,
+            let item = threads.box(child.id)?.value.item
+        {
+            return .success(item)
+        }
+        guard let parentID = child.parent, let c = children(parentID)?.value,
             case .map(let items, _, _, let mapInput) = c.kind, let parent = frame(parentID)
         else { return .failure(StatesError(StatesError.Name.runtime, cause: "Map iteration without its Map state")) }
         let state = definition[parent.state]
@@ -94,14 +100,14 @@ extension ExecutionState {
 
     /// Runs the children of a Parallel or Map state. Returns true when the state moved on.
     mutating func runChildren(_ d: inout Decider, _ id: ThreadID) -> Bool {
-        guard let isParallel = children(id).map({ if case .parallel = $0.kind { true } else { false } }) else { return false }
+        guard let isParallel = children(id).map({ if case .parallel = $0.value.kind { true } else { false } }) else { return false }
         return isParallel ? runBranches(&d, id) : runIterations(&d, id)
     }
 
     /// The running children of a Parallel or Map thread, in index order (a copy: running
     /// them changes the thread).
     private func runningChildren(_ id: ThreadID) -> ContiguousArray<(index: Int, thread: ThreadID)> {
-        children(id)?.running.entries ?? []
+        children(id)?.value.running.entries ?? []
     }
 
     private mutating func runBranches(_ d: inout Decider, _ id: ThreadID) -> Bool {
@@ -155,15 +161,15 @@ extension ExecutionState {
     }
 
     private func mapProgress(_ id: ThreadID) -> MapProgress? {
-        guard let c = children(id), case .map(_, _, let limits, _) = c.kind else { return nil }
-        return MapProgress(count: c.count, limits: limits, nextIndex: c.nextIndex, running: c.running.count,
-                           failedCount: c.failedCount, failure: c.failure, isDistributed: c.isDistributed)
+        guard let box = children(id), case .map(_, _, let limits, _) = box.value.kind else { return nil }
+        return MapProgress(count: box.value.count, limits: limits, nextIndex: box.value.nextIndex, running: box.value.running.count,
+                           failedCount: box.value.failedCount, failure: box.value.failure, isDistributed: box.value.isDistributed)
     }
 
     /// The running child at `position` (in index order).
     private func runningChild(_ id: ThreadID, at position: Int) -> (index: Int, thread: ThreadID)? {
-        guard let c = children(id), position < c.running.count else { return nil }
-        return c.running.entries[position]
+        guard let box = children(id), position < box.value.running.count else { return nil }
+        return box.value.running.entries[position]
     }
 
     private mutating func runIterations(_ d: inout Decider, _ id: ThreadID) -> Bool {

@@ -166,7 +166,7 @@ extension ExecutionState.Core {
             modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .parallelStateSucceeded:
-            if let c = children(e.thread) {
+            if let c = children(e.thread)?.value {
                 var results: [JSON] = []
                 results.reserveCapacity(c.count)
                 for i in 0..<c.count {
@@ -206,9 +206,10 @@ extension ExecutionState.Core {
             }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
             guard case .map(let m) = definition[stateID].kind else { preconditionFailure("MapStateStarted outside a Map state") }
-            let c = ThreadState.Children(
+            var c = ThreadState.Children(
                 kind: .map(items: items, processor: m.processor, limits: note.mapLimits ?? MapLimits(maxConcurrency: 0), input: mapInput),
                 results: Array(repeating: nil, count: items.count))
+            c.hasItemSelector = m.itemSelector != nil
             modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .mapIterationStarted:
@@ -229,7 +230,7 @@ extension ExecutionState.Core {
 
         case .mapIterationSucceeded, .mapIterationFailed, .mapIterationAborted:
             guard case .mapIteration(_, let index) = details else { preconditionFailure("\(e.type) without details") }
-            guard let childID = children(e.thread)?.running[index] else {
+            guard let childID = children(e.thread)?.value.running[index] else {
                 preconditionFailure("\(e.type) for an iteration that is not running")
             }
             let childPhase = phase(childID)
@@ -313,8 +314,8 @@ extension ExecutionState.Core {
     }
 
     private func mapItem(_ id: ThreadID, _ index: Int) -> (item: JSON, processor: BlockID, isDistributed: Bool)? {
-        guard let c = children(id), case .map(let items, let processor, _, _) = c.kind else { return nil }
-        return (items[index], processor, c.isDistributed)
+        guard let c = children(id), case .map(let items, let processor, _, _) = c.value.kind else { return nil }
+        return (items[index], processor, c.value.isDistributed)
     }
 
     private static func failOrRetry(_ t: inout ThreadState, failure: StatesError, note: EngineNote?) {
@@ -348,7 +349,7 @@ extension ExecutionState.Core {
 
     /// Removes the children of a Parallel or Map thread (and their descendants).
     private func removeChildren(of id: ThreadID) {
-        guard let running = children(id)?.running.threads else { return }
+        guard let running = children(id)?.value.running.threads else { return }
         for child in running { removeThread(child) }
     }
 

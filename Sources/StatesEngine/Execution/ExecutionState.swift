@@ -203,6 +203,9 @@ struct ThreadState: Sendable {
         /// Distributed Map: the map run, once MapRunStarted; its iterations are child executions.
         var mapRunArn: String?
         var isDistributed = false
+        /// Map: whether iterations build their input with an ItemSelector (else the input is
+        /// the item).
+        var hasItemSelector = false
 
         var count: Int { results.count }
     }
@@ -419,10 +422,10 @@ extension ExecutionState.Core {
         threads.box(id)?.value.cursor
     }
 
-    /// The children of a Parallel or Map thread (a copy that shares their storage: don't
-    /// keep it across a change of the thread).
-    func children(_ id: ThreadID) -> ThreadState.Children? {
-        if case .children(let c)? = phase(id) { return c.value }
+    /// The children of a Parallel or Map thread, to read in place (don't keep the box across
+    /// a change of the thread: the change would find it shared and copy it).
+    @inline(__always) func children(_ id: ThreadID) -> ThreadState.ChildrenBox? {
+        if case .children(let c)? = phase(id) { return c }
         return nil
     }
 }
@@ -431,5 +434,5 @@ extension ExecutionState {
     @inline(__always) func frame(_ id: ThreadID) -> StateFrame? { core.frame(id) }
     @inline(__always) func phase(_ id: ThreadID) -> ThreadState.Phase? { core.phase(id) }
     @inline(__always) func cursor(_ id: ThreadID) -> Int64? { core.cursor(id) }
-    @inline(__always) func children(_ id: ThreadID) -> ThreadState.Children? { core.children(id) }
+    @inline(__always) func children(_ id: ThreadID) -> ThreadState.ChildrenBox? { core.children(id) }
 }
