@@ -77,7 +77,7 @@ extension ExecutionState {
         guard let parentID = child.parent, let c = children(parentID)?.value,
             case .map(let items, _, _, let mapInput) = c.kind, let parent = frame(parentID)
         else { return .failure(StatesError(StatesError.Name.runtime, cause: "Map iteration without its Map state")) }
-        let state = definition[parent.state]
+        let state = plan[parent.state]
         let item = items[child.index]
         guard case .map(let m) = state.kind, let selector = m.itemSelector else { return .success(item) }
         switch selector {
@@ -140,7 +140,7 @@ extension ExecutionState {
         let branches = runningChildren(id)
         abort(&d, child, failing: true)
         for (_, sibling) in branches where sibling != child { abort(&d, sibling, failing: false) }
-        let state = definition[t.state]
+        let state = plan[t.state]
         if let retry = retryDecision(t, state, error, d) {
             emit(&d, .retryScheduled, id, note: EngineNote(dueTime: retry.due, failure: error, retrierIndex: retry.index,
                                                           chainEventID: failureCursor))
@@ -177,7 +177,7 @@ extension ExecutionState {
         // The event whose completion freed a slot chains the next iteration's start.
         var freedCursor: Int64? = nil
         guard let stateID = threads.box(id)?.value.state else { return true }
-        let state = definition[stateID]
+        let state = plan[stateID]
         while status == .running {
             guard let m = mapProgress(id) else { return true }
             // Run the iterations that are out, in index order. Running one that blocks
@@ -248,7 +248,7 @@ extension ExecutionState {
 
     private mutating func failMap(_ d: inout Decider, _ id: ThreadID, _ error: StatesError, failureCursor: Int64) {
         guard let m = mapProgress(id), let t = frame(id) else { return }
-        let state = definition[t.state]
+        let state = plan[t.state]
         for (index, child) in runningChildren(id) {
             abort(&d, child, failing: false)
             emit(&d, .mapIterationAborted, id, .mapIteration(name: state.name, index: index), hidden: m.isDistributed)
@@ -277,10 +277,10 @@ extension ExecutionState {
             d.decision.commands.append(.cancelTask(token: w.token))
             emit(&d, .taskStateAborted, id)
         case .backoff:
-            if case .task = definition[stateID].kind { emit(&d, .taskStateAborted, id) }
+            if case .task = plan[stateID].kind { emit(&d, .taskStateAborted, id) }
         case .failed:
             // AWS behaviour: the Task state whose failure fails a branch is aborted too.
-            if failing, case .task = definition[stateID].kind { emit(&d, .taskStateAborted, id) }
+            if failing, case .task = plan[stateID].kind { emit(&d, .taskStateAborted, id) }
         case .waiting:
             emit(&d, .waitStateAborted, id)
         case .children(let c):

@@ -180,7 +180,7 @@ extension ExecutionState {
                 failure = execute(&d, id)
 
             case .exited(let output):
-                let state = definition[threads.box(id)!.value.state]
+                let state = plan[threads.box(id)!.value.state]
                 if case .next(let n) = state.transition, !isTerminalExit(state) {
                     enter(&d, id, n, input: output)
                     continue
@@ -241,7 +241,7 @@ extension ExecutionState {
     /// or limits fail also records `MapStateFailed`.
     mutating func recordEvaluationFailure(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) {
         guard let t = frame(id) else { return }
-        let state = definition[t.state]
+        let state = plan[t.state]
         var prev = t.enteredPreviousEventID
         if case .wait = state.kind { prev = t.enteredEventID }
         let evaluationID = emit(&d, .evaluationFailed, id, .evaluationFailed(

@@ -51,7 +51,7 @@ extension ExecutionState {
     func runtimeError(_ t: StateFrame, _ message: String, name: String = StatesError.Name.runtime,
                       enteredEventID: Int64? = nil) -> StatesError
     {
-        let state = definition[t.state]
+        let state = plan[t.state]
         return StatesError(name, cause:
             "An error occurred while executing the state '\(state.name)' (entered at the event id #\(enteredEventID ?? t.enteredEventID)). \(message)")
     }

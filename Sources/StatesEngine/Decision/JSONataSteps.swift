@@ -96,11 +96,11 @@ extension ExecutionState {
             let b = jsonataBindings(t, state, input: raw, d)
             let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
             let assigned = try evaluateJSONataAssign(state.io.assign, t, input: raw, bindings: b, d)
-            try exitState(&d, id, out, assigned: assigned)
+            try exitState(&d, id, state, out, assigned: assigned)
         case .succeed:
             let b = jsonataBindings(t, state, input: raw, d)
             let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
-            try exitState(&d, id, out, assigned: nil)
+            try exitState(&d, id, state, out, assigned: nil)
         case .choice(let c):
             let b = jsonataBindings(t, state, input: raw, d)
             var chosen: ChoiceBranch? = nil
@@ -130,7 +130,7 @@ extension ExecutionState {
             }
             let outputTemplate = chosen?.output ?? state.io.output
             let out = try outputTemplate.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
-            try exitState(&d, id, out, assigned: assigned.isEmpty ? nil : assigned, next: target)
+            try exitState(&d, id, state, out, assigned: assigned.isEmpty ? nil : assigned, next: target)
         case .task(let task):
             try scheduleJSONataTask(&d, id, t, state, task)
         case .parallel:
@@ -166,7 +166,7 @@ extension ExecutionState {
         let b = jsonataBindings(t, state, input: raw, d, result: result)
         let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? result
         let assigned = try evaluateJSONataAssign(state.io.assign, t, input: raw, bindings: b, d)
-        try exitState(&d, id, out, assigned: assigned)
+        try exitState(&d, id, state, out, assigned: assigned)
     }
 
     mutating func finishJSONataWait(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
@@ -174,7 +174,7 @@ extension ExecutionState {
         let b = jsonataBindings(t, state, input: raw, d)
         let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
         let assigned = try evaluateJSONataAssign(state.io.assign, t, input: raw, bindings: b, d)
-        try exitState(&d, id, out, assigned: assigned)
+        try exitState(&d, id, state, out, assigned: assigned)
     }
 
     /// A JSONata catcher: its Output (default `$states.errorOutput`) and Assign.

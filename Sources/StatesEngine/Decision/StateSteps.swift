@@ -7,7 +7,7 @@ extension ExecutionState {
     /// Emits the state's `...StateEntered`. Wait and Fail states compute their timer or
     /// error first and carry it in the event's note, since AWS shows it nowhere else.
     mutating func enter(_ d: inout Decider, _ id: ThreadID, _ stateID: StateID, input: JSON, prev: Int64? = nil) {
-        let state = definition[stateID]
+        let state = plan[stateID]
         var note: EngineNote? = nil
         switch state.kind {
         case .wait, .fail: note = entryNote(d, id, state, input: input)
@@ -118,7 +118,7 @@ extension ExecutionState {
     /// event records (the caller catches or propagates it).
     mutating func execute(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
         guard let t = frame(id) else { return nil }
-        let state = definition[t.state]
+        let state = plan[t.state]
         if state.queryLanguage == .jsonata {
             do {
                 try executeJSONata(&d, id, t, state)
@@ -138,7 +138,7 @@ extension ExecutionState {
             case .succeed:
                 let eff = try applyInputPath(t, state, t.stateInput, d)
                 let out = try applyOutputPath(t, state, eff, d)
-                try exitState(&d, id, out, assigned: nil)
+                try exitState(&d, id, state, out, assigned: nil)
             case .wait:
                 // A Wait with a due time is `.waiting`; one that failed is `.failed`.
                 preconditionFailure("Wait state \(state.name) entered without a timer")
@@ -168,30 +168,16 @@ extension ExecutionState {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         var result = eff
         if let params = state.io.parameters { result = try evaluate(params, environment(t, state, input: eff, d), t) }
-        if let r = Self.passResult(state) { result = r }
+        if let r = plan.passResult(state.id) { result = r }
         // The environment only when there is an Assign (building it costs more than most steps).
         let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
         let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: result)
         let out = try applyOutputPath(t, state, combined, d)
-        try exitState(&d, id, out, assigned: assigned)
-    }
-
-    /// A Pass state's `Result`.
-    @inline(never)
-    static func passResult(_ state: State) -> JSON? {
-        if case .pass(let p) = state.kind { return p.result }
-        return nil
-    }
-
-    /// A Choice state's rules.
-    @inline(never)
-    static func choices(_ state: State) -> ChoiceState? {
-        if case .choice(let c) = state.kind { return c }
-        return nil
+        try exitState(&d, id, state, out, assigned: assigned)
     }
 
     mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
-        guard let c = Self.choices(state) else { preconditionFailure("executeChoice: \(state.name) is not a Choice state") }
+        guard let c = plan.choice(state.id) else { preconditionFailure("executeChoice: \(state.name) is not a Choice state") }
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let env = environment(t, state, input: eff, d)
         var next: StateID? = nil
@@ -212,15 +198,15 @@ extension ExecutionState {
         }
         let assigned = try evaluateAssign(state.io.assign, t, env)
         let out = try applyOutputPath(t, state, eff, d)
-        try exitState(&d, id, out, assigned: assigned, next: target)
+        try exitState(&d, id, state, out, assigned: assigned, next: target)
     }
 
     /// Emits `...StateExited` and enters the next state (unless the state ends its block).
-    mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ output: JSON, assigned: [(String, JSON)]?,
+    ///
+    /// - Parameter state: the thread's current state (the caller has it at hand).
+    mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ state: State, _ output: JSON, assigned: [(String, JSON)]?,
                             next: StateID? = nil) throws(StatesError)
     {
-        guard let stateID = threads.box(id)?.value.state else { return }
-        let state = definition[stateID]
         if output.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
@@ -237,7 +223,7 @@ extension ExecutionState {
 
     mutating func finishWait(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
         guard let t = frame(id) else { return nil }
-        let state = definition[t.state]
+        let state = plan[t.state]
         do {
             if state.queryLanguage == .jsonata {
                 try finishJSONataWait(&d, id, t, state)
@@ -246,7 +232,7 @@ extension ExecutionState {
             let eff = try applyInputPath(t, state, t.stateInput, d)
             let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
             let out = try applyOutputPath(t, state, eff, d)
-            try exitState(&d, id, out, assigned: assigned)
+            try exitState(&d, id, state, out, assigned: assigned)
         } catch {
             return error
         }
@@ -258,7 +244,7 @@ extension ExecutionState {
     /// ResultSelector, ResultPath, OutputPath and Assign over a raw result, then the exit.
     mutating func finishState(_ d: inout Decider, _ id: ThreadID, result raw: JSON) -> StatesError? {
         guard let t = frame(id) else { return nil }
-        let state = definition[t.state]
+        let state = plan[t.state]
         do {
             if state.queryLanguage == .jsonata {
                 try finishJSONataState(&d, id, t, state, result: raw)
@@ -271,7 +257,7 @@ extension ExecutionState {
             let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: selected, d))
             let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: selected)
             let out = try applyOutputPath(t, state, combined, d)
-            try exitState(&d, id, out, assigned: assigned)
+            try exitState(&d, id, state, out, assigned: assigned)
         } catch {
             return error
         }
@@ -288,7 +274,7 @@ extension ExecutionState {
     mutating func handleCatch(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) -> StatesError? {
         // AWS behaviour: States.Runtime fails the execution even when a catcher names it.
         guard error.name != StatesError.Name.runtime, let t = frame(id) else { return error }
-        let state = definition[t.state]
+        let state = plan[t.state]
         guard let catcher = state.catchers.first(where: { $0.matches(error.name) }) else { return error }
         var errorOutput = JSONObject(minimumCapacity: 2)
         errorOutput.append("Error", error.name.isEmpty ? .null : .string(error.name))
@@ -299,12 +285,12 @@ extension ExecutionState {
         do {
             if state.queryLanguage == .jsonata {
                 let (output, assigned) = try jsonataCatchOutput(catcher, t, state, errorOutput: .object(errorOutput), d)
-                try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+                try exitState(&d, id, state, output, assigned: assigned, next: catcher.next)
                 return nil
             }
             let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
             let assigned = catcher.assign == nil ? nil : try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
-            try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+            try exitState(&d, id, state, output, assigned: assigned, next: catcher.next)
         } catch {
             return error
         }

@@ -70,7 +70,7 @@ extension ExecutionState {
                               timedOut: Bool = false)
     {
         guard let t = frame(id) else { return }
-        let state = definition[t.state]
+        let state = plan[t.state]
         let retry = retryDecision(t, state, error, d)
         let note = EngineNote(dueTime: retry?.due, failure: error, retrierIndex: retry?.index)
         let name = error.name.isEmpty ? nil : error.name

@@ -51,7 +51,7 @@ extension ExecutionState.Core {
             guard case .stateEntered(let name, let stateInput) = details else { preconditionFailure("\(e.type) without details") }
             let state: State
             if let hint = e.stateHint {
-                state = definition[hint]
+                state = plan[hint]
             } else {
                 guard let block = threads.box(e.thread)?.value.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
                 guard let named = definition.state(named: name, in: block) else {
@@ -90,7 +90,7 @@ extension ExecutionState.Core {
         case .taskScheduled, .activityScheduled, .lambdaFunctionScheduled:
             guard let note, let token = note.taskToken else { preconditionFailure("\(e.type) without a task token") }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
-            guard case .task(let task) = definition[stateID].kind else { preconditionFailure("\(e.type) outside a Task state") }
+            guard case .task(let task) = plan[stateID].kind else { preconditionFailure("\(e.type) outside a Task state") }
             let timestamp = e.timestamp
             modify(e) { t in
                 t.phase = .task(ThreadState.TaskWait(
@@ -156,7 +156,7 @@ extension ExecutionState.Core {
         case .parallelStateStarted:
             guard let branchInput = note?.effectiveInput else { preconditionFailure("ParallelStateStarted without its input") }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
-            guard case .parallel(let p) = definition[stateID].kind else { preconditionFailure("ParallelStateStarted outside a Parallel state") }
+            guard case .parallel(let p) = plan[stateID].kind else { preconditionFailure("ParallelStateStarted outside a Parallel state") }
             var c = ThreadState.Children(
                 kind: .parallel(input: branchInput, branches: p.branches), results: Array(repeating: nil, count: p.branches.count))
             // Branches start at once; each runs its block from the branch's StartAt.
@@ -205,7 +205,7 @@ extension ExecutionState.Core {
                 preconditionFailure("MapStateStarted without its items")
             }
             guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
-            guard case .map(let m) = definition[stateID].kind else { preconditionFailure("MapStateStarted outside a Map state") }
+            guard case .map(let m) = plan[stateID].kind else { preconditionFailure("MapStateStarted outside a Map state") }
             var c = ThreadState.Children(
                 kind: .map(items: items, processor: m.processor, limits: note.mapLimits ?? MapLimits(maxConcurrency: 0), input: mapInput),
                 results: Array(repeating: nil, count: items.count))

@@ -21,6 +21,7 @@ public struct ExecutionState: Sendable {
         // thread table's `update` body never reads the table), so the dynamic checks are not
         // needed.
         let definition: StateMachineDefinition
+        let plan: DefinitionPlan
         let info: ExecutionInfo
         @exclusivity(unchecked) var status: ExecutionStatus = .running
         @exclusivity(unchecked) var input: JSON = .null
@@ -38,14 +39,15 @@ public struct ExecutionState: Sendable {
         /// Open task tokens and the threads that wait on them.
         @exclusivity(unchecked) var tokens: [String: ThreadID] = [:]
 
-        init(definition: StateMachineDefinition, info: ExecutionInfo) {
+        init(definition: StateMachineDefinition, plan: DefinitionPlan, info: ExecutionInfo) {
             self.definition = definition
+            self.plan = plan
             self.info = info
         }
 
         /// A core with the same fields (the threads' boxes are shared until changed).
         func copy() -> Core {
-            let c = Core(definition: definition, info: info)
+            let c = Core(definition: definition, plan: plan, info: info)
             c.status = status
             c.input = input
             c.output = output
@@ -66,6 +68,7 @@ public struct ExecutionState: Sendable {
     private(set) var core: Core
 
     public var definition: StateMachineDefinition { core.definition }
+    var plan: DefinitionPlan { core.plan }
     public var info: ExecutionInfo { core.info }
     public var status: ExecutionStatus { core.status }
     public var input: JSON { core.input }
@@ -85,7 +88,7 @@ public struct ExecutionState: Sendable {
     var tokens: [String: ThreadID] { _read { yield core.tokens } }
 
     public init(definition: StateMachineDefinition, info: ExecutionInfo) {
-        core = Core(definition: definition, info: info)
+        core = Core(definition: definition, plan: DefinitionPlan.of(definition), info: info)
     }
 
     /// Makes the core unique to this value before a change.
