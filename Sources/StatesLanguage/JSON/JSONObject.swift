@@ -267,7 +267,9 @@ public struct JSONObject: @unchecked Sendable {
         let new = JSONObjectStorage.make(capacity: capacity)
         withUnsafeMutablePointers { header, members in
             new.withUnsafeMutablePointers { newHeader, newMembers in
-                newMembers.initialize(from: members, count: header.pointee.count)
+                // One by one: `initialize(from:count:)` copies through the runtime's generic
+                // value witnesses.
+                for i in 0..<header.pointee.count { (newMembers + i).initialize(to: members[i]) }
                 newHeader.pointee.count = header.pointee.count
                 newHeader.pointee.index = header.pointee.index
             }
@@ -286,8 +288,10 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     deinit {
-        _ = withUnsafeMutablePointers { header, members in
-            members.deinitialize(count: header.pointee.count)
+        withUnsafeMutablePointers { header, members in
+            // One by one: `deinitialize(count:)` destroys through the runtime's generic value
+            // witnesses.
+            for i in 0..<header.pointee.count { _ = (members + i).move() }
         }
     }
 }

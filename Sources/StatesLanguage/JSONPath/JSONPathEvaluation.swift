@@ -6,7 +6,8 @@ extension JSONPath {
     /// - Returns: for a definite path, the selected node, or nil when there is none; for an
     ///   indefinite path, an `.array` of every match, possibly empty (never nil).
     public func evaluate(_ root: JSON) -> JSON? {
-        evaluate(root, current: root)
+        if let direct = storage.direct, !storage.isRelative { return Self.walk(direct, root) }
+        return evaluate(root, current: root)
     }
 
     /// Evaluates from `root` or, for an `@` path inside a filter, from `current`.
@@ -40,22 +41,30 @@ extension JSONPath {
         }
     }
 
-    /// The hot path: names and indexes, one node at a time.
+    /// The hot path: names and indexes, one node at a time (the root is read in place; each
+    /// node below it is held while the next step reads it).
     private static func walk(_ steps: ContiguousArray<DirectStep>, _ root: JSON) -> JSON? {
-        var node = root
-        for i in steps.indices {
-            switch steps[i] {
-            case .name(let name, let count):
-                guard case .object(let object) = node, let child = object.value(forKey: name, utf8Count: count) else { return nil }
-                node = child
-            case .index(let index):
-                guard case .array(let array) = node else { return nil }
-                let effective = index < 0 ? array.count + index : index
-                guard effective >= 0, effective < array.count else { return nil }
-                node = array[effective]
-            }
+        guard !steps.isEmpty else { return root }
+        guard var node = child(root, steps[0]) else { return nil }
+        for i in 1..<steps.count {
+            guard let next = child(node, steps[i]) else { return nil }
+            node = next
         }
         return node
+    }
+
+    @inline(__always)
+    private static func child(_ node: JSON, _ step: DirectStep) -> JSON? {
+        switch step {
+        case .name(let name, let count):
+            guard case .object(let object) = node else { return nil }
+            return object.value(forKey: name, utf8Count: count)
+        case .index(let index):
+            guard case .array(let array) = node else { return nil }
+            let effective = index < 0 ? array.count + index : index
+            guard effective >= 0, effective < array.count else { return nil }
+            return array[effective]
+        }
     }
 
     enum DefiniteResult {
