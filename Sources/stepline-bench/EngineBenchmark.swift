@@ -99,6 +99,65 @@ struct EngineBenchmark {
         }
     }
 
+    /// Replays each workload's history into a new state, without the decider's state hints,
+    /// and checks that it gives the live state (status, output, last event id, applied count,
+    /// next due time). Returns false on any difference. To compare rendered histories across
+    /// builds, use `--dump-histories DIR` and diff the files.
+    func verifyReplay() throws -> Bool {
+        var ok = true
+        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
+            .filter { $0.hasSuffix(".asl.json") }.sorted()
+        for file in files {
+            let name = String(file.dropLast(".asl.json".count))
+            if !only.isEmpty, !only.contains(name) { continue }
+            let definition = try StateMachineDefinition.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8))
+            let input = try JSON.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8))
+            let runner = LocalRunner(random: RandomSource(seed: 42))
+            var handler = NoTaskHandler()
+            let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
+            let live = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+            var replayed = ExecutionState(definition: definition, info: info)
+            for var e in live.events {
+                e.stateHint = nil  // not stored: replay finds states by name
+                replayed.apply(e)
+            }
+            var problems: [String] = []
+            if replayed.status != live.state.status { problems.append("status \(replayed.status) != \(live.state.status)") }
+            if replayed.output != live.state.output { problems.append("output differs") }
+            if replayed.lastEventID != live.state.lastEventID { problems.append("lastEventID \(replayed.lastEventID) != \(live.state.lastEventID)") }
+            if replayed.appliedCount != live.state.appliedCount { problems.append("appliedCount differs") }
+            if replayed.nextDueTime != live.state.nextDueTime { problems.append("nextDueTime differs") }
+            print("\(name): \(live.events.count) events, \(live.state.status.rawValue)\(problems.isEmpty ? ", replay matches" : ": " + problems.joined(separator: "; "))")
+            ok = ok && problems.isEmpty
+        }
+        return ok
+    }
+
+    /// Writes each workload's rendered history (`GetExecutionHistory`'s events, one JSON per
+    /// line) to `directory/<workload>.history.jsonl`, to compare builds.
+    func dumpHistories(to directory: URL) throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
+            .filter { $0.hasSuffix(".asl.json") }.sorted()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for file in files {
+            let name = String(file.dropLast(".asl.json".count))
+            if !only.isEmpty, !only.contains(name) { continue }
+            let definition = try StateMachineDefinition.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8))
+            let input = try JSON.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8))
+            let runner = LocalRunner(random: RandomSource(seed: 42))
+            var handler = NoTaskHandler()
+            let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
+            let outcome = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+            let lines = outcome.events.filter { !$0.isInternal }.map { $0.awsJSON().serialized() }
+            try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent(name + ".history.jsonl"),
+                                                             atomically: true, encoding: .utf8)
+        }
+    }
+
     func runOne(_ definition: StateMachineDefinition, _ input: JSON, _ status: inout String) -> Int {
         let runner = LocalRunner(random: RandomSource(seed: 42), recordEvents: false)
         var handler = NoTaskHandler()
@@ -114,7 +173,7 @@ struct SteplineBench {
     static func main() throws {
         var args = Array(CommandLine.arguments.dropFirst())
         guard let command = args.first else {
-            print("usage: stepline-bench engine [--workloads DIR] [--seconds S] [--threads N] [--only NAME]...")
+            print("usage: stepline-bench engine [--workloads DIR] [--seconds S] [--threads N] [--executions N] [--only NAME]... [--verify | --dump-histories DIR]")
             exit(2)
         }
         args.removeFirst()
@@ -133,9 +192,17 @@ struct SteplineBench {
             let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             let dir = option("--workloads").map { URL(fileURLWithPath: $0) }
                 ?? here.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
-            try EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
-                                threads: Int(option("--threads") ?? "1") ?? 1,
-                                fixedExecutions: option("--executions").flatMap { Int($0) }).run()
+            let benchmark = EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
+                                            threads: Int(option("--threads") ?? "1") ?? 1,
+                                            fixedExecutions: option("--executions").flatMap { Int($0) })
+            if let out = option("--dump-histories") {
+                try benchmark.dumpHistories(to: URL(fileURLWithPath: out))
+                return
+            }
+            if args.contains("--verify") {
+                exit(try benchmark.verifyReplay() ? 0 : 1)
+            }
+            try benchmark.run()
         default:
             print("unknown benchmark '\(command)'")
             exit(2)
