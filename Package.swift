@@ -11,9 +11,20 @@ let package = Package(
         .executable(name: "stepline-bench", targets: ["stepline-bench"]),
         .library(name: "StatesLanguage", targets: ["StatesLanguage"]),
         .library(name: "StatesEngine", targets: ["StatesEngine"]),
+        .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        // Task workers in Swift: consume a task topic, answer on the reply topic.
+        .library(name: "SteplineWorker", targets: ["SteplineWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure: JSON value, ASL definitions and validation, JSONPath, intrinsics, JSONata,
@@ -21,11 +32,51 @@ let package = Package(
         .target(name: "StatesLanguage"),
         // An execution as a state machine over history events; clock and randomness injected.
         .target(name: "StatesEngine", dependencies: ["StatesLanguage"]),
+        // librdkafka (Debian's librdkafka-dev 2.0.x): rdkafka.h and rdkafka_mock.h.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // The only code that touches librdkafka: producer, consumer, admin, mock cluster.
+        .target(name: "KafkaClient", dependencies: ["CRdKafka"]),
+        .target(name: "SteplineWorker", dependencies: ["KafkaClient", "StatesLanguage"]),
+        .executableTarget(name: "stepline-worker-example", dependencies: ["SteplineWorker", "StatesLanguage"],
+                          path: "examples/swift-worker"),
+        // The store protocol and its contract; SQLite (GRDB) behind it.
+        .target(
+            name: "StatesStore",
+            dependencies: ["StatesEngine", "StatesLanguage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The runtime services: executor, group commit, timers, outbox relay, task dispatch.
+        .target(
+            name: "SteplineRuntime",
+            dependencies: [
+                "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The AWS JSON 1.0 protocol (POST / + X-Amz-Target), health and metrics endpoints.
+        .target(
+            name: "StatesAPI",
+            dependencies: [
+                "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine",
+                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // Benchmarks (release build): `swift run -c release stepline-bench engine`. Links a
@@ -36,6 +87,14 @@ let package = Package(
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
+        .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),
+        // `stepline serve` as a process, driven by boto3 scripts (Tests/Integration).
+        .testTarget(name: "DaemonTests", exclude: []),
+        .testTarget(
+            name: "SteplineRuntimeTests",
+            dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
+        ),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

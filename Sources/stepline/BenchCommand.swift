@@ -9,12 +9,12 @@ import Darwin
 
 /// `stepline bench jsonata`: times JSONata expressions (hidden; used by
 /// `Benchmarks/jsonata/run.sh` with a release build).
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Micro-benchmarks (release builds only give meaningful numbers).",
         shouldDisplay: false,
-        subcommands: [BenchJSONataCommand.self]
+        subcommands: [BenchJSONataCommand.self, BenchDurableCommand.self]
     )
 }
 

@@ -11,6 +11,8 @@ struct Stepline: AsyncParsableCommand {
             ConformanceCommand.self,
             JSONataCommand.self,
             BenchCommand.self,
+            ServeCommand.self,
+            BrokerCommand.self,
         ]
     )
 }

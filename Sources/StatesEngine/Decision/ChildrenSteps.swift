@@ -178,7 +178,7 @@ extension ExecutionState {
         var freedCursor: Int64? = nil
         guard let stateID = threads.box(id)?.value.state else { return true }
         let state = plan[stateID]
-        while status == .running {
+        while status == .running && !d.historyLimitReached {
             guard let m = mapProgress(id) else { return true }
             // Run the iterations that are out, in index order. Running one that blocks
             // changes nothing of the Map, so positions hold until one finishes.

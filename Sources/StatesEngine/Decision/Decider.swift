@@ -7,6 +7,10 @@ struct Decider {
     /// Sizes of the large parts of payloads checked in this call: state data flows from
     /// state to state mostly unchanged, so each large part is measured once.
     var sizes = JSONSizeMemo()
+    /// An event would have taken the history past its quota: from then on events are
+    /// dropped (not applied), threads stop, and the call ends with `ExecutionFailed`.
+    var historyLimitReached = false
+    var endingForHistoryLimit = false
 
     var now: Int64 { context.now }
 }
@@ -38,6 +42,7 @@ extension ExecutionState {
             input: input, roleArn: info.roleArn, stateMachineAliasArn: info.stateMachineAliasArn,
             stateMachineVersionArn: info.stateMachineVersionArn)), prev: 0)
         state.drive(&d)
+        state.endIfHistoryLimitReached(&d)
         return (state, d.decision)
     }
 
@@ -46,6 +51,7 @@ extension ExecutionState {
     public mutating func advance(_ context: DecisionContext) -> Decision {
         var d = Decider(context: context)
         drive(&d)
+        endIfHistoryLimitReached(&d)
         return d.decision
     }
 
@@ -64,6 +70,8 @@ extension ExecutionState {
             return d.decision
         case .taskSubmitted(let token, let output):
             let (thread, wait) = try openTask(token)
+            // At-least-once delivery: a second report of the same submission changes nothing.
+            guard !wait.submitted else { return d.decision }
             emit(&d, .taskSubmitted, thread, .taskOutput(
                 resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
         case .taskSucceeded(let token, let output):
@@ -92,7 +100,18 @@ extension ExecutionState {
             emit(&d, .activityStarted, thread, .activityStarted(workerName: worker), note: hb.map { EngineNote(heartbeatTimeout: $0) })
         }
         drive(&d)
+        endIfHistoryLimitReached(&d)
         return d.decision
+    }
+
+    /// Fails the execution whose history reached its quota in this call: the events that
+    /// fit stay, `ExecutionFailed` takes the last id, open tasks are cancelled.
+    mutating func endIfHistoryLimitReached(_ d: inout Decider) {
+        guard d.historyLimitReached, status == .running else { return }
+        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+        d.endingForHistoryLimit = true
+        emit(&d, .executionFailed, .root, .error(error: HistoryLimit.error, cause: HistoryLimit.cause(d.context.historyEventLimit)),
+             prev: lastEventID)
     }
 
     private func openTask(_ token: String) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
@@ -115,6 +134,15 @@ extension ExecutionState {
         let facts = chainFacts(thread)
         let hidden = hidden || facts.hidden
         let id = type.isInternal || hidden ? lastEventID : lastEventID + 1
+        if !d.endingForHistoryLimit {
+            if d.historyLimitReached { return id }
+            // The second bound is a safety net for events that take no id (the hidden child
+            // executions of a Distributed Map), which the quota does not count.
+            if (!type.isInternal && !hidden && id >= d.context.historyEventLimit) || d.decision.events.count >= d.context.maxEventsPerCall {
+                d.historyLimitReached = true
+                return id
+            }
+        }
         let previous = prev ?? facts.cursor ?? lastEventID
         let header = EventHeader(id: id, previousEventId: previous, timestamp: d.now, type: type, thread: thread, hidden: hidden,
                                  stateHint: stateHint)
@@ -153,7 +181,7 @@ extension ExecutionState {
 
     /// Runs one thread until it blocks, completes or fails.
     mutating func run(_ id: ThreadID, _ d: inout Decider) -> ThreadOutcome {
-        while status == .running {
+        while status == .running && !d.historyLimitReached {
             // A Map or Parallel runs its children without holding them: a copy held here
             // would make every change of the children copy their arrays.
             guard let isRunningChildren = threads.box(id)?.value.phase.isRunningChildren else { return .blocked }

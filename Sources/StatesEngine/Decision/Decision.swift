@@ -85,11 +85,18 @@ public struct DecisionContext: Sendable {
     public var random: RandomSource
     /// Used in TaskScheduled's `region`.
     public var region: String
+    /// The history quota: the event with this id is the execution's last, `ExecutionFailed`
+    /// (`HistoryLimit`), when the execution would go past it. Also what stops a loop of
+    /// states that never blocks (Pass/Choice only) inside one engine call.
+    public var historyEventLimit: Int64
+    /// Events of any kind one call may produce before the execution fails as over its quota.
+    public var maxEventsPerCall: Int = 2_000_000
 
-    public init(now: Int64, random: RandomSource, region: String = "us-east-1") {
+    public init(now: Int64, random: RandomSource, region: String = "us-east-1", historyEventLimit: Int64 = HistoryLimit.defaultLimit) {
         self.now = now
         self.random = random
         self.region = region
+        self.historyEventLimit = historyEventLimit
     }
 }
 

@@ -13,7 +13,8 @@ extension ExecutionState {
         execution.append("StartTime", .string(ISOTime.format(milliseconds: startTime)))
         execution.append("Name", .string(info.name))
         if let role = info.roleArn { execution.append("RoleArn", .string(role)) }
-        execution.append("RedriveCount", .int(Int64(info.redriveCount)))
+        // AWS behaviour: Express executions (and TestState) cannot be redriven and show no RedriveCount.
+        if info.type == .standard { execution.append("RedriveCount", .int(Int64(info.redriveCount))) }
         if let redriveTime = info.redriveTime { execution.append("RedriveTime", .string(ISOTime.format(milliseconds: redriveTime))) }
         var machine = JSONObject(minimumCapacity: 2)
         machine.append("Id", .string(info.stateMachineArn))

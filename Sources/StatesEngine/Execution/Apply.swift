@@ -44,6 +44,7 @@ extension ExecutionState.Core {
             finish(e.type == .executionFailed ? .failed : e.type == .executionAborted ? .aborted : .timedOut, at: e.timestamp)
             return
         case .executionRedriven:
+            applyRedriven(e)
             return
 
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
@@ -112,7 +113,12 @@ extension ExecutionState.Core {
             }
 
         case .taskSubmitted:
-            modify(e) { _ in }
+            modify(e) { t in
+                if case .task(var w) = t.phase {
+                    w.submitted = true
+                    t.phase = .task(w)
+                }
+            }
 
         case .heartbeatRecorded:
             let heartbeat = note?.heartbeatTimeout
@@ -365,6 +371,7 @@ extension ExecutionState.Core {
     }
 
     private func finish(_ s: ExecutionStatus, at time: Int64) {
+        redrivePoint = s == .succeeded ? nil : threads[.root]
         status = s
         stopTime = time
         threads.removeAll()

@@ -38,6 +38,9 @@ public struct ExecutionState: Sendable {
         @exclusivity(unchecked) var freeThreadIDs: [UInt32] = []
         /// Open task tokens and the threads that wait on them.
         @exclusivity(unchecked) var tokens: [String: ThreadID] = [:]
+        /// The top-level thread when the execution stopped unsuccessfully: where a redrive
+        /// restarts (`Redrive/Redrive.swift`).
+        @exclusivity(unchecked) var redrivePoint: ThreadState?
 
         init(definition: StateMachineDefinition, plan: DefinitionPlan, info: ExecutionInfo) {
             self.definition = definition
@@ -61,6 +64,7 @@ public struct ExecutionState: Sendable {
             c.nextThreadID = nextThreadID
             c.freeThreadIDs = freeThreadIDs
             c.tokens = tokens
+            c.redrivePoint = redrivePoint
             return c
         }
     }
@@ -86,6 +90,9 @@ public struct ExecutionState: Sendable {
     var threads: ThreadTable { _read { yield core.threads } }
     /// Open task tokens and the threads that wait on them.
     var tokens: [String: ThreadID] { _read { yield core.tokens } }
+    /// The top-level thread when the execution stopped unsuccessfully: where a redrive
+    /// restarts (`Redrive/Redrive.swift`).
+    var redrivePoint: ThreadState? { core.redrivePoint }
 
     public init(definition: StateMachineDefinition, info: ExecutionInfo) {
         core = Core(definition: definition, plan: DefinitionPlan.of(definition), info: info)
@@ -180,6 +187,8 @@ struct ThreadState: Sendable {
         var token: String
         var resource: TaskResource
         var started: Bool
+        /// TaskSubmitted was recorded (a duplicate delivery report records nothing).
+        var submitted = false
         var timeoutDue: Int64?
         var heartbeatDue: Int64?
         var heartbeatSeconds: Int64?

@@ -1,0 +1,20 @@
+-- wrk script: POST one AWS JSON 1.0 request (target and body from the environment).
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
+wrk.headers["X-Amz-Target"] = os.getenv("TARGET")
+wrk.body = os.getenv("BODY")
+
+local errors = 0
+response = function(status, headers, body)
+  if status ~= 200 then
+    errors = errors + 1
+    if errors <= 3 then io.stderr:write("status " .. status .. ": " .. body .. "\n") end
+  end
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_s=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f non2xx=%d errors=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end

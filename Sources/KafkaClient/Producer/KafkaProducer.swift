@@ -1,0 +1,165 @@
+import Synchronization
+
+/// Sends records to Kafka: idempotent, `acks=all` by default, batched by librdkafka.
+///
+/// Two ways to send: `send(_:)` awaits the record's delivery report; `enqueue(_:onDelivery:)`
+/// returns at once and reports later, for high throughput. Delivery reports are served on
+/// a dedicated thread, never on Swift's cooperative pool.
+///
+/// - Important: call `close()` (or `run()` + `triggerGracefulShutdown()`) before dropping
+///   the producer: it flushes outstanding records. Records still outstanding after
+///   `shutdownFlushTimeout` fail with `.shutDown`.
+public final class KafkaProducer: Sendable {
+    private let core: RDKafkaProducer
+    private let configuration: KafkaProducerConfiguration
+    private let shutdown = ShutdownSignal()
+    private let closed = Mutex(false)
+
+    /// Creates the producer. Connecting happens in the background.
+    ///
+    /// - Throws: `.configuration` naming an unknown key or a bad value;
+    ///   `.unsupportedLibrary` if the linked librdkafka is not 2.x.
+    public init(configuration: KafkaProducerConfiguration) throws(KafkaError) {
+        self.configuration = configuration
+        core = try RDKafkaProducer(configuration: configuration)
+    }
+
+    /// Sends one record and waits for its delivery report.
+    ///
+    /// A full local queue makes this wait (polling every millisecond) rather than fail,
+    /// up to `deliveryTimeout`.
+    ///
+    /// - Returns: where the record was written.
+    /// - Throws: `.unknownTopic` naming a missing topic, `.delivery` (with the last broker
+    ///   error) when it could not be delivered within `deliveryTimeout`, `.shutDown`.
+    @discardableResult
+    public func send(_ record: KafkaProducerRecord) async throws(KafkaError) -> KafkaDeliveryReport {
+        let deadline = ContinuousClock.now + configuration.deliveryTimeout
+        while true {
+            let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
+                do throws(KafkaError) {
+                    try core.produce(record, handler: RDKafkaDeliveryHandler(topic: record.topic) { continuation.resume(returning: $0) })
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            if case .failure(let error) = result, error.code == .queueFull, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            return try result.get()
+        }
+    }
+
+    /// Sends records and waits for all their delivery reports; they are batched together.
+    ///
+    /// - Returns: one report per record, in order.
+    /// - Throws: the first record's error, after every record has been reported.
+    public func send(_ records: [KafkaProducerRecord]) async throws(KafkaError) -> [KafkaDeliveryReport] {
+        let results: [Result<KafkaDeliveryReport, KafkaError>] = await withTaskGroup(
+            of: (Int, Result<KafkaDeliveryReport, KafkaError>).self
+        ) { group in
+            for (i, record) in records.enumerated() {
+                group.addTask {
+                    do throws(KafkaError) { return (i, .success(try await self.send(record))) } catch { return (i, .failure(error)) }
+                }
+            }
+            var out = [Result<KafkaDeliveryReport, KafkaError>?](repeating: nil, count: records.count)
+            for await (i, r) in group { out[i] = r }
+            return out.map { $0! }
+        }
+        return try results.map { r throws(KafkaError) in try r.get() }
+    }
+
+    /// Hands a record to librdkafka and returns at once; `onDelivery` gets the delivery
+    /// report later, on the producer's poll thread (keep it short).
+    ///
+    /// A record sent without `onDelivery` that fails is reported to `diagnostics`.
+    ///
+    /// - Throws: `.queueFull` when the local queue is full (retry after some deliveries).
+    public func enqueue(
+        _ record: KafkaProducerRecord,
+        onDelivery: (@Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void)? = nil
+    ) throws(KafkaError) {
+        try core.produce(record, handler: onDelivery.map { RDKafkaDeliveryHandler(topic: record.topic, complete: $0) })
+    }
+
+    /// `enqueue` from raw buffers, which librdkafka copies before this returns: for callers
+    /// that hold payloads in their own memory (database rows, a reused buffer); nothing is
+    /// allocated on the Swift side when `onDelivery` and `headers` are absent.
+    ///
+    /// - Throws: `.queueFull` when the local queue is full.
+    public func enqueue(
+        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil,
+        onDelivery: (@Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void)? = nil
+    ) throws(KafkaError) {
+        try core.produce(
+            topic: topic, partition: partition, key: key, value: value, headers: headers,
+            timestampMilliseconds: timestampMilliseconds,
+            handler: onDelivery.map { RDKafkaDeliveryHandler(topic: topic, complete: $0) })
+    }
+
+    /// Records handed over whose delivery report has not been served yet.
+    public var outstandingCount: Int { core.outstandingCount }
+
+    /// Waits until every record handed over so far has its delivery report.
+    ///
+    /// - Throws: `.timedOut` naming how many are still outstanding.
+    public func flush(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let core = self.core
+        let flushed = try await runBlocking(name: "kafka-flush") { () throws(KafkaError) -> Bool in try core.flush(timeout: timeout) }
+        if !flushed {
+            throw KafkaError(.timedOut, "\(core.outstandingCount) records were not delivered within \(timeout)\(core.handle.callbacks.brokerErrorSuffix)")
+        }
+    }
+
+    /// Flushes (up to `shutdownFlushTimeout`), then releases librdkafka. Idempotent.
+    public func close() async {
+        guard closed.withLock({ c in defer { c = true }; return !c }) else { return }
+        let core = self.core, timeout = configuration.shutdownFlushTimeout
+        _ = try? await runBlocking(name: "kafka-close") { () throws(KafkaError) in core.close(flushTimeout: timeout) }
+    }
+
+    /// Runs until `triggerGracefulShutdown()`, then closes (service lifecycle shape).
+    public func run() async {
+        await shutdown.wait()
+        await close()
+    }
+
+    public func triggerGracefulShutdown() { shutdown.trigger() }
+
+    deinit {
+        if !closed.withLock({ $0 }) {
+            let core = self.core, timeout = configuration.shutdownFlushTimeout
+            startThread(name: "kafka-close") { core.close(flushTimeout: timeout) }
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Registers the `transactionalID` with the cluster, fencing older producers with it.
+    /// Call once before the first transaction.
+    public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let core = self.core
+        try await runBlocking { () throws(KafkaError) in try core.initTransactions(timeout: timeout) }
+    }
+
+    public func beginTransaction() throws(KafkaError) { try core.beginTransaction() }
+
+    /// Flushes and commits the current transaction: its records become visible to
+    /// `read_committed` consumers together.
+    ///
+    /// - Throws: `.transaction`; when `requiresAbort`, call `abortTransaction()`.
+    public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let core = self.core
+        try await runBlocking { () throws(KafkaError) in try core.commitTransaction(timeout: timeout) }
+    }
+
+    /// Aborts the current transaction: its records are never seen by `read_committed`
+    /// consumers.
+    public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let core = self.core
+        try await runBlocking { () throws(KafkaError) in try core.abortTransaction(timeout: timeout) }
+    }
+}

@@ -1,0 +1,161 @@
+import Logging
+import StatesLanguage
+import StatesStore
+import SteplineRuntime
+
+/// What action handlers reach: the runtime's services.
+public struct APIServices: Sendable {
+    public let runtime: SteplineRuntime
+    public var executions: ExecutionService { runtime.executions }
+    public var resources: ResourceService { runtime.executions.resources }
+    public var activities: ActivityDispatcher { runtime.activities }
+
+    public init(runtime: SteplineRuntime) { self.runtime = runtime }
+}
+
+/// The AWS Step Functions API (JSON 1.0): one handler per action, chosen by the
+/// `X-Amz-Target: AWSStepFunctions.<Action>` header; and EventBridge's
+/// `AWSEvents.TestEventPattern` (JSON 1.1).
+///
+/// Every request body is validated against the operation's input shape from botocore's
+/// service model (`Model/`) before its handler runs. To add an action, register a handler
+/// (see `Actions/`): it receives the validated request and the services, and returns the
+/// response body or throws `ServiceError`.
+public final class StepFunctionsAPI: Sendable {
+    public typealias Handler = @Sendable (AWSRequest, APIServices) async throws -> JSON
+
+    public static let targetPrefix = "AWSStepFunctions."
+    public static let eventsTarget = "AWSEvents.TestEventPattern"
+    /// AWS's API request size quota.
+    public static let maxBodyBytes = 1_048_576
+
+    private let handlers: [String: Handler]
+    public let services: APIServices
+    private let logger: Logger
+    let metrics: APIMetrics
+
+    public init(services: APIServices, logger: Logger = Logger(label: "stepline.api"),
+                extraActions: [String: Handler] = [:])
+    {
+        var h: [String: Handler] = [:]
+        StepFunctionsAPI.registerResourceActions(&h)
+        StepFunctionsAPI.registerActivityActions(&h)
+        StepFunctionsAPI.registerVersionActions(&h)
+        StepFunctionsAPI.registerTagActions(&h)
+        StepFunctionsAPI.registerExecutionActions(&h)
+        StepFunctionsAPI.registerMapRunActions(&h)
+        StepFunctionsAPI.registerTaskActions(&h)
+        StepFunctionsAPI.registerTestStateAction(&h)
+        for (k, v) in extraActions { h[k] = v }
+        handlers = h
+        self.services = services
+        self.logger = logger
+        metrics = APIMetrics(actions: Array(h.keys) + ["TestEventPattern", "Unknown"])
+    }
+
+    /// The actions this API answers.
+    public var actions: [String] { handlers.keys.sorted() }
+
+    /// A response: HTTP status and JSON body.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: JSON
+        /// `application/x-amz-json-1.0` (Step Functions) or `-1.1` (EventBridge).
+        public var contentType: String = "application/x-amz-json-1.0"
+    }
+
+    /// AWS behaviour: the JSON protocols accept their own media types (any version of
+    /// `application/x-amz-json-*`) and plain JSON; anything else is rejected before dispatch.
+    static func acceptsContentType(_ contentType: String?) -> Bool {
+        guard let contentType else { return true }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        return mediaType.hasPrefix("application/x-amz-json-") || mediaType == "application/json"
+    }
+
+    /// Handles one request: `target` is the X-Amz-Target header, `body` the raw body.
+    public func handle(target: String?, contentType: String? = nil, body: [UInt8]) async -> Reply {
+        let start = ContinuousClock.now
+        let (action, reply) = await dispatch(target: target, contentType: contentType, body: body)
+        metrics.record(action: action, status: reply.status, since: start)
+        return reply
+    }
+
+    private func dispatch(target: String?, contentType: String?, body: [UInt8]) async -> (String, Reply) {
+        guard let target else {
+            return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Missing X-Amz-Target header")))
+        }
+        if target == Self.eventsTarget {
+            var r = testEventPattern(body: body)
+            r.contentType = "application/x-amz-json-1.1"
+            return ("TestEventPattern", r)
+        }
+        guard target.hasPrefix(Self.targetPrefix), let handler = handlers[String(target.dropFirst(Self.targetPrefix.count))] else {
+            return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Unknown operation \(target)")))
+        }
+        let action = String(target.dropFirst(Self.targetPrefix.count))
+        guard Self.acceptsContentType(contentType) else {
+            return (action, Self.error(ServiceError("UnknownOperationException",
+                                                    "Unsupported Content-Type '\(contentType ?? "")': use application/x-amz-json-1.0")))
+        }
+        guard body.count <= Self.maxBodyBytes else {
+            return (action, Reply(status: 413, body: [
+                "__type": "RequestEntityTooLargeException",
+                "message": .string("Request body of \(body.count) bytes exceeds the maximum of \(Self.maxBodyBytes) bytes"),
+            ]))
+        }
+        do {
+            let parsed = body.isEmpty ? JSON.object(JSONObject()) : try JSON.parse(bytes: body)
+            guard case .object(let object) = parsed else {
+                throw ServiceError("SerializationException", "Start of structure or map found where not expected: the request body must be a JSON object")
+            }
+            try RequestValidator.validate(operation: action, body: object)
+            let result = try await handler(AWSRequest(action: action, body: object), services)
+            return (action, Reply(status: 200, body: result))
+        } catch let e as ServiceError {
+            if e.isServerError { logger.warning("\(action) failed", metadata: ["error": "\(e)"]) }
+            return (action, Self.error(e))
+        } catch let e as JSONParseError {
+            return (action, Self.error(ServiceError("SerializationException", "Malformed JSON: \(e)")))
+        } catch {
+            logger.error("\(action) failed", metadata: ["error": "\(error)"])
+            return (action, Self.error(ServiceError.internalError("\(error)")))
+        }
+    }
+
+    /// EventBridge's TestEventPattern (JSON 1.1): `{"EventPattern", "Event"}` → `{"Result"}`.
+    private func testEventPattern(body: [UInt8]) -> Reply {
+        guard body.count <= Self.maxBodyBytes else {
+            return Reply(status: 413, body: ["__type": "RequestEntityTooLargeException", "message": "Request body too large"])
+        }
+        let object: JSONObject
+        do {
+            guard case .object(let o) = try JSON.parse(bytes: body) else {
+                return Self.error(ServiceError("SerializationException", "The request body must be a JSON object"))
+            }
+            object = o
+        } catch {
+            return Self.error(ServiceError("SerializationException", "Malformed JSON: \(error)"))
+        }
+        guard let pattern = object["EventPattern"]?.stringValue else {
+            return Self.error(ServiceError.validation("1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null"))
+        }
+        guard let event = object["Event"]?.stringValue else {
+            return Self.error(ServiceError.validation("1 validation error detected: Value null at 'event' failed to satisfy constraint: Member must not be null"))
+        }
+        do {
+            let result = try TestEventPattern.evaluate(eventPattern: pattern, event: event)
+            return Reply(status: 200, body: ["Result": .bool(result)])
+        } catch {
+            return Self.error(ServiceError(error.exceptionName, error.message))
+        }
+    }
+
+    /// AWS's error body: `{"__type": "<ExceptionName>", "message": "..."}`; the status the
+    /// service model gives (400 for every Step Functions error), 500/503 for the service's own.
+    public static func error(_ e: ServiceError) -> Reply {
+        let status = e.isServerError ? (e.type == "ServiceUnavailable" ? 503 : 500) : (ServiceModel.errors[e.type] ?? 400)
+        return Reply(status: status, body: ["__type": .string(e.type), "message": .string(e.message)])
+    }
+}

@@ -1,0 +1,98 @@
+import KafkaClient
+import Logging
+import StatesEngine
+import StatesLanguage
+import Synchronization
+
+/// Carries task requests out over Kafka, as PRODUCT.md's topic conventions say, and
+/// answers the tasks whose result does not come from a worker (publishes).
+///
+/// - Important: Idempotent by token, as `TaskDispatcher` requires: after a crash a request
+///   is planned and published again with the same token (a duplicate record downstream,
+///   which workers tell apart by the `stepline-task-token` header), and its answer is given
+///   again, which the executor ignores for a task that has ended.
+public final class KafkaTaskDispatcher: TaskDispatcher {
+    private let producer: KafkaProducer
+    private let planner: IntegrationPlanner
+    private let replies: any TaskReplySink
+    private let nested: NestedExecutions
+    private let clock: any RuntimeClock
+    private let logger: Logger
+    /// Tasks that wait for a worker's reply, and how that reply becomes their result.
+    let pending = Mutex<[String: ReplyShape]>([:])
+    private let random = RandomSource()
+
+    public init(producer: KafkaProducer, planner: IntegrationPlanner, replies: any TaskReplySink, nested: NestedExecutions,
+                clock: any RuntimeClock = SystemClock(), logger: Logger)
+    {
+        self.producer = producer
+        self.planner = planner
+        self.replies = replies
+        self.nested = nested
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
+        let random = self.random
+        let plan = planner.plan(request, newID: { random.uuidString() }, now: clock.now())
+        let token = request.token
+        let replies = self.replies
+        switch plan {
+        case .publish(let records, let result):
+            try await publish(records)
+            Task { await Self.answer { try await replies.taskSucceeded(token: token, output: result) } }
+        case .publishAndWait(let records, let submitted):
+            // TaskSubmitted is durable before the record leaves, so a worker's reply can never
+            // come before it (AWS's order: TaskSubmitted, then the callback). A task that has
+            // ended meanwhile sends nothing; a daemon that cannot commit retries later.
+            do {
+                try await replies.taskSubmitted(token: token, output: submitted)
+            } catch let e as ServiceError where !e.isServerError {
+                return .sent
+            }
+            try await publish(records)
+        case .request(let record, let shape):
+            pending.withLock { $0[token] = shape }
+            try await publish([record])
+        case .startExecution(let start):
+            if await nested.start(start, token: token, parentArn: request.executionArn) { return .queued }
+        case .fail(let error, let cause):
+            Task { await Self.answer { try await replies.taskFailed(token: token, error: error, cause: cause) } }
+        }
+        return .sent
+    }
+
+    public func cancel(token: String) async {
+        _ = pending.withLock { $0.removeValue(forKey: token) }
+        await nested.cancel(token: token)
+    }
+
+    /// How a reply to `token` becomes the task's result, if this dispatcher sent it.
+    /// A final reply (`settles`) forgets the task; a heartbeat keeps it.
+    func replyShape(for token: String, settles: Bool) -> ReplyShape? {
+        pending.withLock { settles ? $0.removeValue(forKey: token) : $0[token] }
+    }
+
+    public func publish(_ record: OutboundRecord) async throws {
+        try await publish([record])
+    }
+
+    private func publish(_ records: [OutboundRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let batch = records.map { r in
+            KafkaProducerRecord(topic: r.topic, key: r.key, value: r.value, headers: r.headers.map { KafkaHeader(key: $0.0, value: $0.1) })
+        }
+        _ = try await producer.send(batch)
+    }
+
+    /// An answer for a task that may have ended meanwhile (a duplicate after a crash).
+    static func answer(_ body: () async throws -> Void) async {
+        do {
+            try await body()
+        } catch {
+            // TaskDoesNotExist/TaskTimedOut for an ended task: nothing to do.
+        }
+    }
+}
+

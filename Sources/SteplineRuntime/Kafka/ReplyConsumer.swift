@@ -1,0 +1,198 @@
+import KafkaClient
+import Logging
+import ServiceLifecycle
+import StatesEngine
+import StatesLanguage
+import StatesStore
+
+/// Applies task replies from the reply topic: `{"taskToken", "output"}`,
+/// `{"taskToken", "error", "cause"}` or `{"taskToken", "heartbeat": true}` — the same as
+/// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+///
+/// A batch's offsets are stored only after every reply in it was applied durably (or
+/// dead-lettered), so a crash replays the batch, and replaying is harmless: a second reply
+/// for a task that ended is not applied (it goes to the dead-letter topic, as any reply for
+/// an unknown, finished or malformed token does).
+public final class ReplyConsumer: Service, Sendable {
+    private let consumer: KafkaConsumer
+    private let service: ExecutionService
+    private let dispatcher: KafkaTaskDispatcher
+    private let deadLetters: DeadLetters
+    private let logger: Logger
+
+    public init(consumer: KafkaConsumer, service: ExecutionService, dispatcher: KafkaTaskDispatcher, deadLetters: DeadLetters,
+                logger: Logger)
+    {
+        self.consumer = consumer
+        self.service = service
+        self.dispatcher = dispatcher
+        self.deadLetters = deadLetters
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        // Graceful shutdown finishes the batch in hand; cancellation (another service
+        // failed) stops as soon as the poll returns. Either way the consumer closes.
+        try await withTaskCancellationHandler {
+            try await consume()
+        } onCancel: {
+            self.consumer.triggerGracefulShutdown()
+        }
+    }
+
+    private func consume() async throws {
+        try await withGracefulShutdownHandler {
+            do {
+                for try await batch in consumer.batches(maxRecords: 1000) {
+                    try await process(batch)
+                }
+            } catch is CancellationError where consumer.isShutdownTriggered {
+                // Shutdown during a batch: its offsets are not stored; it is read again.
+            } catch {
+                logger.error("reply consumer stopped", metadata: ["error": "\(error)"])
+                throw error
+            }
+        } onGracefulShutdown: {
+            self.consumer.triggerGracefulShutdown()
+        }
+        await consumer.close()
+    }
+
+    /// What one reply asks for.
+    enum Reply: Sendable {
+        case success(token: String, output: JSON)
+        case failure(token: String, error: String?, cause: String?)
+        case heartbeat(token: String)
+
+        var token: String {
+            switch self {
+            case .success(let t, _), .failure(let t, _, _), .heartbeat(let t): t
+            }
+        }
+    }
+
+    /// Parses a reply record; the error says why it is not one.
+    static func parse(_ value: [UInt8]?) -> Result<Reply, ReplyError> {
+        guard let value, let json = try? JSON.parse(bytes: value) else {
+            return .failure(ReplyError("Stepline.MalformedReply", "the reply is not JSON"))
+        }
+        guard case .object(let o) = json else { return .failure(ReplyError("Stepline.MalformedReply", "the reply is not a JSON object")) }
+        guard let token = o["taskToken"]?.stringValue, !token.isEmpty, token.utf8.count <= 1024 else {
+            return .failure(ReplyError("Stepline.MalformedReply", "the reply has no taskToken string (1 to 1024 characters)"))
+        }
+        if o["heartbeat"]?.boolValue == true { return .success(.heartbeat(token: token)) }
+        if o.contains("error") || o.contains("cause") {
+            let error = o["error"].flatMap { $0.stringValue ?? ($0.isNull ? nil : $0.serialized()) }
+            let cause = o["cause"].flatMap { $0.stringValue ?? ($0.isNull ? nil : $0.serialized()) }
+            if let error, error.utf8.count > 256 {
+                return .failure(ReplyError("Stepline.MalformedReply", "error is longer than 256 characters"))
+            }
+            return .success(.failure(token: token, error: error, cause: cause.map { String($0.prefix(32_768)) }))
+        }
+        guard let output = o["output"] else {
+            return .failure(ReplyError("Stepline.MalformedReply", "the reply has none of output, error/cause or heartbeat"))
+        }
+        return .success(.success(token: token, output: output))
+    }
+
+    struct ReplyError: Error {
+        var name: String
+        var message: String
+        init(_ name: String, _ message: String) {
+            self.name = name
+            self.message = message
+        }
+    }
+
+    func process(_ batch: [KafkaRecord]) async throws {
+        // Replies to different tasks apply in parallel (their commits group); replies to the
+        // same task apply in record order.
+        var byToken: [String: [(Int, Reply)]] = [:]
+        var letters: [DeadLetters.Letter] = []
+        for (i, record) in batch.enumerated() {
+            switch Self.parse(record.value) {
+            case .success(let reply): byToken[reply.token, default: []].append((i, reply))
+            case .failure(let e): letters.append(.init(record: record, error: e.name, cause: e.message))
+            }
+        }
+        let failed: [(Int, String, String)] = try await withThrowingTaskGroup(of: [(Int, String, String)].self) { group in
+            for (_, replies) in byToken {
+                group.addTask {
+                    var out: [(Int, String, String)] = []
+                    for (i, reply) in replies {
+                        if let (name, message) = try await self.apply(reply) { out.append((i, name, message)) }
+                    }
+                    return out
+                }
+            }
+            var all: [(Int, String, String)] = []
+            for try await part in group { all += part }
+            return all
+        }
+        for (i, name, message) in failed.sorted(by: { $0.0 < $1.0 }) {
+            letters.append(.init(record: batch[i], error: name, cause: message))
+        }
+        try await deadLetters.send(letters)
+        try consumer.storeOffsets(for: batch)
+        RuntimeMetrics.kafkaRecords("replies", "applied", batch.count - letters.count)
+        RuntimeMetrics.kafkaRecords("replies", "dead_letter", letters.count)
+    }
+
+    /// Applies one reply; returns the error and message when it could not be applied.
+    /// Failures of the service itself (storage) are retried, not dead-lettered; at shutdown
+    /// it throws `CancellationError`, and the batch is left to be read again.
+    func apply(_ reply: Reply) async throws -> (String, String)? {
+        var delay: UInt64 = 50_000_000
+        while true {
+            do {
+                try await deliver(reply)
+                return nil
+            } catch let e as ServiceError where !e.isServerError {
+                return (e.type, e.message)
+            } catch {
+                if consumer.isShutdownTriggered { throw CancellationError() }
+                logger.warning("reply not applied yet, retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(nanoseconds: delay)
+                delay = min(delay * 2, 2_000_000_000)
+            }
+        }
+    }
+
+    private func deliver(_ reply: Reply) async throws {
+        let token = reply.token
+        let settles: Bool
+        if case .heartbeat = reply { settles = false } else { settles = true }
+        let shape = try await replyShape(token, settles: settles)
+        if shape == .activity {
+            // A Kafka worker took the activity task (an HTTP worker may not get it now).
+            _ = try await service.activityStarted(token: token, workerName: "kafka")
+        }
+        switch reply {
+        case .success(_, let output):
+            var result = output
+            if shape == .lambdaInvoke {
+                result = SDKResults.lambdaInvoke(payload: output, statusCode: 200, requestID: RandomSource().uuidString(),
+                                                 date: SDKResults.httpDate(milliseconds: SystemClock().now()))
+            }
+            try await service.taskSucceeded(token: token, output: result)
+        case .failure(_, let error, let cause):
+            try await service.taskFailed(token: token, error: error, cause: cause)
+        case .heartbeat:
+            try await service.taskHeartbeat(token: token)
+        }
+    }
+
+    /// How the reply to `token` is applied: the dispatcher remembers the tasks it sent;
+    /// after a restart the stored task says.
+    private func replyShape(_ token: String, settles: Bool) async throws -> ReplyShape {
+        if let shape = dispatcher.replyShape(for: token, settles: settles) { return shape }
+        guard let record = try? await service.store.task(token: token), let resource = TaskResource(record.resource) else {
+            return .raw
+        }
+        switch resource.kind {
+        case .activity: return .activity
+        case .service("lambda", "invoke") where resource.pattern == .requestResponse: return .lambdaInvoke
+        default: return .raw
+        }
+    }
+}

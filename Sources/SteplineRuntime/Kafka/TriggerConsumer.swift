@@ -1,0 +1,234 @@
+import Foundation
+import KafkaClient
+import Logging
+import ServiceLifecycle
+import StatesLanguage
+import Synchronization
+
+/// Starts executions from Kafka records that match trigger rules.
+///
+/// Exactly once per record and rule: the execution's name derives from the rule and the
+/// record's topic, partition and offset (or from the rule's `executionName` path), starts
+/// are idempotent by name, and a batch's offsets are stored only after every start in it is
+/// durable. A crash replays the batch; a replayed topic finds its executions already there.
+public final class TriggerConsumer: Service, Sendable {
+    public typealias ConsumerFactory = @Sendable ([String]) throws -> KafkaConsumer
+
+    private let registry: TriggerRegistry
+    private let service: ExecutionService
+    private let makeConsumer: ConsumerFactory
+    private let deadLetters: DeadLetters
+    private let region: String
+    private let account: String
+    private let logger: Logger
+    private let current = Mutex<KafkaConsumer?>(nil)
+    private let stopping = Mutex(false)
+
+    public init(registry: TriggerRegistry, service: ExecutionService, makeConsumer: @escaping ConsumerFactory,
+                deadLetters: DeadLetters, region: String, account: String, logger: Logger)
+    {
+        self.registry = registry
+        self.service = service
+        self.makeConsumer = makeConsumer
+        self.deadLetters = deadLetters
+        self.region = region
+        self.account = account
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withTaskCancellationHandler {
+            try await consume()
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    private func stop() {
+        self.stopping.withLock { $0 = true }
+        self.current.withLock { $0 }?.triggerGracefulShutdown()
+        self.registry.finish()
+    }
+
+    private func consume() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Resubscribe when the set of topics changes.
+                group.addTask {
+                    var topics = self.registry.snapshot.topics
+                    for await snapshot in self.registry.updates where snapshot.topics != topics {
+                        topics = snapshot.topics
+                        self.current.withLock { $0 }?.triggerGracefulShutdown()
+                    }
+                }
+                group.addTask {
+                    while !self.stopping.withLock({ $0 }) {
+                        let topics = self.registry.snapshot.topics
+                        if topics.isEmpty {
+                            try await Task.sleep(nanoseconds: 200_000_000)
+                            continue
+                        }
+                        let consumer = try self.makeConsumer(topics)
+                        self.current.withLock { $0 = consumer }
+                        self.logger.info("triggers: consuming", metadata: ["topics": "\(topics.joined(separator: ","))"])
+                        do {
+                            for try await batch in consumer.batches(maxRecords: 500) {
+                                try await self.process(batch, consumer: consumer)
+                            }
+                        } catch is CancellationError where consumer.isShutdownTriggered {
+                            // Stopped during a batch: its offsets are not stored; it is read again.
+                        } catch {
+                            self.logger.error("triggers: consumer failed", metadata: ["error": "\(error)"])
+                            try? await Task.sleep(nanoseconds: 1_000_000_000)
+                        }
+                        await consumer.close()
+                        self.current.withLock { $0 = nil }
+                    }
+                    self.registry.finish()
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    /// One start to make.
+    struct Start: Sendable {
+        var recordIndex: Int
+        var rule: TriggerRule
+        var request: ExecutionService.StartRequest
+    }
+
+    func process(_ batch: [KafkaRecord], consumer: KafkaConsumer) async throws {
+        let snapshot = registry.snapshot
+        var letters: [DeadLetters.Letter] = []
+        var starts: [Start] = []
+        for (i, record) in batch.enumerated() {
+            let wantsLetters = snapshot.deadLetters(topic: record.topic)
+            guard let value = record.value, let event = try? value.withUnsafeBufferPointer({ try FlattenedEvent(utf8: $0) }) else {
+                if wantsLetters { letters.append(.init(record: record, error: "Stepline.NotJSON", cause: "the record value is not JSON")) }
+                continue
+            }
+            let rules = snapshot.rules(matching: event, topic: record.topic)
+            if rules.isEmpty {
+                if wantsLetters {
+                    letters.append(.init(record: record, error: "Stepline.NoMatchingRule", cause: "no trigger rule of topic \(record.topic) matches the record"))
+                }
+                continue
+            }
+            let json = (try? JSON.parse(bytes: value)) ?? .null
+            for rule in rules {
+                switch Self.startRequest(rule, record: record, value: json, region: region, account: account) {
+                case .success(let request): starts.append(Start(recordIndex: i, rule: rule, request: request))
+                case .failure(let reason):
+                    if rule.deadLetter { letters.append(.init(record: record, error: "Stepline.InvalidInput", cause: reason.message, rule: rule.name)) }
+                    logger.warning("triggers: cannot build the start", metadata: ["rule": "\(rule.name)", "reason": "\(reason.message)"])
+                }
+            }
+        }
+        let failures = try await startAll(starts, consumer: consumer)
+        for (start, error) in failures {
+            if start.rule.deadLetter {
+                letters.append(.init(record: batch[start.recordIndex], error: error.type, cause: error.message, rule: start.rule.name))
+            } else {
+                logger.warning("triggers: start failed", metadata: ["rule": "\(start.rule.name)", "error": "\(error)"])
+            }
+        }
+        try await deadLetters.send(letters)
+        try consumer.storeOffsets(for: batch)
+        RuntimeMetrics.kafkaRecords("triggers", "started", starts.count - failures.count)
+        RuntimeMetrics.kafkaRecords("triggers", "dead_letter", letters.count)
+    }
+
+    public struct BuildError: Error, Sendable {
+        public var message: String
+    }
+
+    /// The start a record asks for under `rule` (which matched it): the execution name and
+    /// the input the rule's transformer makes.
+    public static func startRequest(_ rule: TriggerRule, record: KafkaRecord, value: JSON, region: String, account: String)
+        -> Result<ExecutionService.StartRequest, BuildError>
+    {
+        let headers: [(name: String, value: String)] = record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }
+        let input = TransformInput(
+            value: value, key: record.key.map { String(decoding: $0, as: UTF8.self) }, headers: headers, topic: record.topic,
+            partition: record.partition, offset: record.offset, timestampMilliseconds: record.timestampMilliseconds,
+            ruleName: rule.name, ruleARN: "arn:aws:events:\(region):\(account):rule/\(rule.name)")
+        var executionInput = value
+        if let t = rule.transformer {
+            do {
+                switch try t.apply(to: input) {
+                case .json(let j): executionInput = j
+                case .text(let s):
+                    guard let j = try? JSON.parse(s) else {
+                        return .failure(BuildError(message: "the input template does not produce JSON: \(s.prefix(200))"))
+                    }
+                    executionInput = j
+                }
+            } catch {
+                return .failure(BuildError(message: "input: \(error.reason)"))
+            }
+        }
+        var name = "\(rule.name)-\(record.topic)-\(record.partition)-\(record.offset)"
+        if let namePath = rule.namePath {
+            guard let out = try? namePath.apply(to: input) else { return .failure(BuildError(message: "executionName: no value")) }
+            switch out {
+            case .text(let s): name = s
+            case .json(let j): name = j.stringValue ?? j.serialized()
+            }
+            if name.isEmpty || name == "null" { return .failure(BuildError(message: "executionName: the path \(rule.executionName ?? "") selects nothing")) }
+        }
+        let machine = rule.stateMachine.hasPrefix("arn:") ? rule.stateMachine : ARNs.stateMachine(region: region, account: account, name: rule.stateMachine)
+        return .success(.init(stateMachineArn: machine, name: Self.executionName(name), input: executionInput.serialized()))
+    }
+
+    /// A valid execution name (1-80 characters, none of AWS's forbidden ones): forbidden
+    /// characters become `_`; a longer name keeps its head and a hash of the whole.
+    static func executionName(_ raw: String) -> String {
+        let forbidden = Set(" \t\n\r?*<>{}[]\"#%\\^|~`$&,;:/".unicodeScalars)
+        var s = String(String.UnicodeScalarView(raw.unicodeScalars.map { forbidden.contains($0) || $0.value < 0x20 ? "_" : $0 }))
+        if s.count > 80 {
+            let hash = Digest.hex(Digest.sha256(Array(raw.utf8))).prefix(16)
+            s = String(s.prefix(63)) + "-" + hash
+        }
+        return s
+    }
+
+    /// Starts everything in parallel (their commits group); returns the failures that are
+    /// the request's fault. Failures of the service itself are retried.
+    func startAll(_ starts: [Start], consumer: KafkaConsumer) async throws -> [(Start, ServiceError)] {
+        try await withThrowingTaskGroup(of: (Start, ServiceError)?.self) { group in
+            for start in starts {
+                group.addTask {
+                    var delay: UInt64 = 50_000_000
+                    while true {
+                        do {
+                            _ = try await self.service.startExecution(start.request)
+                            return nil
+                        } catch let e as ServiceError where e.type == "ExecutionAlreadyExists" {
+                            // A replayed record (its execution is there already): nothing to do.
+                            return nil
+                        } catch let e as ServiceError where !e.isServerError {
+                            return (start, e)
+                        } catch {
+                            if consumer.isShutdownTriggered { throw CancellationError() }
+                            self.logger.warning("triggers: start not durable yet, retrying", metadata: ["error": "\(error)"])
+                            try? await Task.sleep(nanoseconds: delay)
+                            delay = min(delay * 2, 2_000_000_000)
+                        }
+                    }
+                }
+            }
+            var out: [(Start, ServiceError)] = []
+            for try await r in group { if let r { out.append(r) } }
+            return out
+        }
+    }
+}
+
+extension TriggerRegistry {
+    /// Ends `updates` (shutdown).
+    func finish() { changesFinish() }
+}

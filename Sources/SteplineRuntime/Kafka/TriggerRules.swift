@@ -1,0 +1,298 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import StatesLanguage
+import Synchronization
+
+/// A trigger rule: records on `topic` whose value matches `pattern` start `stateMachine`.
+public struct TriggerRule: Sendable {
+    public enum Source: String, Sendable { case config, api }
+
+    public var name: String
+    public var topic: String
+    /// The EventBridge event pattern (as written); nil matches every JSON record.
+    public var patternText: String?
+    /// A state machine name or ARN.
+    public var stateMachine: String
+    /// EventBridge's input transformer (`pathsMap` + `template`); nil passes the record value.
+    public var inputPathsMap: [String: String]?
+    public var inputTemplate: String?
+    /// A path (`$.detail.id`, `$$.key`, ...) whose value names the execution; nil names it
+    /// `<rule>-<topic>-<partition>-<offset>`.
+    public var executionName: String?
+    /// Send to the dead-letter topic the records of `topic` that are not JSON or match no rule,
+    /// and this rule's starts that fail.
+    public var deadLetter: Bool
+    public var enabled: Bool
+    public var source: Source
+
+    // Compiled forms.
+    public let pattern: EventPattern?
+    public let transformer: InputTransformer?
+    let namePath: InputTransformer?
+
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public init(name: String, topic: String, pattern: String?, stateMachine: String, inputPathsMap: [String: String]? = nil,
+                inputTemplate: String? = nil, executionName: String? = nil, deadLetter: Bool = false, enabled: Bool = true,
+                source: Source = .api) throws(Invalid)
+    {
+        guard Self.isValidName(name) else {
+            throw Invalid(message: "trigger name '\(name)' must be 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+        guard !topic.isEmpty, topic.utf8.count <= 249,
+            topic.utf8.allSatisfy({ Self.isNameByte($0) })
+        else { throw Invalid(message: "trigger '\(name)': topic '\(topic)' is not a valid Kafka topic name") }
+        guard !stateMachine.isEmpty else { throw Invalid(message: "trigger '\(name)': stateMachine is required") }
+        self.name = name
+        self.topic = topic
+        self.patternText = pattern
+        self.stateMachine = stateMachine
+        self.inputPathsMap = inputPathsMap
+        self.inputTemplate = inputTemplate
+        self.executionName = executionName
+        self.deadLetter = deadLetter
+        self.enabled = enabled
+        self.source = source
+        if let pattern {
+            do {
+                self.pattern = try EventPattern(text: pattern)
+            } catch {
+                throw Invalid(message: "trigger '\(name)': \(error.message)")
+            }
+        } else {
+            self.pattern = nil
+        }
+        if let inputTemplate {
+            do {
+                transformer = try InputTransformer(pathsMap: inputPathsMap ?? [:], template: inputTemplate)
+            } catch {
+                throw Invalid(message: "trigger '\(name)': input: \(error.reason)")
+            }
+        } else if inputPathsMap != nil {
+            throw Invalid(message: "trigger '\(name)': input.pathsMap needs input.template")
+        } else {
+            transformer = nil
+        }
+        if let executionName {
+            do {
+                namePath = try InputTransformer(pathsMap: ["name": executionName], template: "<name>")
+            } catch {
+                throw Invalid(message: "trigger '\(name)': executionName: \(error.reason)")
+            }
+        } else {
+            namePath = nil
+        }
+    }
+
+    static func isNameByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy(isNameByte)
+    }
+
+    // MARK: JSON form (the trigger API and the store file)
+
+    /// `{"name", "topic", "pattern", "stateMachine", "input": {"pathsMap", "template"},
+    /// "executionName", "deadLetter", "enabled", "source"}`.
+    public var json: JSON {
+        var o = JSONObject()
+        o.append("name", .string(name))
+        o.append("topic", .string(topic))
+        if let patternText { o.append("pattern", .string(patternText)) }
+        o.append("stateMachine", .string(stateMachine))
+        if let inputTemplate {
+            var input = JSONObject()
+            if let m = inputPathsMap { input.append("pathsMap", .object(JSONObject(m.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }))) }
+            input.append("template", .string(inputTemplate))
+            o.append("input", .object(input))
+        }
+        if let executionName { o.append("executionName", .string(executionName)) }
+        o.append("deadLetter", .bool(deadLetter))
+        o.append("enabled", .bool(enabled))
+        o.append("source", .string(source.rawValue))
+        return .object(o)
+    }
+
+    /// Reads a rule from its JSON form; unknown members are errors that name them.
+    public static func from(json: JSON, source: Source) throws(Invalid) -> TriggerRule {
+        guard case .object(let o) = json else { throw Invalid(message: "a trigger must be a JSON object") }
+        let known: Set<String> = ["name", "topic", "pattern", "stateMachine", "input", "executionName", "deadLetter", "enabled", "source"]
+        if let unknown = o.orderedKeys.first(where: { !known.contains($0) }) {
+            throw Invalid(message: "trigger '\(o["name"]?.stringValue ?? "?")': unknown key '\(unknown)'")
+        }
+        guard let name = o["name"]?.stringValue else { throw Invalid(message: "a trigger needs a name") }
+        guard let topic = o["topic"]?.stringValue else { throw Invalid(message: "trigger '\(name)': topic is required") }
+        guard let machine = o["stateMachine"]?.stringValue else { throw Invalid(message: "trigger '\(name)': stateMachine is required") }
+        // A pattern given as a string keeps its numbers exactly as written; an object goes
+        // through `JSON`, whose doubles are exact only up to 17 significant digits.
+        var pattern: String? = nil
+        switch o["pattern"] {
+        case nil, .null?: pattern = nil
+        case .object(let p)?: pattern = JSON.object(p).serialized()
+        case .string(let text)?: pattern = text
+        default: throw Invalid(message: "trigger '\(name)': pattern must be an event pattern (an object, or its JSON text)")
+        }
+        var pathsMap: [String: String]? = nil
+        var template: String? = nil
+        if let input = o["input"] {
+            guard case .object(let i) = input else { throw Invalid(message: "trigger '\(name)': input must be an object") }
+            if let unknown = i.orderedKeys.first(where: { $0 != "pathsMap" && $0 != "template" }) {
+                throw Invalid(message: "trigger '\(name)': unknown key 'input.\(unknown)'")
+            }
+            if let m = i["pathsMap"] {
+                guard case .object(let mo) = m else { throw Invalid(message: "trigger '\(name)': input.pathsMap must map names to paths") }
+                var map: [String: String] = [:]
+                for (k, v) in mo {
+                    guard let s = v.stringValue else { throw Invalid(message: "trigger '\(name)': input.pathsMap.\(k) must be a path string") }
+                    map[k] = s
+                }
+                pathsMap = map
+            }
+            guard let t = i["template"] else { throw Invalid(message: "trigger '\(name)': input.template is required") }
+            template = t.stringValue ?? t.serialized()
+        }
+        func bool(_ key: String, _ fallback: Bool) throws(Invalid) -> Bool {
+            guard let v = o[key] else { return fallback }
+            guard let b = v.boolValue else { throw Invalid(message: "trigger '\(name)': \(key) must be true or false") }
+            return b
+        }
+        return try TriggerRule(
+            name: name, topic: topic, pattern: pattern, stateMachine: machine, inputPathsMap: pathsMap, inputTemplate: template,
+            executionName: o["executionName"]?.stringValue, deadLetter: try bool("deadLetter", false),
+            enabled: try bool("enabled", true), source: source)
+    }
+}
+
+/// The rules in force: those of the configuration file (replaced on reload) and those
+/// managed through the trigger API (kept in `<data dir>/triggers.json`).
+public final class TriggerRegistry: Sendable {
+    public struct Snapshot: Sendable {
+        public var rules: [TriggerRule]
+        /// Per topic: the enabled rules with a pattern compiled into one matcher, and those
+        /// without one (they take every JSON record).
+        public var matchers: [String: RuleMatcher<Int>]
+        public var matchAll: [String: [Int]]
+        public var version: Int
+
+        public var topics: [String] { Set(matchers.keys).union(matchAll.keys).sorted() }
+
+        public func rules(matching event: FlattenedEvent, topic: String) -> [TriggerRule] {
+            var indices = matchers[topic]?.matchingRules(for: event) ?? []
+            indices += matchAll[topic] ?? []
+            return indices.sorted().map { rules[$0] }
+        }
+
+        /// Whether any enabled rule of `topic` wants dead letters.
+        public func deadLetters(topic: String) -> Bool {
+            rules.contains { $0.enabled && $0.topic == topic && $0.deadLetter }
+        }
+    }
+
+    private let state: Mutex<(config: [TriggerRule], api: [TriggerRule], snapshot: Snapshot)>
+    private let file: URL?
+    private let changes: AsyncStream<Snapshot>.Continuation
+    /// Every new snapshot, for the consumer to resubscribe when the topics change.
+    public let updates: AsyncStream<Snapshot>
+
+    /// - Parameter file: where API-managed rules are kept (nil: in memory only).
+    public init(config: [TriggerRule], file: URL?) throws {
+        self.file = file
+        var api: [TriggerRule] = []
+        if let file, let data = FileManager.default.contents(atPath: file.path) {
+            let json = try JSON.parse(bytes: Array(data))
+            for item in json.arrayValue ?? [] { api.append(try TriggerRule.from(json: item, source: .api)) }
+        }
+        let snapshot = Self.compile(config + api, version: 1)
+        state = Mutex((config, api, snapshot))
+        (updates, changes) = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    static func compile(_ rules: [TriggerRule], version: Int) -> Snapshot {
+        var byTopic: [String: [(rule: Int, pattern: EventPattern)]] = [:]
+        var all: [String: [Int]] = [:]
+        for (i, r) in rules.enumerated() where r.enabled {
+            if let pattern = r.pattern {
+                byTopic[r.topic, default: []].append((rule: i, pattern: pattern))
+            } else {
+                all[r.topic, default: []].append(i)
+            }
+        }
+        return Snapshot(rules: rules, matchers: byTopic.mapValues { RuleMatcher($0) }, matchAll: all, version: version)
+    }
+
+    /// Replaces the configuration file's rules (a reload).
+    public func replaceConfigRules(_ rules: [TriggerRule]) throws(TriggerRule.Invalid) {
+        let snap: Snapshot = try state.withLock { (s) throws(TriggerRule.Invalid) -> Snapshot in
+            for r in rules where s.api.contains(where: { $0.name == r.name }) {
+                throw TriggerRule.Invalid(message: "trigger '\(r.name)' is defined both in the configuration file and through the API")
+            }
+            s.config = rules
+            s.snapshot = Self.compile(s.config + s.api, version: s.snapshot.version + 1)
+            return s.snapshot
+        }
+        changes.yield(snap)
+    }
+
+    /// Creates or replaces an API-managed rule.
+    public func put(_ rule: TriggerRule) throws {
+        let snap: Snapshot = try state.withLock { s in
+            if s.config.contains(where: { $0.name == rule.name }) {
+                throw TriggerRule.Invalid(message: "trigger '\(rule.name)' is defined in the configuration file; change it there")
+            }
+            var api = s.api.filter { $0.name != rule.name }
+            var r = rule
+            r.source = .api
+            api.append(r)
+            try persist(api)
+            s.api = api
+            s.snapshot = Self.compile(s.config + s.api, version: s.snapshot.version + 1)
+            return s.snapshot
+        }
+        changes.yield(snap)
+    }
+
+    /// Deletes an API-managed rule; false when there is none of that name.
+    public func delete(name: String) throws -> Bool {
+        let snap: Snapshot? = try state.withLock { s in
+            if s.config.contains(where: { $0.name == name }) {
+                throw TriggerRule.Invalid(message: "trigger '\(name)' is defined in the configuration file; remove it there")
+            }
+            guard s.api.contains(where: { $0.name == name }) else { return nil }
+            let api = s.api.filter { $0.name != name }
+            try persist(api)
+            s.api = api
+            s.snapshot = Self.compile(s.config + s.api, version: s.snapshot.version + 1)
+            return s.snapshot
+        }
+        guard let snap else { return false }
+        changes.yield(snap)
+        return true
+    }
+
+    private func persist(_ api: [TriggerRule]) throws {
+        guard let file else { return }
+        let text = JSON.array(api.map(\.json)).prettyPrinted() + "\n"
+        let tmp = file.appendingPathExtension("tmp")
+        try Data(text.utf8).write(to: tmp)
+        // rename(2) replaces the file atomically: a crash leaves the old rules or the new.
+        guard rename(tmp.path, file.path) == 0 else {
+            throw TriggerRule.Invalid(message: "cannot write \(file.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func changesFinish() { changes.finish() }
+}

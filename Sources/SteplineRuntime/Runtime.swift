@@ -1,0 +1,157 @@
+import Logging
+import ServiceLifecycle
+import StatesEngine
+import StatesStore
+import Synchronization
+
+/// The health of a Kafka connection, as `/readyz` reports it.
+public enum KafkaHealth: Sendable, Equatable {
+    /// No Kafka is wired into this daemon yet (issue 6 adds the embedded broker and clients).
+    case notConfigured
+    case reachable(String)
+    case unreachable(String)
+}
+
+/// Tells whether Kafka is reachable. The Kafka issue provides the real probe.
+public protocol KafkaHealthProbe: Sendable {
+    func check() async -> KafkaHealth
+}
+
+public struct NoKafka: KafkaHealthProbe {
+    public init() {}
+    public func check() async -> KafkaHealth { .notConfigured }
+}
+
+/// What `/readyz` reports.
+public struct Readiness: Sendable {
+    public var storeOpen: Bool
+    public var recovered: Bool
+    public var storeWritable: Bool
+    public var kafka: KafkaHealth
+    public var shuttingDown: Bool
+
+    public var isReady: Bool {
+        guard storeOpen, recovered, storeWritable, !shuttingDown else { return false }
+        if case .unreachable = kafka { return false }
+        return true
+    }
+}
+
+/// The runtime of `stepline serve`, assembled: store, executor, timers, outbox relay,
+/// activity dispatcher. As a `Service` it recovers at start (timers due while the daemon
+/// was down, task requests not confirmed), runs the timer and relay loops, and on
+/// graceful shutdown stops taking work, finishes the commit in flight and closes the store.
+public final class SteplineRuntime: Service, Sendable {
+    public let store: any StatesStore
+    public let executions: ExecutionService
+    public let activities: ActivityDispatcher
+    public let replies: TaskReplyChannel
+    public let kafka: any KafkaHealthProbe
+    private let logger: Logger
+    private let clock: any RuntimeClock
+    public let configuration: RuntimeConfiguration
+    private let recovered = Atomic<Bool>(false)
+    private let storeOpen = Atomic<Bool>(true)
+    private let shuttingDown = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - makeFallbackDispatcher: builds the dispatcher of non-activity tasks (default:
+    ///     `UnconfiguredDispatcher`, which fails them with a clear cause).
+    /// The runtime's clock: epoch milliseconds.
+    public func now() -> Int64 { clock.now() }
+
+    public init(store: any StatesStore, configuration: RuntimeConfiguration = .init(), clock: any RuntimeClock = SystemClock(),
+                hooks: RuntimeHooks = .init(), kafka: any KafkaHealthProbe = NoKafka(),
+                makeFallbackDispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil, mirrorActivities: Bool = false,
+                logger: Logger = Logger(label: "stepline.runtime"))
+    {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.kafka = kafka
+        self.logger = logger
+        let replies = TaskReplyChannel()
+        self.replies = replies
+        let activities = ActivityDispatcher(replies: replies)
+        self.activities = activities
+        let fallback = makeFallbackDispatcher?(replies) ?? UnconfiguredDispatcher(replies: replies)
+        executions = ExecutionService(
+            store: store, dispatcher: RoutingDispatcher(activities: activities, fallback: fallback, mirrorsActivities: mirrorActivities),
+            configuration: configuration, clock: clock, hooks: hooks, logger: logger)
+        replies.bind(executions)
+    }
+
+    /// Recovery: loads the timers due (overdue ones included) and queues the task requests
+    /// whose delivery was not confirmed. Executions themselves are replayed from their
+    /// events on their next step: every stored execution is at rest between two steps.
+    public func recover() async throws {
+        let started = clock.now()
+        let running = try await store.runningExecutionCount()
+        try await executions.timers.load(now: clock.now())
+        try await executions.relay.recover(resendOpenTasks: configuration.resendOpenTasksAtStart)
+        recovered.store(true, ordering: .releasing)
+        logger.info("recovery done", metadata: [
+            "running": "\(running)", "timers": "\(executions.timers.count)",
+            "requests": "\(executions.relay.pendingCount)", "ms": "\(clock.now() - started)",
+        ])
+    }
+
+    public func readiness() async -> Readiness {
+        Readiness(storeOpen: storeOpen.load(ordering: .acquiring), recovered: recovered.load(ordering: .acquiring),
+                  storeWritable: executions.committer.storageFailure == nil, kafka: await kafka.check(), shuttingDown: shuttingDown.load(ordering: .acquiring))
+    }
+
+    public func run() async throws {
+        try await recover()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.executions.timers.run() }
+            group.addTask { try? await self.executions.relay.run() }
+            group.addTask { await self.purgeLoop() }
+            group.addTask { await self.sampleLoop() }
+            // Returns at graceful shutdown (SIGTERM): the loops above end with it.
+            try? await gracefulShutdown()
+            await self.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    /// Stops taking work, answers waiting pollers, writes the commit in flight and the
+    /// steps already queued, and closes the store.
+    public func shutdown() async {
+        guard !shuttingDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        logger.info("shutting down: no new work; finishing the commit in flight")
+        executions.stopAccepting()
+        activities.close()
+        await executions.committer.shutdown()
+        executions.relay.finish()
+        do {
+            try await store.close()
+        } catch {
+            logger.error("closing the store failed", metadata: ["error": "\(error)"])
+        }
+        storeOpen.store(false, ordering: .releasing)
+        logger.info("store closed")
+    }
+
+    /// Removes executions closed longer than the retention period (hourly).
+    /// Backlog gauges for `/metrics`.
+    private func sampleLoop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            RuntimeMetrics.sample(outboxPending: executions.relay.pendingCount, timers: executions.timers.count)
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    private func purgeLoop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let cutoff = clock.now() - configuration.retentionDays * 86_400_000
+            do {
+                let n = try await store.purgeExecutions(stoppedBefore: cutoff)
+                if n > 0 { logger.info("purged closed executions past retention", metadata: ["count": "\(n)"]) }
+            } catch {
+                logger.warning("purge failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+}

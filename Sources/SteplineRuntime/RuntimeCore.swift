@@ -1,0 +1,122 @@
+import Logging
+import StatesEngine
+import StatesLanguage
+import StatesStore
+import Synchronization
+
+/// What the shards share: the store, the committer, the clock, and the services that act
+/// on a step once it is durable (timers, outbox relay, dispatcher).
+final class RuntimeCore: Sendable {
+    let store: any StatesStore
+    let committer: GroupCommitter
+    let definitions: DefinitionCache
+    let clock: any RuntimeClock
+    let configuration: RuntimeConfiguration
+    let hooks: RuntimeHooks
+    let timers: TimerService
+    let relay: OutboxRelay
+    let dispatcher: any TaskDispatcher
+    let logger: Logger
+    /// Waiters for EXPRESS executions to end (StartSyncExecution).
+    let completions = ExpressCompletions()
+    /// Open tasks of EXPRESS executions (never stored): token → execution ARN.
+    private let expressTokens = Mutex<[String: String]>([:])
+
+    init(store: any StatesStore, committer: GroupCommitter, definitions: DefinitionCache, clock: any RuntimeClock,
+         configuration: RuntimeConfiguration, hooks: RuntimeHooks, timers: TimerService, relay: OutboxRelay,
+         dispatcher: any TaskDispatcher, logger: Logger)
+    {
+        self.store = store
+        self.committer = committer
+        self.definitions = definitions
+        self.clock = clock
+        self.configuration = configuration
+        self.hooks = hooks
+        self.timers = timers
+        self.relay = relay
+        self.dispatcher = dispatcher
+        self.logger = logger
+    }
+
+    /// The clock and randomness of one engine call. With a configured seed the randomness
+    /// depends only on the execution and its event count, so a resumed execution draws the
+    /// same task tokens as an uninterrupted one. `eventCount` is the last AWS event id:
+    /// internal events (a heartbeat sent again after a crash) do not shift it.
+    func context(_ arn: String, eventCount: Int, now: Int64) -> DecisionContext {
+        let random: RandomSource
+        if let seed = configuration.seed {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            random = RandomSource(seed: seed ^ h ^ (UInt64(eventCount) &* 0x9E37_79B9_7F4A_7C15))
+        } else {
+            random = RandomSource()
+        }
+        // The quota also ends a loop of states that never blocks, EXPRESS included (AWS has no
+        // history quota for EXPRESS, whose 5-minute limit ends such a loop instead).
+        return DecisionContext(now: now, random: random, region: configuration.region, historyEventLimit: configuration.historyEventLimit)
+    }
+
+    func info(_ r: ExecutionRecord) -> ExecutionInfo {
+        ExecutionInfo(
+            executionArn: r.arn, name: r.name, stateMachineArn: r.stateMachineArn,
+            stateMachineName: ARNs.lastComponent(r.stateMachineArn), roleArn: r.roleArn,
+            type: r.type == "EXPRESS" ? .express : .standard, region: configuration.region, account: configuration.account,
+            stateMachineVersionArn: r.stateMachineVersionArn, stateMachineAliasArn: r.stateMachineAliasArn,
+            redriveCount: r.redriveCount, redriveTime: r.redriveDate)
+    }
+
+    func expressTasks(opened: [String], closed: [String], arn: String) {
+        guard !opened.isEmpty || !closed.isEmpty else { return }
+        expressTokens.withLock { m in
+            for t in opened { m[t] = arn }
+            for t in closed { m[t] = nil }
+        }
+    }
+
+    func expressExecution(token: String) -> String? { expressTokens.withLock { $0[token] } }
+
+    /// What follows a durable step: its timer, its task requests, its cancellations.
+    func afterStep(_ arn: String, effects: StepEffects, outboxIDs: [Int64], express: Bool) {
+        timers.schedule(arn, due: effects.nextDue)
+        if express {
+            if !effects.requests.isEmpty { relay.enqueueDirect(effects.requests) }
+        } else if !effects.requests.isEmpty || !effects.events.isEmpty {
+            var items = zip(outboxIDs, effects.requests).map { OutboxRelay.Item(id: $0, request: $1) }
+            items += zip(outboxIDs.dropFirst(effects.requests.count), effects.events).map { OutboxRelay.Item(id: $0, event: $1) }
+            relay.enqueue(items)
+        }
+        if !effects.cancels.isEmpty {
+            let dispatcher = self.dispatcher
+            let cancels = effects.cancels
+            Task { for t in cancels { await dispatcher.cancel(token: t) } }
+        }
+    }
+}
+
+/// ARN helpers.
+public enum ARNs {
+    public static func lastComponent(_ arn: String) -> String {
+        arn.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? arn
+    }
+
+    public static func stateMachine(region: String, account: String, name: String) -> String {
+        "arn:aws:states:\(region):\(account):stateMachine:\(name)"
+    }
+
+    public static func execution(region: String, account: String, machine: String, name: String, express: Bool) -> String {
+        "arn:aws:states:\(region):\(account):\(express ? "express" : "execution"):\(machine):\(name)"
+    }
+
+    public static func activity(region: String, account: String, name: String) -> String {
+        "arn:aws:states:\(region):\(account):activity:\(name)"
+    }
+
+    /// `(resource type, name...)` of a states ARN, e.g. `("execution", ["machine", "name"])`.
+    public static func parse(_ arn: String) -> (region: String, account: String, type: String, names: [String])? {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 7, parts[0] == "arn", parts[2] == "states", !parts[5].isEmpty,
+            parts[6...].allSatisfy({ !$0.isEmpty })
+        else { return nil }
+        return (parts[3], parts[4], parts[5], Array(parts[6...]))
+    }
+}

@@ -1,0 +1,76 @@
+import StatesEngine
+import StatesLanguage
+import StatesStore
+
+/// Turns one engine call (state before, state after, decision) into what the store writes
+/// and what the runtime does once it is durable.
+struct StepEffects: Sendable {
+    var step: StepRecord
+    /// Task requests to hand to the relay (their outbox rows are in `step.outbox`, same order).
+    var requests: [TaskRequest]
+    /// Status events to publish (their outbox rows follow the requests' in `step.outbox`).
+    var events: [OutboundRecord] = []
+    var cancels: [String]
+    var nextDue: Int64?
+}
+
+enum StepBuilder {
+    static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
+                      decision: Decision, now: Int64, activityStartedToken: String?, statusTopic: String? = nil,
+                      eventID: () -> String = { RandomSource().uuidString() }) -> StepEffects
+    {
+        let events = decision.events
+        let chunk = HistoryChunk(firstSequence: after.appliedCount - events.count, events: events, lastEventID: after.lastEventID)
+        let openAfter = Set(after.openTaskTokens)
+        var requests: [TaskRequest] = []
+        var cancels: [String] = []
+        for command in decision.commands {
+            switch command {
+            case .dispatchTask(let r) where openAfter.contains(r.token): requests.append(r)
+            case .dispatchTask: break
+            case .cancelTask(let token): cancels.append(token)
+            }
+        }
+        var threads: [String: ThreadID] = [:]
+        if !requests.isEmpty {
+            for e in events { if let t = e.note?.taskToken { threads[t] = e.thread } }
+        }
+        var opened: [TaskRecord] = []
+        var outbox: [OutboxRecord] = []
+        for r in requests {
+            var activityArn: String? = nil
+            if case .activity = r.resource.kind { activityArn = r.resource.arn }
+            opened.append(TaskRecord(
+                token: r.token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
+                resource: r.resource.arn, activityArn: activityArn, timeoutSeconds: r.timeoutSeconds,
+                heartbeatSeconds: r.heartbeatSeconds, scheduledEventID: r.scheduledEventID, createdAt: now))
+            outbox.append(OutboxRecord(
+                executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
+                payload: TaskRequestCodec.encode(r),
+                headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
+        }
+        // Execution status change events (STANDARD executions): when it starts and when it ends.
+        var statusEvents: [OutboundRecord] = []
+        if let statusTopic, before == nil || before!.status != after.status {
+            var value: [UInt8] = []
+            ExecutionStatusEvent.make(after, id: eventID(), now: now).write(to: &value)
+            let event = OutboundRecord(topic: statusTopic, key: Array(arn.utf8), value: value)
+            statusEvents.append(event)
+            outbox.append(OutboxRecord(
+                executionArn: arn, token: nil, kind: .status, destination: statusTopic, key: event.key, payload: value,
+                createdAt: now))
+        }
+        var closed: [String] = []
+        if let before {
+            for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
+            closed.sort()
+        }
+        let step = StepRecord(
+            kind: kind, executionArn: arn, status: after.status, output: after.output,
+            error: after.error.flatMap { $0.name.isEmpty ? nil : $0.name }, cause: after.error?.cause,
+            stopDate: after.stopTime, nextDue: after.nextDueTime, lastEventID: after.lastEventID, chunk: chunk,
+            tasksOpened: opened, tasksClosed: closed, outboxDelivered: activityStartedToken.map { [$0] } ?? [],
+            outbox: outbox)
+        return StepEffects(step: step, requests: requests, events: statusEvents, cancels: cancels, nextDue: after.nextDueTime)
+    }
+}

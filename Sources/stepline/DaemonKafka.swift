@@ -1,0 +1,81 @@
+import Foundation
+import KafkaClient
+import Logging
+import SteplineRuntime
+
+/// The daemon's Kafka: the configured cluster, or an embedded development broker; the
+/// producer every integration shares, and the settings of its consumers.
+struct DaemonKafka {
+    let bootstrapServers: String
+    /// The in-process broker when no brokers are configured.
+    let embedded: KafkaMockCluster?
+    let isDevelopmentBroker: Bool
+    let properties: [String: String]
+    let producer: KafkaProducer
+    let admin: KafkaAdmin
+    let health: KafkaHealthCheck
+
+    static func start(_ settings: ServeConfiguration, logger: Logger) async throws -> DaemonKafka {
+        try KafkaLibrary.ensureSupported()
+        let bootstrap: String
+        var embedded: KafkaMockCluster?
+        if let brokers = settings.kafkaBrokers {
+            bootstrap = brokers
+        } else {
+            let cluster = try KafkaMockCluster(brokers: 1)
+            embedded = cluster
+            bootstrap = cluster.bootstrapServers
+            let file = try cluster.writeBootstrapFile(inDirectory: settings.dataDirectory)
+            logger.notice("embedded Kafka broker (development only: in memory, about 5 MB kept per partition; set kafka.brokers for a real cluster)",
+                          metadata: ["bootstrap": "\(bootstrap)", "file": "\(file)"])
+        }
+        var p = KafkaProducerConfiguration(bootstrapServers: bootstrap)
+        p.clientID = "stepline"
+        // Task requests wait on this hop: a short linger; batches still form under load.
+        p.linger = .milliseconds(1)
+        // Integrations publish to topics named by definitions (queues, SNS topics, Lambda
+        // functions): a cluster that allows it creates them on first use.
+        p.autoCreateTopics = true
+        p.properties = settings.kafkaProperties
+        var a = KafkaAdminConfiguration(bootstrapServers: bootstrap)
+        a.properties = settings.kafkaProperties
+        a.requestTimeout = .seconds(5)
+        let producer = try KafkaProducer(configuration: p)
+        let admin = try KafkaAdmin(configuration: a)
+        return DaemonKafka(
+            bootstrapServers: bootstrap, embedded: embedded, isDevelopmentBroker: settings.kafkaDevelopmentBroker ?? (embedded != nil),
+            properties: settings.kafkaProperties, producer: producer, admin: admin,
+            health: KafkaHealthCheck(admin: admin, bootstrapServers: bootstrap))
+    }
+
+    func consumerConfiguration(group: String) -> KafkaConsumerConfiguration {
+        var c = KafkaConsumerConfiguration.lowLatency(bootstrapServers: bootstrapServers, groupID: group, isMockCluster: isDevelopmentBroker)
+        c.clientID = "stepline"
+        c.properties = properties
+        return c
+    }
+
+    /// Creates the topics the daemon reads and writes, where the cluster does not on its own.
+    /// Best effort: a cluster that refuses (ACLs) must have them created by its operators.
+    func ensureTopics(_ names: [String], logger: Logger) async {
+        let unique = Array(Set(names)).sorted()
+        if let embedded {
+            for name in unique { try? embedded.createTopic(.init(name: name, partitions: 4)) }
+            return
+        }
+        if isDevelopmentBroker { return }  // the mock creates topics on first use
+        do {
+            try await admin.createTopics(unique.map { .init(name: $0, partitions: 4) }, ignoreExisting: true)
+        } catch {
+            logger.warning("could not create the topics; create them on the cluster", metadata: [
+                "topics": "\(unique.joined(separator: ","))", "error": "\(error)",
+            ])
+        }
+    }
+
+    func close() async {
+        await producer.close()
+        await admin.close()
+        await embedded?.shutdown()
+    }
+}

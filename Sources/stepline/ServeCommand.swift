@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KafkaClient
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import StatesAPI
+import StatesStore
+import SteplineRuntime
+
+/// `stepline serve`: the daemon.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: the Step Functions API, durable executions, timers, task dispatch.",
+        discussion: """
+            Embedded defaults: API on 127.0.0.1:8083, data in ./.stepline/ (SQLite, WAL). Overrides: \
+            STEPLINE_CONFIG, STEPLINE_DATA_DIR, STEPLINE_LISTEN, STEPLINE_KAFKA_BROKERS, STEPLINE_LOG_LEVEL. \
+            SIGTERM/SIGINT: stop taking work, finish the commit in flight, close the store.
+            """)
+
+    @Option(help: "A YAML configuration file (see config/stepline.yaml).")
+    var config: String?
+
+    func run() async throws {
+        let settings: ServeConfiguration
+        do {
+            settings = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            writeStderr("error: \(error)")
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: settings.logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "stepline")
+        // Before any metric is created: the runtime's and the API's counters bind to it.
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+        let store: SQLiteStore
+        do {
+            try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            writeStderr("error: cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+        // One daemon per data directory: a second one would share the store's writer and
+        // overwrite the embedded broker's bootstrap file. The lock lasts as long as the process.
+        let lockPath = (settings.dataDirectory as NSString).appendingPathComponent("stepline.lock")
+        // (A lock file that cannot be created means a read-only directory: the store's
+        // open reports that, and no other daemon can be writing there either.)
+        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lockFD < 0 || flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            writeStderr("error: another stepline serve is using the data directory \(settings.dataDirectory) (\(lockPath) is locked)")
+            throw ExitCode(1)
+        }
+        defer { if lockFD >= 0 { close(lockFD) } }
+        do {
+            store = try SQLiteStore(path: settings.databasePath, options: .init(
+                synchronous: settings.synchronous == "NORMAL" ? .normal : .full))
+        } catch let e as StoreError {
+            writeStderr("error: cannot open the store at \(settings.databasePath): \(e). The daemon takes no work without a writable store.")
+            throw ExitCode(1)
+        }
+        let kafka: DaemonKafka
+        do {
+            kafka = try await DaemonKafka.start(settings, logger: logger)
+        } catch {
+            writeStderr("error: Kafka: \(error)")
+            try? await store.close()
+            throw ExitCode(1)
+        }
+        var runtimeConfiguration = settings.runtime
+        // The embedded broker starts empty: tasks sent before a restart are sent again.
+        runtimeConfiguration.resendOpenTasksAtStart = kafka.embedded != nil
+        let replyChannel = TaskReplyChannel()
+        let nested = NestedExecutions(logger: logger)
+        let dispatcher = KafkaTaskDispatcher(
+            producer: kafka.producer,
+            planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
+            replies: replyChannel, nested: nested, logger: logger)
+        let runtime = SteplineRuntime(
+            store: store, configuration: runtimeConfiguration, kafka: kafka.health,
+            makeFallbackDispatcher: { sink in
+                replyChannel.bind(sink)
+                return dispatcher
+            },
+            mirrorActivities: settings.topics.publishActivities, logger: logger)
+        nested.bind(runtime.executions)
+        do {
+            try await loadStateMachines(settings, runtime: runtime, logger: logger)
+        } catch {
+            writeStderr("error: \(error)")
+            try? await store.close()
+            await kafka.close()
+            throw ExitCode(2)
+        }
+        let registry: TriggerRegistry
+        do {
+            registry = try TriggerRegistry(
+                config: settings.triggers, file: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("triggers.json"))
+        } catch {
+            writeStderr("error: the trigger rules: \(error)")
+            try? await store.close()
+            await kafka.close()
+            throw ExitCode(2)
+        }
+        for rule in registry.snapshot.rules {
+            logger.info("trigger", metadata: ["name": "\(rule.name)", "topic": "\(rule.topic)", "stateMachine": "\(rule.stateMachine)", "source": "\(rule.source)"])
+        }
+        await kafka.ensureTopics([settings.topics.taskReplies, settings.topics.executionStatus, settings.topics.deadLetters]
+            + registry.snapshot.topics, logger: logger)
+        let deadLetters = DeadLetters(producer: kafka.producer, topic: settings.topics.deadLetters, logger: logger)
+        let replies: ReplyConsumer
+        let triggers: TriggerConsumer
+        do {
+            replies = ReplyConsumer(
+                consumer: try KafkaConsumer(configuration: kafka.consumerConfiguration(group: settings.kafkaGroupID + ".replies"),
+                                            topics: [settings.topics.taskReplies]),
+                service: runtime.executions, dispatcher: dispatcher, deadLetters: deadLetters, logger: logger)
+            let triggerConfiguration = kafka.consumerConfiguration(group: settings.kafkaGroupID + ".triggers")
+            triggers = TriggerConsumer(
+                registry: registry, service: runtime.executions,
+                makeConsumer: { topics in try KafkaConsumer(configuration: triggerConfiguration, topics: topics) },
+                deadLetters: deadLetters, region: settings.region, account: settings.account, logger: logger)
+        } catch {
+            writeStderr("error: Kafka consumer: \(error)")
+            try? await store.close()
+            await kafka.close()
+            throw ExitCode(1)
+        }
+        let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
+        let host = settings.host
+        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger, triggers: registry, metrics: metrics) { port in
+            logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
+        }
+        // Graceful shutdown runs in reverse order: the watcher and the consumers stop first
+        // (their batches finish and their offsets are committed), then the doors close, the
+        // HTTP server stops, the runtime finishes its commits, and the producer flushes.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ProducerService(producer: kafka.producer)),
+            .init(service: runtime),
+            .init(service: server),
+            .init(service: WorkGate(runtime: runtime)),
+            .init(service: replies),
+            .init(service: triggers),
+        ]
+        if let file = settings.file {
+            services.append(.init(service: ConfigWatcher(file: file, environment: ProcessInfo.processInfo.environment, registry: registry,
+                                                         runtime: runtime, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            // A service failed (e.g. the listen address is taken): the others were cancelled.
+            logger.error("stopped on error", metadata: ["error": "\(error)"])
+            writeStderr("error: \(error)")
+            await kafka.close()
+            throw ExitCode(1)
+        }
+        await kafka.close()
+    }
+}
+
+/// Loads (creates or updates) the state machines named in the configuration.
+func loadStateMachines(_ settings: ServeConfiguration, runtime: SteplineRuntime, logger: Logger) async throws {
+    for m in settings.stateMachines {
+        do {
+            let text = try String(contentsOfFile: m.definitionPath, encoding: .utf8)
+            let r = try await runtime.executions.resources.putStateMachine(.init(
+                name: m.name, definition: text, roleArn: m.roleArn, type: m.type))
+            logger.info("state machine loaded", metadata: ["arn": "\(r.arn)", "revision": "\(r.revisionId)"])
+        } catch {
+            throw ServeConfiguration.Invalid(description: "state machine \(m.name) (\(m.definitionPath)): \(error)")
+        }
+    }
+}
+
+/// The Kafka producer as a service: flushes at shutdown, after the runtime.
+struct ProducerService: Service {
+    let producer: KafkaProducer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close()
+    }
+}
+
+/// Closes the doors at graceful shutdown: no new executions or answers, no more waiting
+/// pollers. Runs last, so it stops first.
+struct WorkGate: Service {
+    let runtime: SteplineRuntime
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        runtime.executions.stopAccepting()
+        runtime.activities.close()
+    }
+}

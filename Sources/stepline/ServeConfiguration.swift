@@ -1,0 +1,242 @@
+import Foundation
+import StatesLanguage
+import SteplineRuntime
+import Yams
+
+/// `stepline serve` settings: embedded defaults, then the YAML file, then `STEPLINE_*`
+/// environment overrides. Unknown keys and bad values are errors that name the key.
+struct ServeConfiguration {
+    struct MachineFile {
+        var name: String
+        var definitionPath: String
+        var type: String
+        var roleArn: String
+    }
+
+    var host = "127.0.0.1"
+    var port = 8083
+    var dataDirectory = "./.stepline"
+    var storePath: String?
+    var synchronous = "FULL"
+    var logLevel = "info"
+    var kafkaBrokers: String?
+    /// Raw librdkafka properties for every client (TLS, SASL, ...).
+    var kafkaProperties: [String: String] = [:]
+    /// The consumer group of the reply and trigger consumers (one per daemon fleet).
+    var kafkaGroupID = "stepline"
+    /// The brokers are librdkafka's mock cluster (`stepline broker`): consumers then fetch
+    /// with a 1 ms wait, as the mock holds every fetch for its whole wait. Default: true for
+    /// the embedded broker, false for configured brokers.
+    var kafkaDevelopmentBroker: Bool?
+    var triggers: [TriggerRule] = []
+    var topics = IntegrationTopics()
+    /// Publish execution status events (STANDARD executions) on `topics.executionStatus`.
+    var statusEvents = true
+    /// The file read, for reloads.
+    var file: String?
+    var region = "us-east-1"
+    var account = "123456789012"
+    var stateMachines: [MachineFile] = []
+    var runtime = RuntimeConfiguration()
+
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    var databasePath: String { storePath ?? (dataDirectory as NSString).appendingPathComponent("stepline.sqlite") }
+
+    static func load(file: String?, environment: [String: String]) throws -> ServeConfiguration {
+        var c = ServeConfiguration()
+        if let file = file ?? environment["STEPLINE_CONFIG"] {
+            c.file = file
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw Invalid(description: "cannot read the configuration file \(file): \(error.localizedDescription)")
+            }
+            try c.apply(yaml: text, baseDirectory: (file as NSString).deletingLastPathComponent)
+        }
+        if let d = environment["STEPLINE_DATA_DIR"] { c.dataDirectory = d }
+        if let l = environment["STEPLINE_LISTEN"] { try c.setListen(l, key: "STEPLINE_LISTEN") }
+        if let b = environment["STEPLINE_KAFKA_BROKERS"] { c.kafkaBrokers = b }
+        if let l = environment["STEPLINE_LOG_LEVEL"] { c.logLevel = l }
+        c.runtime.region = c.region
+        c.runtime.account = c.account
+        c.runtime.statusEventsTopic = c.statusEvents ? c.topics.executionStatus : nil
+        return c
+    }
+
+    mutating func setListen(_ value: String, key: String) throws {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+            (0...65535).contains(port), colon != value.startIndex
+        else { throw Invalid(description: "\(key): expected HOST:PORT, got '\(value)'") }
+        host = String(value[..<colon])
+        self.port = port
+    }
+
+    private static func table(_ value: Any?, _ key: String) throws -> [String: Any] {
+        guard let value else { return [:] }
+        guard let t = value as? [String: Any] else { throw Invalid(description: "\(key): expected a mapping") }
+        return t
+    }
+
+    private static func check(_ t: [String: Any], _ key: String, allowed: Set<String>) throws {
+        for k in t.keys.sorted() where !allowed.contains(k) {
+            throw Invalid(description: "unknown key '\(key.isEmpty ? k : key + "." + k)' in the configuration")
+        }
+    }
+
+    private static func string(_ v: Any?, _ key: String) throws -> String? {
+        guard let v else { return nil }
+        if let s = v as? String { return s }
+        if let i = v as? Int { return String(i) }
+        // YAML reads `off`, `yes`, `1.5` as booleans and numbers: give them back as text,
+        // so that the value's own check names the problem.
+        if let b = v as? Bool { return b ? "true" : "false" }
+        if let d = v as? Double { return String(d) }
+        throw Invalid(description: "\(key): expected a string")
+    }
+
+    mutating func apply(yaml: String, baseDirectory: String) throws {
+        let root: [String: Any]
+        do {
+            root = try Self.table(try Yams.load(yaml: yaml), "the configuration")
+        } catch let e as Invalid {
+            throw e
+        } catch {
+            throw Invalid(description: "the configuration is not valid YAML: \(error)")
+        }
+        try Self.check(root, "", allowed: [
+            "api", "kafka", "store", "dataDir", "logLevel", "region", "account", "stateMachines", "triggers",
+            "integrations", "security", "encryption", "runtime",
+        ])
+        let api = try Self.table(root["api"], "api")
+        try Self.check(api, "api", allowed: ["listen", "tls"])
+        if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
+        let kafka = try Self.table(root["kafka"], "kafka")
+        try Self.check(kafka, "kafka", allowed: ["brokers", "properties", "groupId", "developmentBroker"])
+        kafkaBrokers = try Self.string(kafka["brokers"], "kafka.brokers")
+        for (k, v) in try Self.table(kafka["properties"], "kafka.properties") {
+            guard let value = try Self.string(v, "kafka.properties.\(k)") else {
+                throw Invalid(description: "kafka.properties.\(k): expected a string")
+            }
+            kafkaProperties[k] = value
+        }
+        if let g = try Self.string(kafka["groupId"], "kafka.groupId") { kafkaGroupID = g }
+        if let v = kafka["developmentBroker"] {
+            guard let b = v as? Bool else { throw Invalid(description: "kafka.developmentBroker: expected true or false") }
+            kafkaDevelopmentBroker = b
+        }
+        try applyIntegrations(try Self.table(root["integrations"], "integrations"))
+        let store = try Self.table(root["store"], "store")
+        try Self.check(store, "store", allowed: ["path", "synchronous"])
+        if let p = try Self.string(store["path"], "store.path") {
+            storePath = p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
+        }
+        if let s = try Self.string(store["synchronous"], "store.synchronous") {
+            guard ["FULL", "NORMAL"].contains(s.uppercased()) else {
+                throw Invalid(description: "store.synchronous: expected FULL or NORMAL, got '\(s)'")
+            }
+            synchronous = s.uppercased()
+        }
+        if let d = try Self.string(root["dataDir"], "dataDir") { dataDirectory = d }
+        if let l = try Self.string(root["logLevel"], "logLevel") { logLevel = l }
+        if let r = try Self.string(root["region"], "region") { region = r }
+        if let a = try Self.string(root["account"], "account") { account = a }
+        let rt = try Self.table(root["runtime"], "runtime")
+        try Self.check(rt, "runtime", allowed: ["shards", "cacheCapacity", "timerHorizonSeconds", "retentionDays"])
+        func int(_ key: String) throws -> Int? {
+            guard let v = rt[key] else { return nil }
+            guard let i = v as? Int, i > 0 else { throw Invalid(description: "runtime.\(key): expected a positive integer") }
+            return i
+        }
+        if let v = try int("shards") { runtime.shards = v }
+        if let v = try int("cacheCapacity") { runtime.cacheCapacity = v }
+        if let v = try int("timerHorizonSeconds") { runtime.timerHorizonSeconds = Int64(v) }
+        if let v = try int("retentionDays") { runtime.retentionDays = Int64(v) }
+        triggers = try Self.triggers(yaml: yaml)
+        if let list = root["stateMachines"] {
+            guard let items = list as? [Any] else { throw Invalid(description: "stateMachines: expected a list") }
+            for (i, item) in items.enumerated() {
+                let key = "stateMachines[\(i)]"
+                let t = try Self.table(item, key)
+                try Self.check(t, key, allowed: ["name", "definition", "type", "roleArn"])
+                guard let name = try Self.string(t["name"], "\(key).name") else { throw Invalid(description: "\(key).name is required") }
+                guard let def = try Self.string(t["definition"], "\(key).definition") else {
+                    throw Invalid(description: "\(key).definition is required")
+                }
+                let type = (try Self.string(t["type"], "\(key).type") ?? "STANDARD").uppercased()
+                guard type == "STANDARD" || type == "EXPRESS" else {
+                    throw Invalid(description: "\(key).type: expected STANDARD or EXPRESS, got '\(type)'")
+                }
+                stateMachines.append(MachineFile(
+                    name: name, definitionPath: def.hasPrefix("/") ? def : (baseDirectory as NSString).appendingPathComponent(def),
+                    type: type, roleArn: try Self.string(t["roleArn"], "\(key).roleArn") ?? "arn:aws:iam::\(account):role/stepline"))
+            }
+        }
+    }
+
+    mutating func applyIntegrations(_ t: [String: Any]) throws {
+        try Self.check(t, "integrations", allowed: [
+            "taskReplies", "executionStatus", "deadLetters", "lambdaPrefix", "activityPrefix", "eventsPrefix", "queues", "snsTopics",
+            "activities", "statusEvents",
+        ])
+        func name(_ key: String, _ apply: (String) -> Void) throws {
+            guard let v = try Self.string(t[key], "integrations.\(key)") else { return }
+            guard !v.isEmpty else { throw Invalid(description: "integrations.\(key): expected a topic name") }
+            apply(v)
+        }
+        try name("taskReplies") { topics.taskReplies = $0 }
+        try name("executionStatus") { topics.executionStatus = $0 }
+        try name("deadLetters") { topics.deadLetters = $0 }
+        try name("lambdaPrefix") { topics.lambdaPrefix = $0 }
+        try name("activityPrefix") { topics.activityPrefix = $0 }
+        try name("eventsPrefix") { topics.eventsPrefix = $0 }
+        for (k, v) in try Self.table(t["queues"], "integrations.queues") {
+            guard let topic = try Self.string(v, "integrations.queues.\(k)") else { continue }
+            topics.queueTopics[k] = topic
+        }
+        for (k, v) in try Self.table(t["snsTopics"], "integrations.snsTopics") {
+            guard let topic = try Self.string(v, "integrations.snsTopics.\(k)") else { continue }
+            topics.snsTopics[k] = topic
+        }
+        if let v = t["activities"] {
+            guard let b = v as? Bool else { throw Invalid(description: "integrations.activities: expected true or false") }
+            topics.publishActivities = b
+        }
+        if let v = t["statusEvents"] {
+            guard let b = v as? Bool else { throw Invalid(description: "integrations.statusEvents: expected true or false") }
+            statusEvents = b
+        }
+    }
+
+    /// The `triggers` section, read from the YAML nodes so that the numbers of patterns keep
+    /// their spelling.
+    static func triggers(yaml: String) throws -> [TriggerRule] {
+        guard case .mapping(let root)? = try Yams.compose(yaml: yaml), let list = root["triggers"] else { return [] }
+        guard case .sequence(let items) = list else { throw Invalid(description: "triggers: expected a list") }
+        var rules: [TriggerRule] = []
+        for (i, item) in items.enumerated() {
+            let key = "triggers[\(i)]"
+            guard case .mapping(let m) = item else { throw Invalid(description: "\(key): expected a mapping") }
+            var o = JSONObject()
+            for pair in m {
+                guard case .scalar(let k) = pair.key else { throw Invalid(description: "\(key): keys must be strings") }
+                if k.string == "pattern", case .mapping = pair.value {
+                    o.append("pattern", .string(try YAMLJSON.text(pair.value, key: "\(key).pattern")))
+                } else {
+                    o.append(k.string, try YAMLJSON.json(pair.value, key: "\(key).\(k.string)"))
+                }
+            }
+            do {
+                let rule = try TriggerRule.from(json: .object(o), source: .config)
+                guard !rules.contains(where: { $0.name == rule.name }) else {
+                    throw Invalid(description: "\(key): a second trigger named '\(rule.name)'")
+                }
+                rules.append(rule)
+            } catch let e as TriggerRule.Invalid {
+                throw Invalid(description: "\(key): \(e.message)")
+            }
+        }
+        return rules
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// `stepline serve` as a process, driven by boto3 (`Tests/Integration/*.py`).
+@Suite(.serialized) struct DaemonProcessTests {
+    static var packageDirectory: String {
+        var dir = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { dir.deleteLastPathComponent() }
+        return dir.path
+    }
+
+    static var steplinePath: String {
+        get throws {
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            var dir = (exe as NSString).deletingLastPathComponent
+            if dir.hasSuffix(".xctest") { dir = (dir as NSString).deletingLastPathComponent }
+            let path = dir + "/stepline"
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw DaemonTestFailure(message: "no stepline binary at \(path): run `swift build` before `swift test`")
+            }
+            return path
+        }
+    }
+
+    /// Runs a script of `Tests/Integration`; returns its exit status and output.
+    static func python(_ script: String, _ arguments: [String], timeout: TimeInterval) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", packageDirectory + "/Tests/Integration/" + script] + arguments
+        let log = NSTemporaryDirectory() + "stepline-daemon-test-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        if p.isRunning {
+            p.interrupt()
+            Thread.sleep(forTimeInterval: 1)
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+        p.waitUntilExit()
+        try? handle.close()
+        let data = FileManager.default.contents(atPath: log) ?? Data()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// ≥200 executions with Waits and activity tasks; the daemon is SIGKILLed 4 times while
+    /// workers answer; every execution ends exactly once with a valid history.
+    @Test(.timeLimit(.minutes(3))) func survivesSigkillWhileWorkersAnswer() throws {
+        let (status, output) = try Self.python("crash_test.py", ["--binary", try Self.steplinePath, "--executions", "240", "--kills", "4"],
+                                               timeout: 150)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
+    /// The AWS Step Functions API with boto3 and the AWS CLI: every action, its error
+    /// classes, 1,000+ executions paged, a long-polling activity worker, bad input and a
+    /// bounded fuzz of every action (Tests/Integration/api_test.py).
+    @Test(.timeLimit(.minutes(5))) func stepFunctionsAPIWithBoto3AndCLI() throws {
+        let (status, output) = try Self.python("api_test.py", ["--binary", try Self.steplinePath, "--fuzz-seconds", "20"],
+                                               timeout: 280)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
+    /// The event-driven loop with real processes: `stepline broker`, `stepline serve`,
+    /// confluent-kafka producers and workers (fan-out, callbacks, failures, heartbeats,
+    /// duplicate replies, poison records, the trigger API, config reload, SIGKILL under
+    /// load, a replayed topic).
+    @Test(.timeLimit(.minutes(4))) func eventDrivenLoopOverKafka() throws {
+        let (status, output) = try Self.python("kafka_e2e_test.py", ["--binary", try Self.steplinePath, "--load", "300"], timeout: 220)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
+    /// A read-only data directory at start, a full disk while running.
+    @Test(.timeLimit(.minutes(2))) func diskErrorsRefuseWorkAndLoseNothing() throws {
+        let (status, output) = try Self.python("disk_test.py", ["--binary", try Self.steplinePath], timeout: 90)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+}
+
+struct DaemonTestFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
