@@ -32,6 +32,14 @@ struct EngineBenchmark {
         var allocationsPerExecution: Double
         var inputBytes: Int
         var status: String
+        /// The 1-minute load average when the measurement ended ("?" where unknown).
+        var load: String
+    }
+
+    /// The machine's 1-minute load average, from /proc/loadavg.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+        return text.split(separator: " ").first.map(String.init) ?? "?"
     }
 
     func run() throws {
@@ -47,8 +55,8 @@ struct EngineBenchmark {
             let input = try JSON.parse(inputText)
             rows.append(measure(name: name, definition: definition, input: input, inputBytes: inputText.utf8.count))
         }
-        print("history quota: \(historyEventLimit == .max ? "off" : String(historyEventLimit)) events")
-        print("workload        threads  executions  transitions/s  executions/s  allocs/execution  extra")
+        print("history quota: \(historyEventLimit == .max ? "off" : "\(historyEventLimit) events")")
+        print("workload        threads  executions  transitions/s  executions/s  allocs/execution  load  extra")
         for r in rows {
             let tps = Double(r.transitions) / r.elapsed
             let eps = Double(r.executions) / r.elapsed
@@ -58,8 +66,10 @@ struct EngineBenchmark {
                 extra += String(format: "%.0f MB/s of state data", Double(r.inputBytes) * perExecution * eps / 1_000_000)
             }
             if r.name == "map-fanout" { extra += String(format: "%.0f items/s", eps * 1000) }
-            print(String(format: "%-15@ %7d  %10d  %13.0f  %12.1f  %16.0f  %@",
-                         r.name as NSString, threads, r.executions, tps, eps, r.allocationsPerExecution, extra as NSString))
+            // Padded by hand: `%-15@` does not pad on Linux.
+            let name = r.name.count < 15 ? r.name + String(repeating: " ", count: 15 - r.name.count) : r.name
+            print(name + String(format: " %7d  %10d  %13.0f  %12.1f  %16.0f  %4@  %@", threads, r.executions, tps, eps,
+                                       r.allocationsPerExecution, r.load as NSString, extra as NSString))
         }
     }
 
@@ -92,7 +102,7 @@ struct EngineBenchmark {
         let allocations = malloc_counter_allocations() - allocationsBefore
         return Row(name: name, executions: executions, transitions: transitions, elapsed: elapsed,
                    allocationsPerExecution: Double(allocations) / Double(max(1, executions)), inputBytes: inputBytes,
-                   status: status)
+                   status: status, load: Self.loadAverage())
     }
 
     /// Sums over the benchmark threads.
