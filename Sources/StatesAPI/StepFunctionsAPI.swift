@@ -66,12 +66,34 @@ public final class StepFunctionsAPI: Sendable {
 
     /// AWS behaviour: the JSON protocols accept their own media types (any version of
     /// `application/x-amz-json-*`) and plain JSON; anything else is rejected before dispatch.
+    ///
+    /// The media type is the first non-empty part between `;`s, without surrounding
+    /// whitespace, compared case-insensitively. An ASCII header (every real one) is read on
+    /// its bytes, as this runs once per request; another takes the Unicode-aware path.
     static func acceptsContentType(_ contentType: String?) -> Bool {
         guard let contentType else { return true }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
-        return mediaType.hasPrefix("application/x-amz-json-") || mediaType == "application/json"
+        guard contentType.utf8.allSatisfy({ $0 < 0x80 }) else {
+            let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
+            return mediaType.hasPrefix("application/x-amz-json-") || mediaType == "application/json"
+        }
+        var media = contentType.utf8[...]
+        media = media.drop(while: { $0 == UInt8(ascii: ";") })
+        media = media.prefix(while: { $0 != UInt8(ascii: ";") })
+        func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+        while let b = media.first, isSpace(b) { media = media.dropFirst() }
+        while let b = media.last, isSpace(b) { media = media.dropLast() }
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            guard media.count >= prefix.utf8CodeUnitCount else { return false }
+            for (j, var b) in media.prefix(prefix.utf8CodeUnitCount).enumerated() {
+                if b >= UInt8(ascii: "A"), b <= UInt8(ascii: "Z") { b += 32 }
+                guard b == prefix.utf8Start[j] else { return false }
+            }
+            return true
+        }
+        return hasPrefix("application/x-amz-json-")
+            || (media.count == "application/json".utf8.count && hasPrefix("application/json"))
     }
 
     /// Handles one request: `target` is the X-Amz-Target header, `body` the raw body.
@@ -91,10 +113,13 @@ public final class StepFunctionsAPI: Sendable {
             r.contentType = "application/x-amz-json-1.1"
             return ("TestEventPattern", r)
         }
-        guard target.hasPrefix(Self.targetPrefix), let handler = handlers[String(target.dropFirst(Self.targetPrefix.count))] else {
+        guard target.hasPrefix(Self.targetPrefix) else {
             return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Unknown operation \(target)")))
         }
         let action = String(target.dropFirst(Self.targetPrefix.count))
+        guard let handler = handlers[action] else {
+            return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Unknown operation \(target)")))
+        }
         guard Self.acceptsContentType(contentType) else {
             return (action, Self.error(ServiceError("UnknownOperationException",
                                                     "Unsupported Content-Type '\(contentType ?? "")': use application/x-amz-json-1.0")))

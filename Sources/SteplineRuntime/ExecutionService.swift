@@ -46,6 +46,8 @@ public final class ExecutionService: TaskReplySink, Sendable {
     private let shards: [ExecutionShard]
     public let resources: ResourceService
     private let accepting: Atomic<Bool>
+    /// Names and ARN suffixes: system randomness (one shared source saves the seeding read).
+    private let random = RandomSource()
 
     public var committer: GroupCommitter { core.committer }
     public var timers: TimerService { core.timers }
@@ -127,14 +129,19 @@ public final class ExecutionService: TaskReplySink, Sendable {
         -> (started: Started, outcome: ExpressCompletions.Outcome?, name: String, machineArn: String, input: JSON)
     {
         try checkAccepting()
-        let target = try await resources.startTarget(request.stateMachineArn, draw: Int(RandomSource().next() % 100))
+        let target = try await resources.startTarget(request.stateMachineArn, draw: Int(self.random.next() % 100))
         let machine = target.machine
         let isExpress = machine.type == "EXPRESS"
         if sync, !isExpress {
             throw ServiceError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
         }
-        let name = request.name ?? RandomSource().uuidString()
-        try Validation.name(name)
+        let name: String
+        if let given = request.name {
+            try Validation.name(given)
+            name = given
+        } else {
+            name = random.uuidString()  // valid by construction: hex digits and dashes
+        }
         let inputText = request.input ?? "{}"
         guard inputText.utf8.count <= payloadSizeLimit else {
             throw ServiceError("InvalidExecutionInput", "Invalid Input: 'The input exceeds the maximum size of 262144 bytes'")
@@ -150,7 +157,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         let arn: String
         if isExpress {
             arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName,
-                                 name: "\(name):\(RandomSource().uuidString())", express: true)
+                                 name: "\(name):\(random.uuidString())", express: true)
         } else {
             arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name, express: false)
         }

@@ -164,7 +164,8 @@ actor ExecutionShard {
         if case .start(let plan) = operation { stepKind = .start(plan.record) } else { stepKind = .update }
         var effects = StepBuilder.build(kind: stepKind, arn: arn, before: before, after: entry.state, decision: decision,
                                         now: now, activityStartedToken: activityStarted,
-                                        statusTopic: entry.isExpress ? nil : core.configuration.statusEventsTopic)
+                                        statusTopic: entry.isExpress ? nil : core.configuration.statusEventsTopic,
+                                        isDurable: !entry.isExpress)
         if case .redrive = operation {
             effects.step.redrive = RedriveUpdate(count: entry.state.info.redriveCount, date: now)
         }

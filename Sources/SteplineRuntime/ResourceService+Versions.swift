@@ -51,7 +51,13 @@ extension ResourceService {
 
     /// Resolves StartExecution's `stateMachineArn`. An alias picks one of its versions by
     /// weight, with `draw` in 0..<100.
-    func startTarget(_ arn: String, draw: Int) async throws -> StartTarget {
+    func startTarget(_ arn: String, draw: @autoclosure () -> Int) async throws -> StartTarget {
+        // A plain machine ARN enters the cache only after `reference` parsed it: a hit
+        // needs no parse (StartExecution's common case).
+        if machines.withLock({ $0[arn] != nil }) {
+            let (r, d) = try await stateMachineForStart(arn)
+            return StartTarget(machine: r, definition: d)
+        }
         let ref = try reference(arn)
         var versionArn: String? = nil
         var aliasArn: String? = nil
@@ -64,10 +70,11 @@ extension ResourceService {
         case .alias:
             let alias = try await describeStateMachineAlias(arn: arn)
             aliasArn = arn
+            let pick = draw()
             var acc = 0
             for route in alias.routingConfiguration {
                 acc += route.weight
-                if draw < acc {
+                if pick < acc {
                     versionArn = route.stateMachineVersionArn
                     break
                 }

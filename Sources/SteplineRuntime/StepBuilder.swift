@@ -17,10 +17,13 @@ struct StepEffects: Sendable {
 enum StepBuilder {
     static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
                       decision: Decision, now: Int64, activityStartedToken: String?, statusTopic: String? = nil,
-                      eventID: () -> String = { RandomSource().uuidString() }) -> StepEffects
+                      isDurable: Bool = true, eventID: () -> String = { RandomSource().uuidString() }) -> StepEffects
     {
         let events = decision.events
-        let chunk = HistoryChunk(firstSequence: after.appliedCount - events.count, events: events, lastEventID: after.lastEventID)
+        // An EXPRESS step is never written: its history chunk stays unencoded.
+        let chunk = isDurable
+            ? HistoryChunk(firstSequence: after.appliedCount - events.count, events: events, lastEventID: after.lastEventID)
+            : HistoryChunk(firstSequence: after.appliedCount - events.count, count: events.count, lastEventID: after.lastEventID, encoded: [])
         let openAfter = Set(after.openTaskTokens)
         var requests: [TaskRequest] = []
         var cancels: [String] = []

@@ -12,6 +12,17 @@ struct EngineBenchmark {
     var threads: Int
     /// Run exactly this many executions per thread instead of for `seconds` (for profiling).
     var fixedExecutions: Int? = nil
+    /// The history quota. Off by default: choice-loop's 40,006 events are past the 25,000 of
+    /// a Standard execution (on AWS it would run as an Express one), and the workload is
+    /// there to measure a tight loop, not the quota.
+    var historyEventLimit: Int64 = .max
+
+    /// A runner for one workload execution.
+    func makeRunner(recordEvents: Bool) -> LocalRunner {
+        var runner = LocalRunner(random: RandomSource(seed: 42), recordEvents: recordEvents)
+        runner.historyEventLimit = historyEventLimit
+        return runner
+    }
 
     struct Row {
         var name: String
@@ -21,6 +32,14 @@ struct EngineBenchmark {
         var allocationsPerExecution: Double
         var inputBytes: Int
         var status: String
+        /// The 1-minute load average when the measurement ended ("?" where unknown).
+        var load: String
+    }
+
+    /// The machine's 1-minute load average, from /proc/loadavg.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+        return text.split(separator: " ").first.map(String.init) ?? "?"
     }
 
     func run() throws {
@@ -36,7 +55,8 @@ struct EngineBenchmark {
             let input = try JSON.parse(inputText)
             rows.append(measure(name: name, definition: definition, input: input, inputBytes: inputText.utf8.count))
         }
-        print("workload        threads  executions  transitions/s  executions/s  allocs/execution  extra")
+        print("history quota: \(historyEventLimit == .max ? "off" : "\(historyEventLimit) events")")
+        print("workload        threads  executions  transitions/s  executions/s  allocs/execution  load  extra")
         for r in rows {
             let tps = Double(r.transitions) / r.elapsed
             let eps = Double(r.executions) / r.elapsed
@@ -46,8 +66,10 @@ struct EngineBenchmark {
                 extra += String(format: "%.0f MB/s of state data", Double(r.inputBytes) * perExecution * eps / 1_000_000)
             }
             if r.name == "map-fanout" { extra += String(format: "%.0f items/s", eps * 1000) }
-            print(String(format: "%-15@ %7d  %10d  %13.0f  %12.1f  %16.0f  %@",
-                         r.name as NSString, threads, r.executions, tps, eps, r.allocationsPerExecution, extra as NSString))
+            // Padded by hand: `%-15@` does not pad on Linux.
+            let name = r.name.count < 15 ? r.name + String(repeating: " ", count: 15 - r.name.count) : r.name
+            print(name + String(format: " %7d  %10d  %13.0f  %12.1f  %16.0f  %4@  %@", threads, r.executions, tps, eps,
+                                       r.allocationsPerExecution, r.load as NSString, extra as NSString))
         }
     }
 
@@ -80,7 +102,7 @@ struct EngineBenchmark {
         let allocations = malloc_counter_allocations() - allocationsBefore
         return Row(name: name, executions: executions, transitions: transitions, elapsed: elapsed,
                    allocationsPerExecution: Double(allocations) / Double(max(1, executions)), inputBytes: inputBytes,
-                   status: status)
+                   status: status, load: Self.loadAverage())
     }
 
     /// Sums over the benchmark threads.
@@ -99,8 +121,67 @@ struct EngineBenchmark {
         }
     }
 
+    /// Replays each workload's history into a new state, without the decider's state hints,
+    /// and checks that it gives the live state (status, output, last event id, applied count,
+    /// next due time). Returns false on any difference. To compare rendered histories across
+    /// builds, use `--dump-histories DIR` and diff the files.
+    func verifyReplay() throws -> Bool {
+        var ok = true
+        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
+            .filter { $0.hasSuffix(".asl.json") }.sorted()
+        for file in files {
+            let name = String(file.dropLast(".asl.json".count))
+            if !only.isEmpty, !only.contains(name) { continue }
+            let definition = try StateMachineDefinition.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8))
+            let input = try JSON.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8))
+            let runner = makeRunner(recordEvents: true)
+            var handler = NoTaskHandler()
+            let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
+            let live = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+            var replayed = ExecutionState(definition: definition, info: info)
+            for var e in live.events {
+                e.stateHint = nil  // not stored: replay finds states by name
+                replayed.apply(e)
+            }
+            var problems: [String] = []
+            if replayed.status != live.state.status { problems.append("status \(replayed.status) != \(live.state.status)") }
+            if replayed.output != live.state.output { problems.append("output differs") }
+            if replayed.lastEventID != live.state.lastEventID { problems.append("lastEventID \(replayed.lastEventID) != \(live.state.lastEventID)") }
+            if replayed.appliedCount != live.state.appliedCount { problems.append("appliedCount differs") }
+            if replayed.nextDueTime != live.state.nextDueTime { problems.append("nextDueTime differs") }
+            print("\(name): \(live.events.count) events, \(live.state.status.rawValue)\(problems.isEmpty ? ", replay matches" : ": " + problems.joined(separator: "; "))")
+            ok = ok && problems.isEmpty
+        }
+        return ok
+    }
+
+    /// Writes each workload's rendered history (`GetExecutionHistory`'s events, one JSON per
+    /// line) to `directory/<workload>.history.jsonl`, to compare builds.
+    func dumpHistories(to directory: URL) throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
+            .filter { $0.hasSuffix(".asl.json") }.sorted()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for file in files {
+            let name = String(file.dropLast(".asl.json".count))
+            if !only.isEmpty, !only.contains(name) { continue }
+            let definition = try StateMachineDefinition.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8))
+            let input = try JSON.parse(
+                try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8))
+            let runner = makeRunner(recordEvents: true)
+            var handler = NoTaskHandler()
+            let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
+            let outcome = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+            let lines = outcome.events.filter { !$0.isInternal }.map { $0.awsJSON().serialized() }
+            try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent(name + ".history.jsonl"),
+                                                             atomically: true, encoding: .utf8)
+        }
+    }
+
     func runOne(_ definition: StateMachineDefinition, _ input: JSON, _ status: inout String) -> Int {
-        let runner = LocalRunner(random: RandomSource(seed: 42), recordEvents: false)
+        let runner = makeRunner(recordEvents: false)
         var handler = NoTaskHandler()
         let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
         let outcome = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
@@ -114,7 +195,7 @@ struct SteplineBench {
     static func main() throws {
         var args = Array(CommandLine.arguments.dropFirst())
         guard let command = args.first else {
-            print("usage: stepline-bench engine [--workloads DIR] [--seconds S] [--threads N] [--only NAME]...")
+            print("usage: stepline-bench engine [--workloads DIR] [--seconds S] [--threads N] [--executions N] [--only NAME]... [--history-limit N] [--verify | --dump-histories DIR]")
             exit(2)
         }
         args.removeFirst()
@@ -133,9 +214,18 @@ struct SteplineBench {
             let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             let dir = option("--workloads").map { URL(fileURLWithPath: $0) }
                 ?? here.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
-            try EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
-                                threads: Int(option("--threads") ?? "1") ?? 1,
-                                fixedExecutions: option("--executions").flatMap { Int($0) }).run()
+            let benchmark = EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
+                                            threads: Int(option("--threads") ?? "1") ?? 1,
+                                            fixedExecutions: option("--executions").flatMap { Int($0) },
+                                            historyEventLimit: option("--history-limit").flatMap { Int64($0) } ?? .max)
+            if let out = option("--dump-histories") {
+                try benchmark.dumpHistories(to: URL(fileURLWithPath: out))
+                return
+            }
+            if args.contains("--verify") {
+                exit(try benchmark.verifyReplay() ? 0 : 1)
+            }
+            try benchmark.run()
         default:
             print("unknown benchmark '\(command)'")
             exit(2)

@@ -203,7 +203,7 @@ class Worker:
         if mode == "silent":
             return
         if mode == "beat":
-            for _ in range(4):
+            for _ in range(8):
                 time.sleep(1)
                 self.reply({"taskToken": token, "heartbeat": True})
         if mode == "fail":
@@ -239,7 +239,9 @@ def machines(activity_arn):
         "fan-a": {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "ResultPath": "$.machine", "End": True}}},
         "fan-b": {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "ResultPath": "$.machine", "End": True}}},
         "callback": {"StartAt": "Work", "States": {
-            "Work": dict(work("e2e-work", 2), ResultPath="$.result", Next="Done",
+            # HeartbeatSeconds 5: long enough for a worker on a loaded 2-core machine to
+            # answer, short enough for the silent case to time out within the wait.
+            "Work": dict(work("e2e-work", 5), ResultPath="$.result", Next="Done",
                          Catch=[{"ErrorEquals": ["Work.Failed"], "ResultPath": "$.error", "Next": "Caught"}]),
             "Caught": {"Type": "Pass", "Result": "caught", "ResultPath": "$.outcome", "End": True},
             "Done": {"Type": "Succeed"}}},
@@ -430,7 +432,7 @@ def main():
               f"heartbeat timeout: a silent worker fails the task with States.HeartbeatTimeout ({d and d.get('error')})")
         d = done["beat"]
         check(d is not None and d["status"] == "SUCCEEDED",
-              f"heartbeats every 1 s keep a task with HeartbeatSeconds 2 alive for 4 s ({d and d['status']})")
+              f"heartbeats every 1 s keep a task with HeartbeatSeconds 5 alive for 8 s ({d and d['status']})")
         d = done["dup"]
         if check(d is not None and d["status"] == "SUCCEEDED" and json.loads(d["output"])["result"]["done"] is True,
                  "duplicate reply: the first reply is the result"):

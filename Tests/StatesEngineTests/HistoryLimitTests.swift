@@ -75,4 +75,25 @@ import Testing
         let dispatched = decision.commands.compactMap { c -> String? in if case .dispatchTask(let r) = c { return r.token } else { return nil } }
         #expect(!dispatched.isEmpty && Set(dispatched).isSubset(of: Set(cancelled)))
     }
+
+    /// A redriven execution that loops again ends at the quota too, instead of staying
+    /// RUNNING with no terminal event.
+    @Test func redriveEndsAtTheQuota() throws {
+        let definition = try StateMachineDefinition.parse(Self.loop)
+        let info = ExecutionInfo.make(stateMachineName: "loop", executionName: "x")
+        let (state, first) = ExecutionState.start(
+            definition: definition, info: info, input: [:],
+            context: DecisionContext(now: 0, random: RandomSource(seed: 1), historyEventLimit: 200))
+        #expect(state.status == .failed && state.canRedrive)
+        var redrivenInfo = info
+        redrivenInfo.redriveCount = 1
+        redrivenInfo.redriveTime = 1_000
+        var again = ExecutionState(definition: definition, info: redrivenInfo)
+        for e in first.events { again.apply(e) }
+        let redrive = again.redrive(DecisionContext(now: 1_000, random: RandomSource(seed: 2), historyEventLimit: 400))
+        let visible = redrive.events.filter { !$0.type.isInternal && !$0.hidden }
+        #expect(again.status == .failed)
+        #expect(visible.first?.type == .executionRedriven && visible.first?.id == 201)
+        #expect(visible.last?.type == .executionFailed && visible.last?.id == 400)
+    }
 }

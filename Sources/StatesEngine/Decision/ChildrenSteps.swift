@@ -2,7 +2,7 @@ import StatesLanguage
 
 /// Parallel branches and Map iterations.
 extension ExecutionState {
-    mutating func startMap(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ m: MapState) throws(StatesError) {
+    mutating func startMap(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ m: MapState) throws(StatesError) {
         let jsonata = state.queryLanguage == .jsonata
         let eff = jsonata ? t.stateInput : try applyInputPath(t, state, t.stateInput, d)
         var itemsValue = eff
@@ -40,7 +40,7 @@ extension ExecutionState {
              note: EngineNote(items: items, mapLimits: limits, effectiveInput: eff))
     }
 
-    func mapLimits(_ t: ThreadState, _ state: State, _ m: MapState, _ eff: JSON, _ d: Decider) throws(StatesError) -> MapLimits {
+    func mapLimits(_ t: StateFrame, _ state: State, _ m: MapState, _ eff: JSON, _ d: Decider) throws(StatesError) -> MapLimits {
         if state.queryLanguage == .jsonata {
             let b = jsonataBindings(t, state, input: eff, d)
             let maxConcurrency = try jsonataNumber(m.maxConcurrency, field: "MaxConcurrency", t, input: eff, bindings: b, d) ?? 0
@@ -67,11 +67,17 @@ extension ExecutionState {
     }
 
     /// The input of a Map iteration: its item, through ItemSelector when there is one.
-    mutating func mapIterationInput(_ d: inout Decider, _ child: ThreadState) -> Result<JSON, StatesError> {
-        guard let parentID = child.parent, let parent = threads[parentID], case .children(let c) = parent.phase,
-            case .map(let items, _, _, let mapInput) = c.kind
+    mutating func mapIterationInput(_ d: inout Decider, _ child: StateFrame) -> Result<JSON, StatesError> {
+        // Without an ItemSelector the input is the item, which the iteration's thread holds.
+        if let parentID = child.parent, children(parentID)?.value.hasItemSelector == false,
+            let item = threads.box(child.id)?.value.item
+        {
+            return .success(item)
+        }
+        guard let parentID = child.parent, let c = children(parentID)?.value,
+            case .map(let items, _, _, let mapInput) = c.kind, let parent = frame(parentID)
         else { return .failure(StatesError(StatesError.Name.runtime, cause: "Map iteration without its Map state")) }
-        let state = definition[parent.state]
+        let state = plan[parent.state]
         let item = items[child.index]
         guard case .map(let m) = state.kind, let selector = m.itemSelector else { return .success(item) }
         switch selector {
@@ -94,17 +100,20 @@ extension ExecutionState {
 
     /// Runs the children of a Parallel or Map state. Returns true when the state moved on.
     mutating func runChildren(_ d: inout Decider, _ id: ThreadID) -> Bool {
-        guard let t = threads[id], case .children(let c) = t.phase else { return false }
-        switch c.kind {
-        case .parallel: return runBranches(&d, id, c)
-        case .map: return runIterations(&d, id)
-        }
+        guard let isParallel = children(id).map({ if case .parallel = $0.value.kind { true } else { false } }) else { return false }
+        return isParallel ? runBranches(&d, id) : runIterations(&d, id)
     }
 
-    private mutating func runBranches(_ d: inout Decider, _ id: ThreadID, _ c: ThreadState.Children) -> Bool {
+    /// The running children of a Parallel or Map thread, in index order (a copy: running
+    /// them changes the thread).
+    private func runningChildren(_ id: ThreadID) -> ContiguousArray<(index: Int, thread: ThreadID)> {
+        children(id)?.value.running.entries ?? []
+    }
+
+    private mutating func runBranches(_ d: inout Decider, _ id: ThreadID) -> Bool {
         var allDone = true
-        for i in 0..<c.count {
-            guard let child = c.running[i] else { continue }
+        let branches = runningChildren(id)
+        for (_, child) in branches {
             switch run(child, &d) {
             case .completed:
                 continue
@@ -119,7 +128,7 @@ extension ExecutionState {
         guard allDone else { return false }
         // AWS behaviour: ParallelStateSucceeded does not move the chain; ParallelStateExited
         // points at the last branch event, as ParallelStateSucceeded does.
-        let last = c.running.values.compactMap { threads[$0]?.cursor }.max() ?? threads[id]!.cursor
+        let last = branches.compactMap { cursor($0.thread) }.max() ?? cursor(id)!
         emit(&d, .parallelStateSucceeded, id, prev: last)
         return true
     }
@@ -127,13 +136,11 @@ extension ExecutionState {
     /// A branch failed: abort the state of the failed branch and of its siblings, then retry
     /// the Parallel state or fail it.
     private mutating func failBranch(_ d: inout Decider, _ id: ThreadID, failed child: ThreadID, _ error: StatesError) {
-        guard let t = threads[id], case .children(let c) = t.phase, let failedThread = threads[child] else { return }
-        let failureCursor = failedThread.cursor
+        guard let t = frame(id), let failureCursor = cursor(child) else { return }
+        let branches = runningChildren(id)
         abort(&d, child, failing: true)
-        for i in 0..<c.count {
-            if let sibling = c.running[i], sibling != child { abort(&d, sibling, failing: false) }
-        }
-        let state = definition[t.state]
+        for (_, sibling) in branches where sibling != child { abort(&d, sibling, failing: false) }
+        let state = plan[t.state]
         if let retry = retryDecision(t, state, error, d) {
             emit(&d, .retryScheduled, id, note: EngineNote(dueTime: retry.due, failure: error, retrierIndex: retry.index,
                                                           chainEventID: failureCursor))
@@ -142,31 +149,55 @@ extension ExecutionState {
         }
     }
 
+    /// Where a Map stands, read without keeping its children.
+    private struct MapProgress {
+        var count: Int
+        var limits: MapLimits
+        var nextIndex: Int
+        var running: Int
+        var failedCount: Int
+        var failure: StatesError?
+        var isDistributed: Bool
+    }
+
+    private func mapProgress(_ id: ThreadID) -> MapProgress? {
+        guard let box = children(id), case .map(_, _, let limits, _) = box.value.kind else { return nil }
+        return MapProgress(count: box.value.count, limits: limits, nextIndex: box.value.nextIndex, running: box.value.running.count,
+                           failedCount: box.value.failedCount, failure: box.value.failure, isDistributed: box.value.isDistributed)
+    }
+
+    /// The running child at `position` (in index order).
+    private func runningChild(_ id: ThreadID, at position: Int) -> (index: Int, thread: ThreadID)? {
+        guard let box = children(id), position < box.value.running.count else { return nil }
+        return box.value.running.entries[position]
+    }
+
     private mutating func runIterations(_ d: inout Decider, _ id: ThreadID) -> Bool {
         var progressed = false
         // The event whose completion freed a slot chains the next iteration's start.
         var freedCursor: Int64? = nil
+        guard let stateID = threads.box(id)?.value.state else { return true }
+        let state = plan[stateID]
         while status == .running && !d.historyLimitReached {
-            guard let t = threads[id], case .children(let c) = t.phase, case .map(let items, _, let limits, _) = c.kind else {
-                return true
-            }
-            let state = definition[t.state]
-            // Run the iterations that are out, in index order.
+            guard let m = mapProgress(id) else { return true }
+            // Run the iterations that are out, in index order. Running one that blocks
+            // changes nothing of the Map, so positions hold until one finishes.
             var changed = false
-            for index in c.running.keys.sorted() {
-                guard let child = c.running[index] else { continue }
+            var position = 0
+            while let (index, child) = runningChild(id, at: position) {
+                position += 1
                 switch run(child, &d) {
                 case .blocked:
                     continue
                 case .completed:
-                    freedCursor = threads[child]?.cursor
+                    freedCursor = cursor(child)
                     emit(&d, .mapIterationSucceeded, id, .mapIteration(name: state.name, index: index), prev: freedCursor,
-                         hidden: c.isDistributed)
+                         hidden: m.isDistributed)
                 case .failed(let error):
-                    let childCursor = threads[child]?.cursor
+                    let childCursor = cursor(child)
                     freedCursor = childCursor
                     emit(&d, .mapIterationFailed, id, .mapIteration(name: state.name, index: index),
-                         note: EngineNote(failure: error), prev: childCursor, hidden: c.isDistributed)
+                         note: EngineNote(failure: error), prev: childCursor, hidden: m.isDistributed)
                     if exceedsTolerance(id) {
                         failMap(&d, id, error, failureCursor: childCursor ?? lastEventID)
                         return true
@@ -178,23 +209,24 @@ extension ExecutionState {
             }
             if changed { continue }
             // Start the next iteration if a slot is free.
-            if c.nextIndex < items.count, limits.maxConcurrency == 0 || c.running.count < limits.maxConcurrency {
-                emit(&d, .mapIterationStarted, id, .mapIteration(name: state.name, index: c.nextIndex), prev: freedCursor,
-                     hidden: c.isDistributed)
+            if m.nextIndex < m.count, m.limits.maxConcurrency == 0 || m.running < m.limits.maxConcurrency {
+                emit(&d, .mapIterationStarted, id, .mapIteration(name: state.name, index: m.nextIndex), prev: freedCursor,
+                     hidden: m.isDistributed)
                 freedCursor = nil
                 progressed = true
                 continue
             }
-            if c.running.isEmpty, c.nextIndex >= items.count {
-                if c.failedCount > 0, exceedsTolerance(id) {
-                    failMap(&d, id, c.failure ?? StatesError(StatesError.Name.exceedToleratedFailureThreshold), failureCursor: t.cursor)
+            if m.running == 0, m.nextIndex >= m.count {
+                let mapCursor = cursor(id)!
+                if m.failedCount > 0, exceedsTolerance(id) {
+                    failMap(&d, id, m.failure ?? StatesError(StatesError.Name.exceedToleratedFailureThreshold), failureCursor: mapCursor)
                     return true
                 }
-                if c.isDistributed {
+                if m.isDistributed {
                     let runEnd = emit(&d, .mapRunSucceeded, id)
                     emit(&d, .mapStateSucceeded, id, prev: runEnd)
                 } else {
-                    emit(&d, .mapStateSucceeded, id, prev: t.cursor)
+                    emit(&d, .mapStateSucceeded, id, prev: mapCursor)
                 }
                 return true
             }
@@ -205,31 +237,31 @@ extension ExecutionState {
 
     /// Whether the Map's failures exceed what it tolerates (nothing, by default).
     private func exceedsTolerance(_ id: ThreadID) -> Bool {
-        guard let t = threads[id], case .children(let c) = t.phase, case .map(_, _, let limits, _) = c.kind else { return true }
-        if limits.toleratedFailureCount == nil, limits.toleratedFailurePercentage == nil { return c.failedCount > 0 }
-        if let n = limits.toleratedFailureCount, c.failedCount > n { return true }
-        if let p = limits.toleratedFailurePercentage, c.count > 0, Double(c.failedCount) * 100 / Double(c.count) > p { return true }
+        guard let m = mapProgress(id) else { return true }
+        let limits = m.limits
+        if limits.toleratedFailureCount == nil, limits.toleratedFailurePercentage == nil { return m.failedCount > 0 }
+        if let n = limits.toleratedFailureCount, m.failedCount > n { return true }
+        if let p = limits.toleratedFailurePercentage, m.count > 0, Double(m.failedCount) * 100 / Double(m.count) > p { return true }
         if limits.toleratedFailureCount != nil || limits.toleratedFailurePercentage != nil { return false }
-        return c.failedCount > 0
+        return m.failedCount > 0
     }
 
     private mutating func failMap(_ d: inout Decider, _ id: ThreadID, _ error: StatesError, failureCursor: Int64) {
-        guard let t = threads[id], case .children(let c) = t.phase, case .map(_, _, let limits, _) = c.kind else { return }
-        let state = definition[t.state]
-        for index in c.running.keys.sorted() {
-            guard let child = c.running[index] else { continue }
+        guard let m = mapProgress(id), let t = frame(id) else { return }
+        let state = plan[t.state]
+        for (index, child) in runningChildren(id) {
             abort(&d, child, failing: false)
-            emit(&d, .mapIterationAborted, id, .mapIteration(name: state.name, index: index), hidden: c.isDistributed)
+            emit(&d, .mapIterationAborted, id, .mapIteration(name: state.name, index: index), hidden: m.isDistributed)
         }
         var failure = error
-        if limits.toleratedFailureCount != nil || limits.toleratedFailurePercentage != nil {
+        if m.limits.toleratedFailureCount != nil || m.limits.toleratedFailurePercentage != nil {
             failure = StatesError(StatesError.Name.exceedToleratedFailureThreshold,
                                   cause: "The specified tolerated failure threshold was exceeded")
         }
         if let retry = retryDecision(t, state, failure, d) {
             emit(&d, .retryScheduled, id, note: EngineNote(dueTime: retry.due, failure: failure, retrierIndex: retry.index,
                                                           chainEventID: failureCursor))
-        } else if c.isDistributed {
+        } else if m.isDistributed {
             let runEnd = emit(&d, .mapRunFailed, id, .error(error: failure.name, cause: failure.cause))
             emit(&d, .mapStateFailed, id, note: EngineNote(failure: failure), prev: runEnd)
         } else {
@@ -239,21 +271,21 @@ extension ExecutionState {
 
     /// Aborts whatever a thread is doing: its task, wait or nested children.
     mutating func abort(_ d: inout Decider, _ id: ThreadID, failing: Bool) {
-        guard let t = threads[id] else { return }
-        switch t.phase {
+        guard let phase = self.phase(id), let stateID = threads.box(id)?.value.state else { return }
+        switch phase {
         case .task(let w):
             d.decision.commands.append(.cancelTask(token: w.token))
             emit(&d, .taskStateAborted, id)
         case .backoff:
-            if case .task = definition[t.state].kind { emit(&d, .taskStateAborted, id) }
+            if case .task = plan[stateID].kind { emit(&d, .taskStateAborted, id) }
         case .failed:
             // AWS behaviour: the Task state whose failure fails a branch is aborted too.
-            if failing, case .task = definition[t.state].kind { emit(&d, .taskStateAborted, id) }
+            if failing, case .task = plan[stateID].kind { emit(&d, .taskStateAborted, id) }
         case .waiting:
             emit(&d, .waitStateAborted, id)
         case .children(let c):
-            for i in c.running.keys.sorted() { if let child = c.running[i] { abort(&d, child, failing: false) } }
-            switch c.kind {
+            for child in c.value.running.threads { abort(&d, child, failing: false) }
+            switch c.value.kind {
             case .parallel: emit(&d, .parallelStateAborted, id)
             case .map: emit(&d, .mapStateAborted, id)
             }

@@ -4,6 +4,9 @@ import StatesLanguage
 struct Decider {
     let context: DecisionContext
     var decision = Decision()
+    /// Sizes of the large parts of payloads checked in this call: state data flows from
+    /// state to state mostly unchanged, so each large part is measured once.
+    var sizes = JSONSizeMemo()
     /// An event would have taken the history past its quota: from then on events are
     /// dropped (not applied), threads stop, and the call ends with `ExecutionFailed`.
     var historyLimitReached = false
@@ -73,7 +76,7 @@ extension ExecutionState {
                 resourceType: wait.resource.resourceType, resource: wait.resource.resourceName, output: output))
         case .taskSucceeded(let token, let output):
             let (thread, wait) = try openTask(token)
-            if output.serializedSizeExceeds(payloadSizeLimit) {
+            if output.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
                 // AWS behaviour: the cause names the function ARN (Lambda resources) or the
                 // integration ('lambda'), and the error is catchable by name.
                 let subject = wait.resource.kind == .lambdaFunction ? wait.resource.arn : wait.resource.resourceType
@@ -112,7 +115,7 @@ extension ExecutionState {
     }
 
     private func openTask(_ token: String) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
-        guard let thread = tokens[token], let t = threads[thread], case .task(let w) = t.phase, w.token == token else {
+        guard let thread = tokens[token], case .task(let w)? = phase(thread), w.token == token else {
             throw .taskDoesNotExist
         }
         return (thread, w)
@@ -121,6 +124,9 @@ extension ExecutionState {
     // MARK: Emitting
 
     /// Appends an event: assigns its id and chain, applies it, records it.
+    ///
+    /// The event is applied from its parts, then built once and moved into the decision: an
+    /// event is a large value whose copies cost more than applying it.
     @discardableResult
     mutating func emit(_ d: inout Decider, _ type: HistoryEventType, _ thread: ThreadID, _ details: EventDetails = .none,
                        note: EngineNote? = nil, prev: Int64? = nil, hidden: Bool = false, stateHint: StateID? = nil) -> Int64
@@ -138,12 +144,12 @@ extension ExecutionState {
             }
         }
         let previous = prev ?? facts.cursor ?? lastEventID
-        var event = HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, type: type, details: details,
-                                 thread: thread, note: note, hidden: hidden)
-        event.stateHint = stateHint
-        apply(event)
+        let header = EventHeader(id: id, previousEventId: previous, timestamp: d.now, type: type, thread: thread, hidden: hidden,
+                                 stateHint: stateHint)
+        apply(header, details, note)
         if type.isStateEntered { d.decision.transitions += 1 }
-        d.decision.events.append(event)
+        d.decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: d.now, details: details, type: type,
+                                              hidden: hidden, thread: thread, note: note, stateHint: stateHint))
         return id
     }
 
@@ -170,21 +176,30 @@ extension ExecutionState {
         for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
         // AWS behaviour: ExecutionTimedOut carries neither error nor cause.
         emit(&d, .executionTimedOut, .root, .error(error: nil, cause: nil),
-             prev: threads[.root]?.cursor ?? lastEventID)
+             prev: cursor(.root) ?? lastEventID)
     }
 
     /// Runs one thread until it blocks, completes or fails.
     mutating func run(_ id: ThreadID, _ d: inout Decider) -> ThreadOutcome {
         while status == .running && !d.historyLimitReached {
-            guard let t = threads[id] else { return .blocked }
+            // A Map or Parallel runs its children without holding them: a copy held here
+            // would make every change of the children copy their arrays.
+            guard let isRunningChildren = threads.box(id)?.value.phase.isRunningChildren else { return .blocked }
+            if isRunningChildren {
+                if !runChildren(&d, id) { return .blocked }
+                continue
+            }
+            // The phase alone: a copy of the thread would cost more than most steps.
+            guard let phase = self.phase(id) else { return .blocked }
             var failure: StatesError? = nil
-            switch t.phase {
+            switch phase {
             case .pending(let input):
+                let stateID = threads.box(id)!.value.state
                 if let input {
-                    enter(&d, id, t.state, input: input)
+                    enter(&d, id, stateID, input: input)
                 } else {
-                    switch mapIterationInput(&d, t) {
-                    case .success(let v): enter(&d, id, t.state, input: v)
+                    switch mapIterationInput(&d, frame(id)!) {
+                    case .success(let v): enter(&d, id, stateID, input: v)
                     case .failure(let e): failure = e
                     }
                 }
@@ -193,7 +208,7 @@ extension ExecutionState {
                 failure = execute(&d, id)
 
             case .exited(let output):
-                let state = definition[t.state]
+                let state = plan[threads.box(id)!.value.state]
                 if case .next(let n) = state.transition, !isTerminalExit(state) {
                     enter(&d, id, n, input: output)
                     continue
@@ -233,7 +248,7 @@ extension ExecutionState {
                 failure = finishState(&d, id, result: raw)
 
             case .children:
-                if !runChildren(&d, id) { return .blocked }
+                preconditionFailure("Children run above")
             }
             if let error = failure, error.location != nil {
                 // Record the evaluation failure first; the `.failed` phase handles it next.
@@ -253,8 +268,8 @@ extension ExecutionState {
     /// the entry itself for a Wait, which evaluates after entering); a Map whose `Items`
     /// or limits fail also records `MapStateFailed`.
     mutating func recordEvaluationFailure(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) {
-        guard let t = threads[id] else { return }
-        let state = definition[t.state]
+        guard let t = frame(id) else { return }
+        let state = plan[t.state]
         var prev = t.enteredPreviousEventID
         if case .wait = state.kind { prev = t.enteredEventID }
         let evaluationID = emit(&d, .evaluationFailed, id, .evaluationFailed(

@@ -4,7 +4,7 @@ import StatesLanguage
 /// Assign; and the runtime errors AWS reports when they fail.
 extension ExecutionState {
     /// The context object (`$$`) as one state sees it.
-    func contextObject(_ t: ThreadState, _ state: State, enteredTime: Int64, taskToken: String? = nil,
+    func contextObject(_ t: StateFrame, _ state: State, enteredTime: Int64, taskToken: String? = nil,
                        mapItem: (index: Int, value: JSON)? = nil) -> JSON
     {
         var execution = JSONObject(minimumCapacity: 7)
@@ -38,7 +38,7 @@ extension ExecutionState {
         return .object(context)
     }
 
-    func environment(_ t: ThreadState, _ state: State, input: JSON, _ d: Decider, enteredTime: Int64? = nil,
+    func environment(_ t: StateFrame, _ state: State, input: JSON, _ d: Decider, enteredTime: Int64? = nil,
                      taskToken: String? = nil, mapItem: (index: Int, value: JSON)? = nil) -> EvaluationEnvironment
     {
         // Building the context object costs more than most states; build it only for
@@ -49,16 +49,16 @@ extension ExecutionState {
     }
 
     /// AWS's prefix of runtime causes: which state failed and where it was entered.
-    func runtimeError(_ t: ThreadState, _ message: String, name: String = StatesError.Name.runtime,
+    func runtimeError(_ t: StateFrame, _ message: String, name: String = StatesError.Name.runtime,
                       enteredEventID: Int64? = nil) -> StatesError
     {
-        let state = definition[t.state]
+        let state = plan[t.state]
         return StatesError(name, cause:
             "An error occurred while executing the state '\(state.name)' (entered at the event id #\(enteredEventID ?? t.enteredEventID)). \(message)")
     }
 
     /// Puts AWS's state prefix on errors raised by the expression layer.
-    func located(_ error: StatesError, _ t: ThreadState, enteredEventID: Int64? = nil) -> StatesError {
+    func located(_ error: StatesError, _ t: StateFrame, enteredEventID: Int64? = nil) -> StatesError {
         switch error.name {
         case StatesError.Name.runtime, StatesError.Name.intrinsicFailure, StatesError.Name.queryEvaluationError:
             if let cause = error.cause, cause.hasPrefix("An error occurred while executing the state") { return error }
@@ -70,7 +70,7 @@ extension ExecutionState {
 
     // MARK: JSONPath fields
 
-    func applyInputPath(_ t: ThreadState, _ state: State, _ raw: JSON, _ d: Decider, enteredTime: Int64? = nil,
+    func applyInputPath(_ t: StateFrame, _ state: State, _ raw: JSON, _ d: Decider, enteredTime: Int64? = nil,
                         enteredEventID: Int64? = nil) throws(StatesError) -> JSON
     {
         switch state.io.inputPath {
@@ -85,7 +85,7 @@ extension ExecutionState {
         }
     }
 
-    func applyOutputPath(_ t: ThreadState, _ state: State, _ value: JSON, _ d: Decider) throws(StatesError) -> JSON {
+    func applyOutputPath(_ t: StateFrame, _ state: State, _ value: JSON, _ d: Decider) throws(StatesError) -> JSON {
         switch state.io.outputPath {
         case nil: return value
         case .null?: return .object(JSONObject())
@@ -99,7 +99,7 @@ extension ExecutionState {
     }
 
     /// Merges `result` into the state's raw input at `path` (ResultPath, or a catcher's).
-    func applyResultPath(_ t: ThreadState, _ field: ResultPathField?, raw: JSON, result: JSON) throws(StatesError) -> JSON {
+    func applyResultPath(_ t: StateFrame, _ field: ResultPathField?, raw: JSON, result: JSON) throws(StatesError) -> JSON {
         switch field {
         case nil: return result
         case .discard?: return raw
@@ -120,7 +120,7 @@ extension ExecutionState {
         return error
     }
 
-    func evaluate(_ template: PayloadTemplate, _ env: EvaluationEnvironment, _ t: ThreadState) throws(StatesError) -> JSON {
+    func evaluate(_ template: PayloadTemplate, _ env: EvaluationEnvironment, _ t: StateFrame) throws(StatesError) -> JSON {
         do {
             return try template.evaluate(in: env)
         } catch {
@@ -129,7 +129,7 @@ extension ExecutionState {
     }
 
     /// Evaluates `Assign` (JSONPath mode); nil when the state has none.
-    func evaluateAssign(_ assign: Assignment?, _ t: ThreadState, _ env: EvaluationEnvironment) throws(StatesError) -> [(String, JSON)]? {
+    func evaluateAssign(_ assign: Assignment?, _ t: StateFrame, _ env: EvaluationEnvironment) throws(StatesError) -> [(String, JSON)]? {
         guard let assign else { return nil }
         switch assign {
         case .jsonPath(let template, let names):
@@ -145,7 +145,7 @@ extension ExecutionState {
     }
 
     /// A `...Path` number field: the value must be an integer (or a number for floats).
-    func evaluateNumber(_ n: DynamicNumber?, field: String, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider,
+    func evaluateNumber(_ n: DynamicNumber?, field: String, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider,
                         integer: Bool = true) throws(StatesError) -> Double?
     {
         guard let n else { return nil }

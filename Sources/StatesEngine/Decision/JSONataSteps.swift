@@ -10,7 +10,7 @@ extension ExecutionState {
 
     /// The bindings of one evaluation: the workflow variables as the state sees them (before
     /// its own assignments) and `$states`.
-    func jsonataBindings(_ t: ThreadState, _ state: State, input: JSON, _ d: Decider, result: JSON? = nil,
+    func jsonataBindings(_ t: StateFrame, _ state: State, input: JSON, _ d: Decider, result: JSON? = nil,
                          errorOutput: JSON? = nil, enteredTime: Int64? = nil, taskToken: String? = nil,
                          mapItem: (index: Int, value: JSON)? = nil) -> [String: JSON]
     {
@@ -26,7 +26,7 @@ extension ExecutionState {
 
     /// Evaluates a JSONata template; failures become `States.QueryEvaluationError` with the
     /// state prefix and the field location.
-    func evaluate(_ template: JSONataTemplate, field: String, _ t: ThreadState, input: JSON, bindings: [String: JSON],
+    func evaluate(_ template: JSONataTemplate, field: String, _ t: StateFrame, input: JSON, bindings: [String: JSON],
                   _ d: Decider, enteredEventID: Int64? = nil) throws(StatesError) -> JSON
     {
         do {
@@ -39,7 +39,7 @@ extension ExecutionState {
     }
 
     /// A JSONata `Assign`: every value evaluated against the state's starting variables.
-    func evaluateJSONataAssign(_ assign: Assignment?, _ t: ThreadState, input: JSON, bindings: [String: JSON],
+    func evaluateJSONataAssign(_ assign: Assignment?, _ t: StateFrame, input: JSON, bindings: [String: JSON],
                                _ d: Decider) throws(StatesError) -> [(String, JSON)]?
     {
         guard case .jsonata(let template, _)? = assign else {
@@ -56,7 +56,7 @@ extension ExecutionState {
     }
 
     /// A number field given as a JSONata expression (or literal).
-    func jsonataNumber(_ n: DynamicNumber?, field: String, _ t: ThreadState, input: JSON, bindings: [String: JSON],
+    func jsonataNumber(_ n: DynamicNumber?, field: String, _ t: StateFrame, input: JSON, bindings: [String: JSON],
                        _ d: Decider, integer: Bool = true) throws(StatesError) -> Double?
     {
         guard let n else { return nil }
@@ -89,18 +89,18 @@ extension ExecutionState {
 
     // MARK: States
 
-    mutating func executeJSONata(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State) throws(StatesError) {
+    mutating func executeJSONata(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
         let raw = t.stateInput
         switch state.kind {
         case .pass:
             let b = jsonataBindings(t, state, input: raw, d)
             let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
             let assigned = try evaluateJSONataAssign(state.io.assign, t, input: raw, bindings: b, d)
-            try exitState(&d, id, out, assigned: assigned)
+            try exitState(&d, id, state, out, assigned: assigned)
         case .succeed:
             let b = jsonataBindings(t, state, input: raw, d)
             let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
-            try exitState(&d, id, out, assigned: nil)
+            try exitState(&d, id, state, out, assigned: nil)
         case .choice(let c):
             let b = jsonataBindings(t, state, input: raw, d)
             var chosen: ChoiceBranch? = nil
@@ -130,7 +130,7 @@ extension ExecutionState {
             }
             let outputTemplate = chosen?.output ?? state.io.output
             let out = try outputTemplate.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
-            try exitState(&d, id, out, assigned: assigned.isEmpty ? nil : assigned, next: target)
+            try exitState(&d, id, state, out, assigned: assigned.isEmpty ? nil : assigned, next: target)
         case .task(let task):
             try scheduleJSONataTask(&d, id, t, state, task)
         case .parallel:
@@ -144,7 +144,7 @@ extension ExecutionState {
         }
     }
 
-    mutating func scheduleJSONataTask(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ task: TaskState) throws(StatesError) {
+    mutating func scheduleJSONataTask(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ task: TaskState) throws(StatesError) {
         let raw = t.stateInput
         let token = TaskTokens.make(d.context.random)
         let b = jsonataBindings(t, state, input: raw, d, taskToken: token)
@@ -161,24 +161,24 @@ extension ExecutionState {
     }
 
     /// Output and Assign over a Task, Parallel or Map result (`$states.result`).
-    mutating func finishJSONataState(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, result: JSON) throws(StatesError) {
+    mutating func finishJSONataState(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, result: JSON) throws(StatesError) {
         let raw = t.stateInput
         let b = jsonataBindings(t, state, input: raw, d, result: result)
         let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? result
         let assigned = try evaluateJSONataAssign(state.io.assign, t, input: raw, bindings: b, d)
-        try exitState(&d, id, out, assigned: assigned)
+        try exitState(&d, id, state, out, assigned: assigned)
     }
 
-    mutating func finishJSONataWait(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State) throws(StatesError) {
+    mutating func finishJSONataWait(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
         let raw = t.stateInput
         let b = jsonataBindings(t, state, input: raw, d)
         let out = try state.io.output.map { o throws(StatesError) in try evaluate(o, field: "Output", t, input: raw, bindings: b, d) } ?? raw
         let assigned = try evaluateJSONataAssign(state.io.assign, t, input: raw, bindings: b, d)
-        try exitState(&d, id, out, assigned: assigned)
+        try exitState(&d, id, state, out, assigned: assigned)
     }
 
     /// A JSONata catcher: its Output (default `$states.errorOutput`) and Assign.
-    func jsonataCatchOutput(_ catcher: Catcher, _ t: ThreadState, _ state: State, errorOutput: JSON,
+    func jsonataCatchOutput(_ catcher: Catcher, _ t: StateFrame, _ state: State, errorOutput: JSON,
                             _ d: Decider) throws(StatesError) -> (JSON, [(String, JSON)]?)
     {
         let raw = t.stateInput
@@ -189,7 +189,7 @@ extension ExecutionState {
     }
 
     /// The due time of a JSONata Wait.
-    func jsonataWaitDue(_ w: WaitState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
+    func jsonataWaitDue(_ w: WaitState, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
         let b = jsonataBindings(t, state, input: input, d, enteredTime: d.now)
         switch w.duration {
         case .seconds(let s): return d.now + s * 1000

@@ -7,38 +7,43 @@ extension ExecutionState {
     /// Emits the state's `...StateEntered`. Wait and Fail states compute their timer or
     /// error first and carry it in the event's note, since AWS shows it nowhere else.
     mutating func enter(_ d: inout Decider, _ id: ThreadID, _ stateID: StateID, input: JSON, prev: Int64? = nil) {
-        let state = definition[stateID]
-        let enteredID = lastEventID + 1
+        let state = plan[stateID]
         var note: EngineNote? = nil
         switch state.kind {
-        case .wait, .fail:
-            guard var t = threads[id] else { break }
-            t.state = stateID
-            t.enteredTime = d.now
-            t.enteredEventID = enteredID
-            t.retryCounts = Array(repeating: 0, count: state.retriers.count)
-            switch state.kind {
-            case .wait(let w):
-                do {
-                    let due = state.queryLanguage == .jsonata
-                        ? try jsonataWaitDue(w, t, state, input: input, d) : try waitDue(w, t, state, input: input, d)
-                    note = EngineNote(dueTime: due)
-                } catch {
-                    note = EngineNote(failure: error)
-                }
-            case .fail(let f):
-                note = EngineNote(failure: failError(f, t, state, input: input, d))
-            default:
-                break
-            }
-        default:
-            break
+        case .wait, .fail: note = entryNote(d, id, state, input: input)
+        default: break
         }
-        emit(&d, .stateEntered(state.kind), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
-             stateHint: stateID)
+        emit(&d, .stateEntered(of: state), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
+             stateHint: state.id)
     }
 
-    func waitDue(_ w: WaitState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
+    /// The timer of a Wait state, or the error of a Fail state, computed as the state is
+    /// entered. (A function of its own, like the other readers of a kind's payload: reading
+    /// one copies the whole kind, a few hundred bytes.)
+    @inline(never)
+    private func entryNote(_ d: Decider, _ id: ThreadID, _ state: State, input: JSON) -> EngineNote? {
+        guard var t = frame(id) else { return nil }
+        t.state = state.id
+        t.enteredTime = d.now
+        t.enteredEventID = lastEventID + 1
+        t.retryCounts = Array(repeating: 0, count: state.retriers.count)
+        switch state.kind {
+        case .wait(let w):
+            do {
+                let due = state.queryLanguage == .jsonata
+                    ? try jsonataWaitDue(w, t, state, input: input, d) : try waitDue(w, t, state, input: input, d)
+                return EngineNote(dueTime: due)
+            } catch {
+                return EngineNote(failure: error)
+            }
+        case .fail(let f):
+            return EngineNote(failure: failError(f, t, state, input: input, d))
+        default:
+            return nil
+        }
+    }
+
+    func waitDue(_ w: WaitState, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider) throws(StatesError) -> Int64 {
         let eff = try applyInputPath(t, state, input, d)
         switch w.duration {
         case .seconds(let s):
@@ -76,7 +81,7 @@ extension ExecutionState {
         }
     }
 
-    func failError(_ f: FailState, _ t: ThreadState, _ state: State, input: JSON, _ d: Decider) -> StatesError {
+    func failError(_ f: FailState, _ t: StateFrame, _ state: State, input: JSON, _ d: Decider) -> StatesError {
         func text(_ x: FailState.Text?, field: String) throws(StatesError) -> String? {
             guard let x else { return nil }
             switch x {
@@ -112,8 +117,8 @@ extension ExecutionState {
     /// Runs an entered state as far as it goes without waiting. Returns a failure that no
     /// event records (the caller catches or propagates it).
     mutating func execute(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
-        guard let t = threads[id] else { return nil }
-        let state = definition[t.state]
+        guard let t = frame(id) else { return nil }
+        let state = plan[t.state]
         if state.queryLanguage == .jsonata {
             do {
                 try executeJSONata(&d, id, t, state)
@@ -123,21 +128,24 @@ extension ExecutionState {
             return nil
         }
         do {
+            // The case only: the payloads are read by the functions that need them (reading
+            // one copies the whole kind).
             switch state.kind {
-            case .pass(let p):
-                try executePass(&d, id, t, state, p)
-            case .choice(let c):
-                try executeChoice(&d, id, t, state, c)
+            case .pass:
+                try executePass(&d, id, t, state)
+            case .choice:
+                try executeChoice(&d, id, t, state)
             case .succeed:
                 let eff = try applyInputPath(t, state, t.stateInput, d)
                 let out = try applyOutputPath(t, state, eff, d)
-                try exitState(&d, id, out, assigned: nil)
+                try exitState(&d, id, state, out, assigned: nil)
             case .wait:
                 // A Wait with a due time is `.waiting`; one that failed is `.failed`.
                 preconditionFailure("Wait state \(state.name) entered without a timer")
             case .fail:
                 preconditionFailure("Fail state \(state.name) entered without its error")
-            case .task(let task):
+            case .task:
+                guard case .task(let task) = state.kind else { return nil }
                 try scheduleTask(&d, id, t, state, task)
             case .parallel:
                 let eff = try applyInputPath(t, state, t.stateInput, d)
@@ -146,7 +154,8 @@ extension ExecutionState {
                     branchInput = try evaluate(params, environment(t, state, input: eff, d), t)
                 }
                 emit(&d, .parallelStateStarted, id, note: EngineNote(effectiveInput: branchInput))
-            case .map(let m):
+            case .map:
+                guard case .map(let m) = state.kind else { return nil }
                 try startMap(&d, id, t, state, m)
             }
         } catch {
@@ -155,18 +164,20 @@ extension ExecutionState {
         return nil
     }
 
-    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ p: PassState) throws(StatesError) {
+    mutating func executePass(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         var result = eff
         if let params = state.io.parameters { result = try evaluate(params, environment(t, state, input: eff, d), t) }
-        if let r = p.result { result = r }
-        let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
+        if let r = plan.passResult(state.id) { result = r }
+        // The environment only when there is an Assign (building it costs more than most steps).
+        let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: result, d))
         let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: result)
         let out = try applyOutputPath(t, state, combined, d)
-        try exitState(&d, id, out, assigned: assigned)
+        try exitState(&d, id, state, out, assigned: assigned)
     }
 
-    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ c: ChoiceState) throws(StatesError) {
+    mutating func executeChoice(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State) throws(StatesError) {
+        guard let c = plan.choice(state.id) else { preconditionFailure("executeChoice: \(state.name) is not a Choice state") }
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let env = environment(t, state, input: eff, d)
         var next: StateID? = nil
@@ -187,20 +198,20 @@ extension ExecutionState {
         }
         let assigned = try evaluateAssign(state.io.assign, t, env)
         let out = try applyOutputPath(t, state, eff, d)
-        try exitState(&d, id, out, assigned: assigned, next: target)
+        try exitState(&d, id, state, out, assigned: assigned, next: target)
     }
 
     /// Emits `...StateExited` and enters the next state (unless the state ends its block).
-    mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ output: JSON, assigned: [(String, JSON)]?,
+    ///
+    /// - Parameter state: the thread's current state (the caller has it at hand).
+    mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ state: State, _ output: JSON, assigned: [(String, JSON)]?,
                             next: StateID? = nil) throws(StatesError)
     {
-        guard let t = threads[id] else { return }
-        let state = definition[t.state]
-        if output.serializedSizeExceeds(payloadSizeLimit) {
+        if output.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
-        emit(&d, .stateExited(state.kind), id, .stateExited(name: state.name, output: output, assigned: assigned))
+        emit(&d, .stateExited(of: state), id, .stateExited(name: state.name, output: output, assigned: assigned))
         if let next {
             enter(&d, id, next, input: output)
         } else if case .next(let n) = state.transition, !isTerminalExit(state) {
@@ -211,17 +222,17 @@ extension ExecutionState {
     // MARK: Wait
 
     mutating func finishWait(_ d: inout Decider, _ id: ThreadID) -> StatesError? {
-        guard let t = threads[id] else { return nil }
-        let state = definition[t.state]
+        guard let t = frame(id) else { return nil }
+        let state = plan[t.state]
         do {
             if state.queryLanguage == .jsonata {
                 try finishJSONataWait(&d, id, t, state)
                 return nil
             }
             let eff = try applyInputPath(t, state, t.stateInput, d)
-            let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
+            let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: eff, d))
             let out = try applyOutputPath(t, state, eff, d)
-            try exitState(&d, id, out, assigned: assigned)
+            try exitState(&d, id, state, out, assigned: assigned)
         } catch {
             return error
         }
@@ -232,8 +243,8 @@ extension ExecutionState {
 
     /// ResultSelector, ResultPath, OutputPath and Assign over a raw result, then the exit.
     mutating func finishState(_ d: inout Decider, _ id: ThreadID, result raw: JSON) -> StatesError? {
-        guard let t = threads[id] else { return nil }
-        let state = definition[t.state]
+        guard let t = frame(id) else { return nil }
+        let state = plan[t.state]
         do {
             if state.queryLanguage == .jsonata {
                 try finishJSONataState(&d, id, t, state, result: raw)
@@ -243,10 +254,10 @@ extension ExecutionState {
             if let selector = state.io.resultSelector {
                 selected = try evaluate(selector, environment(t, state, input: raw, d), t)
             }
-            let assigned = try evaluateAssign(state.io.assign, t, environment(t, state, input: selected, d))
+            let assigned = state.io.assign == nil ? nil : try evaluateAssign(state.io.assign, t, environment(t, state, input: selected, d))
             let combined = try applyResultPath(t, state.io.resultPath, raw: t.stateInput, result: selected)
             let out = try applyOutputPath(t, state, combined, d)
-            try exitState(&d, id, out, assigned: assigned)
+            try exitState(&d, id, state, out, assigned: assigned)
         } catch {
             return error
         }
@@ -262,8 +273,8 @@ extension ExecutionState {
     ///   one raised while building the catcher's output).
     mutating func handleCatch(_ d: inout Decider, _ id: ThreadID, _ error: StatesError) -> StatesError? {
         // AWS behaviour: States.Runtime fails the execution even when a catcher names it.
-        guard let t = threads[id], error.name != StatesError.Name.runtime else { return error }
-        let state = definition[t.state]
+        guard error.name != StatesError.Name.runtime, let t = frame(id) else { return error }
+        let state = plan[t.state]
         guard let catcher = state.catchers.first(where: { $0.matches(error.name) }) else { return error }
         var errorOutput = JSONObject(minimumCapacity: 2)
         errorOutput.append("Error", error.name.isEmpty ? .null : .string(error.name))
@@ -274,12 +285,12 @@ extension ExecutionState {
         do {
             if state.queryLanguage == .jsonata {
                 let (output, assigned) = try jsonataCatchOutput(catcher, t, state, errorOutput: .object(errorOutput), d)
-                try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+                try exitState(&d, id, state, output, assigned: assigned, next: catcher.next)
                 return nil
             }
             let output = try applyResultPath(t, catcher.resultPath, raw: t.stateInput, result: .object(errorOutput))
-            let assigned = try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
-            try exitState(&d, id, output, assigned: assigned, next: catcher.next)
+            let assigned = catcher.assign == nil ? nil : try evaluateAssign(catcher.assign, t, environment(t, state, input: .object(errorOutput), d))
+            try exitState(&d, id, state, output, assigned: assigned, next: catcher.next)
         } catch {
             return error
         }
@@ -288,7 +299,7 @@ extension ExecutionState {
 
     /// The retrier that takes `error`, and when the next attempt is due; nil when the
     /// error goes to Catch (no retrier matches, or the matching one is exhausted).
-    func retryDecision(_ t: ThreadState, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
+    func retryDecision(_ t: StateFrame, _ state: State, _ error: StatesError, _ d: Decider) -> (index: Int, due: Int64)? {
         guard error.name != StatesError.Name.runtime else { return nil }
         for (i, r) in state.retriers.enumerated() where r.matches(error.name) {
             let count = i < t.retryCounts.count ? t.retryCounts[i] : 0

@@ -2,7 +2,7 @@ import StatesLanguage
 
 /// Task states: scheduling, results, failures, timeouts.
 extension ExecutionState {
-    mutating func scheduleTask(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ task: TaskState) throws(StatesError) {
+    mutating func scheduleTask(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ task: TaskState) throws(StatesError) {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let token = TaskTokens.make(d.context.random)
         var parameters = eff
@@ -21,11 +21,11 @@ extension ExecutionState {
     }
 
     /// Emits the scheduling events of a task and asks the runtime to dispatch it.
-    mutating func dispatchTask(_ d: inout Decider, _ id: ThreadID, _ t: ThreadState, _ state: State, _ task: TaskState,
+    mutating func dispatchTask(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ task: TaskState,
                                token: String, parameters: JSON, timeout: Int64?, heartbeat: Int64?,
                                credentials: JSON?) throws(StatesError)
     {
-        if parameters.serializedSizeExceeds(payloadSizeLimit) {
+        if parameters.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
             throw StatesError(StatesError.Name.dataLimitExceeded,
                 cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
@@ -69,8 +69,8 @@ extension ExecutionState {
     mutating func taskFailure(_ d: inout Decider, _ id: ThreadID, _ w: ThreadState.TaskWait, _ error: StatesError,
                               timedOut: Bool = false)
     {
-        guard let t = threads[id] else { return }
-        let state = definition[t.state]
+        guard let t = frame(id) else { return }
+        let state = plan[t.state]
         let retry = retryDecision(t, state, error, d)
         let note = EngineNote(dueTime: retry?.due, failure: error, retrierIndex: retry?.index)
         let name = error.name.isEmpty ? nil : error.name

@@ -6,11 +6,25 @@ extension ExecutionState {
     /// - Important: Events MUST be applied in history order, each exactly once. `apply`
     ///   reads only the event (its AWS details, `thread` and `note`) and the definition.
     public mutating func apply(_ e: HistoryEvent) {
+        makeUnique()
+        core.apply(e.header, e.details, e.note)
+    }
+
+    /// Applies an event given in parts (the decider applies an event before it moves it
+    /// into the decision: applying the whole value and then moving it made the compiler copy it).
+    mutating func apply(_ e: EventHeader, _ details: EventDetails, _ note: EngineNote?) {
+        makeUnique()
+        core.apply(e, details, note)
+    }
+}
+
+extension ExecutionState.Core {
+    func apply(_ e: EventHeader, _ details: EventDetails, _ note: EngineNote?) {
         appliedCount += 1
         if !e.isInternal { lastEventID = e.id }
         switch e.type {
         case .executionStarted:
-            guard case .executionStarted(let s) = e.details else { preconditionFailure("ExecutionStarted without details") }
+            guard case .executionStarted(let s) = details else { preconditionFailure("ExecutionStarted without details") }
             input = s.input
             startTime = e.timestamp
             status = .running
@@ -22,11 +36,11 @@ extension ExecutionState {
             return
 
         case .executionSucceeded:
-            if case .output(let o) = e.details { output = o }
+            if case .output(let o) = details { output = o }
             finish(.succeeded, at: e.timestamp)
             return
         case .executionFailed, .executionAborted, .executionTimedOut:
-            if case .error(let err, let cause) = e.details { error = StatesError(err ?? "", cause: cause) }
+            if case .error(let err, let cause) = details { error = StatesError(err ?? "", cause: cause) }
             finish(e.type == .executionFailed ? .failed : e.type == .executionAborted ? .aborted : .timedOut, at: e.timestamp)
             return
         case .executionRedriven:
@@ -35,263 +49,279 @@ extension ExecutionState {
 
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
             .succeedStateEntered, .taskStateEntered, .waitStateEntered:
-            guard case .stateEntered(let name, let stateInput) = e.details else { preconditionFailure("\(e.type) without details") }
-            guard let block = threads.box(e.thread)?.value.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
-            guard let state = e.stateHint.map({ definition[$0] }) ?? definition.state(named: name, in: block) else {
-                preconditionFailure("\(e.type) names '\(name)', not a state of \(block)")
+            guard case .stateEntered(let name, let stateInput) = details else { preconditionFailure("\(e.type) without details") }
+            let state: State
+            if let hint = e.stateHint {
+                state = plan[hint]
+            } else {
+                guard let block = threads.box(e.thread)?.value.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
+                guard let named = definition.state(named: name, in: block) else {
+                    preconditionFailure("\(e.type) names '\(name)', not a state of \(block)")
+                }
+                state = named
             }
             var phase = ThreadState.Phase.entered
-            if let failure = e.note?.failure {
-                phase = e.type == .failStateEntered ? .threadFailed(failure) : .failed(failure)
-            } else if e.type == .waitStateEntered, let due = e.note?.dueTime {
-                phase = .waiting(due: due)
+            if let note = note {
+                if let failure = note.failure {
+                    phase = e.type == .failStateEntered ? .threadFailed(failure) : .failed(failure)
+                } else if e.type == .waitStateEntered, let due = note.dueTime {
+                    phase = .waiting(due: due)
+                }
             }
-            let retriers = state.retriers.count
+            let (stateID, retriers) = (state.id, state.retriers.count)
+            let (eventID, timestamp, previous) = (e.id, e.timestamp, e.previousEventId)
             modify(e) { t in
-                t.state = state.id
+                t.state = stateID
                 t.stateInput = stateInput
-                t.enteredTime = e.timestamp
-                t.enteredEventID = e.id
-                t.enteredPreviousEventID = e.previousEventId
+                t.enteredTime = timestamp
+                t.enteredEventID = eventID
+                t.enteredPreviousEventID = previous
                 if retriers > 0 || !t.retryCounts.isEmpty { t.retryCounts = Array(repeating: 0, count: retriers) }
                 t.phase = phase
             }
 
         case .choiceStateExited, .mapStateExited, .parallelStateExited, .passStateExited, .succeedStateExited,
             .taskStateExited, .waitStateExited:
-            guard case .stateExited(_, let out, let assigned) = e.details else { preconditionFailure("\(e.type) without details") }
+            guard case .stateExited(_, let out, let assigned) = details else { preconditionFailure("\(e.type) without details") }
             modify(e) { t in
                 t.phase = .exited(out)
                 if let assigned { for (k, v) in assigned { t.variables.own[k] = v } }
             }
 
         case .taskScheduled, .activityScheduled, .lambdaFunctionScheduled:
-            guard let note = e.note, let token = note.taskToken else { preconditionFailure("\(e.type) without a task token") }
-            var t = thread(e)
-            guard case .task(let task) = definition[t.state].kind else { preconditionFailure("\(e.type) outside a Task state") }
-            t.phase = .task(ThreadState.TaskWait(
-                token: token, resource: task.resource, started: false, timeoutDue: note.taskTimeout,
-                heartbeatDue: note.heartbeatTimeout,
-                heartbeatSeconds: note.heartbeatTimeout.map { ($0 - e.timestamp) / 1000 },
-                attempt: t.retryCounts.reduce(0, +)))
+            guard let note, let token = note.taskToken else { preconditionFailure("\(e.type) without a task token") }
+            guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
+            guard case .task(let task) = plan[stateID].kind else { preconditionFailure("\(e.type) outside a Task state") }
+            let timestamp = e.timestamp
+            modify(e) { t in
+                t.phase = .task(ThreadState.TaskWait(
+                    token: token, resource: task.resource, started: false, timeoutDue: note.taskTimeout,
+                    heartbeatDue: note.heartbeatTimeout,
+                    heartbeatSeconds: note.heartbeatTimeout.map { ($0 - timestamp) / 1000 },
+                    attempt: t.retryCounts.reduce(0, +)))
+            }
             tokens[token] = e.thread
-            store(t, e)
 
         case .taskStarted, .activityStarted, .lambdaFunctionStarted:
-            var t = thread(e)
-            if case .task(var w) = t.phase {
-                w.started = true
-                if let hb = e.note?.heartbeatTimeout { w.heartbeatDue = hb }
-                t.phase = .task(w)
+            let heartbeat = note?.heartbeatTimeout
+            modify(e) { t in
+                if case .task(var w) = t.phase {
+                    w.started = true
+                    if let heartbeat { w.heartbeatDue = heartbeat }
+                    t.phase = .task(w)
+                }
             }
-            store(t, e)
 
         case .taskSubmitted:
-            var t = thread(e)
-            if case .task(var w) = t.phase {
-                w.submitted = true
-                t.phase = .task(w)
+            modify(e) { t in
+                if case .task(var w) = t.phase {
+                    w.submitted = true
+                    t.phase = .task(w)
+                }
             }
-            store(t, e)
 
         case .heartbeatRecorded:
-            var t = thread(e)
-            if case .task(var w) = t.phase {
-                w.heartbeatDue = e.note?.heartbeatTimeout
-                t.phase = .task(w)
+            let heartbeat = note?.heartbeatTimeout
+            modify(e) { t in
+                if case .task(var w) = t.phase {
+                    w.heartbeatDue = heartbeat
+                    t.phase = .task(w)
+                }
             }
-            store(t, e)
 
         case .taskSucceeded, .activitySucceeded, .lambdaFunctionSucceeded:
             let out: JSON
-            switch e.details {
+            switch details {
             case .taskOutput(_, _, let o), .output(let o): out = o
             default: out = .null
             }
-            var t = thread(e)
-            if case .task(let w) = t.phase { tokens.removeValue(forKey: w.token) }
-            t.phase = .result(out)
-            store(t, e)
+            closeTask(e)
+            modify(e) { t in t.phase = .result(out) }
 
         case .taskFailed, .taskTimedOut, .taskStartFailed, .taskSubmitFailed, .activityFailed, .activityTimedOut,
             .activityScheduleFailed, .lambdaFunctionFailed, .lambdaFunctionTimedOut, .lambdaFunctionScheduleFailed,
             .lambdaFunctionStartFailed:
             let failure: StatesError
-            switch e.details {
+            switch details {
             case .taskError(_, _, let err, let cause), .error(let err, let cause):
-                failure = e.note?.failure ?? StatesError(err ?? "", cause: cause)
+                failure = note?.failure ?? StatesError(err ?? "", cause: cause)
             default:
-                failure = e.note?.failure ?? StatesError("")
+                failure = note?.failure ?? StatesError("")
             }
-            var t = thread(e)
-            if case .task(let w) = t.phase { tokens.removeValue(forKey: w.token) }
-            Self.failOrRetry(&t, failure: failure, note: e.note)
-            store(t, e)
+            closeTask(e)
+            modify(e) { t in Self.failOrRetry(&t, failure: failure, note: note) }
 
         case .taskStateAborted, .waitStateAborted:
-            var t = thread(e)
-            if case .task(let w) = t.phase { tokens.removeValue(forKey: w.token) }
-            t.phase = .threadFailed(StatesError("States.Aborted"))
-            store(t, e)
+            closeTask(e)
+            modify(e) { t in t.phase = .threadFailed(StatesError("States.Aborted")) }
 
         case .evaluationFailed:
-            guard case .evaluationFailed(let err, let cause, _, _) = e.details else { preconditionFailure("EvaluationFailed without details") }
-            var t = thread(e)
-            t.phase = .failed(StatesError(err, cause: cause))
-            store(t, e)
+            guard case .evaluationFailed(let err, let cause, _, _) = details else { preconditionFailure("EvaluationFailed without details") }
+            modify(e) { t in t.phase = .failed(StatesError(err, cause: cause)) }
 
         case .parallelStateStarted:
-            guard let branchInput = e.note?.effectiveInput else { preconditionFailure("ParallelStateStarted without its input") }
-            var t = thread(e)
-            guard case .parallel(let p) = definition[t.state].kind else { preconditionFailure("ParallelStateStarted outside a Parallel state") }
+            guard let branchInput = note?.effectiveInput else { preconditionFailure("ParallelStateStarted without its input") }
+            guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
+            guard case .parallel(let p) = plan[stateID].kind else { preconditionFailure("ParallelStateStarted outside a Parallel state") }
             var c = ThreadState.Children(
                 kind: .parallel(input: branchInput, branches: p.branches), results: Array(repeating: nil, count: p.branches.count))
             // Branches start at once; each runs its block from the branch's StartAt.
             for (i, b) in p.branches.enumerated() {
-                c.running[i] = makeChild(parent: t, index: i, block: b, input: branchInput, cursor: e.id)
+                c.running.insert(makeChild(parent: e.thread, index: i, block: b, input: branchInput, cursor: e.id), at: i)
             }
-            t.phase = .children(c)
-            store(t, e)
+            modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .parallelStateSucceeded:
-            var t = thread(e)
-            if case .children(let c) = t.phase {
+            if let c = children(e.thread)?.value {
                 var results: [JSON] = []
+                results.reserveCapacity(c.count)
                 for i in 0..<c.count {
-                    if let id = c.running[i], let child = threads[id], case .exited(let out) = child.phase {
+                    if let id = c.running[i], case .exited(let out)? = phase(id) {
                         results.append(out)
                     } else {
                         results.append(c.results[i] ?? .null)
                     }
                 }
-                removeChildren(of: c)
-                t.phase = .result(.array(results))
+                removeChildren(of: e.thread)
+                threads.update(e.thread) { t in t.phase = .result(.array(results)) }
             }
             // AWS behaviour: ParallelStateSucceeded does not move the chain.
-            t.cursor = e.previousEventId
-            threads[e.thread] = t
+            let previous = e.previousEventId
+            threads.update(e.thread) { t in t.cursor = previous }
 
         case .retryScheduled:
-            let failure = e.note?.failure ?? StatesError(StatesError.Name.branchFailed)
-            var t = thread(e)
-            if case .children(let c) = t.phase { removeChildren(of: c) }
-            Self.failOrRetry(&t, failure: failure, note: e.note)
-            if let chain = e.note?.chainEventID { t.cursor = chain }
-            threads[e.thread] = t
+            let failure = note?.failure ?? StatesError(StatesError.Name.branchFailed)
+            removeChildren(of: e.thread)
+            threads.update(e.thread) { t in
+                Self.failOrRetry(&t, failure: failure, note: note)
+                if let chain = note?.chainEventID { t.cursor = chain }
+            }
 
         case .parallelStateFailed, .mapStateFailed:
-            let failure = e.note?.failure ?? StatesError(StatesError.Name.branchFailed)
-            var t = thread(e)
-            if case .children(let c) = t.phase { removeChildren(of: c) }
-            Self.failOrRetry(&t, failure: failure, note: e.note)
-            store(t, e)
+            let failure = note?.failure ?? StatesError(StatesError.Name.branchFailed)
+            removeChildren(of: e.thread)
+            modify(e) { t in Self.failOrRetry(&t, failure: failure, note: note) }
 
         case .parallelStateAborted, .mapStateAborted:
-            var t = thread(e)
-            if case .children(let c) = t.phase { removeChildren(of: c) }
-            t.phase = .threadFailed(StatesError("States.Aborted"))
-            store(t, e)
+            removeChildren(of: e.thread)
+            modify(e) { t in t.phase = .threadFailed(StatesError("States.Aborted")) }
 
         case .mapStateStarted:
-            guard let note = e.note, let items = note.items, let mapInput = note.effectiveInput else {
+            guard let note = note, let items = note.items, let mapInput = note.effectiveInput else {
                 preconditionFailure("MapStateStarted without its items")
             }
-            var t = thread(e)
-            guard case .map(let m) = definition[t.state].kind else { preconditionFailure("MapStateStarted outside a Map state") }
-            t.phase = .children(ThreadState.Children(
+            guard let stateID = threads.box(e.thread)?.value.state else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
+            guard case .map(let m) = plan[stateID].kind else { preconditionFailure("MapStateStarted outside a Map state") }
+            var c = ThreadState.Children(
                 kind: .map(items: items, processor: m.processor, limits: note.mapLimits ?? MapLimits(maxConcurrency: 0), input: mapInput),
-                results: Array(repeating: nil, count: items.count)))
-            store(t, e)
+                results: Array(repeating: nil, count: items.count))
+            c.hasItemSelector = m.itemSelector != nil
+            modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
 
         case .mapIterationStarted:
-            guard case .mapIteration(_, let index) = e.details else { preconditionFailure("MapIterationStarted without details") }
-            var parent = thread(e)
-            guard case .children(var c) = parent.phase, case .map(let items, let processor, _, _) = c.kind else {
+            guard case .mapIteration(_, let index) = details else { preconditionFailure("MapIterationStarted without details") }
+            // Read in a function, so that no copy of the children outlives the read (it would
+            // make the change below copy them).
+            guard let (item, processor, isDistributed) = mapItem(e.thread, index) else {
                 preconditionFailure("MapIterationStarted outside a running Map")
             }
-            let child = makeChild(parent: parent, index: index, block: processor, input: nil, cursor: e.id,
-                                  hidden: c.isDistributed)
-            threads.update(child) { $0.item = items[index] }
-            c.running[index] = child
-            c.nextIndex = max(c.nextIndex, index + 1)
-            parent.phase = .children(c)
-            store(parent, e)
+            let child = makeChild(parent: e.thread, index: index, block: processor, input: nil, cursor: e.id, hidden: isDistributed)
+            threads.update(child) { $0.item = item }
+            modify(e) { t in
+                t.modifyChildren { c in
+                    c.running.insert(child, at: index)
+                    c.nextIndex = max(c.nextIndex, index + 1)
+                }
+            }
 
         case .mapIterationSucceeded, .mapIterationFailed, .mapIterationAborted:
-            guard case .mapIteration(_, let index) = e.details else { preconditionFailure("\(e.type) without details") }
-            var parent = thread(e)
-            guard case .children(var c) = parent.phase, let childID = c.running[index] else {
+            guard case .mapIteration(_, let index) = details else { preconditionFailure("\(e.type) without details") }
+            guard let childID = children(e.thread)?.value.running[index] else {
                 preconditionFailure("\(e.type) for an iteration that is not running")
             }
-            let child = threads[childID]
+            let childPhase = phase(childID)
+            var output: JSON? = nil
+            var failure: StatesError? = nil
             switch e.type {
             case .mapIterationSucceeded:
-                if let child, case .exited(let out) = child.phase { c.results[index] = out }
-                c.succeeded += 1
+                if case .exited(let out)? = childPhase { output = out }
             case .mapIterationFailed:
-                c.failedCount += 1
-                if c.failure == nil {
-                    c.failure = e.note?.failure
-                    if c.failure == nil, let child, case .threadFailed(let err) = child.phase { c.failure = err }
-                    c.failureCursor = child?.cursor
-                }
+                failure = note?.failure
+                if failure == nil, case .threadFailed(let err)? = childPhase { failure = err }
             default:
                 break
             }
-            c.running.removeValue(forKey: index)
+            let (type, childCursor) = (e.type, cursor(childID))
             removeThread(childID)
-            parent.phase = .children(c)
-            store(parent, e)
+            modify(e) { t in
+                t.modifyChildren { c in
+                    switch type {
+                    case .mapIterationSucceeded:
+                        if let output { c.results[index] = output }
+                        c.succeeded += 1
+                    case .mapIterationFailed:
+                        c.failedCount += 1
+                        if c.failure == nil {
+                            c.failure = failure
+                            c.failureCursor = childCursor
+                        }
+                    default:
+                        break
+                    }
+                    c.running.remove(at: index)
+                }
+            }
 
         case .mapStateSucceeded:
-            var t = thread(e)
-            if case .children(let c) = t.phase {
-                removeChildren(of: c)
-                t.phase = .result(.array(c.results.map { $0 ?? .null }))
-            }
+            removeChildren(of: e.thread)
             // AWS behaviour: MapStateSucceeded does not move the chain: MapStateExited points
             // at the last MapIterationSucceeded (inline) or at MapRunSucceeded (distributed).
-            threads[e.thread] = t
+            threads.update(e.thread) { t in
+                if case .children(let c) = t.phase {
+                    t.phase = .result(.array(c.value.results.map { $0 ?? .null }))
+                }
+            }
 
         case .mapRunStarted:
-            var t = thread(e)
-            if case .children(var c) = t.phase, case .map(let items, let processor, _, let input) = c.kind,
-                let limits = e.note?.mapLimits
-            {
-                c.kind = .map(items: items, processor: processor, limits: limits, input: input)
-                c.mapRunArn = e.note?.mapRunArn
-                c.isDistributed = true
-                t.phase = .children(c)
+            let (limits, arn) = (note?.mapLimits, note?.mapRunArn)
+            modify(e) { t in
+                t.modifyChildren { c in
+                    if case .map(let items, let processor, _, let input) = c.kind, let limits {
+                        c.kind = .map(items: items, processor: processor, limits: limits, input: input)
+                        c.mapRunArn = arn
+                        c.isDistributed = true
+                    }
+                }
             }
-            store(t, e)
 
         case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
             // AWS behaviour: MapStateExited usually points at MapRunSucceeded (13 recorded
             // cases); a few recordings point at MapRunStarted instead (a race on AWS's side).
-            store(thread(e), e)
+            modify(e) { _ in }
         }
     }
 
     /// Changes the event's thread in place and moves its cursor to the event.
-    private mutating func modify(_ e: HistoryEvent, _ body: (inout ThreadState) -> Void) {
-        let moved = !e.isInternal
-        let found: Void? = threads.update(e.thread) { t in
+    ///
+    /// - Important: `body` MUST NOT read `self` (the thread is being written).
+    @inline(__always)
+    private func modify(_ e: EventHeader, _ body: (inout ThreadState) -> Void) {
+        let (moved, id) = (!e.isInternal, e.id)
+        let found = threads.update(e.thread) { t in
             body(&t)
-            if moved { t.cursor = e.id }
+            if moved { t.cursor = id }
         }
         guard found != nil else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
     }
 
-    private func thread(_ e: HistoryEvent) -> ThreadState {
-        guard let t = threads[e.thread] else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
-        return t
+    /// A task's end: its token is no longer open.
+    private func closeTask(_ e: EventHeader) {
+        if case .task(let w)? = phase(e.thread) { tokens.removeValue(forKey: w.token) }
     }
 
-    /// Stores the updated thread and moves its cursor to the event.
-    private mutating func store(_ t: ThreadState, _ e: HistoryEvent) {
-        var t = t
-        if !e.isInternal { t.cursor = e.id }
-        threads[e.thread] = t
+    private func mapItem(_ id: ThreadID, _ index: Int) -> (item: JSON, processor: BlockID, isDistributed: Bool)? {
+        guard let c = children(id), case .map(let items, let processor, _, _) = c.value.kind else { return nil }
+        return (items[index], processor, c.value.isDistributed)
     }
 
     private static func failOrRetry(_ t: inout ThreadState, failure: StatesError, note: EngineNote?) {
@@ -303,9 +333,11 @@ extension ExecutionState {
         }
     }
 
-    private mutating func makeChild(parent: ThreadState, index: Int, block: BlockID, input: JSON?, cursor: Int64,
+    private func makeChild(parent: ThreadID, index: Int, block: BlockID, input: JSON?, cursor: Int64,
                                     hidden: Bool = false) -> ThreadID
     {
+        guard let box = threads.box(parent) else { preconditionFailure("A child of unknown \(parent)") }
+        let (variables, parentHidden) = (box.value.variables.makeInnerScope(), box.value.hidden)
         let id: ThreadID
         if let free = freeThreadIDs.popLast() {
             id = ThreadID(rawValue: free)
@@ -314,31 +346,31 @@ extension ExecutionState {
             nextThreadID += 1
         }
         var child = ThreadState(
-            id: id, parent: parent.id, index: index, block: block, state: definition.blocks[block.rawValue].startAt,
-            phase: .pending(input: input), cursor: cursor, variables: parent.variables.makeInnerScope())
-        child.hidden = hidden || parent.hidden
+            id: id, parent: parent, index: index, block: block, state: definition.blocks[block.rawValue].startAt,
+            phase: .pending(input: input), cursor: cursor, variables: variables)
+        child.hidden = hidden || parentHidden
         threads[id] = child
         return id
     }
 
-    private mutating func removeChildren(of c: ThreadState.Children) {
-        // In index order: freed ids are reused, so the order must not depend on the
-        // dictionary's (per-instance, per-process) iteration order.
-        for index in c.running.keys.sorted() { removeThread(c.running[index]!) }
+    /// Removes the children of a Parallel or Map thread (and their descendants).
+    private func removeChildren(of id: ThreadID) {
+        guard let running = children(id)?.value.running.threads else { return }
+        for child in running { removeThread(child) }
     }
 
     /// Removes a thread, its descendants and their open tokens.
-    mutating func removeThread(_ id: ThreadID) {
-        guard let t = threads.removeValue(forKey: id) else { return }
+    func removeThread(_ id: ThreadID) {
+        guard let phase = threads.remove(id) else { return }
         if id != .root { freeThreadIDs.append(id.rawValue) }
-        switch t.phase {
+        switch phase {
         case .task(let w): tokens.removeValue(forKey: w.token)
-        case .children(let c): removeChildren(of: c)
+        case .children(let c): for child in c.value.running.threads { removeThread(child) }
         default: break
         }
     }
 
-    private mutating func finish(_ s: ExecutionStatus, at time: Int64) {
+    private func finish(_ s: ExecutionStatus, at time: Int64) {
         redrivePoint = s == .succeeded ? nil : threads[.root]
         status = s
         stopTime = time
@@ -346,4 +378,3 @@ extension ExecutionState {
         tokens.removeAll()
     }
 }
-

@@ -7,36 +7,57 @@ import StatesLanguage
 /// decider computed that AWS's event does not show (a timer's due time, a task token, the
 /// error of a failure). They are stored with the event and never rendered.
 public struct HistoryEvent: Sendable {
+    // Declared largest first, so that the small fields share padding (an event is moved
+    // into the decision's array and destroyed with it).
     public var id: Int64
     public var previousEventId: Int64
     /// Milliseconds since the Unix epoch.
     public var timestamp: Int64
-    public var type: HistoryEventType
     public var details: EventDetails
-    public var thread: ThreadID
-    public var note: EngineNote?
+    public var type: HistoryEventType
     /// Events of a Distributed Map's child executions: stored with the parent (replay needs
     /// them) but not part of its AWS history, and numbered in no sequence.
     public var hidden: Bool
+    public var thread: ThreadID
+    public var note: EngineNote?
     /// The state a `...StateEntered` event enters, when the decider knows it (saves a lookup
     /// by name). Not stored: replay finds the state by name.
     public var stateHint: StateID?
 
-    public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
-                thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
-    {
-        self.hidden = hidden
-        self.id = id
-        self.previousEventId = previousEventId
-        self.timestamp = timestamp
-        self.type = type
-        self.details = details
-        self.thread = thread
-        self.note = note
-    }
+    // The initializers are in an extension, so that the compiler's memberwise initializer
+    // exists: the decider builds events with it (an explicit initializer, inlined, made the
+    // optimizer copy the new event once more).
 
     /// Engine-only events (such as a recorded heartbeat) that AWS's history does not show.
     public var isInternal: Bool { hidden || type.isInternal }
+
+    /// The fields other than the details and the note.
+    var header: EventHeader {
+        EventHeader(id: id, previousEventId: previousEventId, timestamp: timestamp, type: type, thread: thread, hidden: hidden,
+                    stateHint: stateHint)
+    }
+}
+
+extension HistoryEvent {
+    public init(id: Int64, previousEventId: Int64, timestamp: Int64, type: HistoryEventType, details: EventDetails = .none,
+                thread: ThreadID = .root, note: EngineNote? = nil, hidden: Bool = false)
+    {
+        self.init(id: id, previousEventId: previousEventId, timestamp: timestamp, details: details, type: type, hidden: hidden,
+                  thread: thread, note: note, stateHint: nil)
+    }
+}
+
+/// An event's plain fields: what `apply` reads besides the details and the note.
+struct EventHeader {
+    var id: Int64
+    var previousEventId: Int64
+    var timestamp: Int64
+    var type: HistoryEventType
+    var thread: ThreadID
+    var hidden: Bool
+    var stateHint: StateID?
+
+    var isInternal: Bool { hidden || type.isInternal }
 }
 
 /// A branch of execution: the top level (`root`), a Parallel branch or a Map iteration.
@@ -111,7 +132,7 @@ public enum EventDetails: Sendable {
     /// `stateExitedEventDetails`; `assigned` holds `Assign`'s variables in assignment order.
     case stateExited(name: String, output: JSON, assigned: [(String, JSON)]?)
     /// `executionStartedEventDetails`
-    case executionStarted(ExecutionStartedDetails)
+    indirect case executionStarted(ExecutionStartedDetails)
     /// `executionSucceededEventDetails`, `activitySucceededEventDetails`, `lambdaFunctionSucceededEventDetails`
     case output(JSON)
     /// The `{error, cause}` shapes: execution failed/aborted/timed out, activity and Lambda
@@ -120,15 +141,15 @@ public enum EventDetails: Sendable {
     /// `executionRedrivenEventDetails`
     case redriven(count: Int)
     /// `taskScheduledEventDetails`
-    case taskScheduled(TaskScheduledDetails)
+    indirect case taskScheduled(TaskScheduledDetails)
     /// `taskStartedEventDetails`
-    case taskStarted(resourceType: String, resource: String)
+    indirect case taskStarted(resourceType: String, resource: String)
     /// `taskSucceededEventDetails`, `taskSubmittedEventDetails`
-    case taskOutput(resourceType: String, resource: String, output: JSON)
+    indirect case taskOutput(resourceType: String, resource: String, output: JSON)
     /// `taskFailedEventDetails`, `taskTimedOutEventDetails`, `taskStartFailedEventDetails`, `taskSubmitFailedEventDetails`
-    case taskError(resourceType: String, resource: String, error: String?, cause: String?)
+    indirect case taskError(resourceType: String, resource: String, error: String?, cause: String?)
     /// `activityScheduledEventDetails` (heartbeat) and `lambdaFunctionScheduledEventDetails`
-    case scheduled(ScheduledDetails)
+    indirect case scheduled(ScheduledDetails)
     /// `activityStartedEventDetails`
     case activityStarted(workerName: String?)
     /// `mapStateStartedEventDetails`
@@ -138,9 +159,9 @@ public enum EventDetails: Sendable {
     /// `mapRunStartedEventDetails`
     case mapRunStarted(mapRunArn: String)
     /// `mapRunRedrivenEventDetails`
-    case mapRunRedriven(mapRunArn: String, count: Int)
+    indirect case mapRunRedriven(mapRunArn: String, count: Int)
     /// `evaluationFailedEventDetails`
-    case evaluationFailed(error: String, cause: String?, location: String?, state: String)
+    indirect case evaluationFailed(error: String, cause: String?, location: String?, state: String)
 }
 
 public struct ExecutionStartedDetails: Sendable {
@@ -297,6 +318,35 @@ public enum HistoryEventType: String, Sendable, CaseIterable {
     /// `XStateExited` for a state's type (Fail states never exit).
     public static func stateExited(_ kind: State.Kind) -> HistoryEventType {
         switch kind {
+        case .pass: .passStateExited
+        case .task: .taskStateExited
+        case .choice: .choiceStateExited
+        case .wait: .waitStateExited
+        case .succeed: .succeedStateExited
+        case .parallel: .parallelStateExited
+        case .map: .mapStateExited
+        case .fail: preconditionFailure("Fail states have no exit event")
+        }
+    }
+
+    /// `XStateEntered` for a state. Reads only the case of the state's kind (a copy of the
+    /// whole kind, as `stateEntered(_:)` takes, costs a few hundred bytes).
+    static func stateEntered(of state: State) -> HistoryEventType {
+        switch state.kind {
+        case .pass: .passStateEntered
+        case .task: .taskStateEntered
+        case .choice: .choiceStateEntered
+        case .wait: .waitStateEntered
+        case .succeed: .succeedStateEntered
+        case .fail: .failStateEntered
+        case .parallel: .parallelStateEntered
+        case .map: .mapStateEntered
+        }
+    }
+
+    /// `XStateExited` for a state (Fail states never exit). Reads only the case of its kind.
+    static func stateExited(of state: State) -> HistoryEventType {
+        switch state.kind {
         case .pass: .passStateExited
         case .task: .taskStateExited
         case .choice: .choiceStateExited

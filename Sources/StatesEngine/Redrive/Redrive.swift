@@ -31,12 +31,15 @@ extension ExecutionState {
         var d = Decider(context: context)
         emit(&d, .executionRedriven, .root, .redriven(count: info.redriveCount), prev: lastEventID)
         drive(&d)
+        endIfHistoryLimitReached(&d)
         return d.decision
     }
+}
 
+extension ExecutionState.Core {
     /// `apply` of `ExecutionRedriven`: running again, the top-level thread back at the
     /// stopped state with that state's input and the variables it saw.
-    mutating func applyRedriven(_ e: HistoryEvent) {
+    func applyRedriven(_ e: EventHeader) {
         guard let p = redrivePoint else { return }
         status = .running
         stopTime = nil

@@ -63,6 +63,9 @@ public struct LocalRunner {
     public var virtualTimeLimit: Int64
     /// Keep the events (false for benchmarks that measure the engine alone).
     public var recordEvents: Bool
+    /// The history quota (`DecisionContext.historyEventLimit`); the benchmarks lift it for a
+    /// workload that, on AWS, would run as an Express execution.
+    public var historyEventLimit: Int64 = HistoryLimit.defaultLimit
     /// Called with the milliseconds to wait in real-time mode; nil for a virtual clock.
     public var sleep: ((Int64) -> Void)?
     /// The wall clock for real-time mode.
@@ -94,7 +97,7 @@ public struct LocalRunner {
         var sequence = 0
         var (state, decision) = ExecutionState.start(
             definition: definition, info: info, input: input,
-            context: DecisionContext(now: now, random: random, region: region))
+            context: DecisionContext(now: now, random: random, region: region, historyEventLimit: historyEventLimit))
         func take(_ decision: Decision) {
             transitions += decision.transitions
             if recordEvents { events.append(contentsOf: decision.events) }
@@ -153,7 +156,7 @@ public struct LocalRunner {
             } else {
                 now = max(now, next)
             }
-            let context = DecisionContext(now: now, random: random, region: region)
+            let context = DecisionContext(now: now, random: random, region: region, historyEventLimit: historyEventLimit)
             if let first = pending.first, first.at <= now {
                 pending.removeFirst()
                 do {

@@ -31,11 +31,13 @@ extension JSON {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            for i in 0..<o.count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONStringFormat.append(o.keys[i], to: &out)
-                out.append(UInt8(ascii: ":"))
-                o.values[i].write(to: &out)
+            o.withMembers { members in
+                for i in members.indices {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONStringFormat.append(members[i].key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    members[i].value.write(to: &out)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -57,8 +59,10 @@ extension JSON {
             return n
         case .object(let o):
             var n = 2 + max(0, o.count - 1) + o.count  // braces, commas, colons
-            for i in 0..<o.count {
-                n += JSONStringFormat.size(o.keys[i]) + o.values[i].serializedSize
+            o.withMembers { members in
+                for i in members.indices {
+                    n += JSONStringFormat.size(members[i].key) + members[i].value.serializedSize
+                }
             }
             return n
         }
@@ -91,9 +95,9 @@ extension JSON {
             for i in 0..<o.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(level + 1)
-                JSONStringFormat.append(o.keys[i], to: &out)
+                JSONStringFormat.append(o.key(at: i), to: &out)
                 out.append(contentsOf: ": ".utf8)
-                o.values[i].writePretty(to: &out, level: level + 1, indent: indent)
+                o.value(at: i).writePretty(to: &out, level: level + 1, indent: indent)
             }
             newline(level)
             out.append(UInt8(ascii: "}"))
@@ -151,27 +155,35 @@ public enum JSONStringFormat {
     public static func size(_ s: String) -> Int {
         // Native strings are contiguous UTF-8: count escapes in a tight loop.
         if let n = s.utf8.withContiguousStorageIfAvailable({ bytes -> Int in
-            var extra = 0
-            // Eight bytes at a time: skip words with no control byte, quote or backslash.
-            var i = 0
-            if bytes.count >= 8, let base = bytes.baseAddress {
+            let count = bytes.count
+            // Eight bytes at a time (the last word overlapping the one before): most strings
+            // need no escape, and then their size is their length.
+            if count >= 8, let base = bytes.baseAddress {
                 let raw = UnsafeRawPointer(base)
-                while i + 8 <= bytes.count {
-                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    if !Self.wordNeedsEscape(w) {
-                        i += 8
-                        continue
+                var i = 0
+                var clean = true
+                while i + 8 <= count {
+                    if Self.wordNeedsEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                        clean = false
+                        break
                     }
-                    break
+                    i += 8
                 }
+                if clean, i < count, Self.wordNeedsEscape(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) {
+                    clean = false
+                }
+                if clean { return count + 2 }
             }
-            for c in bytes[i...] where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+            var extra = 0
+            for i in 0..<count {
+                let c = bytes[i]
+                guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
                 switch c {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: extra += 1
                 default: extra += 5
                 }
             }
-            return bytes.count + 2 + extra
+            return count + 2 + extra
         }) {
             return n
         }
@@ -371,41 +383,235 @@ public enum JSONNumberFormat {
 }
 
 extension JSON {
-    /// Whether the compact serialization is longer than `limit` bytes, decided cheaply when
-    /// possible: without escapes every string costs its UTF-8 length plus quotes (a lower
-    /// bound), and at most six times that (an upper bound); only a value whose bounds
-    /// straddle the limit is measured exactly.
+    /// Whether the compact serialization is longer than `limit` bytes.
+    ///
+    /// See `serializedSizeExceeds(_:memo:)`.
     public func serializedSizeExceeds(_ limit: Int) -> Bool {
-        var lower = 0, upper = 0
-        bounds(&lower, &upper)
-        if lower > limit { return true }
-        if upper <= limit { return false }
-        return serializedSize > limit
+        var memo = JSONSizeMemo()
+        return serializedSizeExceeds(limit, memo: &memo)
     }
 
-    private func bounds(_ lower: inout Int, _ upper: inout Int) {
+    /// Whether the compact serialization is longer than `limit` bytes, decided cheaply when
+    /// possible, in up to three passes that each stop as soon as the answer is known:
+    ///
+    /// 1. bounds from lengths alone: a string costs its UTF-8 length plus quotes at least
+    ///    and six times that at most (every byte escaped as `\u00XX`), a double 3 to 26 bytes;
+    /// 2. strings measured exactly (a word-at-a-time scan for escapes), doubles still bounded;
+    /// 3. the exact size, doubles formatted.
+    ///
+    /// The answer is always exact: a pass decides only when its bounds fall on the same side
+    /// of the limit.
+    ///
+    /// - Parameter memo: bounds of the large arrays and objects already measured. State
+    ///   data flows from state to state mostly unchanged, so the large parts of an output
+    ///   are often parts of earlier outputs; `memo` measures them once.
+    public func serializedSizeExceeds(_ limit: Int, memo: inout JSONSizeMemo) -> Bool {
+        if let decided = decide(limit, LengthsPass.self, &memo) { return decided }
+        if let decided = decide(limit, ExactStringsPass.self, &memo) { return decided }
+        if let decided = decide(limit, ExactPass.self, &memo) { return decided }
+        preconditionFailure("JSON.serializedSizeExceeds: the exact pass did not decide")
+    }
+
+    /// Whether the serialization exceeds `limit`; nil when the pass cannot tell.
+    private func decide<Pass: SizePass>(_ limit: Int, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) -> Bool? {
+        var bounds = SizeBounds()
         switch self {
-        case .null: lower += 4; upper += 4
-        case .bool(let b): lower += b ? 4 : 5; upper += b ? 4 : 5
-        case .int(let i):
-            let n = JSONNumberFormat.intSize(i)
-            lower += n; upper += n
-        case .double: lower += 1; upper += 26
-        case .string(let s):
-            let n = s.utf8.count
-            lower += n + 2; upper += 6 * n + 2
-        case .array(let a):
-            let n = 2 + max(0, a.count - 1)
-            lower += n; upper += n
-            for v in a { v.bounds(&lower, &upper) }
-        case .object(let o):
-            let n = 2 + max(0, o.count - 1) + o.count
-            lower += n; upper += n
-            for i in 0..<o.count {
-                let k = o.keys[i].utf8.count
-                lower += k + 2; upper += 6 * k + 2
-                o.values[i].bounds(&lower, &upper)
+        case .array(let a): bounds.add(a, pass, &memo)
+        case .object(let o): bounds.add(o, pass, &memo)
+        default: bounds.add(scalar: self, pass)
+        }
+        if bounds.lower > limit { return true }
+        if bounds.upper <= limit { return false }
+        return nil
+    }
+}
+
+/// Lower and upper bounds of a serialized size.
+///
+/// Containers are walked by loops that switch on their elements in place: a call per
+/// element would copy (retain) it.
+struct SizeBounds {
+    var lower = 0
+    var upper = 0
+
+    @inline(__always) mutating func add(_ n: Int) {
+        lower += n
+        upper += n
+    }
+
+    @inline(__always) mutating func add(_ b: (lower: Int, upper: Int)) {
+        lower += b.lower
+        upper += b.upper
+    }
+
+    @inline(__always) mutating func add(_ b: SizeBounds) {
+        lower += b.lower
+        upper += b.upper
+    }
+
+    /// Adds a value that is not an array or an object.
+    @inline(__always) mutating func add<Pass: SizePass>(scalar value: JSON, _ pass: Pass.Type) {
+        switch value {
+        case .null: add(4)
+        case .bool(let v): add(v ? 4 : 5)
+        case .int(let i): add(JSONNumberFormat.intSize(i))
+        case .double(let d): add(Pass.double(d))
+        case .string(let s): add(Pass.string(s))
+        case .array, .object: preconditionFailure("SizeBounds.add(scalar:): a container")
+        }
+    }
+
+    /// Adds an array: brackets, commas and elements (through the memo when large).
+    mutating func add<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        add(2 + max(0, a.count - 1))
+        if a.count >= JSONSizeMemo.threshold {
+            add(memo.bounds(of: a, pass) { memo in
+                var inner = SizeBounds()
+                inner.addElements(a, pass, &memo)
+                return inner
+            })
+        } else {
+            addElements(a, pass, &memo)
+        }
+    }
+
+    /// Adds an object: braces, commas, colons, keys and values (through the memo when large).
+    mutating func add<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        add(2 + max(0, o.count - 1) + o.count)
+        if o.count >= JSONSizeMemo.threshold {
+            add(memo.bounds(of: o, pass) { memo in
+                var inner = SizeBounds()
+                inner.addMembers(o, pass, &memo)
+                return inner
+            })
+        } else {
+            addMembers(o, pass, &memo)
+        }
+    }
+
+    private mutating func addElements<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        for i in a.indices {
+            switch a[i] {
+            case .null: add(4)
+            case .bool(let v): add(v ? 4 : 5)
+            case .int(let n): add(JSONNumberFormat.intSize(n))
+            case .double(let d): add(Pass.double(d))
+            case .string(let s): add(Pass.string(s))
+            case .array(let inner): add(inner, pass, &memo)
+            case .object(let inner): add(inner, pass, &memo)
+            }
+        }
+    }
+
+    private mutating func addMembers<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+        o.withMembers { members in
+            for i in members.indices {
+                add(Pass.string(members[i].key))
+                switch members[i].value {
+                case .null: add(4)
+                case .bool(let v): add(v ? 4 : 5)
+                case .int(let n): add(JSONNumberFormat.intSize(n))
+                case .double(let d): add(Pass.double(d))
+                case .string(let s): add(Pass.string(s))
+                case .array(let inner): add(inner, pass, &memo)
+                case .object(let inner): add(inner, pass, &memo)
+                }
             }
         }
     }
 }
+
+
+/// Bounds of the serialized size of large arrays and objects, by the identity of their
+/// storage (which the memo retains, so that the identity stays theirs).
+public struct JSONSizeMemo {
+    /// Arrays and objects with fewer elements are measured every time (a lookup would cost
+    /// as much).
+    static let threshold = 16
+
+    struct Key: Hashable {
+        let storage: UnsafeRawPointer
+        let pass: UInt8
+    }
+
+    struct Entry {
+        let lower: Int
+        let upper: Int
+        /// Keeps the storage alive while it is a key.
+        let value: JSON
+    }
+
+    var entries: [Key: Entry] = [:]
+
+    public init() {}
+
+    /// The bounds of a large array's elements (without its brackets and commas), measured
+    /// by `measure` the first time.
+    @inline(never)
+    mutating func bounds<Pass: SizePass>(of a: [JSON], _ pass: Pass.Type, _ measure: (inout JSONSizeMemo) -> SizeBounds) -> SizeBounds {
+        let key = Key(storage: a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }, pass: Pass.id)
+        return bounds(key, .array(a), measure)
+    }
+
+    /// The bounds of a large object's members (without its braces, commas and colons),
+    /// measured by `measure` the first time.
+    @inline(never)
+    mutating func bounds<Pass: SizePass>(of o: JSONObject, _ pass: Pass.Type, _ measure: (inout JSONSizeMemo) -> SizeBounds) -> SizeBounds {
+        let key = Key(storage: UnsafeRawPointer(Unmanaged.passUnretained(o.storage!).toOpaque()), pass: Pass.id)
+        return bounds(key, .object(o), measure)
+    }
+
+    private mutating func bounds(_ key: Key, _ value: JSON, _ measure: (inout JSONSizeMemo) -> SizeBounds) -> SizeBounds {
+        if let e = entries[key] { return SizeBounds(lower: e.lower, upper: e.upper) }
+        let b = measure(&self)
+        entries[key] = Entry(lower: b.lower, upper: b.upper, value: value)
+        return b
+    }
+}
+
+/// What a serialized-size pass measures exactly (a type, so that each pass is compiled on
+/// its own: the cheap pass calls nothing per string).
+protocol SizePass {
+    static var id: UInt8 { get }
+    /// The bounds of a string, quoted.
+    static func string(_ s: String) -> (lower: Int, upper: Int)
+    static func double(_ d: Double) -> (lower: Int, upper: Int)
+}
+
+extension SizePass {
+    /// From "0.0" to "-1.2345678901234567E-308".
+    @inline(__always) static func double(_ d: Double) -> (lower: Int, upper: Int) { (3, 26) }
+}
+
+/// Lengths only: a string costs its UTF-8 length plus quotes at least, six times that at
+/// most (every byte escaped as `\u00XX`); doubles bounded.
+enum LengthsPass: SizePass {
+    static var id: UInt8 { 0 }
+    @inline(__always) static func string(_ s: String) -> (lower: Int, upper: Int) {
+        let n = s.utf8.count
+        return (n + 2, 6 * n + 2)
+    }
+}
+
+/// Strings exact, doubles bounded.
+enum ExactStringsPass: SizePass {
+    static var id: UInt8 { 1 }
+    @inline(__always) static func string(_ s: String) -> (lower: Int, upper: Int) {
+        let n = JSONStringFormat.size(s)
+        return (n, n)
+    }
+}
+
+/// Everything exact.
+enum ExactPass: SizePass {
+    static var id: UInt8 { 2 }
+    @inline(__always) static func string(_ s: String) -> (lower: Int, upper: Int) {
+        let n = JSONStringFormat.size(s)
+        return (n, n)
+    }
+    @inline(__always) static func double(_ d: Double) -> (lower: Int, upper: Int) {
+        let n = JSONNumberFormat.doubleSize(d)
+        return (n, n)
+    }
+}
+

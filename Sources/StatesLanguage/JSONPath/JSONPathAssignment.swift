@@ -44,11 +44,7 @@ extension JSONPath {
             node = .null  // drop the second reference so that `object` is mutated in place
             defer { node = .object(object) }
             if let k = object.indexOf(name) {
-                var child = object.values[k]
-                object.values[k] = .null
-                let ok = set(value, steps, i + 1, in: &child)
-                object.values[k] = child
-                return ok
+                return object.modifyValue(at: k) { child in set(value, steps, i + 1, in: &child) }
             }
             if i + 1 == steps.count {
                 object.append(name, value)

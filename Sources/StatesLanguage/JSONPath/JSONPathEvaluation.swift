@@ -6,13 +6,14 @@ extension JSONPath {
     /// - Returns: for a definite path, the selected node, or nil when there is none; for an
     ///   indefinite path, an `.array` of every match, possibly empty (never nil).
     public func evaluate(_ root: JSON) -> JSON? {
-        evaluate(root, current: root)
+        if let direct = storage.direct, !storage.isRelative { return Self.walk(direct, root) }
+        return evaluate(root, current: root)
     }
 
     /// Evaluates from `root` or, for an `@` path inside a filter, from `current`.
     func evaluate(_ root: JSON, current: JSON) -> JSON? {
         let start = storage.isRelative ? current : root
-        if let direct = storage.direct { return Self.walk(direct, start, 0) }
+        if let direct = storage.direct { return Self.walk(direct, start) }
         if storage.isDefinite {
             switch resolveDefinite(start) {
             case .found(let value): return value
@@ -40,27 +41,29 @@ extension JSONPath {
         }
     }
 
-    /// The hot path: names and indexes, recursing on borrowed values.
-    private static func walk(_ steps: ContiguousArray<DirectStep>, _ value: JSON, _ i: Int) -> JSON? {
-        guard i < steps.count else { return value }
-        switch steps[i] {
+    /// The hot path: names and indexes, one node at a time (the root is read in place; each
+    /// node below it is held while the next step reads it).
+    private static func walk(_ steps: ContiguousArray<DirectStep>, _ root: JSON) -> JSON? {
+        guard !steps.isEmpty else { return root }
+        guard var node = child(root, steps[0]) else { return nil }
+        for i in 1..<steps.count {
+            guard let next = child(node, steps[i]) else { return nil }
+            node = next
+        }
+        return node
+    }
+
+    @inline(__always)
+    private static func child(_ node: JSON, _ step: DirectStep) -> JSON? {
+        switch step {
         case .name(let name, let count):
-            guard case .object(let object) = value else { return nil }
-            if let index = object.index {
-                guard let k = index[name] else { return nil }
-                return walk(steps, object.values[k], i + 1)
-            }
-            // A cheap length test first: most keys differ in length.
-            let keys = object.keys
-            for k in keys.indices where keys[k].utf8.count == count && keys[k] == name {
-                return walk(steps, object.values[k], i + 1)
-            }
-            return nil
+            guard case .object(let object) = node else { return nil }
+            return object.value(forKey: name, utf8Count: count)
         case .index(let index):
-            guard case .array(let array) = value else { return nil }
+            guard case .array(let array) = node else { return nil }
             let effective = index < 0 ? array.count + index : index
             guard effective >= 0, effective < array.count else { return nil }
-            return walk(steps, array[effective], i + 1)
+            return array[effective]
         }
     }
 

@@ -1,18 +1,21 @@
 extension JSONObject {
-    /// An object whose member names are an existing array, shared rather than copied.
+    /// An object with the given member names, in order, and values computed one by one.
     ///
-    /// Payload templates produce objects with the same names every time; sharing the names
-    /// (and the key index of large objects) leaves one allocation per evaluated object, for
-    /// the values.
+    /// Payload templates produce objects with the same names every time; the names and the
+    /// key index (of large objects) are computed once, and each object costs one allocation.
     ///
-    /// - Important: `keys` MUST hold distinct names, `values` MUST have the same count, and
-    ///   `index` MUST be `JSONObject.makeIndex(keys)` (nil up to `indexThreshold` members).
-    init(sharingKeys keys: ContiguousArray<String>, index: [String: Int]?, values: ContiguousArray<JSON>) {
-        precondition(keys.count == values.count, "JSONObject(sharingKeys:): \(keys.count) names for \(values.count) values")
+    /// - Important: `names` MUST be distinct, and `index` MUST be `JSONObject.makeIndex(names)`
+    ///   (nil up to `indexThreshold` members).
+    init<E: Error>(names: ContiguousArray<String>, index: [String: Int]?, values: (Int) throws(E) -> JSON) throws(E) {
+        guard !names.isEmpty else {
+            self.init()
+            return
+        }
+        let storage = JSONObjectStorage.make(capacity: names.count)
+        for i in names.indices { storage.append(JSONObjectMember(key: names[i], value: try values(i))) }
+        storage.index = index
         self.init()
-        self.keys = keys
-        self.values = values
-        self.index = index
+        self.storage = storage
     }
 
     /// The key index a `JSONObject` keeps for these names: nil for small objects.

@@ -110,15 +110,12 @@ public struct PayloadTemplate: Sendable {
             for element in array.elements { out.append(try evaluate(element, in: env)) }
             return .array(out)
         case .object(let object):
-            var values = ContiguousArray<JSON>()
-            values.reserveCapacity(object.values.count)
-            for value in object.values {
-                switch value {
-                case .node(let child): values.append(try evaluate(child, in: env))
-                case .expression(let member): values.append(try member.expression.evaluate(in: env, field: member.field))
+            return .object(try JSONObject(names: object.names, index: object.index) { i throws(StatesError) in
+                switch object.values[i] {
+                case .node(let child): try evaluate(child, in: env)
+                case .expression(let member): try member.expression.evaluate(in: env, field: member.field)
                 }
-            }
-            return .object(JSONObject(sharingKeys: object.names, index: object.index, values: values))
+            })
         }
     }
 
