@@ -109,7 +109,8 @@ public final class OutboxRelay: Service, Sendable {
     /// a slot frees (a round that waited for its slowest request held the next status events
     /// and requests back by a commit and a delivery), events go out together (one delivery
     /// wait for many), and rows are acknowledged as their delivery is confirmed. A failed
-    /// request is queued again 500 ms after the first failure.
+    /// request is queued again 500 ms after the first failure. Cancelled (shutdown), it
+    /// returns once the requests in flight are answered, leaving the rest queued.
     public func relayPending() async {
         let dispatcher = self.dispatcher
         let hooks = self.hooks
@@ -139,6 +140,13 @@ public final class OutboxRelay: Service, Sendable {
                 firstFailure = nil
             }
             while true {
+                if Task.isCancelled {
+                    // Shutdown: the requests in flight finish (the group waits for them);
+                    // what is still queued stays PENDING in the store and goes out at the
+                    // next start. Without this a backlog kept the daemon relaying, and
+                    // retrying the requests the closed store refused, long after SIGTERM.
+                    return
+                }
                 let items: [Item] = queue.withLock { q in
                     let out = q
                     q.removeAll(keepingCapacity: true)
