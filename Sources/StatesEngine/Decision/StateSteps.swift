@@ -178,12 +178,14 @@ extension ExecutionState {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let env = environment(t, state, input: eff, d)
         var next: StateID? = nil
-        for branch in c.choices {
-            switch branch.condition {
+        // By index, switching on each condition in place: a `for branch in` copied each
+        // branch (a retain and a release).
+        for i in c.choices.indices {
+            switch c.choices[i].condition {
             case .rule(let rule):
                 let matched: Bool
                 do { matched = try rule.evaluate(in: env) } catch { throw located(error, t) }
-                if matched { next = branch.next }
+                if matched { next = c.choices[i].next }
             case .jsonata:
                 throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
             }
