@@ -266,7 +266,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         try checkAccepting()
         guard !token.isEmpty, token.utf8.count <= 2048 else { throw ServiceError.invalidToken }
         let arn: String
-        if let a = core.expressExecution(token: token) {
+        if let a = core.openTaskExecution(token: token) {
             arn = a
         } else {
             let task: TaskRecord?

@@ -104,57 +104,112 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Hands every queued request to the dispatcher; returns when all were answered.
+    ///
+    /// A pipeline, not rounds: what is queued while others are in flight is taken as soon as
+    /// a slot frees (a round that waited for its slowest request held the next status events
+    /// and requests back by a commit and a delivery), events go out together (one delivery
+    /// wait for many), and rows are acknowledged as their delivery is confirmed. A failed
+    /// request is queued again 500 ms after the first failure. Cancelled (shutdown), it
+    /// returns once the requests in flight are answered, leaving the rest queued.
     public func relayPending() async {
-        while true {
-            let items: [Item] = queue.withLock { q in
-                let out = q
-                q.removeAll(keepingCapacity: true)
-                return out
-            }
-            if items.isEmpty { return }
-            let dispatcher = self.dispatcher
-            let hooks = self.hooks
+        let dispatcher = self.dispatcher
+        let hooks = self.hooks
+        let concurrency = self.concurrency
+        await withTaskGroup(of: [(Item, Result<DispatchOutcome, any Error>)].self) { group in
+            var running = 0
             var sent: [Int64] = []
             var failed: [Item] = []
-            await withTaskGroup(of: (Item, Result<DispatchOutcome, any Error>).self) { group in
-                var running = 0
-                func collect(_ r: (Item, Result<DispatchOutcome, any Error>)) {
-                    switch r.1 {
-                    case .success(.sent): if r.0.id > 0 { sent.append(r.0.id) }
+            var firstFailure: ContinuousClock.Instant?
+            func collect(_ results: [(Item, Result<DispatchOutcome, any Error>)]) {
+                for (item, result) in results {
+                    switch result {
+                    case .success(.sent): if item.id > 0 { sent.append(item.id) }
                     case .success(.queued): break
                     case .failure(let e):
-                        if e is CrashInjected { return }
-                        failed.append(r.0)
+                        if e is CrashInjected { continue }
+                        if failed.isEmpty { firstFailure = .now }
+                        failed.append(item)
                     }
                 }
+            }
+            func retryFailed() {
+                guard !failed.isEmpty else { return }
+                logger.warning("outbox: dispatch failed, retrying", metadata: ["count": "\(failed.count)"])
+                queue.withLock { $0.append(contentsOf: failed) }
+                failed = []
+                firstFailure = nil
+            }
+            while true {
+                if Task.isCancelled {
+                    // Shutdown: the requests in flight finish (the group waits for them);
+                    // what is still queued stays PENDING in the store and goes out at the
+                    // next start. Without this a backlog kept the daemon relaying, and
+                    // retrying the requests the closed store refused, long after SIGTERM.
+                    return
+                }
+                let items: [Item] = queue.withLock { q in
+                    let out = q
+                    q.removeAll(keepingCapacity: true)
+                    return out
+                }
+                if items.isEmpty {
+                    committer.acknowledge(sent)
+                    sent = []
+                    if running > 0, let r = await group.next() {
+                        collect(r)
+                        running -= 1
+                    } else if running == 0 {
+                        guard let since = firstFailure else { return }
+                        let wait = since + .milliseconds(500) - .now
+                        if wait > .zero { try? await Task.sleep(for: wait) }
+                        retryFailed()
+                    }
+                    continue
+                }
+                var events: [Item] = []
+                var requests: [Item] = []
                 for item in items {
+                    if item.event != nil { events.append(item) } else { requests.append(item) }
+                }
+                var tasks: [@Sendable () async -> [(Item, Result<DispatchOutcome, any Error>)]] = []
+                for start in stride(from: 0, to: events.count, by: 1000) {
+                    let chunk = Array(events[start..<min(events.count, start + 1000)])
+                    tasks.append {
+                        let result: Result<DispatchOutcome, any Error>
+                        do {
+                            try await dispatcher.publish(chunk.map { $0.event! })
+                            result = .success(.sent)
+                        } catch {
+                            result = .failure(error)
+                        }
+                        return chunk.map { ($0, result) }
+                    }
+                }
+                for item in requests {
+                    tasks.append {
+                        guard let request = item.request else { return [(item, .success(.sent))] }
+                        let result: Result<DispatchOutcome, any Error>
+                        do {
+                            let outcome = try await dispatcher.dispatch(request)
+                            do { try hooks.afterDispatch(request.token) } catch { return [(item, .failure(CrashInjected()))] }
+                            result = .success(outcome)
+                        } catch {
+                            result = .failure(error)
+                        }
+                        return [(item, result)]
+                    }
+                }
+                for task in tasks {
                     if running >= concurrency, let r = await group.next() {
                         collect(r)
                         running -= 1
                     }
-                    group.addTask {
-                        do {
-                            if let event = item.event {
-                                try await dispatcher.publish(event)
-                                return (item, .success(.sent))
-                            }
-                            guard let request = item.request else { return (item, .success(.sent)) }
-                            let outcome = try await dispatcher.dispatch(request)
-                            do { try hooks.afterDispatch(request.token) } catch { return (item, .failure(CrashInjected())) }
-                            return (item, .success(outcome))
-                        } catch {
-                            return (item, .failure(error))
-                        }
-                    }
+                    group.addTask(operation: task)
                     running += 1
                 }
-                for await r in group { collect(r) }
-            }
-            committer.acknowledge(sent)
-            if !failed.isEmpty {
-                logger.warning("outbox: dispatch failed, retrying", metadata: ["count": "\(failed.count)"])
-                try? await Task.sleep(for: .milliseconds(500))
-                queue.withLock { $0.append(contentsOf: failed) }
+                committer.acknowledge(sent)
+                sent = []
+                if let since = firstFailure, since + .milliseconds(500) <= .now { retryFailed() }
             }
         }
     }

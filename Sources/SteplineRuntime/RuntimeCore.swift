@@ -21,6 +21,16 @@ final class RuntimeCore: Sendable {
     let completions = ExpressCompletions()
     /// Open tasks of EXPRESS executions (never stored): token → execution ARN.
     private let expressTokens = Mutex<[String: String]>([:])
+    /// Open tasks of STANDARD executions that steps of this process opened: token →
+    /// execution ARN, so that a task answer finds its execution without a store read.
+    /// Entered once the step that opened the task is durable, removed when a durable step
+    /// closes it. The store stays the truth: a token not here (another process opened it,
+    /// the daemon restarted, the index was full) is looked up there, and a token here whose
+    /// task has ended meanwhile is refused by the engine as on the store path (TaskTimedOut).
+    private let standardTokens = Mutex<[String: String]>([:])
+    /// At most this many entries in `standardTokens` (about 250 bytes each); tasks opened
+    /// beyond are looked up in the store.
+    static let standardTokenLimit = 65_536
 
     init(store: any StatesStore, committer: GroupCommitter, definitions: DefinitionCache, clock: any RuntimeClock,
          configuration: RuntimeConfiguration, hooks: RuntimeHooks, timers: TimerService, relay: OutboxRelay,
@@ -75,8 +85,22 @@ final class RuntimeCore: Sendable {
 
     func expressExecution(token: String) -> String? { expressTokens.withLock { $0[token] } }
 
+    /// The execution of an open task, when this process knows it without the store.
+    func openTaskExecution(token: String) -> String? {
+        expressTokens.withLock { $0[token] } ?? standardTokens.withLock { $0[token] }
+    }
+
+    private func standardTasks(opened: [TaskRecord], closed: [String], arn: String) {
+        guard !opened.isEmpty || !closed.isEmpty else { return }
+        standardTokens.withLock { m in
+            for t in closed { m[t] = nil }
+            for t in opened where m.count < Self.standardTokenLimit { m[t.token] = arn }
+        }
+    }
+
     /// What follows a durable step: its timer, its task requests, its cancellations.
     func afterStep(_ arn: String, effects: StepEffects, outboxIDs: [Int64], express: Bool) {
+        if !express { standardTasks(opened: effects.step.tasksOpened, closed: effects.step.tasksClosed, arn: arn) }
         timers.schedule(arn, due: effects.nextDue)
         if express {
             if !effects.requests.isEmpty { relay.enqueueDirect(effects.requests) }

@@ -29,11 +29,20 @@ public protocol TaskDispatcher: Sendable {
     /// - Important: MUST be idempotent in effect: after a crash the same event (same id)
     ///   is published again.
     func publish(_ record: OutboundRecord) async throws
+    /// Publishes events together; returns when every one is delivered.
+    ///
+    /// - Throws: when any could not be delivered (all may be published again).
+    func publish(_ records: [OutboundRecord]) async throws
 }
 
 extension TaskDispatcher {
     /// Dispatchers without a way out for events drop them.
     public func publish(_ record: OutboundRecord) async throws {}
+
+    /// One at a time, unless the dispatcher batches.
+    public func publish(_ records: [OutboundRecord]) async throws {
+        for r in records { try await publish(r) }
+    }
 }
 
 /// Where dispatchers send answers: the same operations as SendTaskSuccess/Failure/Heartbeat.
@@ -105,6 +114,8 @@ public struct RoutingDispatcher: TaskDispatcher {
     }
 
     public func publish(_ record: OutboundRecord) async throws { try await fallback.publish(record) }
+
+    public func publish(_ records: [OutboundRecord]) async throws { try await fallback.publish(records) }
 }
 
 /// Fails every task it gets with `States.TaskFailed`, naming the resource: the daemon has

@@ -182,7 +182,10 @@ class Worker:
         self.thread.start()
 
     def reply(self, body):
-        self.producer.produce("stepline.task-replies", json.dumps(body).encode())
+        # Keyed by token: a task's heartbeats and its answer stay in order on one partition
+        # (unkeyed, the last heartbeat could land on another partition and be applied after
+        # the answer, then dead-lettered as a reply to a finished task).
+        self.producer.produce("stepline.task-replies", json.dumps(body).encode(), key=body["taskToken"].encode())
         self.producer.flush(10)
 
     def handle(self, msg):

@@ -56,17 +56,35 @@ public final class KafkaProducer: Sendable {
     /// - Returns: one report per record, in order.
     /// - Throws: the first record's error, after every record has been reported.
     public func send(_ records: [KafkaProducerRecord]) async throws(KafkaError) -> [KafkaDeliveryReport] {
-        let results: [Result<KafkaDeliveryReport, KafkaError>] = await withTaskGroup(
-            of: (Int, Result<KafkaDeliveryReport, KafkaError>).self
-        ) { group in
+        switch records.count {
+        case 0: return []
+        case 1: return [try await send(records[0])]
+        default: break
+        }
+        // Every record is handed over at once and one continuation waits for the last report,
+        // which is what a batch needs (no task per record). Not a task group whose children
+        // `return (i, .success(try await send(record)))` inside a do/catch: Swift 6.3.1 at -O
+        // loses the captured index held across that `await` (every child returned 0), which
+        // left results nil and trapped release builds.
+        let join = DeliveryJoin(count: records.count)
+        var results: [Result<KafkaDeliveryReport, KafkaError>] = await withCheckedContinuation { continuation in
+            join.start(continuation)
             for (i, record) in records.enumerated() {
-                group.addTask {
-                    do throws(KafkaError) { return (i, .success(try await self.send(record))) } catch { return (i, .failure(error)) }
+                do throws(KafkaError) {
+                    try core.produce(record, handler: RDKafkaDeliveryHandler(topic: record.topic) { join.complete(i, $0) })
+                } catch {
+                    join.complete(i, .failure(error))
                 }
             }
-            var out = [Result<KafkaDeliveryReport, KafkaError>?](repeating: nil, count: records.count)
-            for await (i, r) in group { out[i] = r }
-            return out.map { $0! }
+        }
+        // A record the full local queue refused is sent again on its own: `send` waits for room.
+        for i in results.indices {
+            guard case .failure(let error) = results[i], error.code == .queueFull else { continue }
+            do throws(KafkaError) {
+                results[i] = .success(try await send(records[i]))
+            } catch {
+                results[i] = .failure(error)
+            }
         }
         return try results.map { r throws(KafkaError) in try r.get() }
     }
@@ -161,5 +179,39 @@ public final class KafkaProducer: Sendable {
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let core = self.core
         try await runBlocking { () throws(KafkaError) in try core.abortTransaction(timeout: timeout) }
+    }
+}
+
+/// Collects the delivery reports of one batch, by index; the last one resumes the waiter.
+private final class DeliveryJoin: Sendable {
+    private struct State {
+        var remaining: Int
+        var results: [Result<KafkaDeliveryReport, KafkaError>?]
+        var continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(remaining: count, results: Array(repeating: nil, count: count)))
+    }
+
+    /// MUST be called before the first `complete`.
+    func start(_ continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    /// Called exactly once per index, on any thread.
+    func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
+        let done: (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? =
+            state.withLock { s in
+                guard s.results[index] == nil else { preconditionFailure("delivery report \(index) of \(s.results.count) reported twice") }
+                s.results[index] = result
+                s.remaining -= 1
+                guard s.remaining == 0, let c = s.continuation else { return nil }
+                s.continuation = nil
+                return (c, s.results.map { $0! })
+            }
+        if let (c, results) = done { c.resume(returning: results) }
     }
 }

@@ -18,7 +18,8 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     private let nested: NestedExecutions
     private let clock: any RuntimeClock
     private let logger: Logger
-    /// Tasks that wait for a worker's reply, and how that reply becomes their result.
+    /// Tasks that wait for a worker's reply (requests and `.waitForTaskToken` publishes),
+    /// and how that reply becomes their result.
     let pending = Mutex<[String: ReplyShape]>([:])
     private let random = RandomSource()
 
@@ -51,6 +52,9 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             } catch let e as ServiceError where !e.isServerError {
                 return .sent
             }
+            // The callback is applied as sent (`.raw`); remembering it spares the reply
+            // consumer a store read to learn that.
+            pending.withLock { $0[token] = .raw }
             try await publish(records)
         case .request(let record, let shape):
             pending.withLock { $0[token] = shape }
@@ -78,7 +82,7 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
         try await publish([record])
     }
 
-    private func publish(_ records: [OutboundRecord]) async throws {
+    public func publish(_ records: [OutboundRecord]) async throws {
         guard !records.isEmpty else { return }
         let batch = records.map { r in
             KafkaProducerRecord(topic: r.topic, key: r.key, value: r.value, headers: r.headers.map { KafkaHeader(key: $0.0, value: $0.1) })
