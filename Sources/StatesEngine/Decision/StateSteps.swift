@@ -7,14 +7,11 @@ extension ExecutionState {
     /// Emits the state's `...StateEntered`. Wait and Fail states compute their timer or
     /// error first and carry it in the event's note, since AWS shows it nowhere else.
     mutating func enter(_ d: inout Decider, _ id: ThreadID, _ stateID: StateID, input: JSON, prev: Int64? = nil) {
-        let state = plan[stateID]
-        var note: EngineNote? = nil
-        switch state.kind {
-        case .wait, .fail: note = entryNote(d, id, state, input: input)
-        default: break
-        }
-        emit(&d, .stateEntered(of: state), id, .stateEntered(name: state.name, input: input), note: note, prev: prev,
-             stateHint: state.id)
+        // From the plan: the state object only for a Wait or a Fail (a retain and a release
+        // per transition otherwise).
+        let (type, name, needsNote) = plan.entry(stateID)
+        let note = needsNote ? entryNote(d, id, plan[stateID], input: input) : nil
+        emit(&d, type, id, .stateEntered(name: name, input: input), note: note, prev: prev, stateHint: stateID)
     }
 
     /// The timer of a Wait state, or the error of a Fail state, computed as the state is
@@ -181,12 +178,14 @@ extension ExecutionState {
         let eff = try applyInputPath(t, state, t.stateInput, d)
         let env = environment(t, state, input: eff, d)
         var next: StateID? = nil
-        for branch in c.choices {
-            switch branch.condition {
+        // By index, switching on each condition in place: a `for branch in` copied each
+        // branch (a retain and a release).
+        for i in c.choices.indices {
+            switch c.choices[i].condition {
             case .rule(let rule):
                 let matched: Bool
                 do { matched = try rule.evaluate(in: env) } catch { throw located(error, t) }
-                if matched { next = branch.next }
+                if matched { next = c.choices[i].next }
             case .jsonata:
                 throw runtimeError(t, "JSONata is not available in this build", name: StatesError.Name.queryEvaluationError)
             }

@@ -50,15 +50,17 @@ extension ExecutionState.Core {
         case .choiceStateEntered, .failStateEntered, .mapStateEntered, .parallelStateEntered, .passStateEntered,
             .succeedStateEntered, .taskStateEntered, .waitStateEntered:
             guard case .stateEntered(let name, let stateInput) = details else { preconditionFailure("\(e.type) without details") }
-            let state: State
+            // With the decider's hint, the id and retrier count come from the plan without
+            // touching the state object (a retain and a release per event otherwise).
+            let stateID: StateID, retriers: Int
             if let hint = e.stateHint {
-                state = plan[hint]
+                (stateID, retriers) = (hint, plan.retrierCount(hint))
             } else {
                 guard let block = threads.box(e.thread)?.value.block else { preconditionFailure("\(e.type) #\(e.id) for unknown \(e.thread)") }
                 guard let named = definition.state(named: name, in: block) else {
                     preconditionFailure("\(e.type) names '\(name)', not a state of \(block)")
                 }
-                state = named
+                (stateID, retriers) = (named.id, named.retriers.count)
             }
             var phase = ThreadState.Phase.entered
             if let note = note {
@@ -68,7 +70,6 @@ extension ExecutionState.Core {
                     phase = .waiting(due: due)
                 }
             }
-            let (stateID, retriers) = (state.id, state.retriers.count)
             let (eventID, timestamp, previous) = (e.id, e.timestamp, e.previousEventId)
             modify(e) { t in
                 t.state = stateID

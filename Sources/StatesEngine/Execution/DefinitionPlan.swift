@@ -13,6 +13,13 @@ final class DefinitionPlan: Sendable {
         var passResult: JSON?
         /// A Choice state's rules (nil for other states).
         var choice: ChoiceState?
+        /// The number of the state's retriers.
+        var retrierCount = 0
+        /// What entering the state emits: its `...StateEntered` type and name, and whether
+        /// the event needs a note (Wait, Fail).
+        var enteredType: HistoryEventType = .passStateEntered
+        var name = ""
+        var entryNeedsNote = false
     }
 
     let states: ContiguousArray<StatePlan>
@@ -23,17 +30,30 @@ final class DefinitionPlan: Sendable {
     init(_ definition: StateMachineDefinition) {
         stateObjects = ContiguousArray(definition.states)
         states = ContiguousArray(definition.states.map { state in
+            var plan: StatePlan
             switch state.kind {
-            case .pass(let p): StatePlan(passResult: p.result)
-            case .choice(let c): StatePlan(choice: c)
-            default: StatePlan()
+            case .pass(let p): plan = StatePlan(passResult: p.result)
+            case .choice(let c): plan = StatePlan(choice: c)
+            default: plan = StatePlan()
             }
+            plan.retrierCount = state.retriers.count
+            plan.enteredType = .stateEntered(of: state)
+            plan.name = state.name
+            switch state.kind {
+            case .wait, .fail: plan.entryNeedsNote = true
+            default: break
+            }
+            return plan
         })
     }
 
     @inline(__always) subscript(id: StateID) -> State { stateObjects[id.rawValue] }
     @inline(__always) func passResult(_ id: StateID) -> JSON? { states[id.rawValue].passResult }
     @inline(__always) func choice(_ id: StateID) -> ChoiceState? { states[id.rawValue].choice }
+    @inline(__always) func retrierCount(_ id: StateID) -> Int { states[id.rawValue].retrierCount }
+    @inline(__always) func entry(_ id: StateID) -> (type: HistoryEventType, name: String, needsNote: Bool) {
+        (states[id.rawValue].enteredType, states[id.rawValue].name, states[id.rawValue].entryNeedsNote)
+    }
 
     /// The plan of `definition`, made the first time an execution of that definition
     /// object starts.
