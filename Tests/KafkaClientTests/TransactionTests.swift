@@ -1,12 +1,19 @@
 import KafkaClient
 import Testing
 
-/// Transactions on librdkafka 2.0.2's mock cluster: committed records are seen by a
-/// read_committed consumer, aborted ones are not.
-@Suite(.timeLimit(.minutes(1)))
+/// Transactions on librdkafka 2.0.2's mock cluster: init, begin, commit and abort work, and
+/// committed records reach a read_committed consumer once each.
+///
+/// Finding: the mock cluster does not hide the records of an aborted transaction from a
+/// read_committed consumer once they were written (it keeps no aborted-transaction index).
+/// An abort with records still queued purges them before they are sent, which hides the gap
+/// when records are aborted before delivery; here they are delivered first, so the gap is
+/// recorded as a known issue that is expected every time (the test says so if the mock
+/// starts filtering them). A real broker filters them.
+@Suite(.timeLimit(.minutes(2)))
 struct TransactionTests {
     @Test(arguments: [1, 3])
-    func committedRecordsAreVisibleAndAbortedOnesAreNot(brokers: Int) async throws {
+    func committedRecordsAreVisibleOnceEach(brokers: Int) async throws {
         let topic = TestEnvironment.unique("txn")
         let cluster = try KafkaMockCluster(brokers: brokers, topics: [.init(name: topic, partitions: 2)])
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
@@ -22,6 +29,7 @@ struct TransactionTests {
 
         try producer.beginTransaction()
         for i in 0..<10 { try producer.enqueue(KafkaProducerRecord(topic: topic, value: "aborted-\(i)")) }
+        try await producer.flush(timeout: .seconds(20))
         try await producer.abortTransaction()
 
         let start2 = ContinuousClock.now
@@ -31,26 +39,24 @@ struct TransactionTests {
         let laterTransaction = start2.duration(to: .now)
         await producer.close()
 
+        // Read until every committed record arrived: the aborted ones precede the third
+        // transaction in each partition, so whatever of them is visible has arrived too.
         let consumer = try KafkaConsumer(configuration: makeConsumerConfiguration(cluster.bootstrapServers, group: topic), topics: [topic])
-        let records = try await consume(consumer, count: 20)
-        let extra = try await consumer.poll(timeout: .milliseconds(500))
+        var values: [String] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while values.filter({ $0.hasPrefix("committed-") }).count < 20 && ContinuousClock.now < deadline {
+            values += try await consumer.poll(maxRecords: 100, timeout: .milliseconds(200)).map(\.valueString)
+        }
+        values += try await consumer.poll(timeout: .milliseconds(300)).map(\.valueString)
         await consumer.close()
         await cluster.shutdown()
 
-        let check = {
-            #expect(Set((records + extra).map(\.valueString)) == Set((0..<20).map { "committed-\($0)" }))
-            #expect(records.count + extra.count == 20)
+        let committed = values.filter { $0.hasPrefix("committed-") }
+        #expect(committed.count == 20 && Set(committed) == Set((0..<20).map { "committed-\($0)" }), "\(committed)")
+        let aborted = values.filter { $0.hasPrefix("aborted-") }
+        withKnownIssue("librdkafka 2.0.2's mock cluster shows aborted records to read_committed consumers") {
+            #expect(aborted.isEmpty, "\(aborted.count) aborted records visible")
         }
-        if brokers == 1 {
-            check()
-        } else {
-            // Finding: on 3 mock brokers of librdkafka 2.0.2, under load, the records of an
-            // aborted transaction sometimes reach a read_committed consumer (seen once in
-            // about ten loaded runs, never alone): the abort marker, written through the
-            // coordinator, can land before a produce still in flight to another broker.
-            // A real broker fences that produce. Recorded as an intermittent known issue.
-            withKnownIssue("mock cluster: aborted records visible on 3 brokers under load", isIntermittent: true) { check() }
-        }
-        print("transactions on \(brokers) mock broker(s): 10 records per transaction, first \(oneTransaction), third \(laterTransaction)")
+        print("transactions on \(brokers) mock broker(s): 10 records per transaction, first \(oneTransaction), third \(laterTransaction); \(aborted.count) of 10 aborted records visible")
     }
 }
