@@ -42,19 +42,40 @@ struct EngineBenchmark {
         return text.split(separator: " ").first.map(String.init) ?? "?"
     }
 
-    func run() throws {
+    /// A workload of the directory: `<name>.asl.json` and `<name>.input.json`.
+    struct Workload {
+        let name: String
+        let definition: StateMachineDefinition
+        let input: JSON
+        let inputBytes: Int
+    }
+
+    /// The workloads selected by `--only` (all without it), in name order.
+    func workloads() throws -> [Workload] {
         let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
             .filter { $0.hasSuffix(".asl.json") }.sorted()
-        var rows: [Row] = []
-        for file in files {
+        return try files.compactMap { file in
             let name = String(file.dropLast(".asl.json".count))
-            if !only.isEmpty, !only.contains(name) { continue }
+            if !only.isEmpty, !only.contains(name) { return nil }
             let definitionText = try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8)
             let inputText = try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8)
-            let definition = try StateMachineDefinition.parse(definitionText)
-            let input = try JSON.parse(inputText)
-            rows.append(measure(name: name, definition: definition, input: input, inputBytes: inputText.utf8.count))
+            return Workload(name: name, definition: try StateMachineDefinition.parse(definitionText),
+                            input: try JSON.parse(inputText), inputBytes: inputText.utf8.count)
         }
+    }
+
+    /// The names every benchmark execution runs under.
+    static let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
+
+    /// One execution from the same start time and names every time.
+    func execute(_ definition: StateMachineDefinition, _ input: JSON, recordEvents: Bool) -> LocalRunner.Outcome {
+        let runner = makeRunner(recordEvents: recordEvents)
+        var handler = NoTaskHandler()
+        return runner.run(definition: definition, info: Self.info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+    }
+
+    func run() throws {
+        let rows = try workloads().map { measure(name: $0.name, definition: $0.definition, input: $0.input, inputBytes: $0.inputBytes) }
         print("history quota: \(historyEventLimit == .max ? "off" : "\(historyEventLimit) events")")
         print("workload        threads  executions  transitions/s  executions/s  allocs/execution  load  extra")
         for r in rows {
@@ -127,20 +148,10 @@ struct EngineBenchmark {
     /// builds, use `--dump-histories DIR` and diff the files.
     func verifyReplay() throws -> Bool {
         var ok = true
-        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
-            .filter { $0.hasSuffix(".asl.json") }.sorted()
-        for file in files {
-            let name = String(file.dropLast(".asl.json".count))
-            if !only.isEmpty, !only.contains(name) { continue }
-            let definition = try StateMachineDefinition.parse(
-                try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8))
-            let input = try JSON.parse(
-                try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8))
-            let runner = makeRunner(recordEvents: true)
-            var handler = NoTaskHandler()
-            let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
-            let live = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
-            var replayed = ExecutionState(definition: definition, info: info)
+        for workload in try workloads() {
+            let name = workload.name, definition = workload.definition
+            let live = execute(definition, workload.input, recordEvents: true)
+            var replayed = ExecutionState(definition: definition, info: Self.info)
             for var e in live.events {
                 e.stateHint = nil  // not stored: replay finds states by name
                 replayed.apply(e)
@@ -160,20 +171,10 @@ struct EngineBenchmark {
     /// Writes each workload's rendered history (`GetExecutionHistory`'s events, one JSON per
     /// line) to `directory/<workload>.history.jsonl`, to compare builds.
     func dumpHistories(to directory: URL) throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: workloadsDirectory.path)
-            .filter { $0.hasSuffix(".asl.json") }.sorted()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for file in files {
-            let name = String(file.dropLast(".asl.json".count))
-            if !only.isEmpty, !only.contains(name) { continue }
-            let definition = try StateMachineDefinition.parse(
-                try String(contentsOf: workloadsDirectory.appendingPathComponent(file), encoding: .utf8))
-            let input = try JSON.parse(
-                try String(contentsOf: workloadsDirectory.appendingPathComponent(name + ".input.json"), encoding: .utf8))
-            let runner = makeRunner(recordEvents: true)
-            var handler = NoTaskHandler()
-            let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
-            let outcome = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+        for workload in try workloads() {
+            let name = workload.name
+            let outcome = execute(workload.definition, workload.input, recordEvents: true)
             let lines = outcome.events.filter { !$0.isInternal }.map { $0.awsJSON().serialized() }
             try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent(name + ".history.jsonl"),
                                                              atomically: true, encoding: .utf8)
@@ -181,10 +182,7 @@ struct EngineBenchmark {
     }
 
     func runOne(_ definition: StateMachineDefinition, _ input: JSON, _ status: inout String) -> Int {
-        let runner = makeRunner(recordEvents: false)
-        var handler = NoTaskHandler()
-        let info = ExecutionInfo.make(stateMachineName: "bench", executionName: "bench")
-        let outcome = runner.run(definition: definition, info: info, input: input, startTime: 1_700_000_000_000, handler: &handler)
+        let outcome = execute(definition, input, recordEvents: false)
         status = outcome.state.status.rawValue
         return outcome.transitions
     }
