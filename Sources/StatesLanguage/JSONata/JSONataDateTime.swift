@@ -125,26 +125,12 @@ enum DateTime {
     // MARK: - Civil calendar (proleptic Gregorian, UTC)
 
     static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int {
-        let y2 = m <= 2 ? y - 1 : y
-        let era = (y2 >= 0 ? y2 : y2 - 399) / 400
-        let yoe = y2 - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
+        Int(Timestamp.daysFromCivil(year: Int64(y), month: Int64(m), day: Int64(d)))
     }
 
     static func civilFromDays(_ z0: Int) -> (y: Int, m: Int, d: Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
+        let c = Timestamp.civilFromDays(Int64(z0))
+        return (Int(c.year), Int(c.month), Int(c.day))
     }
 
     struct Civil {

@@ -97,32 +97,14 @@ public enum SDKResults {
 
     /// An RFC 1123 date, as HTTP's `Date` header.
     public static func httpDate(milliseconds ms: Int64) -> String {
-        let iso = ISOTimeFormat.components(milliseconds: ms)
-        let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let dayNumber = Int((ms >= 0 ? ms : ms - 86_399_999) / 86_400_000)
-        let weekday = days[((dayNumber % 7) + 7) % 7]
-        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
-        return "\(weekday), \(pad(iso.day)) \(months[iso.month - 1]) \(iso.year) \(pad(iso.hour)):\(pad(iso.minute)):\(pad(iso.second)) GMT"
-    }
-}
-
-/// Civil time from epoch milliseconds (UTC).
-enum ISOTimeFormat {
-    static func components(milliseconds ms: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let seconds = Timestamp(millisecondsSinceEpoch: ms).secondsSinceEpoch
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        var year = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        if month <= 2 { year += 1 }
-        return (Int(year), Int(month), Int(day), secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
+        let (year, month, day) = Timestamp.civilFromDays(days)
+        let weekday = weekdays[Int((days % 7 + 7) % 7)]
+        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
+        return "\(weekday), \(pad(Int(day))) \(months[Int(month) - 1]) \(year) \(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60)) GMT"
     }
 }
