@@ -301,36 +301,8 @@ public enum HistoryEventType: String, Sendable, CaseIterable {
         }
     }
 
-    /// `XStateEntered` for a state's type.
-    public static func stateEntered(_ kind: State.Kind) -> HistoryEventType {
-        switch kind {
-        case .pass: .passStateEntered
-        case .task: .taskStateEntered
-        case .choice: .choiceStateEntered
-        case .wait: .waitStateEntered
-        case .succeed: .succeedStateEntered
-        case .fail: .failStateEntered
-        case .parallel: .parallelStateEntered
-        case .map: .mapStateEntered
-        }
-    }
-
-    /// `XStateExited` for a state's type (Fail states never exit).
-    public static func stateExited(_ kind: State.Kind) -> HistoryEventType {
-        switch kind {
-        case .pass: .passStateExited
-        case .task: .taskStateExited
-        case .choice: .choiceStateExited
-        case .wait: .waitStateExited
-        case .succeed: .succeedStateExited
-        case .parallel: .parallelStateExited
-        case .map: .mapStateExited
-        case .fail: preconditionFailure("Fail states have no exit event")
-        }
-    }
-
     /// `XStateEntered` for a state. Reads only the case of the state's kind (a copy of the
-    /// whole kind, as `stateEntered(_:)` takes, costs a few hundred bytes).
+    /// whole kind, with its payload, costs a few hundred bytes).
     static func stateEntered(of state: State) -> HistoryEventType {
         switch state.kind {
         case .pass: .passStateEntered
