@@ -54,8 +54,8 @@ extension ResourceService {
     func startTarget(_ arn: String, draw: @autoclosure () -> Int) async throws -> StartTarget {
         // A plain machine ARN enters the cache only after `reference` parsed it: a hit
         // needs no parse (StartExecution's common case).
-        if machines.withLock({ $0[arn] != nil }) {
-            let (r, d) = try await stateMachineForStart(arn)
+        if let cached = machines.withLock({ $0[arn] }) {
+            let (r, d) = try await startable(cached, arn)
             return StartTarget(machine: r, definition: d)
         }
         let ref = try reference(arn)

@@ -125,6 +125,11 @@ public final class ResourceService: Sendable {
             r = try await describeStateMachine(arn: arn)
             machines.withLock { $0[arn] = r }
         }
+        return try await startable(r, arn)
+    }
+
+    /// A machine record that can start executions, with its parsed definition.
+    func startable(_ r: StateMachineRecord, _ arn: String) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
         guard r.status == "ACTIVE" else { throw ServiceError("StateMachineDeleting", "State Machine is being deleted: '\(arn)'") }
         let d = try await definitions.definition(revisionId: r.revisionId, type: r.type)
         return (r, d)
