@@ -14,11 +14,11 @@ test-event-pattern`.
 Usage: api_test.py --binary PATH [--fuzz-seconds N]
 Ends with 'N passed, M failed'; exit 0 when all checks passed.
 """
-import argparse, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from stepline_testkit import free_port, sfn_client
 
 PASSED, FAILED = [], []
 
@@ -38,14 +38,6 @@ def expect_error(name, code, fn, status=400):
         check(name, got == code and http == status, f"expected {code}/{status}, got {got}/{http}: {e}")
         return e
     check(name, False, f"expected {code}, call succeeded")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def raw(port, body, target="AWSStepFunctions.ListStateMachines", content_type="application/x-amz-json-1.0"):
@@ -121,9 +113,7 @@ def main():
 
 
 def client(port, read_timeout=70):
-    return boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 0}, read_timeout=read_timeout, inject_host_prefix=False))
+    return sfn_client(port, read_timeout=read_timeout)
 
 
 def run(port, env, args):

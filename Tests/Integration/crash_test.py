@@ -11,21 +11,13 @@ everything as it was.
 Usage: crash_test.py --binary PATH [--executions N] [--kills K] [--seed S]
 Exit 0 on success; prints one line per check.
 """
-import argparse, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ConnectionClosedError, ReadTimeoutError
 
+from stepline_testkit import free_port, sfn_client
+
 TRANSIENT = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectionError, OSError)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Daemon:
@@ -62,9 +54,7 @@ class Daemon:
 
 
 def client(port, read_timeout=10):
-    return boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 0}, connect_timeout=1, read_timeout=read_timeout))
+    return sfn_client(port, read_timeout=read_timeout, connect_timeout=1)
 
 
 def retry(fn, deadline):

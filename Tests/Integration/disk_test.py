@@ -11,20 +11,17 @@ exits 0 (the store's own test covers a full database through SQLite's max_page_c
 (Remounting the data directory read-only under a running daemon is refused by Linux while the
 database is open for writing, so a read-only medium is tested at start.)
 """
-import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error
+import argparse, json, os, shutil, subprocess, sys, tempfile, time, urllib.request, urllib.error
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(__file__))
-from crash_test import Daemon, free_port  # noqa: E402
+from crash_test import Daemon  # noqa: E402
+from stepline_testkit import free_port, sfn_client  # noqa: E402
 
 
 def client(port):
-    return boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=10))
+    return sfn_client(port, read_timeout=10, connect_timeout=2)
 
 
 def readyz(port):

@@ -19,13 +19,13 @@ pointed at it, producers and workers on confluent-kafka, boto3 against the API. 
 Usage: kafka_e2e_test.py --binary PATH [--load N] [--keep]
 Exit 0 when every check passes; one line per check.
 """
-import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request, uuid
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request, uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ConnectionClosedError, ReadTimeoutError
 from confluent_kafka import Consumer, Producer, TopicPartition
+
+from stepline_testkit import free_port, sfn_client
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SM = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:"
@@ -38,14 +38,6 @@ def check(cond, what):
     if not cond:
         problems.append(what)
     return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_for(fn, timeout, interval=0.1):
@@ -111,9 +103,7 @@ def http(port, method, path, body=None):
 
 
 def sfn(port):
-    return boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}", region_name=REGION,
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 0}, connect_timeout=1, read_timeout=10))
+    return sfn_client(port, read_timeout=10, connect_timeout=1)
 
 
 # --- Kafka helpers -------------------------------------------------------------------------
