@@ -1,4 +1,3 @@
-import Hummingbird
 import KafkaClient
 import StatesLanguage
 import SteplineRuntime
@@ -17,79 +16,91 @@ import SteplineRuntime
 /// A rule: `{"topic", "pattern", "stateMachine", "input": {"pathsMap", "template"},
 /// "executionName", "deadLetter", "enabled"}` (the name comes from the path). Errors are
 /// `{"__type": "ValidationException" | "ResourceNotFound", "message"}` as the AWS API's are.
-enum TriggerRoutes {
-    static func register(on router: Router<BasicRequestContext>, registry: TriggerRegistry, region: String, account: String) {
-        router.get("/triggers") { _, _ -> Response in
-            APIServer.json(200, ["triggers": .array(registry.snapshot.rules.map(\.json))])
-        }
-        router.get("/triggers/:name") { _, context -> Response in
-            let name = context.parameters.get("name") ?? ""
-            guard let rule = registry.snapshot.rules.first(where: { $0.name == name }) else { return notFound(name) }
+struct TriggerRoutes: Sendable {
+    let registry: TriggerRegistry
+    let region: String
+    let account: String
+
+    /// The answer to a request under `/triggers`, nil for any other path.
+    func answer(_ request: HTTPServerRequest) -> HTTPServerResponse? {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        guard parts.first == "triggers" else { return nil }
+        if request.bodyTooLarge { return Self.invalid("the body exceeds 1 MB") }
+        switch (request.method, parts.count) {
+        case (.GET, 1):
+            return APIServer.json(200, ["triggers": .array(registry.snapshot.rules.map(\.json))])
+        case (.GET, 2):
+            guard let rule = registry.snapshot.rules.first(where: { $0.name == parts[1] }) else { return Self.notFound(parts[1]) }
             return APIServer.json(200, rule.json)
-        }
-        router.put("/triggers/:name") { request, context -> Response in
-            let name = context.parameters.get("name") ?? ""
-            let body = try await request.body.collect(upTo: 1_048_576)
-            let text = String(decoding: body.readableBytesView, as: UTF8.self)
-            guard case .object(var o)? = try? JSON.parse(text) else {
-                return invalid("the body must be a trigger rule as a JSON object")
-            }
-            // The pattern as written, so that its numbers are compared exactly.
-            if case .object? = o["pattern"], let raw = try? JSON.rawMembers(ofObject: text).last(where: { $0.key == "pattern" }) {
-                o["pattern"] = .string(raw.text)
-            }
-            if let given = o["name"]?.stringValue, given != name {
-                return invalid("the rule's name '\(given)' differs from the path's '\(name)'")
-            }
-            o["name"] = .string(name)
-            o.removeValue(forKey: "source")
+        case (.PUT, 2):
+            return put(name: parts[1], body: request.body)
+        case (.POST, 3) where parts[2] == "test":
+            return test(name: parts[1], body: request.body, query: request.query)
+        case (.DELETE, 2):
             do {
-                let rule = try TriggerRule.from(json: .object(o), source: .api)
-                try registry.put(rule)
-                return APIServer.json(200, rule.json)
+                return try registry.delete(name: parts[1]) ? APIServer.json(200, [:]) : Self.notFound(parts[1])
             } catch let e as TriggerRule.Invalid {
-                return invalid(e.message)
+                return Self.invalid(e.message)
+            } catch {
+                return Self.invalid("\(error)")
             }
-        }
-        router.post("/triggers/:name/test") { request, context -> Response in
-            let name = context.parameters.get("name") ?? ""
-            guard let rule = registry.snapshot.rules.first(where: { $0.name == name }) else { return notFound(name) }
-            let body = Array(try await request.body.collect(upTo: 1_048_576).readableBytesView)
-            let q = request.uri.queryParameters
-            let record = KafkaRecord(
-                topic: q.get("topic") ?? rule.topic, partition: Int32(q.get("partition") ?? "") ?? 0, offset: Int64(q.get("offset") ?? "") ?? 0,
-                key: q.get("key").map { Array($0.utf8) }, value: body, timestampMilliseconds: nil)
-            guard let event = try? body.withUnsafeBufferPointer({ try FlattenedEvent(utf8: $0) }), let value = try? JSON.parse(bytes: body) else {
-                return invalid("the body must be the record value as JSON")
-            }
-            guard rule.pattern?.matches(event) ?? true else {
-                return APIServer.json(200, ["matches": false])
-            }
-            switch TriggerConsumer.startRequest(rule, record: record, value: value, region: region, account: account) {
-            case .success(let start):
-                return APIServer.json(200, [
-                    "matches": true, "stateMachineArn": .string(start.stateMachineArn), "executionName": .string(start.name ?? ""),
-                    "input": start.input.flatMap { try? JSON.parse($0) } ?? .object([:]),
-                ])
-            case .failure(let e):
-                return APIServer.json(200, ["matches": true, "error": .string(e.message)])
-            }
-        }
-        router.delete("/triggers/:name") { _, context -> Response in
-            let name = context.parameters.get("name") ?? ""
-            do {
-                return try registry.delete(name: name) ? APIServer.json(200, [:]) : notFound(name)
-            } catch let e as TriggerRule.Invalid {
-                return invalid(e.message)
-            }
+        default:
+            return nil
         }
     }
 
-    static func invalid(_ message: String) -> Response {
+    private func put(name: String, body: [UInt8]) -> HTTPServerResponse {
+        let text = String(decoding: body, as: UTF8.self)
+        guard case .object(var o)? = try? JSON.parse(text) else {
+            return Self.invalid("the body must be a trigger rule as a JSON object")
+        }
+        // The pattern as written, so that its numbers are compared exactly.
+        if case .object? = o["pattern"], let raw = try? JSON.rawMembers(ofObject: text).last(where: { $0.key == "pattern" }) {
+            o["pattern"] = .string(raw.text)
+        }
+        if let given = o["name"]?.stringValue, given != name {
+            return Self.invalid("the rule's name '\(given)' differs from the path's '\(name)'")
+        }
+        o["name"] = .string(name)
+        o.removeValue(forKey: "source")
+        do {
+            let rule = try TriggerRule.from(json: .object(o), source: .api)
+            try registry.put(rule)
+            return APIServer.json(200, rule.json)
+        } catch let e as TriggerRule.Invalid {
+            return Self.invalid(e.message)
+        } catch {
+            return Self.invalid("\(error)")
+        }
+    }
+
+    private func test(name: String, body: [UInt8], query q: [String: String]) -> HTTPServerResponse {
+        guard let rule = registry.snapshot.rules.first(where: { $0.name == name }) else { return Self.notFound(name) }
+        let record = KafkaRecord(
+            topic: q["topic"] ?? rule.topic, partition: Int32(q["partition"] ?? "") ?? 0, offset: Int64(q["offset"] ?? "") ?? 0,
+            key: q["key"].map { Array($0.utf8) }, value: body, timestampMilliseconds: nil)
+        guard let event = try? body.withUnsafeBufferPointer({ try FlattenedEvent(utf8: $0) }), let value = try? JSON.parse(bytes: body) else {
+            return Self.invalid("the body must be the record value as JSON")
+        }
+        guard rule.pattern?.matches(event) ?? true else {
+            return APIServer.json(200, ["matches": false])
+        }
+        switch TriggerConsumer.startRequest(rule, record: record, value: value, region: region, account: account) {
+        case .success(let start):
+            return APIServer.json(200, [
+                "matches": true, "stateMachineArn": .string(start.stateMachineArn), "executionName": .string(start.name ?? ""),
+                "input": start.input.flatMap { try? JSON.parse($0) } ?? .object([:]),
+            ])
+        case .failure(let e):
+            return APIServer.json(200, ["matches": true, "error": .string(e.message)])
+        }
+    }
+
+    static func invalid(_ message: String) -> HTTPServerResponse {
         APIServer.json(400, ["__type": "ValidationException", "message": .string(message)])
     }
 
-    static func notFound(_ name: String) -> Response {
+    static func notFound(_ name: String) -> HTTPServerResponse {
         APIServer.json(404, ["__type": "ResourceNotFound", "message": .string("Trigger Does Not Exist: '\(name)'")])
     }
 }
