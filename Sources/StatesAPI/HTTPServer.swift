@@ -35,10 +35,10 @@ public struct HTTPServerResponse: Sendable {
 /// request, runs the route in a task and writes the answer.
 ///
 /// It replaces Hummingbird for one reason, measured (docs/api.md): an EXPRESS
-/// StartExecution costs about 100 µs of CPU, and Hummingbird's async channel, its request and
-/// response types and their conversions were a fifth of that. Here a request is one task,
-/// started on the connection's event loop (the daemon runs Swift concurrency on those
-/// loops), with no stream or writer between the socket and the route.
+/// StartExecution cost about 100 µs of CPU, of which Hummingbird's async channel (an inbound
+/// stream and an outbound writer per connection, each a hand-off between threads), its
+/// request and response types and their conversions were a third. Here a request is one
+/// task on Swift's pool, and its answer one `execute` back on the connection's event loop.
 public final class HTTPServer: Service, Sendable {
     public typealias Route = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
 

@@ -6,8 +6,6 @@ import Glibc
 import KafkaClient
 import Logging
 import Metrics
-import NIOCore
-import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import StatesAPI
@@ -35,13 +33,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             writeStderr("error: \(error)")
             throw ExitCode(2)
-        }
-        // Before the daemon's tasks start: Swift concurrency's jobs then run on the event
-        // loops that also serve the API's sockets (Hummingbird uses NIO's singleton group),
-        // which spares two thread hand-offs per request (docs/api.md). Nothing in the daemon
-        // blocks a thread in async code: SQLite runs on GRDB's queues, librdkafka on its own threads.
-        if settings.executor == "eventLoops" {
-            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
         let level = Logger.Level(rawValue: settings.logLevel.lowercased()) ?? .info
         LoggingSystem.bootstrap { label in

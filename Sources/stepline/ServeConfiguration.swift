@@ -38,10 +38,6 @@ struct ServeConfiguration {
     var account = "123456789012"
     var stateMachines: [MachineFile] = []
     var runtime = RuntimeConfiguration()
-    /// Where Swift concurrency runs jobs: "eventLoops" (NIO's event-loop threads, one per
-    /// core, also serve the sockets: no thread hand-off per request) or "pool" (Swift's own
-    /// cooperative pool beside NIO's threads).
-    var executor = "eventLoops"
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -63,18 +59,10 @@ struct ServeConfiguration {
         if let l = environment["STEPLINE_LISTEN"] { try c.setListen(l, key: "STEPLINE_LISTEN") }
         if let b = environment["STEPLINE_KAFKA_BROKERS"] { c.kafkaBrokers = b }
         if let l = environment["STEPLINE_LOG_LEVEL"] { c.logLevel = l }
-        if let e = environment["STEPLINE_EXECUTOR"] { try c.setExecutor(e, key: "STEPLINE_EXECUTOR") }
         c.runtime.region = c.region
         c.runtime.account = c.account
         c.runtime.statusEventsTopic = c.statusEvents ? c.topics.executionStatus : nil
         return c
-    }
-
-    mutating func setExecutor(_ value: String, key: String) throws {
-        guard value == "eventLoops" || value == "pool" else {
-            throw Invalid(description: "\(key): expected eventLoops or pool, got '\(value)'")
-        }
-        executor = value
     }
 
     mutating func setListen(_ value: String, key: String) throws {
@@ -155,8 +143,7 @@ struct ServeConfiguration {
         if let r = try Self.string(root["region"], "region") { region = r }
         if let a = try Self.string(root["account"], "account") { account = a }
         let rt = try Self.table(root["runtime"], "runtime")
-        try Self.check(rt, "runtime", allowed: ["shards", "cacheCapacity", "timerHorizonSeconds", "retentionDays", "executor"])
-        if let e = try Self.string(rt["executor"], "runtime.executor") { try setExecutor(e, key: "runtime.executor") }
+        try Self.check(rt, "runtime", allowed: ["shards", "cacheCapacity", "timerHorizonSeconds", "retentionDays"])
         func int(_ key: String) throws -> Int? {
             guard let v = rt[key] else { return nil }
             guard let i = v as? Int, i > 0 else { throw Invalid(description: "runtime.\(key): expected a positive integer") }

@@ -66,46 +66,27 @@ public struct Variables: Sendable, Hashable {
 /// Injected randomness. Production uses the system generator; tests and `stepline run`
 /// use a seeded one so that runs repeat.
 public final class RandomSource: @unchecked Sendable {
-    // @unchecked: the generator state is only touched under `lock`.
+    // @unchecked: a seeded source's state is only touched under `lock`; a system source has
+    // no state of its own.
     private var state: UInt64
-    private let seeded: Bool
-    private let lock = Mutex()
-    /// System randomness drawn 32 words at a time: one `getrandom` per 16 UUIDs rather than
-    /// one per UUID half, which showed as ~1 % of an EXPRESS StartExecution's cost.
-    private var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    private var buffered = 0
+    private let lock: Mutex?
 
-    /// A system-random source.
+    /// A system-random source. Cheap: every one draws from one process-wide buffer.
     public init() {
-        var g = SystemRandomNumberGenerator()
-        state = g.next()
-        seeded = false
+        state = 0
+        lock = nil
     }
 
     /// A deterministic source (SplitMix64).
     public init(seed: UInt64) {
         state = seed
-        seeded = true
+        lock = Mutex()
     }
 
     public func next() -> UInt64 {
+        guard let lock else { return SystemRandomBuffer.shared.next() }
         lock.lock()
         defer { lock.unlock() }
-        if !seeded {
-            if buffered == 0 {
-                withUnsafeMutableBytes(of: &buffer) { raw in
-                    // glibc ≥ 2.36 and Darwin: one getrandom(2)/kernel call for the whole buffer.
-                    arc4random_buf(raw.baseAddress!, raw.count)
-                }
-                buffered = 32
-            }
-            buffered -= 1
-            return withUnsafeBytes(of: &buffer) { $0.load(fromByteOffset: buffered * 8, as: UInt64.self) }
-        }
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -135,6 +116,28 @@ public final class RandomSource: @unchecked Sendable {
             out.append(hex[Int(byte & 0xF)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The system's randomness drawn 32 words at a time: one `getrandom(2)` per 16 UUIDs
+/// rather than one per UUID half (each was ~1 % of an EXPRESS StartExecution's cost).
+private final class SystemRandomBuffer: @unchecked Sendable {
+    // @unchecked: `words` and `available` are only touched under `lock`.
+    static let shared = SystemRandomBuffer()
+    private let lock = Mutex()
+    private var words = [UInt64](repeating: 0, count: 32)
+    private var available = 0
+
+    func next() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        if available == 0 {
+            // glibc ≥ 2.36 and Darwin: one kernel call for the whole buffer.
+            words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            available = words.count
+        }
+        available -= 1
+        return words[available]
     }
 }
 
