@@ -251,14 +251,14 @@ public final class SQLiteStore: StatesStore {
 
     public func execution(arn: String) async throws -> ExecutionRecord? {
         try await read("reading execution") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?", arguments: [arn])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"), arguments: [arn])
                 .map(Self.execution)
         }
     }
 
     public func loadExecution(arn: String) async throws -> (ExecutionRecord, [HistoryEvent])? {
         try await read("loading execution") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?",
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"),
                                              arguments: [arn]) else { return nil }
             let record = try Self.execution(row)
             let id: Int64 = row[21]
@@ -272,10 +272,10 @@ public final class SQLiteStore: StatesStore {
         let low = SQLiteSchema.historyKey(execution: id, sequence: 0)
         let high = SQLiteSchema.historyKey(execution: id + 1, sequence: 0)
         let from = SQLiteSchema.historyKey(execution: id, sequence: fromSequence)
-        let start = try Int64.fetchOne(db, sql: "SELECT max(key) FROM history WHERE key >= ? AND key <= ?",
+        let start = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(key) FROM history WHERE key >= ? AND key <= ?"),
                                        arguments: [low, from]) ?? low
         var out: [HistoryEvent] = []
-        let cursor = try Row.fetchCursor(db, sql: "SELECT key, data FROM history WHERE key >= ? AND key < ? ORDER BY key",
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, data FROM history WHERE key >= ? AND key < ? ORDER BY key"),
                                          arguments: [start, high])
         while let row = try cursor.next() {
             let key: Int64 = row[0]
@@ -289,7 +289,7 @@ public final class SQLiteStore: StatesStore {
 
     public func history(executionArn: String, fromSequence: Int) async throws -> [HistoryEvent] {
         try await read("reading history") { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM executions WHERE arn = ?", arguments: [executionArn])
+            guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?"), arguments: [executionArn])
             else { throw StoreError.notFound(executionArn) }
             return try Self.events(db, execution: id, fromSequence: fromSequence)
         }
@@ -367,11 +367,11 @@ public final class SQLiteStore: StatesStore {
 
     public func task(token: String) async throws -> TaskRecord? {
         try await read("reading task") { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.token, e.arn, t.thread, t.state_name, t.resource, t.activity_arn, t.status, t.timeout_seconds,
                     t.heartbeat_seconds, t.scheduled_event_id, t.created_at
                 FROM tasks t JOIN executions e ON e.id = t.execution_id WHERE t.token = ?
-                """, arguments: [token]).map { row in
+                """), arguments: [token]).map { row in
                 TaskRecord(token: row[0], executionArn: row[1], thread: row[2], stateName: row[3], resource: row[4],
                            activityArn: row[5], status: TaskRecord.Status(rawValue: row[6]) ?? .closed,
                            timeoutSeconds: row[7], heartbeatSeconds: row[8], scheduledEventID: row[9], createdAt: row[10])
@@ -457,7 +457,7 @@ public final class SQLiteStore: StatesStore {
         switch step.kind {
         case .start(let r):
             guard step.chunk.firstSequence == 0 else { throw StoreError.conflict("\(r.arn): a start step must begin the history") }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM executions WHERE arn = ?", arguments: [r.arn]) != nil {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM executions WHERE arn = ?"), arguments: [r.arn]) != nil {
                 throw StoreError.alreadyExists(r.arn)
             }
             let s = try db.cachedStatement(sql: """
