@@ -33,9 +33,18 @@ public protocol TaskDispatcher: Sendable {
     ///
     /// - Throws: when any could not be delivered (all may be published again).
     func publish(_ records: [OutboundRecord]) async throws
+    /// The TaskSubmitted output of a request whose submission this dispatcher answers
+    /// itself, without a receiver (a Kafka publish that waits for its callback: the
+    /// response, a MessageId and the like, is made here). The executor then records
+    /// TaskSubmitted in the step that schedules the task, durable before the request
+    /// leaves, and `dispatch` only publishes (its report of the submission changes nothing).
+    /// nil: TaskSubmitted, if any, comes from `dispatch`.
+    func submission(for request: TaskRequest, now: Int64) -> JSON?
 }
 
 extension TaskDispatcher {
+    public func submission(for request: TaskRequest, now: Int64) -> JSON? { nil }
+
     /// Dispatchers without a way out for events drop them.
     public func publish(_ record: OutboundRecord) async throws {}
 
@@ -116,6 +125,11 @@ public struct RoutingDispatcher: TaskDispatcher {
     public func publish(_ record: OutboundRecord) async throws { try await fallback.publish(record) }
 
     public func publish(_ records: [OutboundRecord]) async throws { try await fallback.publish(records) }
+
+    public func submission(for request: TaskRequest, now: Int64) -> JSON? {
+        if case .activity = request.resource.kind { return nil }
+        return fallback.submission(for: request, now: now)
+    }
 }
 
 /// Fails every task it gets with `States.TaskFailed`, naming the resource: the daemon has

@@ -3,6 +3,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import Synchronization
 import Testing
 
 /// The executor's AWS semantics on a real SQLite store, with a manual clock.
@@ -14,13 +15,15 @@ import Testing
         let runtime: SteplineRuntime
         var service: ExecutionService { runtime.executions }
 
-        init(configure: (inout RuntimeConfiguration) -> Void = { _ in }) throws {
+        init(configure: (inout RuntimeConfiguration) -> Void = { _ in },
+             dispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil) throws
+        {
             dir = NSTemporaryDirectory() + "stepline-exec-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var cfg = RuntimeConfiguration()
             configure(&cfg)
             runtime = SteplineRuntime(store: try SQLiteStore(path: dir + "/db.sqlite", options: .init(synchronous: .normal)),
-                                      configuration: cfg, clock: clock)
+                                      configuration: cfg, clock: clock, makeFallbackDispatcher: dispatcher)
         }
 
         func machine(_ name: String, _ definition: String, type: String = "STANDARD") async throws -> String {
@@ -107,6 +110,53 @@ import Testing
         // Stopping again is not an error.
         #expect(try await f.service.stopExecution(executionArn: e.executionArn, error: nil, cause: nil) == stop)
         #expect(try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).isEmpty)
+    }
+
+    /// Answers every task's submission itself, as the Kafka dispatcher does for a publish
+    /// that waits for its callback, and reports it again when it sends the request.
+    final class SelfSubmittingDispatcher: TaskDispatcher {
+        let replies: any TaskReplySink
+        let sent = Mutex<[String]>([])
+        init(replies: any TaskReplySink) { self.replies = replies }
+
+        func submission(for request: TaskRequest, now: Int64) -> JSON? { ["MessageId": .string("m-\(request.attempt)")] }
+
+        func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
+            try await replies.taskSubmitted(token: request.token, output: ["MessageId": "sent-later"])
+            sent.withLock { $0.append(request.token) }
+            return .sent
+        }
+
+        func cancel(token: String) async {}
+    }
+
+    @Test func submissionAnsweredByTheDispatcherIsWrittenInTheSchedulingStep() async throws {
+        let dispatcher = Mutex<SelfSubmittingDispatcher?>(nil)
+        let f = try Fixture(dispatcher: { replies in
+            let d = SelfSubmittingDispatcher(replies: replies)
+            dispatcher.withLock { $0 = d }
+            return d
+        })
+        try await f.runtime.recover()
+        let m = try await f.machine("cb", """
+            {"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+              "Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/q","MessageBody":{"t.$":"$$.Task.Token"}},
+              "End":true}}}
+            """)
+        let e = try await f.service.startExecution(.init(stateMachineArn: m, name: "c"))
+        // Durable with the start, before the relay hands the request over.
+        #expect(try await f.events(e.executionArn).map(\.type) == [.executionStarted, .taskStateEntered, .taskScheduled, .taskStarted, .taskSubmitted])
+        #expect(dispatcher.withLock { $0!.sent.withLock { $0 } }.isEmpty)
+        await f.service.relay.relayPending()
+        // The dispatcher's report when it sends changes nothing: one TaskSubmitted, the step's.
+        let token = try #require(dispatcher.withLock { $0!.sent.withLock { $0 } }.first)
+        let submitted = try await f.events(e.executionArn).filter { $0.type == .taskSubmitted }
+        #expect(submitted.count == 1)
+        if case .taskOutput(_, _, let output)? = submitted.first?.details { #expect(output == ["MessageId": "m-0"]) } else { Issue.record("no output") }
+        try await f.service.sendTaskSuccess(taskToken: token, output: #"{"ok":true}"#)
+        let d = try await f.service.describeExecution(executionArn: e.executionArn)
+        #expect(d.status == .succeeded && d.output == ["ok": true])
+        #expect(try await f.events(e.executionArn).map(\.type).suffix(3) == [.taskSucceeded, .taskStateExited, .executionSucceeded])
     }
 
     @Test func historyStopsAtTheQuota() async throws {

@@ -45,8 +45,10 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             Task { await Self.answer { try await replies.taskSucceeded(token: token, output: result) } }
         case .publishAndWait(let records, let submitted):
             // TaskSubmitted is durable before the record leaves, so a worker's reply can never
-            // come before it (AWS's order: TaskSubmitted, then the callback). A task that has
-            // ended meanwhile sends nothing; a daemon that cannot commit retries later.
+            // come before it (AWS's order: TaskSubmitted, then the callback). The executor
+            // wrote it in the step that scheduled the task (`submission(for:now:)`), so this
+            // report changes nothing there; it still tells a task that has ended meanwhile,
+            // which sends nothing, and a daemon that cannot commit retries later.
             do {
                 try await replies.taskSubmitted(token: token, output: submitted)
             } catch let e as ServiceError where !e.isServerError {
@@ -65,6 +67,12 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             Task { await Self.answer { try await replies.taskFailed(token: token, error: error, cause: cause) } }
         }
         return .sent
+    }
+
+    public func submission(for request: TaskRequest, now: Int64) -> JSON? {
+        let random = self.random
+        guard case .publishAndWait(_, let submitted) = planner.plan(request, newID: { random.uuidString() }, now: now) else { return nil }
+        return submitted
     }
 
     public func cancel(token: String) async {
