@@ -35,6 +35,9 @@ public final class OutboxRelay: Service, Sendable {
     private let concurrency: Int
     private let logger: Logger
     private let queue = Mutex<[Item]>([])
+    /// While `relayPending` runs: wakes it when items are queued while it waits for the
+    /// requests in flight (it takes them at once rather than after the next answer).
+    private let kick = Mutex<AsyncStream<Void>.Continuation?>(nil)
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
@@ -53,6 +56,7 @@ public final class OutboxRelay: Service, Sendable {
     func enqueue(_ items: [Item]) {
         queue.withLock { $0.append(contentsOf: items) }
         wake.yield()
+        kick.withLock { $0 }?.yield()
     }
 
     func enqueueDirect(_ requests: [TaskRequest]) {
@@ -115,8 +119,18 @@ public final class OutboxRelay: Service, Sendable {
         let dispatcher = self.dispatcher
         let hooks = self.hooks
         let concurrency = self.concurrency
+        let (kicks, kicker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        kick.withLock { $0 = kicker }
         await withTaskGroup(of: [(Item, Result<DispatchOutcome, any Error>)].self) { group in
+            // Ends the waiter below, so that the group's closing wait does not wait for it.
+            defer {
+                kick.withLock { $0 = nil }
+                kicker.finish()
+            }
             var running = 0
+            // A child that returns (empty) when items are queued: waiting for "an answer or
+            // new items" is then one `group.next()`.
+            var waiting = false
             var sent: [Int64] = []
             var failed: [Item] = []
             var firstFailure: ContinuousClock.Instant?
@@ -155,9 +169,22 @@ public final class OutboxRelay: Service, Sendable {
                 if items.isEmpty {
                     committer.acknowledge(sent)
                     sent = []
-                    if running > 0, let r = await group.next() {
-                        collect(r)
-                        running -= 1
+                    if running > 0 {
+                        if !waiting {
+                            waiting = true
+                            group.addTask {
+                                var next = kicks.makeAsyncIterator()
+                                _ = await next.next()
+                                return []
+                            }
+                        }
+                        guard let r = await group.next() else { continue }
+                        if r.isEmpty {
+                            waiting = false
+                        } else {
+                            collect(r)
+                            running -= 1
+                        }
                     } else if running == 0 {
                         guard let since = firstFailure else { return }
                         let wait = since + .milliseconds(500) - .now
@@ -200,9 +227,13 @@ public final class OutboxRelay: Service, Sendable {
                     }
                 }
                 for task in tasks {
-                    if running >= concurrency, let r = await group.next() {
-                        collect(r)
-                        running -= 1
+                    while running >= concurrency, let r = await group.next() {
+                        if r.isEmpty {
+                            waiting = false
+                        } else {
+                            collect(r)
+                            running -= 1
+                        }
                     }
                     group.addTask(operation: task)
                     running += 1

@@ -204,6 +204,9 @@ private final class E2EState: Sendable {
     let stopping = Atomic<Bool>(false)
     let finishedCount = Atomic<Int>(0)
     let startedCount = Atomic<Int>(0)
+    /// Per SUCCEEDED event (warm-up included), in ms: the daemon's decision to the event's
+    /// produce call, and the produce call to the observer's receipt.
+    let endHops = Mutex<[(Int64, Int64)]>([])
 
     init(total: Int) {
         places = Mutex([Int64](repeating: -1, count: total))
@@ -455,6 +458,7 @@ private struct E2ERun {
                     var events: [(Int64, Substring, Int64)] = []
                     events.reserveCapacity(views.count)
                     var foreign = 0
+                    var hops: [(Int64, Int64)] = []
                     for view in views {
                         guard let key = view.key, let value = view.value else { continue }
                         let arn = String(decoding: key, as: UTF8.self)
@@ -466,8 +470,14 @@ private struct E2ERun {
                         let date = status == "RUNNING" ? Self.integerField("\"startDate\":", in: value) ?? 0
                             : Self.integerField("\"stopDate\":", in: value) ?? 0
                         events.append((place, status, date))
+                        if status == "SUCCEEDED", let produced = view.timestampMilliseconds {
+                            // The end's last hop in two: the daemon's decision to the event's
+                            // produce call (commit, relay), then the Kafka hop to here.
+                            hops.append((produced - date, wallMilliseconds() - produced))
+                        }
                     }
                     if foreign > 0 { state.foreign.add(foreign, ordering: .relaxed) }
+                    if !hops.isEmpty { state.endHops.withLock { $0 += hops } }
                     var started = 0, finished = 0
                     state.seen.withLock { m in
                         for (place, status, stopDate) in events {
@@ -682,6 +692,13 @@ private struct E2ERun {
         result.append("check", .bool(ok))
         result.append("cpu", .object(cpuJSON))
         result.append("load", .string(cpu.end.load))
+        let hops = state.endHops.withLock { $0 }
+        let decisionToPublish = hops.map { Double($0.0) }.sorted(), publishToReceipt = hops.map { Double($0.1) }.sorted()
+        print(String(format: "the end's last hop, p50 / p99 ms: decision → status event produced %.0f / %.0f, produced → received %.0f / %.0f",
+                     Self.percentile(decisionToPublish, 50), Self.percentile(decisionToPublish, 99),
+                     Self.percentile(publishToReceipt, 50), Self.percentile(publishToReceipt, 99)))
+        result.append("endPublishP50", Self.json(Self.percentile(decisionToPublish, 50)))
+        result.append("endReceiveP50", Self.json(Self.percentile(publishToReceipt, 50)))
         print("RESULT " + JSON.object(result).serialized())
         if let file = options.names {
             _ = FileManager.default.createFile(atPath: file, contents: Data((names.joined(separator: "\n") + "\n").utf8))
@@ -691,3 +708,4 @@ private struct E2ERun {
 
     static func json(_ v: Double) -> JSON { v.isNaN ? .null : .double((v * 100).rounded() / 100) }
 }
+
