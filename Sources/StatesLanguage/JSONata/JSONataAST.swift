@@ -69,6 +69,9 @@ final class Node: @unchecked Sendable {
     @exclusivity(unchecked) var blockNeedsFrame = true
     /// Set after parsing when `evaluate` must apply predicates or a group to the result.
     @exclusivity(unchecked) var hasPostStages = false
+    /// Set after parsing on operator and block trees the evaluator can run directly (see
+    /// `FastExpression`).
+    @exclusivity(unchecked) var fast: FastExpression?
 
     struct Group {
         var pairs: [(Node, Node)]
@@ -120,6 +123,8 @@ extension Node {
             for (k, v) in n.objectPairs { visit(k); visit(v) }
             for (k, v) in n.group?.pairs ?? [] { visit(k); visit(v) }
             for t in n.sortTerms { visit(t.expression) }
+            // after the children, whose flags the compilation reads
+            n.fast = FastExpression.compile(n)
         }
         visit(self)
     }

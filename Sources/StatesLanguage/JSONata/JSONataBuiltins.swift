@@ -143,6 +143,8 @@ enum Builtins {
     }
 
     static func numberString15(_ d: Double) -> String {
+        // at most 15 digits written: rounding to 15 significant digits changes nothing
+        if d != 0, let plain = NumberText.plainDecimal(d), plain.digitCount <= 15 { return plain.text }
         if d.rounded(.towardZero) == d { return NumberText.js(d) }
         return NumberText.js(NumberText.toPrecision15(d))
     }

@@ -41,54 +41,58 @@ final class Evaluator {
         if steps & 1023 == 0 { try checkBudget() }
 
         var result: JValue?
-        switch expr.kind {
-        case .path: result = try evaluatePath(expr, input, env)
-        case .binary: result = try evaluateBinary(expr, input, env)
-        case .negate:
-            result = try evaluate(expr.expression!, input, env)
-            if let r = result {
-                if let d = try r.numeric() {
-                    result = .number(-d)
-                } else {
-                    throw JSONataError(code: "D1002", position: expr.position, token: "-", value: r)
+        if expr.fast != nil, let r = try runFast(expr, input, env) {
+            result = r
+        } else {
+            switch expr.kind {
+            case .path: result = try evaluatePath(expr, input, env)
+            case .binary: result = try evaluateBinary(expr, input, env)
+            case .negate:
+                result = try evaluate(expr.expression!, input, env)
+                if let r = result {
+                    if let d = try r.numeric() {
+                        result = .number(-d)
+                    } else {
+                        throw JSONataError(code: "D1002", position: expr.position, token: "-", value: r)
+                    }
                 }
+            case .arrayConstructor: result = try evaluateArrayConstructor(expr, input, env)
+            case .objectConstructor: result = try evaluateGroup(expr.objectPairs, expr.position, input, env)
+            case .name: result = Evaluator.lookup(input, expr.text)
+            case .string, .number, .value: result = expr.literal
+            case .wildcard: result = try evaluateWildcard(input)
+            case .descendant: result = evaluateDescendants(input)
+            case .parent: result = env.lookup(expr.slot!.label)
+            case .condition:
+                let c = try evaluate(expr.condition!, input, env)
+                if Builtins.boolean(c) == true {
+                    result = try evaluate(expr.then!, input, env)
+                } else if let e = expr.otherwise {
+                    result = try evaluate(e, input, env)
+                }
+            case .block:
+                let frame = expr.blockNeedsFrame ? Frame(parent: env) : env
+                for e in expr.expressions { result = try evaluate(e, input, frame) }
+            case .bind:
+                let v = try evaluate(expr.rhs!, input, env)
+                env.bind(expr.lhs!.text, v)
+                result = v
+            case .regex: result = .function(JFunction(.regex(expr.regex!)))
+            case .function: result = try evaluateFunction(expr, input, env, applyTo: nil, hasApplyTo: false)
+            case .variable:
+                if expr.text.isEmpty {
+                    if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
+                } else {
+                    result = env.lookup(expr.text)
+                }
+            case .lambda:
+                result = .function(JFunction(.lambda(Lambda(input: input, environment: env, parameters: expr.parameters, signature: expr.signature, body: expr.body, isThunk: expr.isThunk))))
+            case .partial: result = try evaluatePartialApplication(expr, input, env)
+            case .apply: result = try evaluateApply(expr, input, env)
+            case .transform: result = .function(JFunction(.transform(expr, env)))
+            case .unary, .sort, .filter, .index, .placeholder, .operatorToken, .end:
+                result = nil
             }
-        case .arrayConstructor: result = try evaluateArrayConstructor(expr, input, env)
-        case .objectConstructor: result = try evaluateGroup(expr.objectPairs, expr.position, input, env)
-        case .name: result = Evaluator.lookup(input, expr.text)
-        case .string, .number, .value: result = expr.literal
-        case .wildcard: result = try evaluateWildcard(input)
-        case .descendant: result = evaluateDescendants(input)
-        case .parent: result = env.lookup(expr.slot!.label)
-        case .condition:
-            let c = try evaluate(expr.condition!, input, env)
-            if Builtins.boolean(c) == true {
-                result = try evaluate(expr.then!, input, env)
-            } else if let e = expr.otherwise {
-                result = try evaluate(e, input, env)
-            }
-        case .block:
-            let frame = expr.blockNeedsFrame ? Frame(parent: env) : env
-            for e in expr.expressions { result = try evaluate(e, input, frame) }
-        case .bind:
-            let v = try evaluate(expr.rhs!, input, env)
-            env.bind(expr.lhs!.text, v)
-            result = v
-        case .regex: result = .function(JFunction(.regex(expr.regex!)))
-        case .function: result = try evaluateFunction(expr, input, env, applyTo: nil, hasApplyTo: false)
-        case .variable:
-            if expr.text.isEmpty {
-                if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
-            } else {
-                result = env.lookup(expr.text)
-            }
-        case .lambda:
-            result = .function(JFunction(.lambda(Lambda(input: input, environment: env, parameters: expr.parameters, signature: expr.signature, body: expr.body, isThunk: expr.isThunk))))
-        case .partial: result = try evaluatePartialApplication(expr, input, env)
-        case .apply: result = try evaluateApply(expr, input, env)
-        case .transform: result = .function(JFunction(.transform(expr, env)))
-        case .unary, .sort, .filter, .index, .placeholder, .operatorToken, .end:
-            result = nil
         }
 
         if expr.hasPostStages {
@@ -115,6 +119,23 @@ final class Evaluator {
         switch expr.kind {
         case .string, .number, .value: return expr.literal
         default: return try evaluate(expr, input, env)
+        }
+    }
+
+    /// Runs a node's fast form (the node has one), charging the steps the general walk
+    /// would; nil when the fast form gave up or the tree would go deeper than `maxDepth`
+    /// (the general walk then fails at the same node).
+    ///
+    /// - Important: the node's own step and depth level are counted by the caller.
+    @inline(__always) private func runFast(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue?? {
+        try Unmanaged.passUnretained(expr.fast.unsafelyUnwrapped)._withUnsafeGuaranteedRef { fast in
+            if depth + fast.height - 1 > maxDepth { return nil }
+            var counted = 0
+            guard let r = fast.run(input, env, &counted).value else { return nil }
+            let before = steps
+            steps += counted - 1
+            if before >> 10 != steps >> 10 { try checkBudget() }
+            return r
         }
     }
 

@@ -145,12 +145,12 @@ final class Frame {
     let parent: Frame?
     let functions: [String: JFunction]?
     // Two inline slots cover lambda parameters and most blocks without an allocation.
-    @exclusivity(unchecked) private var name0: String?
-    @exclusivity(unchecked) private var value0: JValue = .null
-    @exclusivity(unchecked) private var name1: String?
-    @exclusivity(unchecked) private var value1: JValue = .null
-    @exclusivity(unchecked) private var names: ContiguousArray<String> = []
-    @exclusivity(unchecked) private var values: ContiguousArray<JValue> = []
+    @exclusivity(unchecked) fileprivate var name0: String?
+    @exclusivity(unchecked) fileprivate var value0: JValue = .null
+    @exclusivity(unchecked) fileprivate var name1: String?
+    @exclusivity(unchecked) fileprivate var value1: JValue = .null
+    @exclusivity(unchecked) fileprivate var names: ContiguousArray<String> = []
+    @exclusivity(unchecked) fileprivate var values: ContiguousArray<JValue> = []
 
     init(parent: Frame?) {
         self.parent = parent
@@ -213,6 +213,29 @@ final class Frame {
             }
             if let fns = f.functions, let fn = fns[name] { return .function(fn) }
             guard let p = f.parent else { return nil }
+            f = p
+        }
+    }
+}
+
+extension Frame {
+    /// `lookup`, as a fast value (borrowed: the frame chain holds the value while a fast
+    /// expression runs).
+    func lookupFast(_ name: String) -> FastValue {
+        unowned(unsafe) var f = self
+        while true {
+            if f.name0 == name { return FastValue(f.value0) }
+            if f.name1 == name { return FastValue(f.value1) }
+            if !f.names.isEmpty {
+                var i = 0
+                let n = f.names.count
+                while i < n {
+                    if f.names[i] == name { return FastValue(f.values[i]) }
+                    i += 1
+                }
+            }
+            if let fns = f.functions, fns[name] != nil { return .giveUp }
+            guard let p = f.parent else { return .undefined }
             f = p
         }
     }
