@@ -72,6 +72,13 @@ final class Node: @unchecked Sendable {
     /// Set after parsing on operator and block trees the evaluator can run directly (see
     /// `FastExpression`).
     @exclusivity(unchecked) var fast: FastExpression?
+    /// Set after parsing on variables named like a built-in: the function of each table, so
+    /// that a lookup reaching the root needs no hashing (see `Frame.lookup(variable:)`).
+    @exclusivity(unchecked) var standardBuiltin: JFunction?
+    @exclusivity(unchecked) var stepFunctionsBuiltin: JFunction?
+    /// Set after parsing on object constructors whose keys are distinct string literals:
+    /// the keys, which then need no duplicate check.
+    @exclusivity(unchecked) var literalKeys: [String]?
 
     struct Group {
         var pairs: [(Node, Node)]
@@ -106,6 +113,14 @@ extension Node {
             guard let n, seen.insert(ObjectIdentifier(n)).inserted else { return }
             n.hasPostStages = n.predicate != nil || (n.kind != .path && n.group != nil)
             if n.kind == .block { n.blockNeedsFrame = n.expressions.contains { $0.bindsInScope() } }
+            if n.kind == .variable, !n.text.isEmpty {
+                n.standardBuiltin = Library.standard[n.text]
+                n.stepFunctionsBuiltin = Library.stepFunctions[n.text]
+            }
+            if n.kind == .objectConstructor {
+                let keys = n.objectPairs.compactMap { $0.0.kind == .string ? $0.0.literal?.asString : nil }
+                if keys.count == n.objectPairs.count && Set(keys).count == keys.count { n.literalKeys = keys }
+            }
             if n.kind == .path {
                 n.isSimplePath = !n.keepSingletonArray && n.group == nil && !n.isTuple && n.predicate == nil
                     && n.steps.enumerated().allSatisfy { i, step in

@@ -57,7 +57,12 @@ final class Evaluator {
                     }
                 }
             case .arrayConstructor: result = try evaluateArrayConstructor(expr, input, env)
-            case .objectConstructor: result = try evaluateGroup(expr.objectPairs, expr.position, input, env)
+            case .objectConstructor:
+                if let keys = expr.literalKeys, !input.isArrayInput {
+                    result = try evaluateObject(keys, expr.objectPairs, input, env)
+                } else {
+                    result = try evaluateGroup(expr.objectPairs, expr.position, input, env)
+                }
             case .name: result = Evaluator.lookup(input, expr.text)
             case .string, .number, .value: result = expr.literal
             case .wildcard: result = try evaluateWildcard(input)
@@ -83,7 +88,7 @@ final class Evaluator {
                 if expr.text.isEmpty {
                     if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
                 } else {
-                    result = env.lookup(expr.text)
+                    result = env.lookup(variable: expr)
                 }
             case .lambda:
                 result = .function(JFunction(.lambda(Lambda(input: input, environment: env, parameters: expr.parameters, signature: expr.signature, body: expr.body, isThunk: expr.isThunk))))
@@ -545,6 +550,16 @@ final class Evaluator {
         return .array(result)
     }
 
+    /// `evaluateGroup` for one input item and distinct literal keys: no grouping and no
+    /// duplicate check, the members appended in order.
+    private func evaluateObject(_ keys: [String], _ pairs: [(Node, Node)], _ input: JValue?, _ env: Frame) throws -> JValue {
+        let result = JObject(minimumCapacity: pairs.count)
+        for (pi, pair) in pairs.enumerated() {
+            if let v = try value(pair.1, input, env) { result.appendNew(keys[pi], v) }
+        }
+        return .object(result)
+    }
+
     func evaluateGroup(_ pairs: [(Node, Node)], _ position: Int, _ input: JValue?, _ env: Frame) throws -> JValue {
         let result = JObject()
         var reduce = false
@@ -847,7 +862,12 @@ final class Evaluator {
 
     /// Applies a function value, running the tail-call trampoline.
     func apply(_ proc: JValue?, _ args: [JValue?], _ input: JValue?, _ env: Frame, name: String? = nil) throws -> JValue? {
-        var result = try applyInner(proc, args, input, env, name: name)
+        try resolveTailCalls(try applyInner(proc, args, input, env, name: name), input, env)
+    }
+
+    /// The trampoline: runs the tail calls (thunks) a function body returned.
+    private func resolveTailCalls(_ first: JValue?, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        var result = first
         while case .function(let f)? = result, case .lambda(let l) = f.kind, l.isThunk {
             let call = l.body!
             let next = try evaluate(call.procedure!, l.input, l.environment)
@@ -884,6 +904,62 @@ final class Evaluator {
             return try c(validated)
         case .transform(let node, let frame):
             return try transform(node, frame, validated.first ?? nil)
+        }
+    }
+
+    /// Calls a function value once per item, as the higher-order built-ins do (`$map`,
+    /// `$filter`): `apply(fn, [item, index, array] prefixed to the function's arity, nil, env)`.
+    ///
+    /// A plain lambda (no signature, no partial application) is called without the argument
+    /// arrays, and its scope is reused while nothing kept it (`isKnownUniquelyReferenced`
+    /// after the call: a closure made in the body keeps it, and then the next call gets a
+    /// new one), so that each call still sees a fresh scope.
+    struct ItemCaller {
+        private let evaluator: Evaluator
+        private let function: JValue?
+        private let lambda: Lambda?
+        private let arity: Int
+        private let environment: Frame
+        private var frame: Frame?
+
+        init(_ evaluator: Evaluator, _ function: JValue?, environment: Frame) {
+            self.evaluator = evaluator
+            self.function = function
+            self.environment = environment
+            arity = function?.asFunction?.arity ?? 1
+            if case .function(let f)? = function, case .lambda(let l) = f.kind, l.signature == nil, l.nativeBody == nil, l.body != nil, !l.isThunk {
+                lambda = l
+            } else {
+                lambda = nil
+            }
+        }
+
+        mutating func call(_ item: JValue, _ index: Int, _ array: JValue) throws -> JValue? {
+            guard let lambda else {
+                var args: [JValue?] = [item]
+                if arity >= 2 { args.append(.number(Double(index))) }
+                if arity >= 3 { args.append(array) }
+                return try evaluator.apply(function, args, nil, environment)
+            }
+            let scope: Frame
+            if isKnownUniquelyReferenced(&frame), let reused = frame {
+                reused.removeAll()
+                scope = reused
+            } else {
+                scope = Frame(parent: lambda.environment)
+                frame = scope
+            }
+            let parameters = lambda.parameters
+            for (i, p) in parameters.enumerated() {
+                switch i {
+                case 0: scope.bind(p, item)
+                case 1: scope.bind(p, .number(Double(index)))
+                case 2: scope.bind(p, array)
+                default: scope.bind(p, nil)
+                }
+            }
+            let result = try evaluator.evaluate(lambda.body.unsafelyUnwrapped, lambda.input, scope)
+            return try evaluator.resolveTailCalls(result, nil, environment)
         }
     }
 

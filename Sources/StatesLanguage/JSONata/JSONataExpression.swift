@@ -103,7 +103,7 @@ public struct JSONataExpression: Sendable {
     func evaluateValue(input inputValue: JValue?, preparedBindings bindings: [String: JValue?], options: JSONataOptions) throws(JSONataError) -> JValue? {
         let functions = options.stepFunctionsFunctions ? Library.stepFunctions : Library.standard
         let evaluator = Evaluator(options: options, functions: functions)
-        let env = Frame(root: functions)
+        let env = Frame(root: functions, stepFunctions: options.stepFunctionsFunctions)
         var input = inputValue
         for (k, v) in bindings { env.bind(k, v) }
         env.bind("$", input)

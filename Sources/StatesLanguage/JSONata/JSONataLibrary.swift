@@ -365,8 +365,9 @@ enum Library {
             let result = JArray.sequence()
             result.items.reserveCapacity(arr.count)
             let whole = JValue.array(arr)
+            var caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
             for i in 0..<arr.count {
-                if let r = try call(&ctx, fn, hofArgs(fn, arr[i], .number(Double(i)), whole)) { result.append(r) }
+                if let r = try caller.call(arr[i], i, whole) { result.append(r) }
             }
             return .array(result)
         },
@@ -386,8 +387,9 @@ enum Library {
             let fn = a.arg(1)
             let result = JArray.sequence()
             let whole = JValue.array(arr)
+            var caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
             for i in 0..<arr.count {
-                let r = try call(&ctx, fn, hofArgs(fn, arr[i], .number(Double(i)), whole))
+                let r = try caller.call(arr[i], i, whole)
                 if Builtins.boolean(r) == true { result.append(arr[i]) }
             }
             return .array(result)

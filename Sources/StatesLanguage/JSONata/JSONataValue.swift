@@ -104,6 +104,17 @@ final class JObject {
         }
     }
 
+    /// Appends a member whose key the object does not have yet (the caller knows).
+    func appendNew(_ key: String, _ value: JValue) {
+        keys.append(key)
+        values.append(value)
+        if index != nil {
+            index![key] = keys.count - 1
+        } else if keys.count > Self.indexThreshold {
+            rebuildIndex()
+        }
+    }
+
     func remove(_ key: String) {
         guard let i = indexOf(key) else { return }
         keys.remove(at: i)
@@ -152,14 +163,34 @@ final class Frame {
     @exclusivity(unchecked) fileprivate var names: ContiguousArray<String> = []
     @exclusivity(unchecked) fileprivate var values: ContiguousArray<JValue> = []
 
+    /// Whether `functions` is `Library.stepFunctions` (else `Library.standard`), which lets
+    /// a variable node answer with the built-in it resolved when it was compiled.
+    let hasStepFunctions: Bool
+
     init(parent: Frame?) {
         self.parent = parent
         self.functions = nil
+        self.hasStepFunctions = false
     }
 
-    init(root functions: [String: JFunction]) {
+    init(root functions: [String: JFunction], stepFunctions: Bool) {
         self.parent = nil
         self.functions = functions
+        self.hasStepFunctions = stepFunctions
+    }
+
+    /// Clears every binding, so that the next call of the same lambda can use the frame.
+    ///
+    /// - Important: only for a frame nothing else refers to (`isKnownUniquelyReferenced`).
+    func removeAll() {
+        name0 = nil
+        value0 = .null
+        name1 = nil
+        value1 = .null
+        if !names.isEmpty {
+            names.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Binds `name`; binding `undefined` removes the binding so that reads fall through to
@@ -194,6 +225,31 @@ final class Frame {
         } else {
             names.append(name)
             values.append(value)
+        }
+    }
+
+    /// `lookup` for a variable node: at the root, the built-in the node resolved when it
+    /// was compiled stands for a search of the function table.
+    func lookup(variable node: Node) -> JValue? {
+        let name = node.text
+        unowned(unsafe) var f = self
+        while true {
+            if f.name0 == name { return f.value0 }
+            if f.name1 == name { return f.value1 }
+            if !f.names.isEmpty {
+                var i = 0
+                let n = f.names.count
+                while i < n {
+                    if f.names[i] == name { return f.values[i] }
+                    i += 1
+                }
+            }
+            if f.functions != nil {
+                let fn = f.hasStepFunctions ? node.stepFunctionsBuiltin : node.standardBuiltin
+                return fn.map { .function($0) }
+            }
+            guard let p = f.parent else { return nil }
+            f = p
         }
     }
 
@@ -263,6 +319,11 @@ extension JValue {
     }
 
     var isSequenceArray: Bool { if case .array(let a) = self { a.isSequence } else { false } }
+}
+
+extension Optional where Wrapped == JValue {
+    /// Whether an evaluator input is an array, which an object constructor groups over.
+    var isArrayInput: Bool { if case .array? = self { true } else { false } }
 }
 
 // MARK: - Conversion at the edge
