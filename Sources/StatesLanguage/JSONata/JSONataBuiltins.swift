@@ -218,9 +218,9 @@ enum Builtins {
     }
 
     static func substring(_ s: String, _ startIn: Double, _ length: Double?) -> String {
-        if s.utf8.count == s.unicodeScalars.count {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
             // ASCII: byte offsets are character offsets
-            let bytes = Array(s.utf8)
+            let bytes = s.utf8
             let n = bytes.count
             var start = startIn
             if Double(n) + start < 0 { start = 0 }
@@ -235,7 +235,8 @@ enum Builtins {
                 if length <= 0 { return "" }
                 to = clamp(start >= 0 ? start + length : Double(n) + start + length)
             }
-            return from >= to ? "" : String(decoding: bytes[from..<to], as: UTF8.self)
+            if from >= to { return "" }
+            return String(Substring(bytes[bytes.index(bytes.startIndex, offsetBy: from)..<bytes.index(bytes.startIndex, offsetBy: to)]))
         }
         let chars = Array(s.unicodeScalars)
         let n = chars.count
@@ -259,22 +260,23 @@ enum Builtins {
         return String(out)
     }
 
+    /// `$trim`: runs of space, tab, line feed and carriage return become one space, and a
+    /// leading or trailing space goes. The four are ASCII, and UTF-8 never uses ASCII bytes
+    /// inside a multi-byte character, so the work is done on bytes.
     static func trim(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
-        var inSpace = false
-        for u in s.unicodeScalars {
-            if u == " " || u == "\t" || u == "\n" || u == "\r" {
-                if !inSpace { out.append(" ") }
-                inSpace = true
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        var pendingSpace = false
+        for b in s.utf8 {
+            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                pendingSpace = !out.isEmpty
             } else {
-                out.append(u)
-                inSpace = false
+                if pendingSpace { out.append(0x20) }
+                pendingSpace = false
+                out.append(b)
             }
         }
-        var r = String(out)
-        if r.hasPrefix(" ") { r.removeFirst() }
-        if r.hasSuffix(" ") { r.removeLast() }
-        return r
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Index of `needle` in `hay` in UTF-16 units, from `from`; nil when absent.

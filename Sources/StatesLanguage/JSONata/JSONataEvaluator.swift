@@ -136,7 +136,7 @@ final class Evaluator {
         try Unmanaged.passUnretained(expr.fast.unsafelyUnwrapped)._withUnsafeGuaranteedRef { fast in
             if depth + fast.height - 1 > maxDepth { return nil }
             var counted = 0
-            guard let r = fast.run(input, env, &counted).value else { return nil }
+            guard let r = fast.run(FastValue(input), env, &counted).value else { return nil }
             let before = steps
             steps += counted - 1
             if before >> 10 != steps >> 10 { try checkBudget() }
@@ -277,35 +277,76 @@ final class Evaluator {
             if let stages = step.stages { result = try evaluateStages(stages, result, env) }
             return result
         }
-        var results = ContiguousArray<JValue>()
-        results.reserveCapacity(input.count)
-        func one(_ item: JValue?) throws {
-            var res = try evaluate(step, item, env)
-            if let stages = step.stages {
-                for stage in stages where stage.kind == .filter {
-                    res = .array(try evaluateFilter(stage.expression!, res, env))
+        let out = JArray.sequence()
+        out.items.reserveCapacity(input.count)
+        var produced = 0
+        // the result when it is the only one and a plain array (the last step returns it)
+        var only: JArray?
+        func add(_ res: JValue) {
+            produced += 1
+            if case .array(let a) = res {
+                only = produced == 1 && !a.isSequence ? a : nil
+                if !a.isCons {
+                    out.items.append(contentsOf: a.items)
+                    return
                 }
             }
-            if let res { results.append(res) }
+            out.items.append(res)
         }
         if undefinedInput {
-            try one(nil)
+            if let res = try evaluateInStep(step, nil, env) { add(res) }
+        } else if step.kind == .name && step.stages == nil && !step.hasPostStages && !step.keepArray && depth < maxDepth {
+            // `evaluate(step, item, env)` for a plain field name, without the call
+            let name = step.text
+            for item in input.items {
+                steps += 1
+                if steps & 1023 == 0 { try checkBudget() }
+                if let res = Evaluator.collapsed(Evaluator.lookup(item, name)) { add(res) }
+            }
+        } else if step.stages == nil && !step.hasPostStages, let fast = step.fast, depth + fast.height <= maxDepth {
+            // `evaluate(step, item, env)` through the step's fast form, without the call
+            for item in input.items {
+                var counted = 0
+                let r = fast.run(FastValue(item), env, &counted)
+                let res: JValue?
+                if let v = r.value {
+                    let before = steps
+                    steps += counted
+                    if before >> 10 != steps >> 10 { try checkBudget() }
+                    res = v
+                } else {
+                    res = try evaluate(step, item, env)
+                }
+                if let res { add(res) }
+            }
         } else {
-            for item in input.items { try one(item) }
-        }
-        if lastStep && results.count == 1, case .array(let a) = results[0], !a.isSequence {
-            return a
-        }
-        let out = JArray.sequence()
-        out.items.reserveCapacity(results.count)
-        for res in results {
-            if case .array(let a) = res, !a.isCons {
-                out.items.append(contentsOf: a.items)
-            } else {
-                out.items.append(res)
+            for item in input.items {
+                if let res = try evaluateInStep(step, item, env) { add(res) }
             }
         }
+        if lastStep && produced == 1, let only { return only }
         return out
+    }
+
+    /// One item of a step: the step's value, filtered by its stages.
+    private func evaluateInStep(_ step: Node, _ item: JValue?, _ env: Frame) throws -> JValue? {
+        var res = try evaluate(step, item, env)
+        if let stages = step.stages {
+            for stage in stages where stage.kind == .filter {
+                res = .array(try evaluateFilter(stage.expression!, res, env))
+            }
+        }
+        return res
+    }
+
+    /// What `evaluate` does to a result on the way out (for a node without `keepArray`): an
+    /// empty sequence is undefined and a sequence of one is its item.
+    @inline(__always) static func collapsed(_ result: JValue?) -> JValue? {
+        if case .array(let a)? = result, a.isSequence, !a.isTupleStream {
+            if a.isEmpty { return nil }
+            if a.count == 1 && !a.keepSingleton { return a[0] }
+        }
+        return result
     }
 
     private func evaluateStages(_ stages: [Node], _ input: JArray, _ env: Frame) throws -> JArray {
@@ -426,7 +467,11 @@ final class Evaluator {
             }
             return results
         }
-        for index in 0..<items.count {
+        var first = 0
+        if !items.isTupleStream, let fast = predicate.fast, !predicate.hasPostStages, depth + fast.height <= maxDepth {
+            first = try filterFastly(fast, items, into: results, env)
+        }
+        for index in first..<items.count {
             let item = items[index]
             var context: JValue? = item
             var e = env
@@ -451,6 +496,35 @@ final class Evaluator {
             }
         }
         return results
+    }
+
+    /// The loop of `evaluateFilter` for a predicate with a fast form: each item is tested
+    /// as `evaluate(predicate, item, env)` would (same steps, same depth), without the call.
+    ///
+    /// - Returns: the index of the first item the fast form gave up on (the caller goes on
+    ///   from there the general way), or the item count.
+    private func filterFastly(_ fast: FastExpression, _ items: JArray, into results: JArray, _ env: Frame) throws -> Int {
+        let count = items.count
+        return try items.items.withUnsafeBufferPointer { buffer in
+            for index in 0..<count {
+                var counted = 0
+                let r = fast.run(FastValue(buffer[index]), env, &counted)
+                switch r {
+                case .giveUp: return index
+                case .number(let d):
+                    guard d.isFinite else { return index }
+                    var ii = Int(exactly: d.rounded(.down)) ?? Int.max
+                    if ii < 0 { ii += count }
+                    if ii == index { results.append(buffer[index]) }
+                default:
+                    if r.boolean == true { results.append(buffer[index]) }
+                }
+                let before = steps
+                steps += counted
+                if before >> 10 != steps >> 10 { try checkBudget() }
+            }
+            return count
+        }
     }
 
     static func isArrayOfNumbers(_ a: JArray) throws -> Bool {

@@ -123,7 +123,10 @@ final class FastExpression {
     }
 
     /// Evaluates the tree, adding to `steps` the steps the general walk would count.
-    func run(_ input: JValue?, _ env: Frame, _ steps: inout Int) -> FastValue {
+    ///
+    /// - Parameter input: the context value (`FastValue(input)`; an array gives up only if
+    ///   a path reads it).
+    func run(_ input: FastValue, _ env: Frame, _ steps: inout Int) -> FastValue {
         switch kind {
         case .literal:
             if literalCountsStep { steps += 1 }
@@ -134,15 +137,7 @@ final class FastExpression {
         case .path:
             steps += 1
             var current: FastValue
-            if let variable {
-                current = env.lookupFast(variable)
-            } else {
-                switch input {
-                case .object(let o)?: current = .object(Unmanaged.passUnretained(o))
-                case nil: return .undefined
-                default: return .giveUp
-                }
-            }
+            if let variable { current = env.lookupFast(variable) } else { current = input }
             var i = 0
             let n = names.count
             while i < n {
@@ -189,7 +184,7 @@ final class FastExpression {
     }
 
     /// Runs a child without retaining it (its parent holds it).
-    @inline(__always) private static func child(_ node: FastExpression?, _ input: JValue?, _ env: Frame, _ steps: inout Int) -> FastValue {
+    @inline(__always) private static func child(_ node: FastExpression?, _ input: FastValue, _ env: Frame, _ steps: inout Int) -> FastValue {
         Unmanaged.passUnretained(node.unsafelyUnwrapped)._withUnsafeGuaranteedRef { $0.run(input, env, &steps) }
     }
 

@@ -35,13 +35,22 @@ enum Library {
 
     /// Case mapping with an ASCII fast path (the full Unicode mapping otherwise).
     static func asciiCase(_ s: String, upper: Bool) -> String {
-        var bytes = Array(s.utf8)
-        for i in bytes.indices {
-            let b = bytes[i]
-            if b >= 0x80 { return upper ? s.uppercased() : s.lowercased() }
-            if upper, b >= 0x61, b <= 0x7A { bytes[i] = b - 32 } else if !upper, b >= 0x41, b <= 0x5A { bytes[i] = b + 32 }
+        if !s.utf8.allSatisfy({ $0 < 0x80 }) { return upper ? s.uppercased() : s.lowercased() }
+        let n = s.utf8.count
+        return String(unsafeUninitializedCapacity: n) { buffer in
+            var i = 0
+            for b in s.utf8 {
+                if upper, b >= 0x61, b <= 0x7A {
+                    buffer[i] = b - 32
+                } else if !upper, b >= 0x41, b <= 0x5A {
+                    buffer[i] = b + 32
+                } else {
+                    buffer[i] = b
+                }
+                i += 1
+            }
+            return n
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func call(_ ctx: inout CallContext, _ fn: JValue?, _ args: [JValue?]) throws -> JValue? {
@@ -296,7 +305,12 @@ enum Library {
         Builtin("join", "<a<s>s?:s>", arity: 2) { _, a in
             guard let arr = a.array(0) else { return nil }
             let sep = a.string(1) ?? ""
-            return .string(arr.items.map { $0.asString ?? "" }.joined(separator: sep))
+            var out = ""
+            for (i, item) in arr.items.enumerated() {
+                if i > 0 { out += sep }
+                if case .string(let s) = item { out += s }
+            }
+            return .string(out)
         },
         Builtin("formatNumber", "<n-so?:s>", arity: 3) { _, a in
             guard let n = a.number(0) else { return nil }
