@@ -79,6 +79,9 @@ final class Node: @unchecked Sendable {
     /// Set after parsing on object constructors whose keys are distinct string literals:
     /// the keys, which then need no duplicate check.
     @exclusivity(unchecked) var literalKeys: [String]?
+    /// Set after parsing on the outermost `&` of a chain `a & b & c ...`: the `&` nodes,
+    /// innermost first, which the evaluator concatenates into one string.
+    @exclusivity(unchecked) var concatChain: [Node]?
 
     struct Group {
         var pairs: [(Node, Node)]
@@ -116,6 +119,15 @@ extension Node {
             if n.kind == .variable, !n.text.isEmpty {
                 n.standardBuiltin = Library.standard[n.text]
                 n.stepFunctionsBuiltin = Library.stepFunctions[n.text]
+            }
+            if n.kind == .binary, n.op == .concat {
+                var chain = [n]
+                var inner = n.lhs
+                while let i = inner, i.kind == .binary, i.op == .concat, i.predicate == nil, i.group == nil, !i.keepArray {
+                    chain.append(i)
+                    inner = i.lhs
+                }
+                if chain.count > 1 { n.concatChain = chain.reversed() }
             }
             if n.kind == .objectConstructor {
                 let keys = n.objectPairs.compactMap { $0.0.kind == .string ? $0.0.literal?.asString : nil }

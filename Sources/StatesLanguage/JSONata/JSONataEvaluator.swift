@@ -790,6 +790,9 @@ final class Evaluator {
     // MARK: - Operators
 
     private func evaluateBinary(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        if let chain = expr.concatChain, depth + chain.count - 1 <= maxDepth {
+            return try evaluateConcatenation(chain, input, env)
+        }
         let lhs = try value(expr.lhs!, input, env)
         let op = expr.op
         if op == .and || op == .or {
@@ -835,6 +838,42 @@ final class Evaluator {
             if e.token == nil { e.setToken(expr.text) }
             throw e
         }
+    }
+
+    /// `a & b & c ...` built into one string, as the nested `&` nodes would build it: each
+    /// operand evaluated at the depth its node would evaluate it, the inner nodes' steps
+    /// charged, and a conversion error placed at the node that converts the operand.
+    ///
+    /// - Parameter chain: the `&` nodes, innermost first (`Node.concatChain`).
+    private func evaluateConcatenation(_ chain: [Node], _ input: JValue?, _ env: Frame) throws -> JValue? {
+        let k = chain.count
+        let base = depth
+        defer { depth = base }
+        let before = steps
+        steps += k - 1
+        if before >> 10 != steps >> 10 { try checkBudget() }
+        var out = ""
+        func append(_ v: JValue?, _ node: Node) throws {
+            guard let v else { return }
+            do {
+                out += try Builtins.string(v)
+            } catch var e as JSONataError {
+                if e.position == nil { e.position = node.position }
+                if e.token == nil { e.setToken(node.text) }
+                throw e
+            }
+        }
+        // the innermost node evaluates both its operands before converting them
+        depth = base + k - 1
+        let first = try value(chain[0].lhs!, input, env)
+        let second = try value(chain[0].rhs!, input, env)
+        try append(first, chain[0])
+        try append(second, chain[0])
+        for m in 1..<k {
+            depth = base + k - 1 - m
+            try append(try value(chain[m].rhs!, input, env), chain[m])
+        }
+        return .string(out)
     }
 
     static func arithmetic(_ lhs: JValue?, _ rhs: JValue?, _ op: Node.BinaryOp) throws -> JValue? {
@@ -1023,13 +1062,16 @@ final class Evaluator {
                 scope = Frame(parent: lambda.environment)
                 frame = scope
             }
-            let parameters = lambda.parameters
-            for (i, p) in parameters.enumerated() {
-                switch i {
-                case 0: scope.bind(p, item)
-                case 1: scope.bind(p, .number(Double(index)))
-                case 2: scope.bind(p, array)
-                default: scope.bind(p, nil)
+            if arity == 1 {
+                scope.bind(lambda.parameters[0], item)
+            } else {
+                for (i, p) in lambda.parameters.enumerated() {
+                    switch i {
+                    case 0: scope.bind(p, item)
+                    case 1: scope.bind(p, .number(Double(index)))
+                    case 2: scope.bind(p, array)
+                    default: scope.bind(p, nil)
+                    }
                 }
             }
             let result = try evaluator.evaluate(lambda.body.unsafelyUnwrapped, lambda.input, scope)

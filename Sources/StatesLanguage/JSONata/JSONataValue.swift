@@ -157,9 +157,13 @@ final class Frame {
     let functions: [String: JFunction]?
     // Two inline slots cover lambda parameters and most blocks without an allocation.
     @exclusivity(unchecked) fileprivate var name0: String?
-    @exclusivity(unchecked) fileprivate var value0: JValue = .null
+    @exclusivity(unchecked) fileprivate var value0: JValue = .null { didSet { object0 = value0.unmanagedObject } }
     @exclusivity(unchecked) fileprivate var name1: String?
-    @exclusivity(unchecked) fileprivate var value1: JValue = .null
+    @exclusivity(unchecked) fileprivate var value1: JValue = .null { didSet { object1 = value1.unmanagedObject } }
+    // The objects of the inline slots, unretained (the slot holds them): fast expressions
+    // read them without counting references (`lookupFast`).
+    @exclusivity(unchecked) fileprivate var object0: Unmanaged<JObject>?
+    @exclusivity(unchecked) fileprivate var object1: Unmanaged<JObject>?
     @exclusivity(unchecked) fileprivate var names: ContiguousArray<String> = []
     @exclusivity(unchecked) fileprivate var values: ContiguousArray<JValue> = []
 
@@ -280,8 +284,14 @@ extension Frame {
     func lookupFast(_ name: String) -> FastValue {
         unowned(unsafe) var f = self
         while true {
-            if f.name0 == name { return FastValue(f.value0) }
-            if f.name1 == name { return FastValue(f.value1) }
+            if f.name0 == name {
+                if let o = f.object0 { return .object(o) }
+                return FastValue(f.value0)
+            }
+            if f.name1 == name {
+                if let o = f.object1 { return .object(o) }
+                return FastValue(f.value1)
+            }
             if !f.names.isEmpty {
                 var i = 0
                 let n = f.names.count
@@ -305,6 +315,7 @@ extension JValue {
     @inline(__always) var asArray: JArray? { if case .array(let a) = self { a } else { nil } }
     @inline(__always) var asObject: JObject? { if case .object(let o) = self { o } else { nil } }
     @inline(__always) var asString: String? { if case .string(let s) = self { s } else { nil } }
+    @inline(__always) var unmanagedObject: Unmanaged<JObject>? { if case .object(let o) = self { Unmanaged.passUnretained(o) } else { nil } }
     @inline(__always) var asFunction: JFunction? { if case .function(let f) = self { f } else { nil } }
 
     /// The number, if this is a finite number; non-finite numbers are error D1001 (as
