@@ -82,6 +82,9 @@ final class Node: @unchecked Sendable {
     /// Set after parsing on the outermost `&` of a chain `a & b & c ...`: the `&` nodes,
     /// innermost first, which the evaluator concatenates into one string.
     @exclusivity(unchecked) var concatChain: [Node]?
+    /// Set after parsing on simple paths: their fast form, which walks the objects without
+    /// counting references (the path answers the general way when it gives up).
+    @exclusivity(unchecked) var fastPath: FastExpression?
 
     struct Group {
         var pairs: [(Node, Node)]
@@ -152,6 +155,7 @@ extension Node {
             for t in n.sortTerms { visit(t.expression) }
             // after the children, whose flags the compilation reads
             n.fast = FastExpression.compile(n)
+            n.fastPath = FastExpression.simplePath(n)
         }
         visit(self)
     }

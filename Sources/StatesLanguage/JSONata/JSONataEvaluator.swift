@@ -162,6 +162,14 @@ final class Evaluator {
     // MARK: - Paths
 
     private func evaluatePath(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        if expr.fastPath != nil {
+            // the walk counts no steps, as the simple walk below does not
+            var uncounted = 0
+            let r = Unmanaged.passUnretained(expr.fastPath.unsafelyUnwrapped)._withUnsafeGuaranteedRef {
+                $0.run(FastValue(input), env, &uncounted)
+            }
+            if let v = r.value { return v }
+        }
         if expr.isSimplePath {
             // walk single objects directly; hand over to the general algorithm at the first array
             let steps = expr.steps

@@ -64,6 +64,13 @@ final class FastExpression {
         }
     }
 
+    /// The fast form of a simple path (`Node.isSimplePath`) that starts at the context or
+    /// at a named variable, for `evaluatePath` to walk objects without counting references.
+    static func simplePath(_ node: Node) -> FastExpression? {
+        guard node.kind == .path, node.isSimplePath else { return nil }
+        return operand(node, viaEvaluate: true)
+    }
+
     /// - Parameter viaEvaluate: whether the general evaluator reaches `node` through
     ///   `evaluate` (which counts a step even for a literal) rather than `value`.
     private static func operand(_ node: Node, viaEvaluate: Bool) -> FastExpression? {
