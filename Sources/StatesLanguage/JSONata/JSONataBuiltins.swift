@@ -264,19 +264,24 @@ enum Builtins {
     /// leading or trailing space goes. The four are ASCII, and UTF-8 never uses ASCII bytes
     /// inside a multi-byte character, so the work is done on bytes.
     static func trim(_ s: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
-        var pendingSpace = false
-        for b in s.utf8 {
-            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(0x20) }
-                pendingSpace = false
-                out.append(b)
+        String(unsafeUninitializedCapacity: s.utf8.count) { out in
+            var n = 0
+            var pendingSpace = false
+            for b in s.utf8 {
+                if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    pendingSpace = n > 0
+                } else {
+                    if pendingSpace {
+                        out[n] = 0x20
+                        n += 1
+                    }
+                    pendingSpace = false
+                    out[n] = b
+                    n += 1
+                }
             }
+            return n
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Index of `needle` in `hay` in UTF-16 units, from `from`; nil when absent.
@@ -287,6 +292,24 @@ enum Builtins {
         let last = hay.count - needle.count
         while i <= last {
             if hay[i] == needle[0] {
+                var j = 1
+                while j < needle.count && hay[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `indexOf` over UTF-8 buffers.
+    static func indexOf(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        if needle.isEmpty { return from <= hay.count ? from : nil }
+        if needle.count > hay.count { return nil }
+        var i = from
+        let last = hay.count - needle.count
+        let first = needle[0]
+        while i <= last {
+            if hay[i] == first {
                 var j = 1
                 while j < needle.count && hay[i + j] == needle[j] { j += 1 }
                 if j == needle.count { return i }

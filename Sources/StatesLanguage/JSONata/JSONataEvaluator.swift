@@ -963,7 +963,15 @@ final class Evaluator {
 
     private func evaluateFunction(_ expr: Node, _ input: JValue?, _ env: Frame, applyTo: JValue?, hasApplyTo: Bool) throws -> JValue? {
         let procNode = expr.procedure!
-        let proc = try evaluate(procNode, input, env)
+        let proc: JValue?
+        if procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth {
+            // `evaluate(procNode, input, env)` for a named function, without the call
+            steps += 1
+            if steps & 1023 == 0 { try checkBudget() }
+            proc = Evaluator.collapsed(env.lookup(variable: procNode))
+        } else {
+            proc = try evaluate(procNode, input, env)
+        }
         if proc == nil, procNode.kind == .path, env.lookup(procNode.steps[0].text) != nil {
             throw JSONataError(code: "T1005", position: expr.position, token: procNode.steps[0].text)
         }
@@ -1107,7 +1115,15 @@ final class Evaluator {
             if a.kind == .placeholder { args.append(.none) } else { args.append(.some(try evaluate(a, input, env))) }
         }
         let procNode = expr.procedure!
-        let proc = try evaluate(procNode, input, env)
+        let proc: JValue?
+        if procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth {
+            // `evaluate(procNode, input, env)` for a named function, without the call
+            steps += 1
+            if steps & 1023 == 0 { try checkBudget() }
+            proc = Evaluator.collapsed(env.lookup(variable: procNode))
+        } else {
+            proc = try evaluate(procNode, input, env)
+        }
         if proc == nil, procNode.kind == .path, env.lookup(procNode.steps[0].text) != nil {
             throw JSONataError(code: "T1007", position: expr.position, token: procNode.steps[0].text)
         }

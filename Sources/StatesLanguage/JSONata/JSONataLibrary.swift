@@ -268,16 +268,21 @@ enum Library {
                     parts = Array(s.utf16).map { Builtins.utf16String([$0][...]) }
                 } else {
                     // UTF-8 is self-synchronising: a byte search finds exactly the code-point matches
-                    let bytes = Array(s.utf8), sepBytes = Array(sep.utf8)
-                    var pos = 0
-                    while let i = Builtins.indexOf(bytes, sepBytes, from: pos) {
-                        parts.append(String(decoding: bytes[pos..<i], as: UTF8.self))
-                        pos = i + sepBytes.count
-                        if let limit, Double(parts.count) >= limit { break }
+                    var text = s, separator = sep
+                    text.withUTF8 { bytes in
+                        separator.withUTF8 { sepBytes in
+                            var pos = 0
+                            while let i = Builtins.indexOf(bytes, sepBytes, from: pos) {
+                                parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[pos..<i]), as: UTF8.self))
+                                pos = i + sepBytes.count
+                                if let limit, Double(parts.count) >= limit { break }
+                            }
+                            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[pos...]), as: UTF8.self))
+                        }
                     }
-                    parts.append(String(decoding: bytes[pos...], as: UTF8.self))
                 }
                 if let limit { parts = Array(parts.prefix(Int(limit))) }
+                result.items.reserveCapacity(parts.count)
                 for p in parts { result.append(.string(p)) }
                 return .array(result)
             }
