@@ -1043,12 +1043,17 @@ final class Evaluator {
     /// arrays, and its scope is reused while nothing kept it (`isKnownUniquelyReferenced`
     /// after the call: a closure made in the body keeps it, and then the next call gets a
     /// new one), so that each call still sees a fresh scope.
-    struct ItemCaller {
+    final class ItemCaller {
+        // A class with constant fields, so that a call reads them without copying them out.
         private let evaluator: Evaluator
         private let function: JValue?
-        private let lambda: Lambda?
         private let arity: Int
         private let environment: Frame
+        /// The parts of a plain lambda (nil `body` for any other function value).
+        private let body: Node?
+        private let lambdaInput: JValue?
+        private let lambdaScope: Frame?
+        private let parameters: [String]
         private var frame: Frame?
 
         init(_ evaluator: Evaluator, _ function: JValue?, environment: Frame) {
@@ -1057,14 +1062,20 @@ final class Evaluator {
             self.environment = environment
             arity = function?.asFunction?.arity ?? 1
             if case .function(let f)? = function, case .lambda(let l) = f.kind, l.signature == nil, l.nativeBody == nil, l.body != nil, !l.isThunk {
-                lambda = l
+                body = l.body
+                lambdaInput = l.input
+                lambdaScope = l.environment
+                parameters = l.parameters
             } else {
-                lambda = nil
+                body = nil
+                lambdaInput = nil
+                lambdaScope = nil
+                parameters = []
             }
         }
 
-        mutating func call(_ item: JValue, _ index: Int, _ array: JValue) throws -> JValue? {
-            guard let lambda else {
+        func call(_ item: JValue, _ index: Int, _ array: JValue) throws -> JValue? {
+            guard let body else {
                 var args: [JValue?] = [item]
                 if arity >= 2 { args.append(.number(Double(index))) }
                 if arity >= 3 { args.append(array) }
@@ -1075,13 +1086,13 @@ final class Evaluator {
                 reused.removeAll()
                 scope = reused
             } else {
-                scope = Frame(parent: lambda.environment)
+                scope = Frame(parent: lambdaScope)
                 frame = scope
             }
             if arity == 1 {
-                scope.bind(lambda.parameters[0], item)
+                scope.bind(parameters[0], item)
             } else {
-                for (i, p) in lambda.parameters.enumerated() {
+                for (i, p) in parameters.enumerated() {
                     switch i {
                     case 0: scope.bind(p, item)
                     case 1: scope.bind(p, .number(Double(index)))
@@ -1090,7 +1101,7 @@ final class Evaluator {
                     }
                 }
             }
-            let result = try evaluator.evaluate(lambda.body.unsafelyUnwrapped, lambda.input, scope)
+            let result = try evaluator.evaluate(body, lambdaInput, scope)
             return try evaluator.resolveTailCalls(result, nil, environment)
         }
     }

@@ -384,7 +384,7 @@ enum Library {
             let result = JArray.sequence()
             result.items.reserveCapacity(arr.count)
             let whole = JValue.array(arr)
-            var caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
+            let caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
             for i in 0..<arr.count {
                 if let r = try caller.call(arr[i], i, whole) { result.append(r) }
             }
@@ -406,7 +406,7 @@ enum Library {
             let fn = a.arg(1)
             let result = JArray.sequence()
             let whole = JValue.array(arr)
-            var caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
+            let caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
             for i in 0..<arr.count {
                 let r = try caller.call(arr[i], i, whole)
                 if Builtins.boolean(r) == true { result.append(arr[i]) }
