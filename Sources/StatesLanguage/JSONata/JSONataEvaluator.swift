@@ -133,6 +133,7 @@ final class Evaluator {
     ///
     /// - Important: the node's own step and depth level are counted by the caller.
     @inline(__always) private func runFast(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue?? {
+        // unretained: the node holds its fast form, and the compiled tree outlives the evaluation
         try Unmanaged.passUnretained(expr.fast.unsafelyUnwrapped)._withUnsafeGuaranteedRef { fast in
             if depth + fast.height - 1 > maxDepth { return nil }
             var counted = 0
@@ -163,7 +164,8 @@ final class Evaluator {
 
     private func evaluatePath(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
         if expr.fastPath != nil {
-            // the walk counts no steps, as the simple walk below does not
+            // the walk counts no steps, as the simple walk below does not; the fast form is
+            // unretained: the node holds it, and the compiled tree outlives the evaluation
             var uncounted = 0
             let r = Unmanaged.passUnretained(expr.fastPath.unsafelyUnwrapped)._withUnsafeGuaranteedRef {
                 $0.run(FastValue(input), env, &uncounted)
