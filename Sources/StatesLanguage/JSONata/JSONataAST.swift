@@ -69,6 +69,22 @@ final class Node: @unchecked Sendable {
     @exclusivity(unchecked) var blockNeedsFrame = true
     /// Set after parsing when `evaluate` must apply predicates or a group to the result.
     @exclusivity(unchecked) var hasPostStages = false
+    /// Set after parsing on operator and block trees the evaluator can run directly (see
+    /// `FastExpression`).
+    @exclusivity(unchecked) var fast: FastExpression?
+    /// Set after parsing on variables named like a built-in: the function of each table, so
+    /// that a lookup reaching the root needs no hashing (see `Frame.lookup(variable:)`).
+    @exclusivity(unchecked) var standardBuiltin: JFunction?
+    @exclusivity(unchecked) var stepFunctionsBuiltin: JFunction?
+    /// Set after parsing on object constructors whose keys are distinct string literals:
+    /// the keys, which then need no duplicate check.
+    @exclusivity(unchecked) var literalKeys: [String]?
+    /// Set after parsing on the outermost `&` of a chain `a & b & c ...`: the `&` nodes,
+    /// innermost first, which the evaluator concatenates into one string.
+    @exclusivity(unchecked) var concatChain: [Node]?
+    /// Set after parsing on simple paths: their fast form, which walks the objects without
+    /// counting references (the path answers the general way when it gives up).
+    @exclusivity(unchecked) var fastPath: FastExpression?
 
     struct Group {
         var pairs: [(Node, Node)]
@@ -103,6 +119,23 @@ extension Node {
             guard let n, seen.insert(ObjectIdentifier(n)).inserted else { return }
             n.hasPostStages = n.predicate != nil || (n.kind != .path && n.group != nil)
             if n.kind == .block { n.blockNeedsFrame = n.expressions.contains { $0.bindsInScope() } }
+            if n.kind == .variable, !n.text.isEmpty {
+                n.standardBuiltin = Library.standard[n.text]
+                n.stepFunctionsBuiltin = Library.stepFunctions[n.text]
+            }
+            if n.kind == .binary, n.op == .concat {
+                var chain = [n]
+                var inner = n.lhs
+                while let i = inner, i.kind == .binary, i.op == .concat, i.predicate == nil, i.group == nil, !i.keepArray {
+                    chain.append(i)
+                    inner = i.lhs
+                }
+                if chain.count > 1 { n.concatChain = chain.reversed() }
+            }
+            if n.kind == .objectConstructor {
+                let keys = n.objectPairs.compactMap { $0.0.kind == .string ? $0.0.literal?.asString : nil }
+                if keys.count == n.objectPairs.count && Set(keys).count == keys.count { n.literalKeys = keys }
+            }
             if n.kind == .path {
                 n.isSimplePath = !n.keepSingletonArray && n.group == nil && !n.isTuple && n.predicate == nil
                     && n.steps.enumerated().allSatisfy { i, step in
@@ -120,6 +153,9 @@ extension Node {
             for (k, v) in n.objectPairs { visit(k); visit(v) }
             for (k, v) in n.group?.pairs ?? [] { visit(k); visit(v) }
             for t in n.sortTerms { visit(t.expression) }
+            // after the children, whose flags the compilation reads
+            n.fast = FastExpression.compile(n)
+            n.fastPath = FastExpression.simplePath(n)
         }
         visit(self)
     }

@@ -143,6 +143,8 @@ enum Builtins {
     }
 
     static func numberString15(_ d: Double) -> String {
+        // at most 15 digits written: rounding to 15 significant digits changes nothing
+        if d != 0, let plain = NumberText.plainDecimal(d), plain.digitCount <= 15 { return plain.text }
         if d.rounded(.towardZero) == d { return NumberText.js(d) }
         return NumberText.js(NumberText.toPrecision15(d))
     }
@@ -216,9 +218,9 @@ enum Builtins {
     }
 
     static func substring(_ s: String, _ startIn: Double, _ length: Double?) -> String {
-        if s.utf8.count == s.unicodeScalars.count {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
             // ASCII: byte offsets are character offsets
-            let bytes = Array(s.utf8)
+            let bytes = s.utf8
             let n = bytes.count
             var start = startIn
             if Double(n) + start < 0 { start = 0 }
@@ -233,7 +235,8 @@ enum Builtins {
                 if length <= 0 { return "" }
                 to = clamp(start >= 0 ? start + length : Double(n) + start + length)
             }
-            return from >= to ? "" : String(decoding: bytes[from..<to], as: UTF8.self)
+            if from >= to { return "" }
+            return String(Substring(bytes[bytes.index(bytes.startIndex, offsetBy: from)..<bytes.index(bytes.startIndex, offsetBy: to)]))
         }
         let chars = Array(s.unicodeScalars)
         let n = chars.count
@@ -257,22 +260,28 @@ enum Builtins {
         return String(out)
     }
 
+    /// `$trim`: runs of space, tab, line feed and carriage return become one space, and a
+    /// leading or trailing space goes. The four are ASCII, and UTF-8 never uses ASCII bytes
+    /// inside a multi-byte character, so the work is done on bytes.
     static func trim(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
-        var inSpace = false
-        for u in s.unicodeScalars {
-            if u == " " || u == "\t" || u == "\n" || u == "\r" {
-                if !inSpace { out.append(" ") }
-                inSpace = true
-            } else {
-                out.append(u)
-                inSpace = false
+        String(unsafeUninitializedCapacity: s.utf8.count) { out in
+            var n = 0
+            var pendingSpace = false
+            for b in s.utf8 {
+                if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    pendingSpace = n > 0
+                } else {
+                    if pendingSpace {
+                        out[n] = 0x20
+                        n += 1
+                    }
+                    pendingSpace = false
+                    out[n] = b
+                    n += 1
+                }
             }
+            return n
         }
-        var r = String(out)
-        if r.hasPrefix(" ") { r.removeFirst() }
-        if r.hasSuffix(" ") { r.removeLast() }
-        return r
     }
 
     /// Index of `needle` in `hay` in UTF-16 units, from `from`; nil when absent.
@@ -283,6 +292,24 @@ enum Builtins {
         let last = hay.count - needle.count
         while i <= last {
             if hay[i] == needle[0] {
+                var j = 1
+                while j < needle.count && hay[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `indexOf` over UTF-8 buffers.
+    static func indexOf(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        if needle.isEmpty { return from <= hay.count ? from : nil }
+        if needle.count > hay.count { return nil }
+        var i = from
+        let last = hay.count - needle.count
+        let first = needle[0]
+        while i <= last {
+            if hay[i] == first {
                 var j = 1
                 while j < needle.count && hay[i + j] == needle[j] { j += 1 }
                 if j == needle.count { return i }

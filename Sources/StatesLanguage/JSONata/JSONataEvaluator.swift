@@ -41,54 +41,63 @@ final class Evaluator {
         if steps & 1023 == 0 { try checkBudget() }
 
         var result: JValue?
-        switch expr.kind {
-        case .path: result = try evaluatePath(expr, input, env)
-        case .binary: result = try evaluateBinary(expr, input, env)
-        case .negate:
-            result = try evaluate(expr.expression!, input, env)
-            if let r = result {
-                if let d = try r.numeric() {
-                    result = .number(-d)
-                } else {
-                    throw JSONataError(code: "D1002", position: expr.position, token: "-", value: r)
+        if expr.fast != nil, let r = try runFast(expr, input, env) {
+            result = r
+        } else {
+            switch expr.kind {
+            case .path: result = try evaluatePath(expr, input, env)
+            case .binary: result = try evaluateBinary(expr, input, env)
+            case .negate:
+                result = try evaluate(expr.expression!, input, env)
+                if let r = result {
+                    if let d = try r.numeric() {
+                        result = .number(-d)
+                    } else {
+                        throw JSONataError(code: "D1002", position: expr.position, token: "-", value: r)
+                    }
                 }
+            case .arrayConstructor: result = try evaluateArrayConstructor(expr, input, env)
+            case .objectConstructor:
+                if let keys = expr.literalKeys, !input.isArrayInput {
+                    result = try evaluateObject(keys, expr.objectPairs, input, env)
+                } else {
+                    result = try evaluateGroup(expr.objectPairs, expr.position, input, env)
+                }
+            case .name: result = Evaluator.lookup(input, expr.text)
+            case .string, .number, .value: result = expr.literal
+            case .wildcard: result = try evaluateWildcard(input)
+            case .descendant: result = evaluateDescendants(input)
+            case .parent: result = env.lookup(expr.slot!.label)
+            case .condition:
+                let c = try evaluate(expr.condition!, input, env)
+                if Builtins.boolean(c) == true {
+                    result = try evaluate(expr.then!, input, env)
+                } else if let e = expr.otherwise {
+                    result = try evaluate(e, input, env)
+                }
+            case .block:
+                let frame = expr.blockNeedsFrame ? Frame(parent: env) : env
+                for e in expr.expressions { result = try evaluate(e, input, frame) }
+            case .bind:
+                let v = try evaluate(expr.rhs!, input, env)
+                env.bind(expr.lhs!.text, v)
+                result = v
+            case .regex: result = .function(JFunction(.regex(expr.regex!)))
+            case .function: result = try evaluateFunction(expr, input, env, applyTo: nil, hasApplyTo: false)
+            case .variable:
+                if expr.text.isEmpty {
+                    if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
+                } else {
+                    result = env.lookup(variable: expr)
+                }
+            case .lambda:
+                result = .function(JFunction(.lambda(Lambda(input: input, environment: env, parameters: expr.parameters, signature: expr.signature, body: expr.body, isThunk: expr.isThunk))))
+            case .partial: result = try evaluatePartialApplication(expr, input, env)
+            case .apply: result = try evaluateApply(expr, input, env)
+            case .transform: result = .function(JFunction(.transform(expr, env)))
+            case .unary, .sort, .filter, .index, .placeholder, .operatorToken, .end:
+                result = nil
             }
-        case .arrayConstructor: result = try evaluateArrayConstructor(expr, input, env)
-        case .objectConstructor: result = try evaluateGroup(expr.objectPairs, expr.position, input, env)
-        case .name: result = Evaluator.lookup(input, expr.text)
-        case .string, .number, .value: result = expr.literal
-        case .wildcard: result = try evaluateWildcard(input)
-        case .descendant: result = evaluateDescendants(input)
-        case .parent: result = env.lookup(expr.slot!.label)
-        case .condition:
-            let c = try evaluate(expr.condition!, input, env)
-            if Builtins.boolean(c) == true {
-                result = try evaluate(expr.then!, input, env)
-            } else if let e = expr.otherwise {
-                result = try evaluate(e, input, env)
-            }
-        case .block:
-            let frame = expr.blockNeedsFrame ? Frame(parent: env) : env
-            for e in expr.expressions { result = try evaluate(e, input, frame) }
-        case .bind:
-            let v = try evaluate(expr.rhs!, input, env)
-            env.bind(expr.lhs!.text, v)
-            result = v
-        case .regex: result = .function(JFunction(.regex(expr.regex!)))
-        case .function: result = try evaluateFunction(expr, input, env, applyTo: nil, hasApplyTo: false)
-        case .variable:
-            if expr.text.isEmpty {
-                if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
-            } else {
-                result = env.lookup(expr.text)
-            }
-        case .lambda:
-            result = .function(JFunction(.lambda(Lambda(input: input, environment: env, parameters: expr.parameters, signature: expr.signature, body: expr.body, isThunk: expr.isThunk))))
-        case .partial: result = try evaluatePartialApplication(expr, input, env)
-        case .apply: result = try evaluateApply(expr, input, env)
-        case .transform: result = .function(JFunction(.transform(expr, env)))
-        case .unary, .sort, .filter, .index, .placeholder, .operatorToken, .end:
-            result = nil
         }
 
         if expr.hasPostStages {
@@ -118,6 +127,24 @@ final class Evaluator {
         }
     }
 
+    /// Runs a node's fast form (the node has one), charging the steps the general walk
+    /// would; nil when the fast form gave up or the tree would go deeper than `maxDepth`
+    /// (the general walk then fails at the same node).
+    ///
+    /// - Important: the node's own step and depth level are counted by the caller.
+    @inline(__always) private func runFast(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue?? {
+        // unretained: the node holds its fast form, and the compiled tree outlives the evaluation
+        try Unmanaged.passUnretained(expr.fast.unsafelyUnwrapped)._withUnsafeGuaranteedRef { fast in
+            if depth + fast.height - 1 > maxDepth { return nil }
+            var counted = 0
+            guard let r = fast.run(FastValue(input), env, &counted).value else { return nil }
+            let before = steps
+            steps += counted - 1
+            if before >> 10 != steps >> 10 { try checkBudget() }
+            return r
+        }
+    }
+
     private func checkBudget() throws {
         if steps > maxSteps {
             throw JSONataError(code: "U1001", message: "Expression evaluation exceeded its step budget: check for an infinite loop")
@@ -136,6 +163,15 @@ final class Evaluator {
     // MARK: - Paths
 
     private func evaluatePath(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        if expr.fastPath != nil {
+            // the walk counts no steps, as the simple walk below does not; the fast form is
+            // unretained: the node holds it, and the compiled tree outlives the evaluation
+            var uncounted = 0
+            let r = Unmanaged.passUnretained(expr.fastPath.unsafelyUnwrapped)._withUnsafeGuaranteedRef {
+                $0.run(FastValue(input), env, &uncounted)
+            }
+            if let v = r.value { return v }
+        }
         if expr.isSimplePath {
             // walk single objects directly; hand over to the general algorithm at the first array
             let steps = expr.steps
@@ -251,35 +287,76 @@ final class Evaluator {
             if let stages = step.stages { result = try evaluateStages(stages, result, env) }
             return result
         }
-        var results = ContiguousArray<JValue>()
-        results.reserveCapacity(input.count)
-        func one(_ item: JValue?) throws {
-            var res = try evaluate(step, item, env)
-            if let stages = step.stages {
-                for stage in stages where stage.kind == .filter {
-                    res = .array(try evaluateFilter(stage.expression!, res, env))
+        let out = JArray.sequence()
+        out.items.reserveCapacity(input.count)
+        var produced = 0
+        // the result when it is the only one and a plain array (the last step returns it)
+        var only: JArray?
+        func add(_ res: JValue) {
+            produced += 1
+            if case .array(let a) = res {
+                only = produced == 1 && !a.isSequence ? a : nil
+                if !a.isCons {
+                    out.items.append(contentsOf: a.items)
+                    return
                 }
             }
-            if let res { results.append(res) }
+            out.items.append(res)
         }
         if undefinedInput {
-            try one(nil)
+            if let res = try evaluateInStep(step, nil, env) { add(res) }
+        } else if step.kind == .name && step.stages == nil && !step.hasPostStages && !step.keepArray && depth < maxDepth {
+            // `evaluate(step, item, env)` for a plain field name, without the call
+            let name = step.text
+            for item in input.items {
+                steps += 1
+                if steps & 1023 == 0 { try checkBudget() }
+                if let res = Evaluator.collapsed(Evaluator.lookup(item, name)) { add(res) }
+            }
+        } else if step.stages == nil && !step.hasPostStages, let fast = step.fast, depth + fast.height <= maxDepth {
+            // `evaluate(step, item, env)` through the step's fast form, without the call
+            for item in input.items {
+                var counted = 0
+                let r = fast.run(FastValue(item), env, &counted)
+                let res: JValue?
+                if let v = r.value {
+                    let before = steps
+                    steps += counted
+                    if before >> 10 != steps >> 10 { try checkBudget() }
+                    res = v
+                } else {
+                    res = try evaluate(step, item, env)
+                }
+                if let res { add(res) }
+            }
         } else {
-            for item in input.items { try one(item) }
-        }
-        if lastStep && results.count == 1, case .array(let a) = results[0], !a.isSequence {
-            return a
-        }
-        let out = JArray.sequence()
-        out.items.reserveCapacity(results.count)
-        for res in results {
-            if case .array(let a) = res, !a.isCons {
-                out.items.append(contentsOf: a.items)
-            } else {
-                out.items.append(res)
+            for item in input.items {
+                if let res = try evaluateInStep(step, item, env) { add(res) }
             }
         }
+        if lastStep && produced == 1, let only { return only }
         return out
+    }
+
+    /// One item of a step: the step's value, filtered by its stages.
+    private func evaluateInStep(_ step: Node, _ item: JValue?, _ env: Frame) throws -> JValue? {
+        var res = try evaluate(step, item, env)
+        if let stages = step.stages {
+            for stage in stages where stage.kind == .filter {
+                res = .array(try evaluateFilter(stage.expression!, res, env))
+            }
+        }
+        return res
+    }
+
+    /// What `evaluate` does to a result on the way out (for a node without `keepArray`): an
+    /// empty sequence is undefined and a sequence of one is its item.
+    @inline(__always) static func collapsed(_ result: JValue?) -> JValue? {
+        if case .array(let a)? = result, a.isSequence, !a.isTupleStream {
+            if a.isEmpty { return nil }
+            if a.count == 1 && !a.keepSingleton { return a[0] }
+        }
+        return result
     }
 
     private func evaluateStages(_ stages: [Node], _ input: JArray, _ env: Frame) throws -> JArray {
@@ -400,7 +477,11 @@ final class Evaluator {
             }
             return results
         }
-        for index in 0..<items.count {
+        var first = 0
+        if !items.isTupleStream, let fast = predicate.fast, !predicate.hasPostStages, depth + fast.height <= maxDepth {
+            first = try filterFastly(fast, items, into: results, env)
+        }
+        for index in first..<items.count {
             let item = items[index]
             var context: JValue? = item
             var e = env
@@ -425,6 +506,35 @@ final class Evaluator {
             }
         }
         return results
+    }
+
+    /// The loop of `evaluateFilter` for a predicate with a fast form: each item is tested
+    /// as `evaluate(predicate, item, env)` would (same steps, same depth), without the call.
+    ///
+    /// - Returns: the index of the first item the fast form gave up on (the caller goes on
+    ///   from there the general way), or the item count.
+    private func filterFastly(_ fast: FastExpression, _ items: JArray, into results: JArray, _ env: Frame) throws -> Int {
+        let count = items.count
+        return try items.items.withUnsafeBufferPointer { buffer in
+            for index in 0..<count {
+                var counted = 0
+                let r = fast.run(FastValue(buffer[index]), env, &counted)
+                switch r {
+                case .giveUp: return index
+                case .number(let d):
+                    guard d.isFinite else { return index }
+                    var ii = Int(exactly: d.rounded(.down)) ?? Int.max
+                    if ii < 0 { ii += count }
+                    if ii == index { results.append(buffer[index]) }
+                default:
+                    if r.boolean == true { results.append(buffer[index]) }
+                }
+                let before = steps
+                steps += counted
+                if before >> 10 != steps >> 10 { try checkBudget() }
+            }
+            return count
+        }
     }
 
     static func isArrayOfNumbers(_ a: JArray) throws -> Bool {
@@ -522,6 +632,16 @@ final class Evaluator {
         }
         if expr.isConsArray { result.isCons = true }
         return .array(result)
+    }
+
+    /// `evaluateGroup` for one input item and distinct literal keys: no grouping and no
+    /// duplicate check, the members appended in order.
+    private func evaluateObject(_ keys: [String], _ pairs: [(Node, Node)], _ input: JValue?, _ env: Frame) throws -> JValue {
+        let result = JObject(minimumCapacity: pairs.count)
+        for (pi, pair) in pairs.enumerated() {
+            if let v = try value(pair.1, input, env) { result.appendNew(keys[pi], v) }
+        }
+        return .object(result)
     }
 
     func evaluateGroup(_ pairs: [(Node, Node)], _ position: Int, _ input: JValue?, _ env: Frame) throws -> JValue {
@@ -680,6 +800,9 @@ final class Evaluator {
     // MARK: - Operators
 
     private func evaluateBinary(_ expr: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        if let chain = expr.concatChain, depth + chain.count - 1 <= maxDepth {
+            return try evaluateConcatenation(chain, input, env)
+        }
         let lhs = try value(expr.lhs!, input, env)
         let op = expr.op
         if op == .and || op == .or {
@@ -725,6 +848,42 @@ final class Evaluator {
             if e.token == nil { e.setToken(expr.text) }
             throw e
         }
+    }
+
+    /// `a & b & c ...` built into one string, as the nested `&` nodes would build it: each
+    /// operand evaluated at the depth its node would evaluate it, the inner nodes' steps
+    /// charged, and a conversion error placed at the node that converts the operand.
+    ///
+    /// - Parameter chain: the `&` nodes, innermost first (`Node.concatChain`).
+    private func evaluateConcatenation(_ chain: [Node], _ input: JValue?, _ env: Frame) throws -> JValue? {
+        let k = chain.count
+        let base = depth
+        defer { depth = base }
+        let before = steps
+        steps += k - 1
+        if before >> 10 != steps >> 10 { try checkBudget() }
+        var out = ""
+        func append(_ v: JValue?, _ node: Node) throws {
+            guard let v else { return }
+            do {
+                out += try Builtins.string(v)
+            } catch var e as JSONataError {
+                if e.position == nil { e.position = node.position }
+                if e.token == nil { e.setToken(node.text) }
+                throw e
+            }
+        }
+        // the innermost node evaluates both its operands before converting them
+        depth = base + k - 1
+        let first = try value(chain[0].lhs!, input, env)
+        let second = try value(chain[0].rhs!, input, env)
+        try append(first, chain[0])
+        try append(second, chain[0])
+        for m in 1..<k {
+            depth = base + k - 1 - m
+            try append(try value(chain[m].rhs!, input, env), chain[m])
+        }
+        return .string(out)
     }
 
     static func arithmetic(_ lhs: JValue?, _ rhs: JValue?, _ op: Node.BinaryOp) throws -> JValue? {
@@ -806,7 +965,15 @@ final class Evaluator {
 
     private func evaluateFunction(_ expr: Node, _ input: JValue?, _ env: Frame, applyTo: JValue?, hasApplyTo: Bool) throws -> JValue? {
         let procNode = expr.procedure!
-        let proc = try evaluate(procNode, input, env)
+        let proc: JValue?
+        if procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth {
+            // `evaluate(procNode, input, env)` for a named function, without the call
+            steps += 1
+            if steps & 1023 == 0 { try checkBudget() }
+            proc = Evaluator.collapsed(env.lookup(variable: procNode))
+        } else {
+            proc = try evaluate(procNode, input, env)
+        }
         if proc == nil, procNode.kind == .path, env.lookup(procNode.steps[0].text) != nil {
             throw JSONataError(code: "T1005", position: expr.position, token: procNode.steps[0].text)
         }
@@ -826,7 +993,12 @@ final class Evaluator {
 
     /// Applies a function value, running the tail-call trampoline.
     func apply(_ proc: JValue?, _ args: [JValue?], _ input: JValue?, _ env: Frame, name: String? = nil) throws -> JValue? {
-        var result = try applyInner(proc, args, input, env, name: name)
+        try resolveTailCalls(try applyInner(proc, args, input, env, name: name), input, env)
+    }
+
+    /// The trampoline: runs the tail calls (thunks) a function body returned.
+    private func resolveTailCalls(_ first: JValue?, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        var result = first
         while case .function(let f)? = result, case .lambda(let l) = f.kind, l.isThunk {
             let call = l.body!
             let next = try evaluate(call.procedure!, l.input, l.environment)
@@ -866,6 +1038,76 @@ final class Evaluator {
         }
     }
 
+    /// Calls a function value once per item, as the higher-order built-ins do (`$map`,
+    /// `$filter`): `apply(fn, [item, index, array] prefixed to the function's arity, nil, env)`.
+    ///
+    /// A plain lambda (no signature, no partial application) is called without the argument
+    /// arrays, and its scope is reused while nothing kept it (`isKnownUniquelyReferenced`
+    /// after the call: a closure made in the body keeps it, and then the next call gets a
+    /// new one), so that each call still sees a fresh scope.
+    final class ItemCaller {
+        // A class with constant fields, so that a call reads them without copying them out.
+        private let evaluator: Evaluator
+        private let function: JValue?
+        private let arity: Int
+        private let environment: Frame
+        /// The parts of a plain lambda (nil `body` for any other function value).
+        private let body: Node?
+        private let lambdaInput: JValue?
+        private let lambdaScope: Frame?
+        private let parameters: [String]
+        private var frame: Frame?
+
+        init(_ evaluator: Evaluator, _ function: JValue?, environment: Frame) {
+            self.evaluator = evaluator
+            self.function = function
+            self.environment = environment
+            arity = function?.asFunction?.arity ?? 1
+            if case .function(let f)? = function, case .lambda(let l) = f.kind, l.signature == nil, l.nativeBody == nil, l.body != nil, !l.isThunk {
+                body = l.body
+                lambdaInput = l.input
+                lambdaScope = l.environment
+                parameters = l.parameters
+            } else {
+                body = nil
+                lambdaInput = nil
+                lambdaScope = nil
+                parameters = []
+            }
+        }
+
+        func call(_ item: JValue, _ index: Int, _ array: JValue) throws -> JValue? {
+            guard let body else {
+                var args: [JValue?] = [item]
+                if arity >= 2 { args.append(.number(Double(index))) }
+                if arity >= 3 { args.append(array) }
+                return try evaluator.apply(function, args, nil, environment)
+            }
+            let scope: Frame
+            if isKnownUniquelyReferenced(&frame), let reused = frame {
+                reused.removeAll()
+                scope = reused
+            } else {
+                scope = Frame(parent: lambdaScope)
+                frame = scope
+            }
+            if arity == 1 {
+                scope.bind(parameters[0], item)
+            } else {
+                for (i, p) in parameters.enumerated() {
+                    switch i {
+                    case 0: scope.bind(p, item)
+                    case 1: scope.bind(p, .number(Double(index)))
+                    case 2: scope.bind(p, array)
+                    default: scope.bind(p, nil)
+                    }
+                }
+            }
+            let result = try evaluator.evaluate(body, lambdaInput, scope)
+            return try evaluator.resolveTailCalls(result, nil, environment)
+        }
+    }
+
     private func applyProcedure(_ l: Lambda, _ args: [JValue?]) throws -> JValue? {
         let env = Frame(parent: l.environment)
         for (i, p) in l.parameters.enumerated() {
@@ -886,7 +1128,15 @@ final class Evaluator {
             if a.kind == .placeholder { args.append(.none) } else { args.append(.some(try evaluate(a, input, env))) }
         }
         let procNode = expr.procedure!
-        let proc = try evaluate(procNode, input, env)
+        let proc: JValue?
+        if procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth {
+            // `evaluate(procNode, input, env)` for a named function, without the call
+            steps += 1
+            if steps & 1023 == 0 { try checkBudget() }
+            proc = Evaluator.collapsed(env.lookup(variable: procNode))
+        } else {
+            proc = try evaluate(procNode, input, env)
+        }
         if proc == nil, procNode.kind == .path, env.lookup(procNode.steps[0].text) != nil {
             throw JSONataError(code: "T1007", position: expr.position, token: procNode.steps[0].text)
         }

@@ -92,18 +92,18 @@ public struct JSONataExpression: Sendable {
     /// Use this when one input serves several evaluations (the expressions of one state,
     /// a benchmark): the conversion from `JSON` is then paid once.
     public func evaluate(prepared input: JSONataValue?, bindings: [String: JSONataValue] = [:], options: JSONataOptions = .init()) throws(JSONataError) -> JSON? {
-        let value = try evaluateValue(input: input?.value, preparedBindings: bindings.mapValues { $0.value }, options: options)
+        let value = try evaluateValue(input: input?.value, preparedBindings: bindings.isEmpty ? [:] : bindings.mapValues { $0.value }, options: options)
         return try value?.toJSON()
     }
 
     func evaluateValue(input inputValue: JValue?, bindings: [String: JSON], options: JSONataOptions) throws(JSONataError) -> JValue? {
-        try evaluateValue(input: inputValue, preparedBindings: bindings.mapValues(JValue.init(json:)), options: options)
+        try evaluateValue(input: inputValue, preparedBindings: bindings.isEmpty ? [:] : bindings.mapValues(JValue.init(json:)), options: options)
     }
 
     func evaluateValue(input inputValue: JValue?, preparedBindings bindings: [String: JValue?], options: JSONataOptions) throws(JSONataError) -> JValue? {
         let functions = options.stepFunctionsFunctions ? Library.stepFunctions : Library.standard
         let evaluator = Evaluator(options: options, functions: functions)
-        let env = Frame(root: functions)
+        let env = Frame(root: functions, stepFunctions: options.stepFunctionsFunctions)
         var input = inputValue
         for (k, v) in bindings { env.bind(k, v) }
         env.bind("$", input)

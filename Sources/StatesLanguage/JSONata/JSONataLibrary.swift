@@ -35,13 +35,22 @@ enum Library {
 
     /// Case mapping with an ASCII fast path (the full Unicode mapping otherwise).
     static func asciiCase(_ s: String, upper: Bool) -> String {
-        var bytes = Array(s.utf8)
-        for i in bytes.indices {
-            let b = bytes[i]
-            if b >= 0x80 { return upper ? s.uppercased() : s.lowercased() }
-            if upper, b >= 0x61, b <= 0x7A { bytes[i] = b - 32 } else if !upper, b >= 0x41, b <= 0x5A { bytes[i] = b + 32 }
+        if !s.utf8.allSatisfy({ $0 < 0x80 }) { return upper ? s.uppercased() : s.lowercased() }
+        let n = s.utf8.count
+        return String(unsafeUninitializedCapacity: n) { buffer in
+            var i = 0
+            for b in s.utf8 {
+                if upper, b >= 0x61, b <= 0x7A {
+                    buffer[i] = b - 32
+                } else if !upper, b >= 0x41, b <= 0x5A {
+                    buffer[i] = b + 32
+                } else {
+                    buffer[i] = b
+                }
+                i += 1
+            }
+            return n
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func call(_ ctx: inout CallContext, _ fn: JValue?, _ args: [JValue?]) throws -> JValue? {
@@ -259,16 +268,21 @@ enum Library {
                     parts = Array(s.utf16).map { Builtins.utf16String([$0][...]) }
                 } else {
                     // UTF-8 is self-synchronising: a byte search finds exactly the code-point matches
-                    let bytes = Array(s.utf8), sepBytes = Array(sep.utf8)
-                    var pos = 0
-                    while let i = Builtins.indexOf(bytes, sepBytes, from: pos) {
-                        parts.append(String(decoding: bytes[pos..<i], as: UTF8.self))
-                        pos = i + sepBytes.count
-                        if let limit, Double(parts.count) >= limit { break }
+                    var text = s, separator = sep
+                    text.withUTF8 { bytes in
+                        separator.withUTF8 { sepBytes in
+                            var pos = 0
+                            while let i = Builtins.indexOf(bytes, sepBytes, from: pos) {
+                                parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[pos..<i]), as: UTF8.self))
+                                pos = i + sepBytes.count
+                                if let limit, Double(parts.count) >= limit { break }
+                            }
+                            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[pos...]), as: UTF8.self))
+                        }
                     }
-                    parts.append(String(decoding: bytes[pos...], as: UTF8.self))
                 }
                 if let limit { parts = Array(parts.prefix(Int(limit))) }
+                result.items.reserveCapacity(parts.count)
                 for p in parts { result.append(.string(p)) }
                 return .array(result)
             }
@@ -296,7 +310,12 @@ enum Library {
         Builtin("join", "<a<s>s?:s>", arity: 2) { _, a in
             guard let arr = a.array(0) else { return nil }
             let sep = a.string(1) ?? ""
-            return .string(arr.items.map { $0.asString ?? "" }.joined(separator: sep))
+            var out = ""
+            for (i, item) in arr.items.enumerated() {
+                if i > 0 { out += sep }
+                if case .string(let s) = item { out += s }
+            }
+            return .string(out)
         },
         Builtin("formatNumber", "<n-so?:s>", arity: 3) { _, a in
             guard let n = a.number(0) else { return nil }
@@ -365,8 +384,9 @@ enum Library {
             let result = JArray.sequence()
             result.items.reserveCapacity(arr.count)
             let whole = JValue.array(arr)
+            let caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
             for i in 0..<arr.count {
-                if let r = try call(&ctx, fn, hofArgs(fn, arr[i], .number(Double(i)), whole)) { result.append(r) }
+                if let r = try caller.call(arr[i], i, whole) { result.append(r) }
             }
             return .array(result)
         },
@@ -386,8 +406,9 @@ enum Library {
             let fn = a.arg(1)
             let result = JArray.sequence()
             let whole = JValue.array(arr)
+            let caller = Evaluator.ItemCaller(ctx.evaluator, fn, environment: ctx.environment)
             for i in 0..<arr.count {
-                let r = try call(&ctx, fn, hofArgs(fn, arr[i], .number(Double(i)), whole))
+                let r = try caller.call(arr[i], i, whole)
                 if Builtins.boolean(r) == true { result.append(arr[i]) }
             }
             return .array(result)

@@ -39,6 +39,7 @@ enum NumberText {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
         if d == 0 { return "0" }
+        if let plain = plainDecimal(d) { return plain.text }
         let (ds, n) = digits(d)
         let k = ds.count
         var out = d < 0 ? "-" : ""
@@ -60,6 +61,25 @@ enum NumberText {
             }
         }
         return out
+    }
+
+    /// Swift's shortest round-trip text of `d` when it is written without an exponent
+    /// (Swift does so for magnitudes from 1e-4 to 2^53, inside the range where JavaScript
+    /// does too, with the same shortest digits), with a trailing ".0" removed: then it is
+    /// JavaScript's text. `digitCount` counts every digit written, leading zeros included,
+    /// so it is at least the number of significant digits.
+    static func plainDecimal(_ d: Double) -> (text: String, digitCount: Int)? {
+        var text = d.description
+        var digitCount = 0
+        for c in text.utf8 {
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "n") || c == UInt8(ascii: "i") { return nil }
+            if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") { digitCount += 1 }
+        }
+        if text.utf8.count >= 2, text.hasSuffix(".0") {
+            text.removeLast(2)
+            digitCount -= 1
+        }
+        return (text, digitCount)
     }
 
     /// `Number(d.toPrecision(15))`.

@@ -156,6 +156,60 @@ struct Signature {
         return at == sig.count
     }
 
+    /// `validate` for the common case, without the letter and count arrays: every parameter
+    /// takes at most one argument and one greedy pass decides the match (as `greedy`).
+    ///
+    /// - Returns: nil when unsure or when the arguments do not fit; `validate` then takes
+    ///   the full path, which gives the same result or the error.
+    private func validateGreedily(_ args: [JValue?], context: JValue?) -> [JValue?]? {
+        guard params.count <= 64 else { return nil }
+        var taken: UInt64 = 0
+        var at = 0
+        for (i, p) in params.enumerated() {
+            if p.max != 1 { return nil }
+            if at < args.count && (p.mask >> UInt16(Signature.code(args[at]))) & 1 == 1 {
+                taken |= 1 << UInt64(i)
+                at += 1
+            } else if p.min != 0 {
+                return nil
+            }
+        }
+        if at != args.count { return nil }
+        var validated: [JValue?] = []
+        validated.reserveCapacity(params.count)
+        var argIndex = 0
+        for (index, param) in params.enumerated() {
+            if (taken >> UInt64(index)) & 1 == 0 {
+                if param.isContext {
+                    guard (param.contextMask >> UInt16(Signature.code(context))) & 1 == 1 else { return nil }
+                    validated.append(context)
+                } else {
+                    validated.append(argIndex < args.count ? args[argIndex] : nil)
+                    argIndex += 1
+                }
+                continue
+            }
+            var arg = args[argIndex]
+            if param.type == "a" {
+                switch arg {
+                case nil:
+                    break
+                case .array(let arr)?:
+                    if let sub = param.subtype, !arr.isEmpty {
+                        let itemType = Signature.symbol(arr[0])
+                        if itemType != sub.first || !arr.items.allSatisfy({ Signature.symbol($0) == itemType }) { return nil }
+                    }
+                case .some(let a):
+                    if let sub = param.subtype, String(Signature.symbol(a)) != sub { return nil }
+                    arg = .array(JArray([a]))
+                }
+            }
+            validated.append(arg)
+            argIndex += 1
+        }
+        return validated
+    }
+
     /// Greedy backtracking match of `params[from...]` against `sig[at...]`, recording how
     /// many letters each parameter took. With `anchored`, the match must consume everything.
     private func match(_ sig: [UInt8], _ from: Int, _ at: Int, _ upTo: Int, _ anchored: Bool, _ counts: inout [Int]) -> Int? {
@@ -181,6 +235,7 @@ struct Signature {
     /// - Throws: T0410 (argument does not match), T0411 (context value does not fit), T0412
     ///   (array items of the wrong type).
     func validate(_ args: [JValue?], context: JValue?, name: String?) throws -> [JValue?] {
+        if let validated = validateGreedily(args, context: context) { return validated }
         let codes = args.map(Signature.code)
         var counts = [Int](repeating: 0, count: params.count)
         if !greedy(codes, &counts), match(codes, 0, 0, params.count, true, &counts) == nil {

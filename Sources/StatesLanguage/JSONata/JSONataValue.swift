@@ -104,6 +104,17 @@ final class JObject {
         }
     }
 
+    /// Appends a member whose key the object does not have yet (the caller knows).
+    func appendNew(_ key: String, _ value: JValue) {
+        keys.append(key)
+        values.append(value)
+        if index != nil {
+            index![key] = keys.count - 1
+        } else if keys.count > Self.indexThreshold {
+            rebuildIndex()
+        }
+    }
+
     func remove(_ key: String) {
         guard let i = indexOf(key) else { return }
         keys.remove(at: i)
@@ -145,21 +156,45 @@ final class Frame {
     let parent: Frame?
     let functions: [String: JFunction]?
     // Two inline slots cover lambda parameters and most blocks without an allocation.
-    @exclusivity(unchecked) private var name0: String?
-    @exclusivity(unchecked) private var value0: JValue = .null
-    @exclusivity(unchecked) private var name1: String?
-    @exclusivity(unchecked) private var value1: JValue = .null
-    @exclusivity(unchecked) private var names: ContiguousArray<String> = []
-    @exclusivity(unchecked) private var values: ContiguousArray<JValue> = []
+    @exclusivity(unchecked) fileprivate var name0: String?
+    @exclusivity(unchecked) fileprivate var value0: JValue = .null { didSet { object0 = value0.unmanagedObject } }
+    @exclusivity(unchecked) fileprivate var name1: String?
+    @exclusivity(unchecked) fileprivate var value1: JValue = .null { didSet { object1 = value1.unmanagedObject } }
+    // The objects of the inline slots, unretained (the slot holds them): fast expressions
+    // read them without counting references (`lookupFast`).
+    @exclusivity(unchecked) fileprivate var object0: Unmanaged<JObject>?
+    @exclusivity(unchecked) fileprivate var object1: Unmanaged<JObject>?
+    @exclusivity(unchecked) fileprivate var names: ContiguousArray<String> = []
+    @exclusivity(unchecked) fileprivate var values: ContiguousArray<JValue> = []
+
+    /// Whether `functions` is `Library.stepFunctions` (else `Library.standard`), which lets
+    /// a variable node answer with the built-in it resolved when it was compiled.
+    let hasStepFunctions: Bool
 
     init(parent: Frame?) {
         self.parent = parent
         self.functions = nil
+        self.hasStepFunctions = false
     }
 
-    init(root functions: [String: JFunction]) {
+    init(root functions: [String: JFunction], stepFunctions: Bool) {
         self.parent = nil
         self.functions = functions
+        self.hasStepFunctions = stepFunctions
+    }
+
+    /// Clears every binding, so that the next call of the same lambda can use the frame.
+    ///
+    /// - Important: only for a frame nothing else refers to (`isKnownUniquelyReferenced`).
+    func removeAll() {
+        name0 = nil
+        value0 = .null
+        name1 = nil
+        value1 = .null
+        if !names.isEmpty {
+            names.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Binds `name`; binding `undefined` removes the binding so that reads fall through to
@@ -197,6 +232,31 @@ final class Frame {
         }
     }
 
+    /// `lookup` for a variable node: at the root, the built-in the node resolved when it
+    /// was compiled stands for a search of the function table.
+    func lookup(variable node: Node) -> JValue? {
+        let name = node.text
+        unowned(unsafe) var f = self
+        while true {
+            if f.name0 == name { return f.value0 }
+            if f.name1 == name { return f.value1 }
+            if !f.names.isEmpty {
+                var i = 0
+                let n = f.names.count
+                while i < n {
+                    if f.names[i] == name { return f.values[i] }
+                    i += 1
+                }
+            }
+            if f.functions != nil {
+                let fn = f.hasStepFunctions ? node.stepFunctionsBuiltin : node.standardBuiltin
+                return fn.map { .function($0) }
+            }
+            guard let p = f.parent else { return nil }
+            f = p
+        }
+    }
+
     func lookup(_ name: String) -> JValue? {
         // unowned(unsafe): the chain is kept alive by `self`; walking it needs no retains
         unowned(unsafe) var f = self
@@ -218,6 +278,35 @@ final class Frame {
     }
 }
 
+extension Frame {
+    /// `lookup`, as a fast value (borrowed: the frame chain holds the value while a fast
+    /// expression runs).
+    func lookupFast(_ name: String) -> FastValue {
+        unowned(unsafe) var f = self
+        while true {
+            if f.name0 == name {
+                if let o = f.object0 { return .object(o) }
+                return FastValue(f.value0)
+            }
+            if f.name1 == name {
+                if let o = f.object1 { return .object(o) }
+                return FastValue(f.value1)
+            }
+            if !f.names.isEmpty {
+                var i = 0
+                let n = f.names.count
+                while i < n {
+                    if f.names[i] == name { return FastValue(f.values[i]) }
+                    i += 1
+                }
+            }
+            if let fns = f.functions, fns[name] != nil { return .giveUp }
+            guard let p = f.parent else { return .undefined }
+            f = p
+        }
+    }
+}
+
 // MARK: - Type tests used throughout the evaluator
 
 extension JValue {
@@ -226,6 +315,7 @@ extension JValue {
     @inline(__always) var asArray: JArray? { if case .array(let a) = self { a } else { nil } }
     @inline(__always) var asObject: JObject? { if case .object(let o) = self { o } else { nil } }
     @inline(__always) var asString: String? { if case .string(let s) = self { s } else { nil } }
+    @inline(__always) var unmanagedObject: Unmanaged<JObject>? { if case .object(let o) = self { Unmanaged.passUnretained(o) } else { nil } }
     @inline(__always) var asFunction: JFunction? { if case .function(let f) = self { f } else { nil } }
 
     /// The number, if this is a finite number; non-finite numbers are error D1001 (as
@@ -240,6 +330,11 @@ extension JValue {
     }
 
     var isSequenceArray: Bool { if case .array(let a) = self { a.isSequence } else { false } }
+}
+
+extension Optional where Wrapped == JValue {
+    /// Whether an evaluator input is an array, which an object constructor groups over.
+    var isArrayInput: Bool { if case .array? = self { true } else { false } }
 }
 
 // MARK: - Conversion at the edge
