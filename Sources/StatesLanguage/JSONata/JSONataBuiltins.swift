@@ -69,6 +69,28 @@ enum Builtins {
         }
     }
 
+    /// `a op b` for one of the order operators (`<`, `<=`, `>`, `>=`).
+    @inline(__always)
+    static func ordered(_ op: Node.BinaryOp, _ a: Double, _ b: Double) -> Bool {
+        switch op {
+        case .less: a < b
+        case .lessEqual: a <= b
+        case .greater: a > b
+        default: a >= b
+        }
+    }
+
+    /// The same for strings, in JavaScript's order.
+    @inline(__always)
+    static func ordered(_ op: Node.BinaryOp, _ a: String, _ b: String) -> Bool {
+        switch op {
+        case .less: utf16Less(a, b)
+        case .lessEqual: !utf16Less(b, a)
+        case .greater: utf16Less(b, a)
+        default: !utf16Less(a, b)
+        }
+    }
+
     /// String order as JavaScript compares strings: by UTF-16 code units.
     static func utf16Less(_ a: String, _ b: String) -> Bool {
         a.utf16.lexicographicallyPrecedes(b.utf16)

@@ -920,20 +920,8 @@ final class Evaluator {
         }
         guard let lhs, let rhs else { return nil }
         switch (lhs, rhs) {
-        case (.number(let a), .number(let b)):
-            switch op {
-            case .less: return .bool(a < b)
-            case .lessEqual: return .bool(a <= b)
-            case .greater: return .bool(a > b)
-            default: return .bool(a >= b)
-            }
-        case (.string(let a), .string(let b)):
-            switch op {
-            case .less: return .bool(Builtins.utf16Less(a, b))
-            case .lessEqual: return .bool(!Builtins.utf16Less(b, a))
-            case .greater: return .bool(Builtins.utf16Less(b, a))
-            default: return .bool(!Builtins.utf16Less(a, b))
-            }
+        case (.number(let a), .number(let b)): return .bool(Builtins.ordered(op, a, b))
+        case (.string(let a), .string(let b)): return .bool(Builtins.ordered(op, a, b))
         default:
             throw JSONataError(code: "T2009", value: lhs, value2: rhs)
         }
@@ -963,17 +951,20 @@ final class Evaluator {
 
     // MARK: - Functions
 
+    /// The function a call names: `evaluate(procNode, input, env)`, without the call for a
+    /// plain `$name` (the same step counted).
+    private func procedure(_ procNode: Node, _ input: JValue?, _ env: Frame) throws -> JValue? {
+        guard procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth else {
+            return try evaluate(procNode, input, env)
+        }
+        steps += 1
+        if steps & 1023 == 0 { try checkBudget() }
+        return Evaluator.collapsed(env.lookup(variable: procNode))
+    }
+
     private func evaluateFunction(_ expr: Node, _ input: JValue?, _ env: Frame, applyTo: JValue?, hasApplyTo: Bool) throws -> JValue? {
         let procNode = expr.procedure!
-        let proc: JValue?
-        if procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth {
-            // `evaluate(procNode, input, env)` for a named function, without the call
-            steps += 1
-            if steps & 1023 == 0 { try checkBudget() }
-            proc = Evaluator.collapsed(env.lookup(variable: procNode))
-        } else {
-            proc = try evaluate(procNode, input, env)
-        }
+        let proc = try procedure(procNode, input, env)
         if proc == nil, procNode.kind == .path, env.lookup(procNode.steps[0].text) != nil {
             throw JSONataError(code: "T1005", position: expr.position, token: procNode.steps[0].text)
         }
@@ -1128,15 +1119,7 @@ final class Evaluator {
             if a.kind == .placeholder { args.append(.none) } else { args.append(.some(try evaluate(a, input, env))) }
         }
         let procNode = expr.procedure!
-        let proc: JValue?
-        if procNode.kind == .variable, !procNode.text.isEmpty, !procNode.hasPostStages, depth < maxDepth {
-            // `evaluate(procNode, input, env)` for a named function, without the call
-            steps += 1
-            if steps & 1023 == 0 { try checkBudget() }
-            proc = Evaluator.collapsed(env.lookup(variable: procNode))
-        } else {
-            proc = try evaluate(procNode, input, env)
-        }
+        let proc = try procedure(procNode, input, env)
         if proc == nil, procNode.kind == .path, env.lookup(procNode.steps[0].text) != nil {
             throw JSONataError(code: "T1007", position: expr.position, token: procNode.steps[0].text)
         }

@@ -214,20 +214,8 @@ final class FastExpression {
             }
         case .compare:
             switch (l, r) {
-            case (.number(let a), .number(let b)):
-                switch op {
-                case .less: return .bool(a < b)
-                case .lessEqual: return .bool(a <= b)
-                case .greater: return .bool(a > b)
-                default: return .bool(a >= b)
-                }
-            case (.string(let a), .string(let b)):
-                switch op {
-                case .less: return .bool(Builtins.utf16Less(a, b))
-                case .lessEqual: return .bool(!Builtins.utf16Less(b, a))
-                case .greater: return .bool(Builtins.utf16Less(b, a))
-                default: return .bool(!Builtins.utf16Less(a, b))
-                }
+            case (.number(let a), .number(let b)): return .bool(Builtins.ordered(op, a, b))
+            case (.string(let a), .string(let b)): return .bool(Builtins.ordered(op, a, b))
             case (.undefined, .undefined), (.undefined, .number), (.undefined, .string), (.number, .undefined), (.string, .undefined):
                 return .undefined
             default: return .giveUp
