@@ -1,4 +1,3 @@
-import Logging
 import Prometheus
 import ServiceLifecycle
 import StatesLanguage
@@ -11,7 +10,7 @@ public enum APIServer {
     /// - Parameters:
     ///   - host/port: the listen address (`127.0.0.1:8083` by default).
     ///   - onRunning: called with the bound port once the server listens.
-    public static func make(api: StepFunctionsAPI, host: String, port: Int, logger: Logger,
+    public static func make(api: StepFunctionsAPI, host: String, port: Int,
                             triggers: TriggerRegistry? = nil,
                             metrics: PrometheusCollectorRegistry? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> HTTPServer
@@ -21,8 +20,7 @@ public enum APIServer {
             TriggerRoutes(registry: $0, region: runtime.configuration.region, account: runtime.configuration.account)
         }
         // Bodies past the quota are not kept: one byte past it is enough to say 413.
-        return HTTPServer(host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, logger: logger,
-                          onRunning: onRunning) { request in
+        return HTTPServer(host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, onRunning: onRunning) { request in
             switch (request.method, request.path) {
             case (.POST, "/"):
                 if request.bodyTooLarge {

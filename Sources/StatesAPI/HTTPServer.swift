@@ -1,10 +1,10 @@
 import Foundation
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import SteplineRuntime
 
 /// A request as the routes see it: the whole body, collected up to the server's limit.
 public struct HTTPServerRequest: Sendable {
@@ -45,18 +45,16 @@ public final class HTTPServer: Service, Sendable {
     let host: String
     let port: Int
     let maxBodyBytes: Int
-    let logger: Logger
     let route: Route
     let onRunning: @Sendable (Int) async -> Void
     private let connections = ConnectionSet()
 
-    public init(host: String, port: Int, maxBodyBytes: Int, logger: Logger,
+    public init(host: String, port: Int, maxBodyBytes: Int,
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, route: @escaping Route)
     {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
-        self.logger = logger
         self.route = route
         self.onRunning = onRunning
     }
@@ -183,11 +181,7 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
             let bound = NIOLoopBound(self, eventLoop: loop)
             Task {
                 let response = await route(request)
-                if loop.inEventLoop {
-                    bound.value.answer(response, version: version, keepAlive: keepAlive)
-                } else {
-                    loop.execute { bound.value.answer(response, version: version, keepAlive: keepAlive) }
-                }
+                loop.execute { bound.value.answer(response, version: version, keepAlive: keepAlive) }
             }
         }
     }
@@ -237,19 +231,12 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
 
 /// The `Date` header's text (RFC 9110 IMF-fixdate), made once per second.
 enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    private static let cache = Mutex<(second: Int64, text: String)>((-1, ""))
 
     static func now() -> String {
-        let second = Int(Date().timeIntervalSince1970)
+        let second = Int64(Date().timeIntervalSince1970)
         if let hit = cache.withLock({ $0.second == second ? $0.text : nil }) { return hit }
-        var t = time_t(second)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        let text = SDKResults.httpDate(milliseconds: second * 1000)
         cache.withLock { $0 = (second, text) }
         return text
     }

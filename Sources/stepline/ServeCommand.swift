@@ -138,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
         let host = settings.host
-        let server = APIServer.make(api: api, host: host, port: settings.port, logger: logger, triggers: registry, metrics: metrics) { port in
+        let server = APIServer.make(api: api, host: host, port: settings.port, triggers: registry, metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
         // Graceful shutdown runs in reverse order: the watcher and the consumers stop first
