@@ -113,11 +113,9 @@ public final class StepFunctionsAPI: Sendable {
             r.contentType = "application/x-amz-json-1.1"
             return ("TestEventPattern", r)
         }
-        guard target.hasPrefix(Self.targetPrefix) else {
-            return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Unknown operation \(target)")))
-        }
-        let action = String(target.dropFirst(Self.targetPrefix.count))
-        guard let handler = handlers[action] else {
+        guard target.hasPrefix(Self.targetPrefix), case let action = String(target.dropFirst(Self.targetPrefix.count)),
+            let handler = handlers[action]
+        else {
             return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Unknown operation \(target)")))
         }
         guard Self.acceptsContentType(contentType) else {

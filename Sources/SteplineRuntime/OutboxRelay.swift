@@ -146,6 +146,15 @@ public final class OutboxRelay: Service, Sendable {
                     }
                 }
             }
+            /// A child's result: the waiter's (empty: items were queued) or answers.
+            func take(_ results: [(Item, Result<DispatchOutcome, any Error>)]) {
+                if results.isEmpty {
+                    waiting = false
+                } else {
+                    collect(results)
+                    running -= 1
+                }
+            }
             func retryFailed() {
                 guard !failed.isEmpty else { return }
                 logger.warning("outbox: dispatch failed, retrying", metadata: ["count": "\(failed.count)"])
@@ -178,14 +187,8 @@ public final class OutboxRelay: Service, Sendable {
                                 return []
                             }
                         }
-                        guard let r = await group.next() else { continue }
-                        if r.isEmpty {
-                            waiting = false
-                        } else {
-                            collect(r)
-                            running -= 1
-                        }
-                    } else if running == 0 {
+                        if let r = await group.next() { take(r) }
+                    } else {
                         guard let since = firstFailure else { return }
                         let wait = since + .milliseconds(500) - .now
                         if wait > .zero { try? await Task.sleep(for: wait) }
@@ -227,14 +230,7 @@ public final class OutboxRelay: Service, Sendable {
                     }
                 }
                 for task in tasks {
-                    while running >= concurrency, let r = await group.next() {
-                        if r.isEmpty {
-                            waiting = false
-                        } else {
-                            collect(r)
-                            running -= 1
-                        }
-                    }
+                    while running >= concurrency, let r = await group.next() { take(r) }
                     group.addTask(operation: task)
                     running += 1
                 }

@@ -83,8 +83,6 @@ final class RuntimeCore: Sendable {
         }
     }
 
-    func expressExecution(token: String) -> String? { expressTokens.withLock { $0[token] } }
-
     /// The execution of an open task, when this process knows it without the store.
     func openTaskExecution(token: String) -> String? {
         expressTokens.withLock { $0[token] } ?? standardTokens.withLock { $0[token] }
