@@ -117,8 +117,12 @@ final class RuntimeCore: Sendable {
 
 /// ARN helpers.
 public enum ARNs {
-    public static func lastComponent(_ arn: String) -> String {
-        arn.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? arn
+    public static func lastComponent(_ arn: String) -> String { String(lastComponentView(arn)) }
+
+    /// The text after the last `:` (the whole ARN without one), without a copy.
+    public static func lastComponentView(_ arn: String) -> Substring {
+        guard let i = arn.lastIndex(of: ":") else { return arn[...] }
+        return arn[arn.index(after: i)...]
     }
 
     public static func stateMachine(region: String, account: String, name: String) -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaClient
 import StatesLanguage
+import SteplineRuntime
 import Synchronization
 
 #if canImport(Glibc)
@@ -407,7 +408,7 @@ private struct E2ERun {
                         if !isNew { state.duplicateTokens.add(1, ordering: .relaxed) }
                         state.tasks.add(1, ordering: .relaxed)
                         if let arn = headers.first(where: { $0.key == "stepline-execution-arn" })?.stringValue,
-                            let key = Self.place(name: Self.lastComponent(arn), prefix: prefix)
+                            let key = Self.place(name: ARNs.lastComponentView(arn), prefix: prefix)
                         {
                             seen.append((key, now))
                         }
@@ -462,7 +463,7 @@ private struct E2ERun {
                     for view in views {
                         guard let key = view.key, let value = view.value else { continue }
                         let arn = String(decoding: key, as: UTF8.self)
-                        guard let place = Self.place(name: Self.lastComponent(arn), prefix: prefix) else {
+                        guard let place = Self.place(name: ARNs.lastComponentView(arn), prefix: prefix) else {
                             foreign += 1
                             continue
                         }
@@ -515,11 +516,6 @@ private struct E2ERun {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-    }
-
-    static func lastComponent(_ arn: String) -> Substring {
-        guard let i = arn.lastIndex(of: ":") else { return Substring(arn) }
-        return arn[arn.index(after: i)...]
     }
 
     /// The place key of an execution named `<prefix><partition>-<offset>`.

@@ -30,19 +30,16 @@ final class DefinitionPlan: Sendable {
     init(_ definition: StateMachineDefinition) {
         stateObjects = ContiguousArray(definition.states)
         states = ContiguousArray(definition.states.map { state in
-            var plan: StatePlan
+            var plan = StatePlan()
             switch state.kind {
-            case .pass(let p): plan = StatePlan(passResult: p.result)
-            case .choice(let c): plan = StatePlan(choice: c)
-            default: plan = StatePlan()
+            case .pass(let p): plan.passResult = p.result
+            case .choice(let c): plan.choice = c
+            case .wait, .fail: plan.entryNeedsNote = true
+            default: break
             }
             plan.retrierCount = state.retriers.count
             plan.enteredType = .stateEntered(of: state)
             plan.name = state.name
-            switch state.kind {
-            case .wait, .fail: plan.entryNeedsNote = true
-            default: break
-            }
             return plan
         })
     }
