@@ -46,8 +46,8 @@ public final class ExecutionService: TaskReplySink, Sendable {
     private let shards: [ExecutionShard]
     public let resources: ResourceService
     private let accepting: Atomic<Bool>
-    /// Names and ARN suffixes: system randomness (one shared source saves the seeding read).
-    private let random = RandomSource()
+    /// Names and ARN suffixes.
+    private let random = RandomSource.system
 
     public var committer: GroupCommitter { core.committer }
     public var timers: TimerService { core.timers }

@@ -59,7 +59,7 @@ final class RuntimeCore: Sendable {
             for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
             random = RandomSource(seed: seed ^ h ^ (UInt64(eventCount) &* 0x9E37_79B9_7F4A_7C15))
         } else {
-            random = RandomSource()
+            random = .system
         }
         // The quota also ends a loop of states that never blocks, EXPRESS included (AWS has no
         // history quota for EXPRESS, whose 5-minute limit ends such a loop instead).

@@ -17,7 +17,7 @@ struct StepEffects: Sendable {
 enum StepBuilder {
     static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
                       decision: Decision, now: Int64, activityStartedToken: String?, statusTopic: String? = nil,
-                      isDurable: Bool = true, eventID: () -> String = { RandomSource().uuidString() }) -> StepEffects
+                      isDurable: Bool = true, eventID: () -> String = { RandomSource.system.uuidString() }) -> StepEffects
     {
         let events = decision.events
         // An EXPRESS step is never written: its history chunk stays unencoded.

@@ -71,6 +71,10 @@ public final class RandomSource: @unchecked Sendable {
     private var state: UInt64
     private let lock: Mutex?
 
+    /// The process's system-random source (every one draws from the same buffer; this
+    /// spares an allocation where one is made per call).
+    public static let system = RandomSource()
+
     /// A system-random source. Cheap: every one draws from one process-wide buffer.
     public init() {
         state = 0

@@ -21,7 +21,7 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     /// Tasks that wait for a worker's reply (requests and `.waitForTaskToken` publishes),
     /// and how that reply becomes their result.
     let pending = Mutex<[String: ReplyShape]>([:])
-    private let random = RandomSource()
+    private let random = RandomSource.system
 
     public init(producer: KafkaProducer, planner: IntegrationPlanner, replies: any TaskReplySink, nested: NestedExecutions,
                 clock: any RuntimeClock = SystemClock(), logger: Logger)
