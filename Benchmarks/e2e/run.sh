@@ -6,7 +6,7 @@
 #
 #   Benchmarks/e2e/run.sh [--rates 1000,2000,5000] [--seconds 20] [--warmup 5]
 #                         [--broker embedded|process] [--timeline] [--no-build]
-#                         [--driver-args "ARGS for stepline bench e2e"]
+#                         [--driver-args "ARGS for stepline bench e2e"] [--floor]
 #
 # Environment: STEPLINE_DAEMON_BIN (another binary for the daemon, for before/after
 # comparisons), KEEP=1 (keep the data directories and logs).
@@ -18,6 +18,10 @@
 # CPU of the machine, the daemon and the broker over the measured window. The daemon is
 # stopped with SIGTERM, and the store is checked: one execution per record produced, all
 # SUCCEEDED, one task each, nothing else.
+#
+# --floor runs `stepline bench e2e-floor` in place of the daemon: the same Kafka traffic per
+# record (status events, task request, reply) with no engine and no store, so the figures
+# are the floor that the machine, the clients and the broker set (no store check then).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RATES=1000,2000,5000
@@ -27,6 +31,7 @@ BROKER=embedded
 BUILD=1
 TIMELINE=
 DRIVER_ARGS=
+FLOOR=
 while [ $# -gt 0 ]; do
   case $1 in
     --rates) RATES=$2; shift 2 ;;
@@ -36,7 +41,8 @@ while [ $# -gt 0 ]; do
     --timeline) TIMELINE=--timeline; shift ;;
     --no-build) BUILD=; shift ;;
     --driver-args) DRIVER_ARGS=$2; shift 2 ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --floor) FLOOR=1; shift ;;
+    -h|--help) sed -n 2,24p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -78,11 +84,19 @@ for RATE in ${RATES//,/ }; do
     ENV+=(STEPLINE_KAFKA_BROKERS="$BOOT")
     WATCH+=(--watch "broker=$BROKER_PID" --bootstrap "$BOOT")
   fi
-  env "${ENV[@]}" "$DAEMON_BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$RATE.log" 2>&1 &
-  PID=$!
+  if [ -n "$FLOOR" ]; then
+    FLOOR_ARGS=(--data-dir "$DATA"); [ "$BROKER" = process ] && FLOOR_ARGS+=(--bootstrap "$BOOT")
+    "$DAEMON_BIN" bench e2e-floor "${FLOOR_ARGS[@]}" >"$WORK/serve-$RATE.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 300); do grep -q '^ready' "$WORK/serve-$RATE.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q '^ready' "$WORK/serve-$RATE.log" || { echo "e2e-floor did not become ready:" >&2; cat "$WORK/serve-$RATE.log" >&2; exit 1; }
+  else
+    env "${ENV[@]}" "$DAEMON_BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$RATE.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the daemon did not become ready:" >&2; cat "$WORK/serve-$RATE.log" >&2; exit 1; }
+  fi
   WATCH+=(--watch "daemon=$PID")
-  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the daemon did not become ready:" >&2; cat "$WORK/serve-$RATE.log" >&2; exit 1; }
   echo
   echo "== offered $RATE executions/s"
   "$BIN" bench e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
@@ -93,6 +107,10 @@ for RATE in ${RATES//,/ }; do
   PID=
   [ "$STATUS" = 0 ] || echo "warning: stepline serve exited $STATUS on SIGTERM" >&2
   if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID"; wait "$BROKER_PID" || true; BROKER_PID=; fi
+  if [ -n "$FLOOR" ]; then
+    ROWS+=("$RATE|$(sed -n 's/^RESULT //p' <<<"$OUT")|n/a (floor: no store)")
+    continue
+  fi
   # The store, after the daemon stopped: every record made exactly one execution, which
   # SUCCEEDED with exactly one task; no other execution exists.
   STORE=$(python3 - "$DATA/stepline.sqlite" "$WORK/names-$RATE" <<'EOF'

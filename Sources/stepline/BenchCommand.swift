@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Micro-benchmarks (release builds only give meaningful numbers).",
         shouldDisplay: false,
-        subcommands: [BenchJSONataCommand.self, BenchDurableCommand.self, BenchE2ECommand.self]
+        subcommands: [BenchJSONataCommand.self, BenchDurableCommand.self, BenchE2ECommand.self, BenchE2EFloorCommand.self]
     )
 }
 
