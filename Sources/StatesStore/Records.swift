@@ -200,6 +200,9 @@ public struct OutboxRecord: Sendable, Equatable {
         case task = "TASK"
         /// An execution status change event.
         case status = "STATUS"
+        /// A record that carries a task request planned in its step (a Kafka publish that
+        /// waits for its callback): published as it is; `token` names the task.
+        case publish = "PUBLISH"
     }
 
     public enum Status: String, Sendable {

@@ -156,7 +156,7 @@ actor ExecutionShard {
             decision = entry.state.advance(core.context(arn, eventCount: Int(entry.state.lastEventID), now: now))
             kind = .timer
         }
-        if !entry.isExpress { presubmit(&entry.state, &decision, arn: arn, now: now) }
+        let presubmitted = presubmit(&entry.state, &decision, arn: arn, now: now)
         if decision.events.isEmpty {
             remember(arn, entry)
             return StepOutcome(startDate: entry.startDate, status: entry.state.status, stopDate: entry.state.stopTime, events: [])
@@ -164,7 +164,7 @@ actor ExecutionShard {
         let stepKind: StepRecord.Kind
         if case .start(let plan) = operation { stepKind = .start(plan.record) } else { stepKind = .update }
         var effects = StepBuilder.build(kind: stepKind, arn: arn, before: before, after: entry.state, decision: decision,
-                                        now: now, activityStartedToken: activityStarted,
+                                        now: now, activityStartedToken: activityStarted, presubmitted: presubmitted,
                                         statusTopic: entry.isExpress ? nil : core.configuration.statusEventsTopic,
                                         isDurable: !entry.isExpress)
         if case .redrive = operation {
@@ -198,20 +198,26 @@ actor ExecutionShard {
     }
 
     /// Records TaskSubmitted in this step for the tasks whose submission the dispatcher
-    /// answers itself (Kafka publishes waiting for a callback): one step, one commit and one
-    /// relay round trip less per callback task than reporting it after the relay, and it is
-    /// still durable before the request leaves, as AWS's order (TaskSubmitted, then the
-    /// callback) needs.
-    private func presubmit(_ state: inout ExecutionState, _ decision: inout Decision, arn: String, now: Int64) {
+    /// answers itself (Kafka publishes waiting for a callback), and returns the records that
+    /// carry them, by token, for this step's outbox: one step, one commit and one relay round
+    /// trip less per callback task than reporting it after the relay; still durable before
+    /// the request leaves, as AWS's order (TaskSubmitted, then the callback) needs; and the
+    /// ids in TaskSubmitted's output are the ones the records carry (planned once).
+    private func presubmit(_ state: inout ExecutionState, _ decision: inout Decision, arn: String, now: Int64) -> [String: [OutboundRecord]] {
+        var records: [String: [OutboundRecord]] = [:]
         for command in decision.commands {
             guard case .dispatchTask(let request) = command,
-                let output = core.dispatcher.submission(for: request, now: now) else { continue }
+                let presubmission = core.dispatcher.presubmission(for: request, now: now) else { continue }
             let context = core.context(arn, eventCount: Int(state.lastEventID), now: now)
             // A task that the same decision already closed has nothing to submit.
-            guard let submitted = try? state.deliver(.taskSubmitted(token: request.token, output: output), context) else { continue }
+            guard let submitted = try? state.deliver(.taskSubmitted(token: request.token, output: presubmission.output), context) else {
+                continue
+            }
             decision.events += submitted.events
             decision.commands += submitted.commands
+            records[request.token] = presubmission.records
         }
+        return records
     }
 
     /// AWS behaviour: only FAILED, TIMED_OUT and ABORTED executions are redrivable, for 14

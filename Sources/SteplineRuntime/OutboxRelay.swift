@@ -13,18 +13,19 @@ public final class OutboxRelay: Service, Sendable {
     struct Item: Sendable {
         /// The outbox row; 0 for EXPRESS executions (not stored).
         var id: Int64
-        /// A task request, or an event to publish (execution status).
+        /// A task request for the dispatcher, or a record to publish (a status event, a
+        /// presubmitted request's record).
         var request: TaskRequest?
-        var event: OutboundRecord?
+        var publication: Publication?
 
         init(id: Int64, request: TaskRequest) {
             self.id = id
             self.request = request
         }
 
-        init(id: Int64, event: OutboundRecord) {
+        init(id: Int64, publication: Publication) {
             self.id = id
-            self.event = event
+            self.publication = publication
         }
     }
 
@@ -57,10 +58,6 @@ public final class OutboxRelay: Service, Sendable {
         queue.withLock { $0.append(contentsOf: items) }
         wake.yield()
         kick.withLock { $0 }?.yield()
-    }
-
-    func enqueueDirect(_ requests: [TaskRequest]) {
-        enqueue(requests.map { Item(id: 0, request: $0) })
     }
 
     /// Requests waiting to be handed over.
@@ -97,8 +94,10 @@ public final class OutboxRelay: Service, Sendable {
                         continue
                     }
                     items.append(Item(id: settle ? row.id : 0, request: r))
-                case .status:
-                    items.append(Item(id: row.id, event: OutboundRecord(topic: row.destination, key: row.key, value: row.payload)))
+                case .status, .publish:
+                    let record = OutboundRecord(topic: row.destination, key: row.key, value: row.payload,
+                                                headers: row.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                    items.append(Item(id: settle ? row.id : 0, publication: Publication(record: record, token: row.token)))
                 }
             }
             total += items.count
@@ -196,18 +195,21 @@ public final class OutboxRelay: Service, Sendable {
                     }
                     continue
                 }
-                var events: [Item] = []
+                var publications: [Item] = []
                 var requests: [Item] = []
                 for item in items {
-                    if item.event != nil { events.append(item) } else { requests.append(item) }
+                    if item.publication != nil { publications.append(item) } else { requests.append(item) }
                 }
                 var tasks: [@Sendable () async -> [(Item, Result<DispatchOutcome, any Error>)]] = []
-                for start in stride(from: 0, to: events.count, by: 1000) {
-                    let chunk = Array(events[start..<min(events.count, start + 1000)])
+                for start in stride(from: 0, to: publications.count, by: 1000) {
+                    let chunk = Array(publications[start..<min(publications.count, start + 1000)])
                     tasks.append {
                         let result: Result<DispatchOutcome, any Error>
                         do {
-                            try await dispatcher.publish(chunk.map { $0.event! })
+                            try await dispatcher.publish(chunk.map { $0.publication!.record })
+                            for item in chunk {
+                                if let token = item.publication!.token { dispatcher.awaitsReply(token: token) }
+                            }
                             result = .success(.sent)
                         } catch {
                             result = .failure(error)

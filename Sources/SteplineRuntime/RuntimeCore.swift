@@ -100,11 +100,11 @@ final class RuntimeCore: Sendable {
     func afterStep(_ arn: String, effects: StepEffects, outboxIDs: [Int64], express: Bool) {
         if !express { standardTasks(opened: effects.step.tasksOpened, closed: effects.step.tasksClosed, arn: arn) }
         timers.schedule(arn, due: effects.nextDue)
-        if express {
-            if !effects.requests.isEmpty { relay.enqueueDirect(effects.requests) }
-        } else if !effects.requests.isEmpty || !effects.events.isEmpty {
-            var items = zip(outboxIDs, effects.requests).map { OutboxRelay.Item(id: $0, request: $1) }
-            items += zip(outboxIDs.dropFirst(effects.requests.count), effects.events).map { OutboxRelay.Item(id: $0, event: $1) }
+        if !effects.requests.isEmpty || !effects.publications.isEmpty {
+            // EXPRESS steps are not stored: their items have no outbox row (id 0).
+            let ids = express ? Array(repeating: 0, count: effects.requests.count + effects.publications.count) : outboxIDs
+            var items = zip(ids, effects.requests).map { OutboxRelay.Item(id: $0, request: $1) }
+            items += zip(ids.dropFirst(effects.requests.count), effects.publications).map { OutboxRelay.Item(id: $0, publication: $1) }
             relay.enqueue(items)
         }
         if !effects.cancels.isEmpty {

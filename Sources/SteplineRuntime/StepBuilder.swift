@@ -8,16 +8,24 @@ struct StepEffects: Sendable {
     var step: StepRecord
     /// Task requests to hand to the relay (their outbox rows are in `step.outbox`, same order).
     var requests: [TaskRequest]
-    /// Status events to publish (their outbox rows follow the requests' in `step.outbox`).
-    var events: [OutboundRecord] = []
+    /// Records to publish: presubmitted requests', then status events (their outbox rows
+    /// follow the requests' in `step.outbox`, same order).
+    var publications: [Publication] = []
     var cancels: [String]
     var nextDue: Int64?
 }
 
+/// A record to publish once its step is durable: a status event, or a record that carries
+/// a presubmitted task request (`TaskDispatcher.presubmission`; `token` names the task).
+struct Publication: Sendable {
+    var record: OutboundRecord
+    var token: String?
+}
+
 enum StepBuilder {
     static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
-                      decision: Decision, now: Int64, activityStartedToken: String?, statusTopic: String? = nil,
-                      isDurable: Bool = true, eventID: () -> String = { RandomSource.system.uuidString() }) -> StepEffects
+                      decision: Decision, now: Int64, activityStartedToken: String?, presubmitted: [String: [OutboundRecord]] = [:],
+                      statusTopic: String? = nil, isDurable: Bool = true, eventID: () -> String = { RandomSource.system.uuidString() }) -> StepEffects
     {
         let events = decision.events
         // An EXPRESS step is never written: its history chunk stays unencoded.
@@ -39,7 +47,10 @@ enum StepBuilder {
             for e in events { if let t = e.note?.taskToken { threads[t] = e.thread } }
         }
         var opened: [TaskRecord] = []
+        var dispatched: [TaskRequest] = []
         var outbox: [OutboxRecord] = []
+        var publications: [Publication] = []
+        var publicationRows: [OutboxRecord] = []
         for r in requests {
             var activityArn: String? = nil
             if case .activity = r.resource.kind { activityArn = r.resource.arn }
@@ -47,22 +58,33 @@ enum StepBuilder {
                 token: r.token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
                 resource: r.resource.arn, activityArn: activityArn, timeoutSeconds: r.timeoutSeconds,
                 heartbeatSeconds: r.heartbeatSeconds, scheduledEventID: r.scheduledEventID, createdAt: now))
-            outbox.append(OutboxRecord(
-                executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
-                payload: TaskRequestCodec.encode(r),
-                headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
+            if let records = presubmitted[r.token] {
+                for record in records {
+                    publications.append(Publication(record: record, token: r.token))
+                    publicationRows.append(OutboxRecord(
+                        executionArn: arn, token: r.token, kind: .publish, destination: record.topic, key: record.key,
+                        payload: record.value, headers: Dictionary(record.headers, uniquingKeysWith: { _, last in last }),
+                        createdAt: now))
+                }
+            } else {
+                dispatched.append(r)
+                outbox.append(OutboxRecord(
+                    executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
+                    payload: TaskRequestCodec.encode(r),
+                    headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
+            }
         }
         // Execution status change events (STANDARD executions): when it starts and when it ends.
-        var statusEvents: [OutboundRecord] = []
         if let statusTopic, before == nil || before!.status != after.status {
             var value: [UInt8] = []
             ExecutionStatusEvent.make(after, id: eventID(), now: now).write(to: &value)
             let event = OutboundRecord(topic: statusTopic, key: Array(arn.utf8), value: value)
-            statusEvents.append(event)
-            outbox.append(OutboxRecord(
+            publications.append(Publication(record: event, token: nil))
+            publicationRows.append(OutboxRecord(
                 executionArn: arn, token: nil, kind: .status, destination: statusTopic, key: event.key, payload: value,
                 createdAt: now))
         }
+        outbox += publicationRows
         var closed: [String] = []
         if let before {
             for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
@@ -74,6 +96,6 @@ enum StepBuilder {
             stopDate: after.stopTime, nextDue: after.nextDueTime, lastEventID: after.lastEventID, chunk: chunk,
             tasksOpened: opened, tasksClosed: closed, outboxDelivered: activityStartedToken.map { [$0] } ?? [],
             outbox: outbox)
-        return StepEffects(step: step, requests: requests, events: statusEvents, cancels: cancels, nextDue: after.nextDueTime)
+        return StepEffects(step: step, requests: dispatched, publications: publications, cancels: cancels, nextDue: after.nextDueTime)
     }
 }

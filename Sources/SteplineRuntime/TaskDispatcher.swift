@@ -33,17 +33,36 @@ public protocol TaskDispatcher: Sendable {
     ///
     /// - Throws: when any could not be delivered (all may be published again).
     func publish(_ records: [OutboundRecord]) async throws
-    /// The TaskSubmitted output of a request whose submission this dispatcher answers
-    /// itself, without a receiver (a Kafka publish that waits for its callback: the
-    /// response, a MessageId and the like, is made here). The executor then records
-    /// TaskSubmitted in the step that schedules the task, durable before the request
-    /// leaves, and `dispatch` only publishes (its report of the submission changes nothing).
-    /// nil: TaskSubmitted, if any, comes from `dispatch`.
-    func submission(for request: TaskRequest, now: Int64) -> JSON?
+    /// A request whose submission this dispatcher answers itself, without a receiver (a
+    /// Kafka publish that waits for its callback: the response, a MessageId and the like,
+    /// is made here), planned once: the records that carry it and TaskSubmitted's output.
+    /// The executor then records TaskSubmitted in the step that schedules the task and keeps
+    /// the records in that step's outbox, so both are durable before the request leaves and
+    /// the ids in the history are those the records carry. The relay publishes the records
+    /// (`publish`) and calls `awaitsReply(token:)`; `dispatch` never sees the request.
+    /// nil: the request goes to `dispatch`.
+    func presubmission(for request: TaskRequest, now: Int64) -> Presubmission?
+    /// The records of a presubmitted request are delivered: its callback is awaited.
+    func awaitsReply(token: String)
+}
+
+/// A request planned in the step that schedules it (`TaskDispatcher.presubmission`).
+public struct Presubmission: Sendable {
+    /// The records that carry the request, published as they are.
+    public var records: [OutboundRecord]
+    /// TaskSubmitted's output.
+    public var output: JSON
+
+    public init(records: [OutboundRecord], output: JSON) {
+        self.records = records
+        self.output = output
+    }
 }
 
 extension TaskDispatcher {
-    public func submission(for request: TaskRequest, now: Int64) -> JSON? { nil }
+    public func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? { nil }
+
+    public func awaitsReply(token: String) {}
 
     /// Dispatchers without a way out for events drop them.
     public func publish(_ record: OutboundRecord) async throws {}
@@ -126,10 +145,12 @@ public struct RoutingDispatcher: TaskDispatcher {
 
     public func publish(_ records: [OutboundRecord]) async throws { try await fallback.publish(records) }
 
-    public func submission(for request: TaskRequest, now: Int64) -> JSON? {
+    public func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? {
         if case .activity = request.resource.kind { return nil }
-        return fallback.submission(for: request, now: now)
+        return fallback.presubmission(for: request, now: now)
     }
+
+    public func awaitsReply(token: String) { fallback.awaitsReply(token: token) }
 }
 
 /// Fails every task it gets with `States.TaskFailed`, naming the resource: the daemon has

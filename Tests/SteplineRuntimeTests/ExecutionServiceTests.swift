@@ -112,31 +112,35 @@ import Testing
         #expect(try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).isEmpty)
     }
 
-    /// Answers every task's submission itself, as the Kafka dispatcher does for a publish
-    /// that waits for its callback, and reports it again when it sends the request.
+    /// Answers every task's submission itself and plans its record in the step, as the Kafka
+    /// dispatcher does for a publish that waits for its callback.
     final class SelfSubmittingDispatcher: TaskDispatcher {
-        let replies: any TaskReplySink
-        let sent = Mutex<[String]>([])
-        init(replies: any TaskReplySink) { self.replies = replies }
+        let dispatched = Mutex<[String]>([])
+        let published = Mutex<[OutboundRecord]>([])
+        let awaiting = Mutex<[String]>([])
 
-        func submission(for request: TaskRequest, now: Int64) -> JSON? { ["MessageId": .string("m-\(request.attempt)")] }
+        func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? {
+            let id = "m-\(request.attempt)"
+            let record = OutboundRecord(topic: "q", key: Array("k".utf8), value: Array(id.utf8),
+                                        headers: [("stepline-task-token", request.token), ("a", "1")])
+            return Presubmission(records: [record], output: ["MessageId": .string(id)])
+        }
 
         func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
-            try await replies.taskSubmitted(token: request.token, output: ["MessageId": "sent-later"])
-            sent.withLock { $0.append(request.token) }
+            dispatched.withLock { $0.append(request.token) }
             return .sent
         }
+
+        func publish(_ records: [OutboundRecord]) async throws { published.withLock { $0 += records } }
+
+        func awaitsReply(token: String) { awaiting.withLock { $0.append(token) } }
 
         func cancel(token: String) async {}
     }
 
     @Test func submissionAnsweredByTheDispatcherIsWrittenInTheSchedulingStep() async throws {
-        let dispatcher = Mutex<SelfSubmittingDispatcher?>(nil)
-        let f = try Fixture(dispatcher: { replies in
-            let d = SelfSubmittingDispatcher(replies: replies)
-            dispatcher.withLock { $0 = d }
-            return d
-        })
+        let d = SelfSubmittingDispatcher()
+        let f = try Fixture(dispatcher: { _ in d })
         try await f.runtime.recover()
         let m = try await f.machine("cb", """
             {"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
@@ -144,18 +148,30 @@ import Testing
               "End":true}}}
             """)
         let e = try await f.service.startExecution(.init(stateMachineArn: m, name: "c"))
-        // Durable with the start, before the relay hands the request over.
+        // TaskSubmitted and the planned record are durable with the start, before the relay
+        // hands anything over.
         #expect(try await f.events(e.executionArn).map(\.type) == [.executionStarted, .taskStateEntered, .taskScheduled, .taskStarted, .taskSubmitted])
-        #expect(dispatcher.withLock { $0!.sent.withLock { $0 } }.isEmpty)
+        let rows = try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).filter { $0.kind != .status }
+        let token = try #require(rows.first?.token)
+        #expect(rows.count == 1 && rows[0].kind == .publish && rows[0].payload == Array("m-0".utf8) && rows[0].destination == "q")
+        #expect(d.published.withLock { $0 }.isEmpty)
+        // The relay publishes the record as planned, and as stored (what a restart reads
+        // back), and never asks the dispatcher to plan it again.
+        try await f.service.relay.recover()
         await f.service.relay.relayPending()
-        // The dispatcher's report when it sends changes nothing: one TaskSubmitted, the step's.
-        let token = try #require(dispatcher.withLock { $0!.sent.withLock { $0 } }.first)
+        let published = d.published.withLock { $0 }.filter { $0.topic == "q" }
+        #expect(published.count == 2)
+        #expect(published.allSatisfy {
+            $0.key == Array("k".utf8) && $0.value == Array("m-0".utf8)
+                && Set($0.headers.map { "\($0.0)=\($0.1)" }) == ["a=1", "stepline-task-token=\(token)"]
+        })
+        #expect(d.dispatched.withLock { $0 }.isEmpty && d.awaiting.withLock { $0 } == [token, token])
+        #expect(try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).isEmpty)
         let submitted = try await f.events(e.executionArn).filter { $0.type == .taskSubmitted }
-        #expect(submitted.count == 1)
         if case .taskOutput(_, _, let output)? = submitted.first?.details { #expect(output == ["MessageId": "m-0"]) } else { Issue.record("no output") }
         try await f.service.sendTaskSuccess(taskToken: token, output: #"{"ok":true}"#)
-        let d = try await f.service.describeExecution(executionArn: e.executionArn)
-        #expect(d.status == .succeeded && d.output == ["ok": true])
+        let described = try await f.service.describeExecution(executionArn: e.executionArn)
+        #expect(described.status == .succeeded && described.output == ["ok": true])
         #expect(try await f.events(e.executionArn).map(\.type).suffix(3) == [.taskSucceeded, .taskStateExited, .executionSucceeded])
     }
 

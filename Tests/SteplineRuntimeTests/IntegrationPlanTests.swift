@@ -86,6 +86,10 @@ import Testing
         #expect(try JSON.parse(bytes: records[1].value)["detail"]?["a"] == 1)
         #expect(result["FailedEntryCount"] == 0)
         #expect(result["Entries"]?.arrayValue?.count == 2)
+        // The result's EventIds are the published events' ids (TaskSubmitted's output, for
+        // `.waitForTaskToken`, is written from the same plan as the records).
+        let published = try records.map { try JSON.parse(bytes: $0.value)["id"] }
+        #expect(result["Entries"]?.arrayValue?.map { $0["EventId"] } == published)
         if case .fail(let e, _) = planner.plan(request("arn:aws:states:::events:putEvents", [
             "Entries": [["Source": "s", "DetailType": "d", "Detail": "not json"]],
         ]), newID: ids, now: 0) {

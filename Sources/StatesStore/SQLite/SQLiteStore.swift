@@ -385,7 +385,7 @@ public final class SQLiteStore: StatesStore {
 
     public func openTaskRequests(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
         try await outboxRows(
-            where: "o.status = 'SENT' AND o.kind = 'TASK' AND EXISTS (SELECT 1 FROM tasks t WHERE t.token = o.token AND t.status = 'OPEN')",
+            where: "o.status = 'SENT' AND o.kind IN ('TASK', 'PUBLISH') AND EXISTS (SELECT 1 FROM tasks t WHERE t.token = o.token AND t.status = 'OPEN')",
             afterID: afterID, limit: limit)
     }
 

@@ -44,19 +44,16 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             try await publish(records)
             Task { await Self.answer { try await replies.taskSucceeded(token: token, output: result) } }
         case .publishAndWait(let records, let submitted):
-            // TaskSubmitted is durable before the record leaves, so a worker's reply can never
-            // come before it (AWS's order: TaskSubmitted, then the callback). The executor
-            // wrote it in the step that scheduled the task (`submission(for:now:)`), so this
-            // report changes nothing there; it still tells a task that has ended meanwhile,
-            // which sends nothing, and a daemon that cannot commit retries later.
+            // The executor presubmits these (`presubmission(for:now:)`): only a row written
+            // by a version before it comes here. TaskSubmitted is durable before the record
+            // leaves, so a worker's reply can never come before it (AWS's order:
+            // TaskSubmitted, then the callback); a task that has ended sends nothing.
             do {
                 try await replies.taskSubmitted(token: token, output: submitted)
             } catch let e as ServiceError where !e.isServerError {
                 return .sent
             }
-            // The callback is applied as sent (`.raw`); remembering it spares the reply
-            // consumer a store read to learn that.
-            pending.withLock { $0[token] = .raw }
+            awaitsReply(token: token)
             try await publish(records)
         case .request(let record, let shape):
             pending.withLock { $0[token] = shape }
@@ -69,10 +66,18 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
         return .sent
     }
 
-    public func submission(for request: TaskRequest, now: Int64) -> JSON? {
+    public func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? {
         let random = self.random
-        guard case .publishAndWait(_, let submitted) = planner.plan(request, newID: { random.uuidString() }, now: now) else { return nil }
-        return submitted
+        guard case .publishAndWait(let records, let submitted) = planner.plan(request, newID: { random.uuidString() }, now: now) else {
+            return nil
+        }
+        return Presubmission(records: records, output: submitted)
+    }
+
+    /// The callback is applied as sent (`.raw`); remembering it spares the reply consumer a
+    /// store read to learn that.
+    public func awaitsReply(token: String) {
+        pending.withLock { $0[token] = .raw }
     }
 
     public func cancel(token: String) async {
