@@ -146,7 +146,7 @@ extension ExecutionState {
 
     mutating func scheduleJSONataTask(_ d: inout Decider, _ id: ThreadID, _ t: StateFrame, _ state: State, _ task: TaskState) throws(StatesError) {
         let raw = t.stateInput
-        let token = TaskTokens.make(d.context.random)
+        let token = TaskTokens.make(d.context.random, now: d.context.now)
         let b = jsonataBindings(t, state, input: raw, d, taskToken: token)
         let arguments = try state.io.arguments.map { a throws(StatesError) in try evaluate(a, field: "Arguments", t, input: raw, bindings: b, d) } ?? raw
         let timeout = try jsonataNumber(task.timeoutSeconds, field: "TimeoutSeconds", t, input: raw, bindings: b, d).map { Int64($0) }
