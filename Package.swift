@@ -41,7 +41,10 @@ let package = Package(
         // The store protocol and its contract; SQLite (GRDB) behind it.
         .target(
             name: "StatesStore",
-            dependencies: ["StatesEngine", "StatesLanguage", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "StatesEngine", "StatesLanguage", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // The runtime services: executor, group commit, timers, outbox relay, task dispatch.
         .target(

@@ -252,7 +252,11 @@ public struct StepRecord: Sendable {
     public var kind: Kind
     public var executionArn: String
     public var status: ExecutionStatus
-    public var output: JSON?
+    public let output: JSON?
+    /// `output`, and the start's input, serialized when the step is made: off the store's
+    /// single writer, which every step waits for.
+    public let outputText: String?
+    public let inputText: String?
     public var error: String?
     public var cause: String?
     public var stopDate: Int64?
@@ -278,6 +282,8 @@ public struct StepRecord: Sendable {
         self.executionArn = executionArn
         self.status = status
         self.output = output
+        outputText = output.map { $0.serialized() }
+        if case .start(let r) = kind { inputText = r.input.serialized() } else { inputText = nil }
         self.error = error
         self.cause = cause
         self.stopDate = stopDate

@@ -432,8 +432,13 @@ public final class SQLiteStore: StatesStore {
             for step in batch.steps { ids.append(try Self.write(step, db, known: known, learned: &learned)) }
             if !batch.outboxSent.isEmpty {
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
-                let s = try db.cachedStatement(sql: "UPDATE outbox SET status = 'SENT', sent_at = ? WHERE id = ? AND status = 'PENDING'")
-                for id in batch.outboxSent { try s.execute(arguments: [now, id]) }
+                let sent = try db.cachedStatement(sql: "UPDATE outbox SET status = 'SENT', sent_at = ? WHERE id = ? AND status = 'PENDING'")
+                for id in batch.outboxSent {
+                    var s = BoundStatement(sent)
+                    s.bind(now)
+                    s.bind(id)
+                    try s.run(db)
+                }
             }
             return (CommitResult(outboxIDs: ids), learned)
         }
@@ -452,7 +457,6 @@ public final class SQLiteStore: StatesStore {
     {
         let stopped = step.status.isTerminal
         let nextDue = stopped ? nil : step.nextDue
-        let outputText = step.output.map { $0.serialized() }
         let executionID: Int64
         switch step.kind {
         case .start(let r):
@@ -460,19 +464,34 @@ public final class SQLiteStore: StatesStore {
             if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM executions WHERE arn = ?"), arguments: [r.arn]) != nil {
                 throw StoreError.alreadyExists(r.arn)
             }
-            let s = try db.cachedStatement(sql: """
+            var s = BoundStatement(try db.cachedStatement(sql: """
                 INSERT INTO executions (arn, state_machine_arn, name, type, revision_id, status, input, output, error, cause,
                     start_date, stop_date, next_due, last_event_id, event_count, role_arn, trace_header, version_arn, alias_arn,
                     redrive_count, redrive_date)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let args: [(any DatabaseValueConvertible)?] = [
-                r.arn, r.stateMachineArn, r.name, r.type, r.revisionId, step.status.rawValue, r.input.serialized(),
-                outputText, step.error, step.cause, r.startDate, step.stopDate, nextDue, step.lastEventID,
-                step.chunk.count, r.roleArn, r.traceHeader, r.stateMachineVersionArn, r.stateMachineAliasArn,
-                r.redriveCount, r.redriveDate,
-            ]
-            try s.execute(arguments: StatementArguments(args))
+                """))
+            s.bind(r.arn)
+            s.bind(r.stateMachineArn)
+            s.bind(r.name)
+            s.bind(r.type)
+            s.bind(r.revisionId)
+            s.bind(step.status.rawValue)
+            s.bind(step.inputText ?? r.input.serialized())
+            s.bind(step.outputText)
+            s.bind(step.error)
+            s.bind(step.cause)
+            s.bind(r.startDate)
+            s.bind(step.stopDate)
+            s.bind(nextDue)
+            s.bind(step.lastEventID)
+            s.bind(step.chunk.count)
+            s.bind(r.roleArn)
+            s.bind(r.traceHeader)
+            s.bind(r.stateMachineVersionArn)
+            s.bind(r.stateMachineAliasArn)
+            s.bind(r.redriveCount)
+            s.bind(r.redriveDate)
+            try s.run(db)
             executionID = db.lastInsertedRowID
             learned[r.arn] = executionID
         case .update:
@@ -488,16 +507,22 @@ public final class SQLiteStore: StatesStore {
             }
             // The event count fences the update: a step that does not follow the stored
             // history changes nothing and fails the commit.
-            let s = try db.cachedStatement(sql: """
+            var s = BoundStatement(try db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?, next_due = ?,
                     last_event_id = ?, event_count = ? WHERE id = ? AND event_count = ? AND arn = ?
-                """)
-            let args: [(any DatabaseValueConvertible)?] = [
-                step.status.rawValue, outputText, step.error, step.cause, step.stopDate, nextDue, step.lastEventID,
-                step.chunk.firstSequence + step.chunk.count, executionID, step.chunk.firstSequence, step.executionArn,
-            ]
-            try s.execute(arguments: StatementArguments(args))
-            guard db.changesCount == 1 else {
+                """))
+            s.bind(step.status.rawValue)
+            s.bind(step.outputText)
+            s.bind(step.error)
+            s.bind(step.cause)
+            s.bind(step.stopDate)
+            s.bind(nextDue)
+            s.bind(step.lastEventID)
+            s.bind(step.chunk.firstSequence + step.chunk.count)
+            s.bind(executionID)
+            s.bind(step.chunk.firstSequence)
+            s.bind(step.executionArn)
+            guard try s.run(db) == 1 else {
                 throw StoreError.conflict("\(step.executionArn): the step starts at event \(step.chunk.firstSequence), which does not follow the stored history")
             }
             if let r = step.redrive {
@@ -506,32 +531,44 @@ public final class SQLiteStore: StatesStore {
             }
         }
         if step.chunk.count > 0 {
-            let s = try db.cachedStatement(sql: "INSERT INTO history (key, count, last_event_id, data) VALUES (?, ?, ?, ?)")
-            try s.execute(arguments: [
-                SQLiteSchema.historyKey(execution: executionID, sequence: step.chunk.firstSequence), step.chunk.count,
-                step.chunk.lastEventID, Data(step.chunk.encoded),
-            ])
+            var s = BoundStatement(try db.cachedStatement(sql: "INSERT INTO history (key, count, last_event_id, data) VALUES (?, ?, ?, ?)"))
+            s.bind(SQLiteSchema.historyKey(execution: executionID, sequence: step.chunk.firstSequence))
+            s.bind(step.chunk.count)
+            s.bind(step.chunk.lastEventID)
+            s.bind(step.chunk.encoded)
+            try s.run(db)
         }
         if !step.tasksOpened.isEmpty {
-            let s = try db.cachedStatement(sql: """
+            let insert = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO tasks (token, execution_id, thread, state_name, resource, activity_arn, status,
                     timeout_seconds, heartbeat_seconds, scheduled_event_id, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for t in step.tasksOpened {
-                let args: [(any DatabaseValueConvertible)?] = [
-                    t.token, executionID, Int64(t.thread), t.stateName, t.resource, t.activityArn, t.status.rawValue,
-                    t.timeoutSeconds, t.heartbeatSeconds, t.scheduledEventID, t.createdAt,
-                ]
-                try s.execute(arguments: StatementArguments(args))
+                var s = BoundStatement(insert)
+                s.bind(t.token)
+                s.bind(executionID)
+                s.bind(Int64(t.thread))
+                s.bind(t.stateName)
+                s.bind(t.resource)
+                s.bind(t.activityArn)
+                s.bind(t.status.rawValue)
+                s.bind(t.timeoutSeconds)
+                s.bind(t.heartbeatSeconds)
+                s.bind(t.scheduledEventID)
+                s.bind(t.createdAt)
+                try s.run(db)
             }
         }
         if !step.tasksClosed.isEmpty {
             let close = try db.cachedStatement(sql: "UPDATE tasks SET status = 'CLOSED' WHERE token = ?")
             let cancel = try db.cachedStatement(sql: "UPDATE outbox SET status = 'CANCELLED' WHERE token = ? AND status = 'PENDING'")
             for token in step.tasksClosed {
-                try close.execute(arguments: [token])
-                try cancel.execute(arguments: [token])
+                for statement in [close, cancel] {
+                    var s = BoundStatement(statement)
+                    s.bind(token)
+                    try s.run(db)
+                }
             }
         }
         if !step.outboxDelivered.isEmpty {
@@ -541,16 +578,22 @@ public final class SQLiteStore: StatesStore {
         }
         var ids: [Int64] = []
         if !step.outbox.isEmpty {
-            let s = try db.cachedStatement(sql: """
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO outbox (execution_id, token, kind, destination, key, payload, headers, status, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for o in step.outbox {
-                let args: [(any DatabaseValueConvertible)?] = [
-                    executionID, o.token, o.kind.rawValue, o.destination, o.key.map { Data($0) }, Data(o.payload),
-                    encodeHeaders(o.headers), o.status.rawValue, o.createdAt,
-                ]
-                try s.execute(arguments: StatementArguments(args))
+                var s = BoundStatement(insert)
+                s.bind(executionID)
+                s.bind(o.token)
+                s.bind(o.kind.rawValue)
+                s.bind(o.destination)
+                s.bind(o.key)
+                s.bind(o.payload)
+                s.bind(encodeHeaders(o.headers))
+                s.bind(o.status.rawValue)
+                s.bind(o.createdAt)
+                try s.run(db)
                 ids.append(db.lastInsertedRowID)
             }
         }
