@@ -34,20 +34,7 @@ struct BenchE2ECommand: AsyncParsableCommand {
     @Option(help: "The daemon's data directory (for bootstrap.servers).")
     var dataDir: String = ".stepline"
 
-    @Option(help: "The trigger topic.")
-    var topic: String = "bench-orders"
-
-    @Option(help: "The trigger rule's name (execution names are <rule>-<topic>-<partition>-<offset>).")
-    var rule: String = "bench-orders"
-
-    @Option(help: "The task topic the worker consumes (the queue name of the workflow's QueueUrl).")
-    var workTopic: String = "bench-work"
-
-    @Option(help: "The reply topic.")
-    var replyTopic: String = "stepline.task-replies"
-
-    @Option(help: "The execution status topic.")
-    var statusTopic: String = "stepline.execution-status"
+    @OptionGroup var topics: E2ETopics
 
     @Option(help: "Offered load: trigger records per second.")
     var rate: Int = 1000
@@ -104,6 +91,24 @@ struct BenchE2ECommand: AsyncParsableCommand {
         let run = E2ERun(options: self, bootstrap: servers)
         try await run.execute()
     }
+}
+
+/// The e2e workload's topics and names, shared by the driver and `bench e2e-floor`.
+struct E2ETopics: ParsableArguments {
+    @Option(help: "The trigger topic.")
+    var topic: String = "bench-orders"
+
+    @Option(help: "The trigger rule's name (execution names are <rule>-<topic>-<partition>-<offset>).")
+    var rule: String = "bench-orders"
+
+    @Option(help: "The task topic the worker consumes (the queue name of the workflow's QueueUrl).")
+    var workTopic: String = "bench-work"
+
+    @Option(help: "The reply topic.")
+    var replyTopic: String = "stepline.task-replies"
+
+    @Option(help: "The execution status topic.")
+    var statusTopic: String = "stepline.execution-status"
 }
 
 /// Monotonic nanoseconds.
@@ -237,7 +242,7 @@ private struct E2ERun {
         let total = warmupCount + measuredCount
         let state = E2EState(total: total)
         let runID = "\(getpid())-\(wallMilliseconds())"
-        let executionPrefix = "\(options.rule)-\(options.topic)-"
+        let executionPrefix = "\(options.topics.rule)-\(options.topics.topic)-"
 
         var pc = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         pc.clientID = "stepline-bench"
@@ -250,9 +255,9 @@ private struct E2ERun {
         // The worker group is kept between runs (it resumes where the last run stopped);
         // the observer reads only what is published after it joined.
         let worker = try KafkaConsumer(configuration: consumerConfiguration(group: "stepline-bench-worker", reset: .earliest),
-                                       topics: [options.workTopic])
+                                       topics: [options.topics.workTopic])
         let observer = try KafkaConsumer(configuration: consumerConfiguration(group: "stepline-bench-observer-\(runID)", reset: .latest),
-                                         topics: [options.statusTopic])
+                                         topics: [options.topics.statusTopic])
 
         let workerTask = Task { await workerLoop(worker, replies: replies, state: state, prefix: executionPrefix) }
         let observerTask = Task { await observerLoop(observer, state: state, prefix: executionPrefix) }
@@ -272,7 +277,7 @@ private struct E2ERun {
 
         // The producer thread: a steady schedule, record i due at t0 + i / rate.
         let t0 = monotonicNanos() + 10_000_000
-        let topic = options.topic
+        let topic = options.topics.topic
         let produceDone = Mutex<Bool>(false)
         let producerThread = Thread {
             var value: [UInt8] = []
@@ -392,7 +397,7 @@ private struct E2ERun {
 
     /// One reply per task record: the token from the header, an output built from the body.
     func workerLoop(_ consumer: KafkaConsumer, replies: KafkaProducer, state: E2EState, prefix: String) async {
-        let replyTopic = options.replyTopic
+        let replyTopic = options.topics.replyTopic
         while !consumer.isShutdownTriggered {
             do {
                 try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) { views throws(KafkaError) in
@@ -586,7 +591,7 @@ private struct E2ERun {
         var notFinished = 0, notFinishedMeasured = 0, undelivered = 0, duplicates = 0, failedEnds = 0, missingTasks = 0, extraTasks = 0
         var completedInWindow = 0
         var names: [String] = []
-        let prefix = "\(options.rule)-\(options.topic)-"
+        let prefix = "\(options.topics.rule)-\(options.topics.topic)-"
         for (i, place) in places.enumerated() {
             guard place >= 0 else {
                 undelivered += 1

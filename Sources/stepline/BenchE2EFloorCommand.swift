@@ -24,23 +24,10 @@ struct BenchE2EFloorCommand: AsyncParsableCommand {
     @Option(help: "Where to write bootstrap.servers for the driver.")
     var dataDir: String = ".stepline"
 
-    @Option(help: "The trigger topic.")
-    var topic: String = "bench-orders"
-
-    @Option(help: "The trigger rule's name (execution names are <rule>-<topic>-<partition>-<offset>).")
-    var rule: String = "bench-orders"
+    @OptionGroup var topics: E2ETopics
 
     @Option(help: "The state machine's name (in execution ARNs).")
     var stateMachine: String = "approve-order"
-
-    @Option(help: "The task topic.")
-    var workTopic: String = "bench-work"
-
-    @Option(help: "The reply topic.")
-    var replyTopic: String = "stepline.task-replies"
-
-    @Option(help: "The execution status topic.")
-    var statusTopic: String = "stepline.execution-status"
 
     func run() async throws {
         var cluster: KafkaMockCluster?
@@ -48,8 +35,8 @@ struct BenchE2EFloorCommand: AsyncParsableCommand {
         if let bootstrap {
             servers = bootstrap
         } else {
-            let topics = [topic, workTopic, replyTopic, statusTopic].map { KafkaTopicSpecification(name: $0, partitions: 4) }
-            let c = try KafkaMockCluster(brokers: 1, topics: topics)
+            let specifications = [topics.topic, topics.workTopic, topics.replyTopic, topics.statusTopic].map { KafkaTopicSpecification(name: $0, partitions: 4) }
+            let c = try KafkaMockCluster(brokers: 1, topics: specifications)
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             _ = try c.writeBootstrapFile(inDirectory: dataDir)
             cluster = c
@@ -65,8 +52,8 @@ struct BenchE2EFloorCommand: AsyncParsableCommand {
             c.clientID = "stepline"
             return try KafkaConsumer(configuration: c, topics: [topic])
         }
-        let triggers = try consumer("stepline-floor-triggers", topic)
-        let replies = try consumer("stepline-floor-replies", replyTopic)
+        let triggers = try consumer("stepline-floor-triggers", topics.topic)
+        let replies = try consumer("stepline-floor-replies", topics.replyTopic)
         let floor = E2EFloor(options: self, producer: producer)
         let triggerTask = Task { await floor.loop(triggers, maxRecords: 500, floor.started) }
         let replyTask = Task { await floor.loop(replies, maxRecords: 1000, floor.replied) }
@@ -111,7 +98,7 @@ private struct E2EFloor: Sendable {
     /// A trigger record: the RUNNING event and the task request (the token is the name).
     var started: @Sendable (KafkaRecordView) -> Void {
         { view in
-            let name = "\(options.rule)-\(view.topic)-\(view.partition)-\(view.offset)"
+            let name = "\(options.topics.rule)-\(view.topic)-\(view.partition)-\(view.offset)"
             let arn = arn(name)
             guard let value = view.value, let event = try? JSON.parse(bytes: Array(value)) else { return }
             publishStatus(arn: arn, name: name, status: "RUNNING", dateField: "startDate")
@@ -122,7 +109,7 @@ private struct E2EFloor: Sendable {
             JSON.object(request).write(to: &body)
             let headers = [KafkaHeader(key: "stepline-task-token", value: name), KafkaHeader(key: "stepline-execution-arn", value: arn)]
             body.withUnsafeBytes { b in
-                _ = try? producer.enqueue(topic: options.workTopic, key: nil, value: b, headers: headers, onDelivery: { _ in })
+                _ = try? producer.enqueue(topic: options.topics.workTopic, key: nil, value: b, headers: headers, onDelivery: { _ in })
             }
         }
     }
@@ -149,7 +136,7 @@ private struct E2EFloor: Sendable {
         let key = Array(arn.utf8)
         key.withUnsafeBytes { k in
             body.withUnsafeBytes { b in
-                _ = try? producer.enqueue(topic: options.statusTopic, key: k, value: b, onDelivery: { _ in })
+                _ = try? producer.enqueue(topic: options.topics.statusTopic, key: k, value: b, onDelivery: { _ in })
             }
         }
     }
