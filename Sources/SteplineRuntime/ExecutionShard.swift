@@ -172,7 +172,7 @@ actor ExecutionShard {
         }
         if entry.isExpress {
             remember(arn, entry)
-            core.expressTasks(opened: effects.requests.map(\.token), closed: effects.step.tasksClosed, arn: arn)
+            core.expressTasks(opened: effects.step.tasksOpened.map(\.token), closed: effects.step.tasksClosed, arn: arn)
             core.afterStep(arn, effects: effects, outboxIDs: [], express: true)
         } else {
             let ids: [Int64]
