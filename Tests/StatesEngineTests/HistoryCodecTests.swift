@@ -113,6 +113,31 @@ import Testing
             == ["details", "hidden", "id", "note", "previousEventId", "stateHint", "thread", "timestamp", "type"])
     }
 
+    /// A value that several events of a chunk hold (one object, one array) is written once
+    /// and referenced after; equal values that are different objects too; the chunk reads
+    /// back as it was.
+    @Test func sharedPayloadsAreWrittenOnce() throws {
+        let object: JSON = ["order": ["id": 7, "items": ["abc", "def", "ghi"]], "note": "a long enough value"]
+        let array: JSON = [1, 2, 3, "four", "five", "six"]
+        let equal = try JSON.parse(object.serialized())
+        func chunk(_ payloads: [JSON]) -> [HistoryEvent] {
+            payloads.enumerated().map { i, p in
+                HistoryEvent(id: Int64(i + 1), previousEventId: Int64(i), timestamp: 5, type: .passStateEntered,
+                             details: .stateEntered(name: "P\(i)", input: p))
+            }
+        }
+        let once = HistoryCodec.encode(chunk([object]))
+        for payloads in [[object, object, object], [array, object, array, object], [object, equal]] {
+            let events = chunk(payloads)
+            let bytes = HistoryCodec.encode(events)
+            let decoded = try HistoryCodec.decode(bytes)
+            let inputs = decoded.map { e -> JSON? in if case .stateEntered(_, let input) = e.details { input } else { nil } }
+            #expect(inputs == payloads.map { Optional($0) })
+            // Each payload after the first of its value is a reference of a few bytes.
+            #expect(bytes.count < once.count + HistoryCodec.encode(chunk([array])).count + 12 * payloads.count)
+        }
+    }
+
     @Test func rejectsDamagedChunks() throws {
         let events = [HistoryEvent(id: 1, previousEventId: 0, timestamp: 5, type: .passStateEntered,
                                    details: .stateEntered(name: "P", input: ["a": "bcdefghijk"]))]

@@ -120,6 +120,11 @@ extension HistoryCodec {
         var bytes: [UInt8] = []
         /// Payloads written so far in this chunk: hash of their encoded bytes → (offset, length).
         var payloads: [Int: [(Int, Int)]] = [:]
+        /// The same, by the identity of an object's storage or an array's buffer → offset: a
+        /// step's events often pass one value along (a state's output is the next state's
+        /// input), and that one is found without being encoded again. The events, which
+        /// hold these values, outlive the writer, so an identity is never reused meanwhile.
+        var identities: [UnsafeRawPointer: Int] = [:]
 
         mutating func u8(_ b: UInt8) { bytes.append(b) }
 
@@ -202,12 +207,22 @@ extension HistoryCodec {
 
         /// A top-level payload: written once per chunk, referenced after that.
         mutating func payload(_ v: JSON) {
+            let identity: UnsafeRawPointer?
             switch v {
             case .null, .bool, .int, .double:
                 json(v)
                 return
-            default:
-                break
+            case .object(let o):
+                identity = o.storageIdentity.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }
+            case .array(let a):
+                identity = a.withUnsafeBufferPointer { $0.baseAddress.map { UnsafeRawPointer($0) } }
+            case .string:
+                identity = nil
+            }
+            if let identity, let offset = identities[identity] {
+                u8(HistoryCodec.payloadReference)
+                uvar(UInt64(offset))
+                return
             }
             let start = bytes.count
             json(v)
@@ -229,6 +244,7 @@ extension HistoryCodec {
                 u8(HistoryCodec.payloadReference)
                 uvar(UInt64(offset))
             }
+            if let identity { identities[identity] = found ?? start }
         }
 
         mutating func event(_ e: HistoryEvent) {

@@ -166,8 +166,10 @@ public struct JSONObject: @unchecked Sendable {
         return storage!.withMembers { ($0[position].key, $0[position].value) }
     }
 
-    /// The identity of the members' buffer, while this object holds it (nil when empty).
-    var storageIdentity: ObjectIdentifier? { storage.map(ObjectIdentifier.init) }
+    /// The identity of the members' buffer, while this object holds it (nil when empty):
+    /// two objects with the same identity hold the same members (a shared buffer is never
+    /// written).
+    public var storageIdentity: ObjectIdentifier? { storage.map(ObjectIdentifier.init) }
 }
 
 /// One member of a `JSONObject`.
