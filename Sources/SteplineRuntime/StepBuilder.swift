@@ -74,28 +74,31 @@ enum StepBuilder {
                     headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
             }
         }
-        // Execution status change events (STANDARD executions): when it starts and when it ends.
-        if let statusTopic, before == nil || before!.status != after.status {
-            var value: [UInt8] = []
-            ExecutionStatusEvent.make(after, id: eventID(), now: now).write(to: &value)
-            let event = OutboundRecord(topic: statusTopic, key: Array(arn.utf8), value: value)
-            publications.append(Publication(record: event, token: nil))
-            publicationRows.append(OutboxRecord(
-                executionArn: arn, token: nil, kind: .status, destination: statusTopic, key: event.key, payload: value,
-                createdAt: now))
-        }
         outbox += publicationRows
         var closed: [String] = []
         if let before {
             for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
             closed.sort()
         }
-        let step = StepRecord(
+        var step = StepRecord(
             kind: kind, executionArn: arn, status: after.status, output: after.output,
             error: after.error.flatMap { $0.name.isEmpty ? nil : $0.name }, cause: after.error?.cause,
             stopDate: after.stopTime, nextDue: after.nextDueTime, lastEventID: after.lastEventID, chunk: chunk,
             tasksOpened: opened, tasksClosed: closed, outboxDelivered: activityStartedToken.map { [$0] } ?? [],
             outbox: outbox)
+        // Execution status change events (STANDARD executions): when it starts and when it
+        // ends; the last outbox row. The step record has serialized the start's input and the
+        // output already.
+        if let statusTopic, before == nil || before!.status != after.status {
+            var value: [UInt8] = []
+            ExecutionStatusEvent.make(after, id: eventID(), now: now, inputText: step.inputText, outputText: step.outputText)
+                .write(to: &value)
+            let event = OutboundRecord(topic: statusTopic, key: Array(arn.utf8), value: value)
+            publications.append(Publication(record: event, token: nil))
+            step.outbox.append(OutboxRecord(
+                executionArn: arn, token: nil, kind: .status, destination: statusTopic, key: event.key, payload: value,
+                createdAt: now))
+        }
         return StepEffects(step: step, requests: dispatched, publications: publications, cancels: cancels, nextDue: after.nextDueTime)
     }
 }

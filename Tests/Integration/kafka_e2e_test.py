@@ -475,6 +475,10 @@ def main():
         check([e["detail"]["status"] for e in mine] == ["RUNNING", "SUCCEEDED"]
               and all(e["source"] == "aws.states" and e["detail-type"] == "Step Functions Execution Status Change" for e in mine),
               f"status events: RUNNING then SUCCEEDED, EventBridge's shape ({[e['detail']['status'] for e in mine]})")
+        d = finished(c, exec_arn("callback", "cb-ok"))
+        check(d is not None and len(mine) == 2 and all(json.loads(e["detail"]["input"]) == json.loads(d["input"]) for e in mine)
+              and mine[0]["detail"]["output"] is None and json.loads(mine[1]["detail"]["output"]) == json.loads(d["output"]),
+              f"status events: the execution's input in both, its output in SUCCEEDED ({[e['detail'].get('output') for e in mine]})")
 
         # Trigger API.
         rule = {"topic": "e2e.api", "pattern": {"n": [{"numeric": [">", 10]}]}, "stateMachine": "fan-b",

@@ -8,8 +8,11 @@ public enum ExecutionStatusEvent {
     public static let detailType = "Step Functions Execution Status Change"
     public static let source = "aws.states"
 
-    /// The event for `state` (after its step), with a fresh event id.
-    public static func make(_ state: ExecutionState, id: String, now: Int64) -> JSON {
+    /// The event for `state` (after its step), with a fresh event id. `inputText` and
+    /// `outputText`, when given, are `state`'s input and output already serialized.
+    public static func make(_ state: ExecutionState, id: String, now: Int64, inputText: String? = nil,
+                            outputText: String? = nil) -> JSON
+    {
         let info = state.info
         var detail = JSONObject()
         detail.append("executionArn", .string(info.executionArn))
@@ -18,9 +21,9 @@ public enum ExecutionStatusEvent {
         detail.append("status", .string(state.status.rawValue))
         detail.append("startDate", .int(state.startTime))
         detail.append("stopDate", state.stopTime.map { .int($0) } ?? .null)
-        detail.append("input", .string(state.input.serialized()))
+        detail.append("input", .string(inputText ?? state.input.serialized()))
         detail.append("inputDetails", ["included": true])
-        detail.append("output", state.output.map { .string($0.serialized()) } ?? .null)
+        detail.append("output", state.output.map { .string(outputText ?? $0.serialized()) } ?? .null)
         detail.append("outputDetails", state.output == nil ? .null : ["included": true])
         let error = state.error.flatMap { $0.name.isEmpty ? nil : $0.name }
         detail.append("error", error.map(JSON.string) ?? .null)
