@@ -118,7 +118,7 @@ private func monotonicNanos() -> UInt64 {
     return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }
 
-private func wallMilliseconds() -> Int64 {
+func wallMilliseconds() -> Int64 {
     var t = timespec()
     clock_gettime(CLOCK_REALTIME, &t)
     return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000

@@ -127,7 +127,7 @@ private struct E2EFloor: Sendable {
         detail.append("executionArn", .string(arn))
         detail.append("name", .string(name))
         detail.append("status", .string(status))
-        detail.append(dateField, .int(Int64(Date().timeIntervalSince1970 * 1000)))
+        detail.append(dateField, .int(wallMilliseconds()))
         var event = JSONObject()
         event.append("detail-type", "Step Functions Execution Status Change")
         event.append("detail", .object(detail))
