@@ -208,6 +208,7 @@ public struct OutboxRecord: Sendable, Equatable {
     public enum Status: String, Sendable {
         case pending = "PENDING"
         case sent = "SENT"
+        /// Written by versions that kept a closed task's rows; rows now go when their task closes.
         case cancelled = "CANCELLED"
     }
 

@@ -66,7 +66,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 ///   - History events are returned exactly once each, in sequence order, as written.
 ///   - Every outbox row of a committed step is returned by `pendingOutbox` until it is
 ///     marked sent (`CommitBatch.outboxSent`, `StepRecord.outboxDelivered`) or its task
-///     closes (`StepRecord.tasksClosed`, which marks it cancelled if still pending).
+///     closes (`StepRecord.tasksClosed`). A row with a token is returned by
+///     `openTaskRequests` once sent, until its task closes. A store may drop a row as soon
+///     as neither can return it any more (a sent row without a token, a closed task's rows).
 ///   - `dueExecutions` returns every RUNNING execution whose `nextDue` is at or before
 ///     the given time, including those that fell due while no process was running.
 ///   - A failure of the medium (disk full, read-only) surfaces as `.diskFull` or

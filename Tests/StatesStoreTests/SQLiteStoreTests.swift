@@ -43,6 +43,29 @@ struct TemporaryDirectory {
         try await s.close()
     }
 
+    /// The outbox keeps only what may still be sent: a sent row without a task goes at once,
+    /// a task's rows when the task closes.
+    @Test func outboxKeepsOnlyWhatMayBeSentAgain() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let s = try SQLiteStore(path: "\(dir.path)/s.sqlite")
+        try await s.createStateMachine(StoreContract.machine())
+        var start = StoreContract.start("a", tasks: ["t1", "t2"], outbox: ["t1", "t2"])
+        start.outbox.append(OutboxRecord(executionArn: StoreContract.arn("a"), token: nil, kind: .status, destination: "status",
+                                         payload: Array("RUNNING".utf8), createdAt: 1000))
+        let ids = try await s.commit(CommitBatch(steps: [start])).outboxIDs[0]
+        #expect(try s.outboxRowCount() == 3)
+        _ = try await s.commit(CommitBatch(outboxSent: ids))
+        // The status event is gone; both requests stay, sent, for their open tasks.
+        #expect(try s.outboxRowCount() == 2)
+        #expect(try await s.pendingOutbox(afterID: 0, limit: 10).isEmpty)
+        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t1", "t2"])
+        _ = try await s.commit(CommitBatch(steps: [StoreContract.update("a", from: 2, events: 1, closed: ["t1"])]))
+        #expect(try s.outboxRowCount() == 1)
+        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t2"])
+        try await s.close()
+    }
+
     /// "No space left": SQLite's `max_page_count` caps the database, as a full disk would.
     @Test func fullDatabaseRefusesWritesAndKeepsCommittedData() async throws {
         let dir = TemporaryDirectory()

@@ -74,6 +74,11 @@ public final class SQLiteStore: StatesStore {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// The rows in the outbox, whatever their status (tests: what is kept).
+    public func outboxRowCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
+    }
+
     /// The applied schema migrations, oldest first.
     public func appliedMigrations() throws -> [String] {
         try pool.read { db in try SQLiteSchema.migrator.appliedMigrations(db) }
@@ -431,9 +436,16 @@ public final class SQLiteStore: StatesStore {
             ids.reserveCapacity(batch.steps.count)
             for step in batch.steps { ids.append(try Self.write(step, db, known: known, learned: &learned)) }
             if !batch.outboxSent.isEmpty {
+                // A row without a task is done once sent: it goes, so the outbox stays as
+                // small as what is in flight. A task's row stays, marked sent, until its task
+                // closes (it is sent again if the broker lost it).
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ? AND token IS NULL")
                 let sent = try db.cachedStatement(sql: "UPDATE outbox SET status = 'SENT', sent_at = ? WHERE id = ? AND status = 'PENDING'")
                 for id in batch.outboxSent {
+                    var r = BoundStatement(remove)
+                    r.bind(id)
+                    if try r.run(db) == 1 { continue }
                     var s = BoundStatement(sent)
                     s.bind(now)
                     s.bind(id)
@@ -561,10 +573,11 @@ public final class SQLiteStore: StatesStore {
             }
         }
         if !step.tasksClosed.isEmpty {
+            // A closed task's rows, sent or not, have nothing left to do.
             let close = try db.cachedStatement(sql: "UPDATE tasks SET status = 'CLOSED' WHERE token = ?")
-            let cancel = try db.cachedStatement(sql: "UPDATE outbox SET status = 'CANCELLED' WHERE token = ? AND status = 'PENDING'")
+            let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE token = ?")
             for token in step.tasksClosed {
-                for statement in [close, cancel] {
+                for statement in [close, remove] {
                     var s = BoundStatement(statement)
                     s.bind(token)
                     try s.run(db)
