@@ -189,6 +189,7 @@ actor ExecutionShard {
                 throw Self.map(error)
             }
             effects.step.outbox = []  // not needed past this point
+            core.counted(from: before?.status, to: entry.state.status)
             remember(arn, entry)
             core.afterStep(arn, effects: effects, outboxIDs: ids, express: false)
         }

@@ -87,6 +87,7 @@ public final class SteplineRuntime: Service, Sendable {
     public func recover() async throws {
         let started = clock.now()
         let running = try await store.runningExecutionCount()
+        executions.core.running.store(running, ordering: .relaxed)
         try await executions.timers.load(now: clock.now())
         try await executions.relay.recover(resendOpenTasks: configuration.resendOpenTasksAtStart)
         recovered.store(true, ordering: .releasing)
@@ -137,7 +138,8 @@ public final class SteplineRuntime: Service, Sendable {
     /// Backlog gauges for `/metrics`.
     private func sampleLoop() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            RuntimeMetrics.sample(outboxPending: executions.relay.pendingCount, timers: executions.timers.count)
+            RuntimeMetrics.sample(outboxPending: executions.relay.pendingCount, timers: executions.timers.count,
+                                  running: executions.runningExecutions)
             try? await Task.sleep(for: .seconds(2))
         }
     }

@@ -31,6 +31,9 @@ final class RuntimeCore: Sendable {
     /// At most this many entries in `standardTokens` (about 250 bytes each); tasks opened
     /// beyond are looked up in the store.
     static let standardTokenLimit = 65_536
+    /// STANDARD executions running: the store's count at recovery, then each durable step's
+    /// change of status (trigger back-pressure, metrics).
+    let running = Atomic<Int>(0)
 
     init(store: any StatesStore, committer: GroupCommitter, definitions: DefinitionCache, clock: any RuntimeClock,
          configuration: RuntimeConfiguration, hooks: RuntimeHooks, timers: TimerService, relay: OutboxRelay,
@@ -94,6 +97,13 @@ final class RuntimeCore: Sendable {
             for t in closed { m[t] = nil }
             for t in opened where m.count < Self.standardTokenLimit { m[t.token] = arn }
         }
+    }
+
+    /// Counts a durable step that took a STANDARD execution from `before` (nil: it did not
+    /// exist) to `after`.
+    func counted(from before: ExecutionStatus?, to after: ExecutionStatus) {
+        let was = before == .running, now = after == .running
+        if was != now { running.add(now ? 1 : -1, ordering: .relaxed) }
     }
 
     /// What follows a durable step: its timer, its task requests, its cancellations.

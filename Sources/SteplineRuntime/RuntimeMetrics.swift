@@ -63,6 +63,7 @@ enum RuntimeMetrics {
     private static let commitSteps = Recorder(label: "stepline_commit_batch_steps", aggregate: true)
     private static let outboxPending = Gauge(label: "stepline_outbox_pending")
     private static let timersScheduled = Gauge(label: "stepline_timers_scheduled")
+    private static let executionsRunning = Gauge(label: "stepline_executions_running")
 
     /// One group commit: its duration and how many steps it carried.
     static func commit(steps: Int, nanoseconds: Int64) {
@@ -71,9 +72,10 @@ enum RuntimeMetrics {
     }
 
     /// Backlogs, sampled every few seconds.
-    static func sample(outboxPending: Int, timers: Int) {
+    static func sample(outboxPending: Int, timers: Int, running: Int) {
         Self.outboxPending.record(outboxPending)
         timersScheduled.record(timers)
+        executionsRunning.record(running)
     }
 
     /// Records read from Kafka by a consumer of the daemon, by outcome (`started`,
@@ -82,6 +84,11 @@ enum RuntimeMetrics {
         guard n > 0 else { return }
         Counter(label: "stepline_kafka_records_total", dimensions: [("consumer", consumer), ("outcome", outcome)]).increment(by: Int64(n))
     }
+
+    private static let triggerPauses = Counter(label: "stepline_trigger_pauses_total")
+
+    /// The trigger consumer paused its partitions: the running executions reached the limit.
+    static func triggersPaused() { triggerPauses.increment() }
 
     /// Records sent to the dead-letter topic, by error.
     public static func deadLetters(_ error: String) {

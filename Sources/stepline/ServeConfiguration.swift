@@ -143,7 +143,7 @@ struct ServeConfiguration {
         if let r = try Self.string(root["region"], "region") { region = r }
         if let a = try Self.string(root["account"], "account") { account = a }
         let rt = try Self.table(root["runtime"], "runtime")
-        try Self.check(rt, "runtime", allowed: ["shards", "cacheCapacity", "timerHorizonSeconds", "retentionDays"])
+        try Self.check(rt, "runtime", allowed: ["shards", "cacheCapacity", "maxRunningExecutions", "timerHorizonSeconds", "retentionDays"])
         func int(_ key: String) throws -> Int? {
             guard let v = rt[key] else { return nil }
             guard let i = v as? Int, i > 0 else { throw Invalid(description: "runtime.\(key): expected a positive integer") }
@@ -151,6 +151,7 @@ struct ServeConfiguration {
         }
         if let v = try int("shards") { runtime.shards = v }
         if let v = try int("cacheCapacity") { runtime.cacheCapacity = v }
+        runtime.maxRunningExecutions = try int("maxRunningExecutions") ?? runtime.cacheCapacity
         if let v = try int("timerHorizonSeconds") { runtime.timerHorizonSeconds = Int64(v) }
         if let v = try int("retentionDays") { runtime.retentionDays = Int64(v) }
         triggers = try Self.triggers(yaml: yaml)

@@ -33,6 +33,7 @@ import Testing
         ("api:\n  listen: nowhere\n", "api.listen: expected HOST:PORT"),
         ("store:\n  synchronous: OFF\n", "store.synchronous: expected FULL or NORMAL"),
         ("runtime:\n  shards: 0\n", "runtime.shards: expected a positive integer"),
+        ("runtime:\n  maxRunningExecutions: -1\n", "runtime.maxRunningExecutions: expected a positive integer"),
         ("triggers:\n  - {name: t, topic: orders, stateMachine: m, pattern: {\"a\": [{\"numeric\": [\">\"]}]}}\n",
          "triggers[0]: trigger 't': Event pattern is not valid"),
         ("triggers:\n  - {name: t, topic: orders}\n", "triggers[0]: trigger 't': stateMachine is required"),

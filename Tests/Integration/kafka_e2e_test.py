@@ -351,6 +351,52 @@ def history_problems(name, events):
     return out
 
 
+def throttle(binary, bootstrap, work, c):
+    """A daemon limited to 10 running executions, 25 trigger records, no worker at first:
+    10 start and the rest wait in Kafka; once a worker answers, every record starts once."""
+    with open(f"{work}/throttled.asl.json", "w") as f:
+        json.dump({"StartAt": "Work", "States": {"Work": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/e2e-throttle-work",
+                           "MessageBody": {"input.$": "$"}}, "End": True}}}, f)
+    cfg = work + "/throttle.yaml"
+    with open(cfg, "w") as f:
+        f.write(f"""
+kafka: {{brokers: "{bootstrap}", developmentBroker: true, groupId: e2e-throttle}}
+runtime: {{maxRunningExecutions: 10}}
+stateMachines: [{{name: throttled, definition: throttled.asl.json}}]
+triggers: [{{name: throttled, topic: e2e.throttle, stateMachine: throttled, executionName: $.id}}]
+""")
+    port = free_port()
+    daemon = Daemon(binary, cfg, work + "/throttle-data", port, work + "/throttle.log")
+    daemon.start()
+    worker = None
+    try:
+        tc = sfn(port)
+        topics = Topics(bootstrap)
+        for i in range(25):
+            topics.produce("e2e.throttle", {"id": f"t-{i}"}, key=str(i).encode())
+        wait_for(lambda: len(executions(tc, "throttled")) >= 10, 15)
+        time.sleep(2)  # time enough for more to start, were the limit not kept
+        started = executions(tc, "throttled")
+        check(len(started) == 10, f"back-pressure: 10 executions running at the limit, the others wait ({len(started)} started)")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            metrics = r.read().decode()
+        check("stepline_trigger_pauses_total" in metrics, "back-pressure: the pause is counted in /metrics")
+        worker = Worker(bootstrap, ["e2e-throttle-work"])
+        done = wait_for(lambda: (lambda ex: ex if len(ex) == 25 and all(e["status"] == "SUCCEEDED" for e in ex) else None)(
+            executions(tc, "throttled")), 60)
+        names = sorted(e["name"] for e in executions(tc, "throttled"))
+        check(done is not None and names == sorted(f"t-{i}" for i in range(25)),
+              f"back-pressure: every record started once and finished once a worker answered ({len(names)} executions)")
+        check(daemon.terminate() == 0, "back-pressure: SIGTERM, exit 0")
+    finally:
+        if worker:
+            worker.close()
+        if daemon.proc and daemon.proc.poll() is None:
+            daemon.kill()
+
+
 # --- the test ------------------------------------------------------------------------------
 
 def main():
@@ -574,6 +620,9 @@ def main():
         check(not changed, f"replayed reply topic: no history changed ({changed[:3]})")
         check(daemon.terminate() == 0, "SIGTERM after the replay: exit 0")
         daemon = None
+
+        # Back-pressure: at maxRunningExecutions, triggers wait in Kafka; nothing is lost.
+        throttle(args.binary, broker.bootstrap, work, c)
 
         # The embedded broker loses its records at a restart: open tasks are sent again.
         emb_cfg = work + "/embedded.yaml"

@@ -67,6 +67,27 @@ import Testing
         await again.shutdown()
     }
 
+    /// The running count that trigger back-pressure reads: the store's at recovery, then
+    /// each durable step's change.
+    @Test func runningExecutionsAreCounted() async throws {
+        let f = try Fixture()
+        try await f.runtime.recover()
+        let m = try await f.machine("m", Self.wait)
+        let a = try await f.service.startExecution(.init(stateMachineArn: m, name: "a"))
+        _ = try await f.service.startExecution(.init(stateMachineArn: m, name: "b"))
+        _ = try await f.service.startExecution(.init(stateMachineArn: m, name: "b"))  // idempotent: not counted again
+        #expect(f.service.runningExecutions == 2)
+        _ = try await f.service.stopExecution(executionArn: a.executionArn, error: nil, cause: nil)
+        #expect(f.service.runningExecutions == 1)
+        let again = SteplineRuntime(store: try SQLiteStore(path: f.dir + "/db.sqlite"), clock: f.clock)
+        try await again.recover()
+        #expect(again.executions.runningExecutions == 1)
+        await again.shutdown()
+        f.clock.advance(by: 10_000)
+        await f.service.timers.fireDue()
+        #expect(f.service.runningExecutions == 0)
+    }
+
     @Test func validationErrors() async throws {
         let f = try Fixture()
         let m = try await f.machine("m", Self.wait)

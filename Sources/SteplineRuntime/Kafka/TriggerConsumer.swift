@@ -73,7 +73,7 @@ public final class TriggerConsumer: Service, Sendable {
                         self.logger.info("triggers: consuming", metadata: ["topics": "\(topics.joined(separator: ","))"])
                         do {
                             for try await batch in consumer.batches(maxRecords: 500) {
-                                try await self.process(batch, consumer: consumer)
+                                try await self.admit(batch, consumer: consumer)
                             }
                         } catch is CancellationError where consumer.isShutdownTriggered {
                             // Stopped during a batch: its offsets are not stored; it is read again.
@@ -99,6 +99,46 @@ public final class TriggerConsumer: Service, Sendable {
         var recordIndex: Int
         var rule: TriggerRule
         var request: ExecutionService.StartRequest
+    }
+
+    /// Processes a batch in parts that keep the running executions under
+    /// `maxRunningExecutions`. While the daemon is full, the assigned partitions are paused
+    /// and polled (a member that stops polling leaves its group), so the backlog waits in
+    /// Kafka; records of partitions assigned meanwhile join the batch.
+    func admit(_ batch: [KafkaRecord], consumer: KafkaConsumer) async throws {
+        let limit = service.core.configuration.maxRunningExecutions
+        guard limit > 0 else { return try await process(batch, consumer: consumer) }
+        var records = batch
+        var next = 0
+        while next < records.count {
+            var free = limit - service.runningExecutions
+            if free <= 0 {
+                records += try await waitForRoom(limit: limit, consumer: consumer)
+                free = limit - service.runningExecutions
+            }
+            let part = Array(records[next..<min(records.count, next + max(1, free))])
+            next += part.count
+            try await process(part, consumer: consumer)
+        }
+    }
+
+    /// Waits with the assigned partitions paused until a tenth of `limit` (at most 500)
+    /// is free; returns what the polls meanwhile brought (partitions assigned since).
+    private func waitForRoom(limit: Int, consumer: KafkaConsumer) async throws -> [KafkaRecord] {
+        let enough = max(1, min(500, limit / 10))
+        let paused = try consumer.assignment()
+        try consumer.pause(paused)
+        RuntimeMetrics.triggersPaused()
+        logger.info("triggers: paused, the running executions are at the limit", metadata: [
+            "running": "\(service.runningExecutions)", "maxRunningExecutions": "\(limit)"])
+        defer { try? consumer.resume(paused) }
+        var polled: [KafkaRecord] = []
+        while limit - service.runningExecutions < enough {
+            if consumer.isShutdownTriggered { throw CancellationError() }
+            polled += try await consumer.poll(maxRecords: 500, timeout: .milliseconds(20))
+        }
+        logger.info("triggers: resumed", metadata: ["running": "\(service.runningExecutions)"])
+        return polled
     }
 
     func process(_ batch: [KafkaRecord], consumer: KafkaConsumer) async throws {
