@@ -212,6 +212,16 @@ public struct OutboxRecord: Sendable, Equatable {
         case cancelled = "CANCELLED"
     }
 
+    /// A record header. A record keeps its headers in order, and a name may repeat.
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
     /// Assigned by the store at commit; 0 before.
     public var id: Int64
     public var executionArn: String
@@ -221,12 +231,12 @@ public struct OutboxRecord: Sendable, Equatable {
     public var destination: String
     public var key: [UInt8]?
     public var payload: [UInt8]
-    public var headers: [String: String]
+    public var headers: [Header]
     public var status: Status
     public var createdAt: Int64
 
     public init(id: Int64 = 0, executionArn: String, token: String?, kind: Kind, destination: String, key: [UInt8]? = nil,
-                payload: [UInt8], headers: [String: String] = [:], status: Status = .pending, createdAt: Int64)
+                payload: [UInt8], headers: [Header] = [], status: Status = .pending, createdAt: Int64)
     {
         self.id = id
         self.executionArn = executionArn

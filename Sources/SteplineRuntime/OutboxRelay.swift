@@ -96,7 +96,7 @@ public final class OutboxRelay: Service, Sendable {
                     items.append(Item(id: settle ? row.id : 0, request: r))
                 case .status, .publish:
                     let record = OutboundRecord(topic: row.destination, key: row.key, value: row.payload,
-                                                headers: row.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                                                headers: row.headers.map { ($0.name, $0.value) })
                     items.append(Item(id: settle ? row.id : 0, publication: Publication(record: record, token: row.token)))
                 }
             }

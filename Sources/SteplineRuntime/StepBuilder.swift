@@ -63,7 +63,7 @@ enum StepBuilder {
                     publications.append(Publication(record: record, token: r.token))
                     publicationRows.append(OutboxRecord(
                         executionArn: arn, token: r.token, kind: .publish, destination: record.topic, key: record.key,
-                        payload: record.value, headers: Dictionary(record.headers, uniquingKeysWith: { _, last in last }),
+                        payload: record.value, headers: record.headers.map { .init($0.0, $0.1) },
                         createdAt: now))
                 }
             } else {
@@ -71,7 +71,7 @@ enum StepBuilder {
                 outbox.append(OutboxRecord(
                     executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
                     payload: TaskRequestCodec.encode(r),
-                    headers: ["stepline-task-token": r.token, "stepline-execution-arn": arn], createdAt: now))
+                    headers: [.init("stepline-task-token", r.token), .init("stepline-execution-arn", arn)], createdAt: now))
             }
         }
         outbox += publicationRows

@@ -1,7 +1,7 @@
 import Foundation
 import StatesEngine
 import StatesLanguage
-import StatesStore
+@testable import StatesStore
 import Testing
 
 /// A fresh temporary directory, removed by `cleanup()`.
@@ -64,6 +64,15 @@ struct TemporaryDirectory {
         #expect(try s.outboxRowCount() == 1)
         #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t2"])
         try await s.close()
+    }
+
+    /// Outbox headers are stored as ordered pairs; rows of earlier versions (an object of
+    /// sorted names) still read.
+    @Test func outboxHeadersReadBothFormats() {
+        let h: [OutboxRecord.Header] = [.init("z", "1"), .init("a", "2"), .init("z", "3")]
+        #expect(SQLiteStore.decodeHeaders(SQLiteStore.encodeHeaders(h)) == h)
+        #expect(SQLiteStore.decodeHeaders(#"{"a":"2","z":"1"}"#) == [.init("a", "2"), .init("z", "1")])
+        #expect(SQLiteStore.encodeHeaders([]) == nil && SQLiteStore.decodeHeaders(nil).isEmpty)
     }
 
     /// "No space left": SQLite's `max_page_count` caps the database, as a full disk would.

@@ -143,7 +143,7 @@ import Testing
         func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? {
             let id = "m-\(request.attempt)"
             let record = OutboundRecord(topic: "q", key: Array("k".utf8), value: Array(id.utf8),
-                                        headers: [("stepline-task-token", request.token), ("a", "1")])
+                                        headers: [("stepline-task-token", request.token), ("a", "1"), ("a", "2")])
             return Presubmission(records: [record], output: ["MessageId": .string(id)])
         }
 
@@ -184,7 +184,7 @@ import Testing
         #expect(published.count == 2)
         #expect(published.allSatisfy {
             $0.key == Array("k".utf8) && $0.value == Array("m-0".utf8)
-                && Set($0.headers.map { "\($0.0)=\($0.1)" }) == ["a=1", "stepline-task-token=\(token)"]
+                && $0.headers.map { "\($0.0)=\($0.1)" } == ["stepline-task-token=\(token)", "a=1", "a=2"]
         })
         #expect(d.dispatched.withLock { $0 }.isEmpty && d.awaiting.withLock { $0 } == [token, token])
         // Delivered rows are acknowledged in a later commit.

@@ -413,16 +413,22 @@ public final class SQLiteStore: StatesStore {
         }
     }
 
-    static func encodeHeaders(_ h: [String: String]) -> String? {
+    /// Headers as a JSON array of `[name, value]` pairs: in order, repeated names kept.
+    static func encodeHeaders(_ h: [OutboxRecord.Header]) -> String? {
         guard !h.isEmpty else { return nil }
-        return JSON.object(JSONObject(h.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })).serialized()
+        return JSON.array(h.map { JSON.array([.string($0.name), .string($0.value)]) }).serialized()
     }
 
-    static func decodeHeaders(_ text: String?) -> [String: String] {
-        guard let text, let o = (try? JSON.parse(text))?.objectValue else { return [:] }
-        var out: [String: String] = [:]
-        for (k, v) in zip(o.orderedKeys, o.orderedValues) { out[k] = v.stringValue ?? v.serialized() }
-        return out
+    /// Reads `encodeHeaders`' pairs, and the object (names sorted, one value each) that
+    /// earlier versions wrote.
+    static func decodeHeaders(_ text: String?) -> [OutboxRecord.Header] {
+        guard let text, let json = try? JSON.parse(text) else { return [] }
+        let value = { (v: JSON) in v.stringValue ?? v.serialized() }
+        if let o = json.objectValue { return zip(o.orderedKeys, o.orderedValues).map { OutboxRecord.Header($0, value($1)) } }
+        return (json.arrayValue ?? []).compactMap { pair -> OutboxRecord.Header? in
+            guard let p = pair.arrayValue, p.count == 2, let name = p[0].stringValue else { return nil }
+            return OutboxRecord.Header(name, value(p[1]))
+        }
     }
 
     // MARK: Writing
