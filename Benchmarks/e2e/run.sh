@@ -6,7 +6,7 @@
 #
 #   Benchmarks/e2e/run.sh [--rates 1000,2000,5000] [--seconds 20] [--warmup 5]
 #                         [--broker embedded|process] [--timeline] [--no-build]
-#                         [--driver-args "ARGS for stepline bench e2e"] [--floor]
+#                         [--driver-args "ARGS for stepline bench e2e"] [--floor] [--repeat N]
 #
 # Environment: STEPLINE_DAEMON_BIN (another binary for the daemon, for before/after
 # comparisons), KEEP=1 (keep the data directories and logs).
@@ -22,6 +22,9 @@
 # --floor runs `stepline bench e2e-floor` in place of the daemon: the same Kafka traffic per
 # record (status events, task request, reply) with no engine and no store, so the figures
 # are the floor that the machine, the clients and the broker set (no store check then).
+#
+# --repeat N measures each rate N times (a fresh daemon each time) and adds the median of
+# the runs per rate: on shared cores one run's tail can be off by 2x either way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RATES=1000,2000,5000
@@ -32,6 +35,7 @@ BUILD=1
 TIMELINE=
 DRIVER_ARGS=
 FLOOR=
+REPEAT=1
 while [ $# -gt 0 ]; do
   case $1 in
     --rates) RATES=$2; shift 2 ;;
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=; shift ;;
     --driver-args) DRIVER_ARGS=$2; shift 2 ;;
     --floor) FLOOR=1; shift ;;
+    --repeat) REPEAT=$2; shift 2 ;;
     -h|--help) sed -n 2,24p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -70,38 +75,40 @@ echo "stepline e2e benchmark: $(nproc) cores, load average $(cut -d' ' -f1-3 /pr
 "$BIN" bench durable --only fsync --parked 0 --directory "$WORK" --pass-chain /dev/null 2>/dev/null | grep -E "loop" || true
 ROWS=()
 for RATE in ${RATES//,/ }; do
-  DATA=$WORK/data-$RATE
+for RUN in $(seq "$REPEAT"); do
+  TAG=$RATE-$RUN
+  DATA=$WORK/data-$TAG
   mkdir -p "$DATA"
   PORT=$(free_port)
   ENV=(STEPLINE_DATA_DIR="$DATA" STEPLINE_LISTEN=127.0.0.1:$PORT)
   WATCH=()
   if [ "$BROKER" = process ]; then
     "$BIN" broker --topics bench-orders:4,bench-work:4,stepline.task-replies:4,stepline.execution-status:4,stepline.dead-letters:4 \
-      >"$WORK/broker-$RATE.out" 2>"$WORK/broker-$RATE.err" &
+      >"$WORK/broker-$TAG.out" 2>"$WORK/broker-$TAG.err" &
     BROKER_PID=$!
-    for _ in $(seq 100); do [ -s "$WORK/broker-$RATE.out" ] && break; sleep 0.1; done
-    BOOT=$(head -1 "$WORK/broker-$RATE.out")
+    for _ in $(seq 100); do [ -s "$WORK/broker-$TAG.out" ] && break; sleep 0.1; done
+    BOOT=$(head -1 "$WORK/broker-$TAG.out")
     ENV+=(STEPLINE_KAFKA_BROKERS="$BOOT")
     WATCH+=(--watch "broker=$BROKER_PID" --bootstrap "$BOOT")
   fi
   if [ -n "$FLOOR" ]; then
     FLOOR_ARGS=(--data-dir "$DATA"); [ "$BROKER" = process ] && FLOOR_ARGS+=(--bootstrap "$BOOT")
-    "$DAEMON_BIN" bench e2e-floor "${FLOOR_ARGS[@]}" >"$WORK/serve-$RATE.log" 2>&1 &
+    "$DAEMON_BIN" bench e2e-floor "${FLOOR_ARGS[@]}" >"$WORK/serve-$TAG.log" 2>&1 &
     PID=$!
-    for _ in $(seq 300); do grep -q '^ready' "$WORK/serve-$RATE.log" 2>/dev/null && break; sleep 0.1; done
-    grep -q '^ready' "$WORK/serve-$RATE.log" || { echo "e2e-floor did not become ready:" >&2; cat "$WORK/serve-$RATE.log" >&2; exit 1; }
+    for _ in $(seq 300); do grep -q '^ready' "$WORK/serve-$TAG.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q '^ready' "$WORK/serve-$TAG.log" || { echo "e2e-floor did not become ready:" >&2; cat "$WORK/serve-$TAG.log" >&2; exit 1; }
   else
-    env "${ENV[@]}" "$DAEMON_BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$RATE.log" 2>&1 &
+    env "${ENV[@]}" "$DAEMON_BIN" serve --config Benchmarks/e2e/stepline.yaml >"$WORK/serve-$TAG.log" 2>&1 &
     PID=$!
     for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the daemon did not become ready:" >&2; cat "$WORK/serve-$RATE.log" >&2; exit 1; }
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the daemon did not become ready:" >&2; cat "$WORK/serve-$TAG.log" >&2; exit 1; }
   fi
   WATCH+=(--watch "daemon=$PID")
   echo
-  echo "== offered $RATE executions/s"
+  echo "== offered $RATE executions/s$([ "$REPEAT" -gt 1 ] && echo ", run $RUN of $REPEAT")"
   "$BIN" bench e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
-        --names "$WORK/names-$RATE" "${WATCH[@]}" $TIMELINE $DRIVER_ARGS | tee "$WORK/out-$RATE"
-  OUT=$(cat "$WORK/out-$RATE")
+        --names "$WORK/names-$TAG" "${WATCH[@]}" $TIMELINE $DRIVER_ARGS | tee "$WORK/out-$TAG"
+  OUT=$(cat "$WORK/out-$TAG")
   kill -TERM "$PID"
   STATUS=0; wait "$PID" || STATUS=$?
   PID=
@@ -113,7 +120,7 @@ for RATE in ${RATES//,/ }; do
   fi
   # The store, after the daemon stopped: every record made exactly one execution, which
   # SUCCEEDED with exactly one task; no other execution exists.
-  STORE=$(python3 - "$DATA/stepline.sqlite" "$WORK/names-$RATE" <<'EOF'
+  STORE=$(python3 - "$DATA/stepline.sqlite" "$WORK/names-$TAG" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 names = set(l.strip() for l in open(sys.argv[2]) if l.strip())
@@ -141,6 +148,7 @@ EOF
   echo "store check: $STORE"
   ROWS+=("$RATE|$(sed -n 's/^RESULT //p' <<<"$OUT")|$STORE")
 done
+done
 
 echo
 BROKER_COLUMN=; [ "$BROKER" = process ] && BROKER_COLUMN=" / broker"
@@ -158,3 +166,22 @@ print(f"| {int(rate):,} | {r['achieved']:,.0f} | {f(r['p50'])} | {f(r['p90'])} |
       f"{'OK' if r['check'] else 'FAILED'} | {store.split()[0]} | {cpu} | {r['load']} |")
 EOF
 done
+if [ "$REPEAT" -gt 1 ]; then
+  echo
+  echo "median of $REPEAT runs per rate:"
+  printf '%s\n' "${ROWS[@]}" >"$WORK/rows"
+  python3 - "$WORK/rows" <<'EOF'
+import json, statistics, sys
+by = {}
+for line in open(sys.argv[1]):
+    rate, r, store = line.rstrip("\n").split("|", 2)
+    by.setdefault(int(rate), []).append((json.loads(r), store))
+print("| offered /s | finished /s | p50 ms | p99 ms | daemon ms CPU/execution | all checks |")
+print("|---|---|---|---|---|---|")
+for rate, runs in by.items():
+    med = lambda f: statistics.median(f(r) for r, _ in runs)
+    ok = all(r["check"] and not s.startswith("FAILED") for r, s in runs)
+    print(f"| {rate:,} | {med(lambda r: r['achieved']):,.0f} | {med(lambda r: r['p50']):,.1f} | {med(lambda r: r['p99']):,.1f} | "
+          f"{med(lambda r: r.get('cpu', {}).get('daemonMsPerExecution', 0)):.2f} | {'OK' if ok else 'FAILED'} |")
+EOF
+fi
