@@ -152,7 +152,7 @@ done
 
 echo
 BROKER_COLUMN=; [ "$BROKER" = process ] && BROKER_COLUMN=" / broker"
-echo "| offered /s | finished /s | p50 ms | p90 ms | p99 ms | max ms | not finished | driver check | store check | CPU (cores): machine / daemon$BROKER_COLUMN / driver | load |"
+echo "| offered /s | finished /s | p50 ms | p90 ms | p99 ms | max ms | not finished | driver check | store check | CPU (cores): machine / stolen / daemon$BROKER_COLUMN / driver | load |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for row in "${ROWS[@]}"; do
   IFS='|' read -r rate json store <<<"$row"
@@ -161,7 +161,7 @@ import json, sys
 rate, r, store = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 f = lambda v: "-" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
 c = r.get("cpu", {})
-cpu = " / ".join(f(c.get(k)) for k in ("machine", "daemon", "broker", "driver") if k in c)
+cpu = " / ".join(f(c.get(k)) for k in ("machine", "steal", "daemon", "broker", "driver") if k in c)
 print(f"| {int(rate):,} | {r['achieved']:,.0f} | {f(r['p50'])} | {f(r['p90'])} | {f(r['p99'])} | {f(r['max'])} | {r['notFinished']} | "
       f"{'OK' if r['check'] else 'FAILED'} | {store.split()[0]} | {cpu} | {r['load']} |")
 EOF
@@ -176,12 +176,13 @@ by = {}
 for line in open(sys.argv[1]):
     rate, r, store = line.rstrip("\n").split("|", 2)
     by.setdefault(int(rate), []).append((json.loads(r), store))
-print("| offered /s | finished /s | p50 ms | p99 ms | daemon ms CPU/execution | all checks |")
-print("|---|---|---|---|---|---|")
+print("| offered /s | finished /s | p50 ms | p99 ms | daemon ms CPU/execution | cores stolen | all checks |")
+print("|---|---|---|---|---|---|---|")
 for rate, runs in by.items():
     med = lambda f: statistics.median(f(r) for r, _ in runs)
     ok = all(r["check"] and not s.startswith("FAILED") for r, s in runs)
     print(f"| {rate:,} | {med(lambda r: r['achieved']):,.0f} | {med(lambda r: r['p50']):,.1f} | {med(lambda r: r['p99']):,.1f} | "
-          f"{med(lambda r: r.get('cpu', {}).get('daemonMsPerExecution', 0)):.2f} | {'OK' if ok else 'FAILED'} |")
+          f"{med(lambda r: r.get('cpu', {}).get('daemonMsPerExecution', 0)):.2f} | {med(lambda r: r.get('cpu', {}).get('steal', 0)):.2f} | "
+          f"{'OK' if ok else 'FAILED'} |")
 EOF
 fi

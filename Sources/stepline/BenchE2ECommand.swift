@@ -133,13 +133,14 @@ private func processCPUSeconds(_ pid: Int32) -> Double? {
     return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-/// The machine's CPU: (busy, total) jiffies over all cores, from /proc/stat.
-private func machineCPU() -> (busy: Double, total: Double)? {
+/// The machine's CPU: (busy, stolen, total) jiffies over all cores, from /proc/stat. Busy
+/// includes stolen time: what the hypervisor gave to other guests while this one wanted to run.
+private func machineCPU() -> (busy: Double, steal: Double, total: Double)? {
     guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = text.split(separator: "\n").first else { return nil }
     let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-    guard v.count >= 5 else { return nil }
+    guard v.count >= 8 else { return nil }
     let total = v.prefix(8).reduce(0, +)
-    return (total - v[3] - v[4], total)
+    return (total - v[3] - v[4], v[7], total)
 }
 
 /// A process's write volume: (bytes passed to write calls, bytes sent to storage, write calls), from /proc/PID/io.
@@ -166,7 +167,7 @@ private func cpuSeconds() -> Double {
 
 private struct CPUSample: Sendable {
     var at: UInt64
-    var machine: (busy: Double, total: Double)?
+    var machine: (busy: Double, steal: Double, total: Double)?
     var own: Double
     var watched: [Double?]
     var writes: [(wchar: Double, storage: Double, calls: Double)?]
@@ -652,8 +653,10 @@ private struct E2ERun {
         if let a = cpu.start.machine, let b = cpu.end.machine, b.total > a.total {
             let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
             let busy = cores * (b.busy - a.busy) / (b.total - a.total)
-            cpuLine += String(format: " machine %.2f of %.0f busy", busy, cores)
+            let steal = cores * (b.steal - a.steal) / (b.total - a.total)
+            cpuLine += String(format: " machine %.2f of %.0f busy (%.2f of it stolen by the hypervisor)", busy, cores, steal)
             cpuJSON.append("machine", .double((busy * 100).rounded() / 100))
+            cpuJSON.append("steal", .double((steal * 100).rounded() / 100))
         }
         let own = (cpu.end.own - cpu.start.own) / span
         cpuLine += String(format: ", driver %.2f", own)
