@@ -15,9 +15,11 @@ public struct RuntimeConfiguration: Sendable {
     /// Trigger consumption pauses while this many STANDARD executions are running (0: no
     /// limit), and goes on once a tenth of them (at most 500) have finished: past the
     /// daemon's capacity, the backlog waits in Kafka rather than in memory. A batch of
-    /// records can start up to one record's fan-out beyond it. The default is the cache
-    /// capacity, so that triggers alone never make the daemon evict running executions.
-    public var maxRunningExecutions: Int = 10_000
+    /// records can start up to one record's fan-out beyond it. The default is AWS's quota of
+    /// open executions: executions parked for days (a Wait, a human approval) count too, so
+    /// a low default would stop triggers for good; set it lower where executions are short
+    /// and a burst should wait in Kafka.
+    public var maxRunningExecutions: Int = 1_000_000
     /// AWS's quota of events in a STANDARD execution's history.
     public var historyEventLimit: Int64 = 25_000
     /// At most this many steps per group commit.

@@ -151,7 +151,7 @@ struct ServeConfiguration {
         }
         if let v = try int("shards") { runtime.shards = v }
         if let v = try int("cacheCapacity") { runtime.cacheCapacity = v }
-        runtime.maxRunningExecutions = try int("maxRunningExecutions") ?? runtime.cacheCapacity
+        if let v = try int("maxRunningExecutions") { runtime.maxRunningExecutions = v }
         if let v = try int("timerHorizonSeconds") { runtime.timerHorizonSeconds = Int64(v) }
         if let v = try int("retentionDays") { runtime.retentionDays = Int64(v) }
         triggers = try Self.triggers(yaml: yaml)
