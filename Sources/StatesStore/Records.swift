@@ -260,7 +260,8 @@ public struct StepRecord: Sendable {
         case update
     }
 
-    public var kind: Kind
+    /// Fixed at init: `inputText` is derived from it.
+    public let kind: Kind
     public var executionArn: String
     public var status: ExecutionStatus
     public let output: JSON?

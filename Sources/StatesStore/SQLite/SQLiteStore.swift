@@ -494,7 +494,7 @@ public final class SQLiteStore: StatesStore {
             s.bind(r.type)
             s.bind(r.revisionId)
             s.bind(step.status.rawValue)
-            s.bind(step.inputText ?? r.input.serialized())
+            s.bind(step.inputText)  // set for every start step
             s.bind(step.outputText)
             s.bind(step.error)
             s.bind(step.cause)
