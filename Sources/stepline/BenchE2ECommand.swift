@@ -124,13 +124,30 @@ func wallMilliseconds() -> Int64 {
     return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
 }
 
-/// CPU seconds of a process (utime + stime from /proc/PID/stat).
-private func processCPUSeconds(_ pid: Int32) -> Double? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+/// The name and CPU seconds (utime + stime) in a /proc stat file, a process's or a thread's.
+private func statCPUSeconds(_ path: String) -> (name: String, seconds: Double)? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+          let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
     let fields = text[text.index(after: close)...].split(separator: " ")
     // After the name: state is field 3, utime field 14, stime field 15.
     guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return nil }
-    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    return (String(text[text.index(after: open)..<close]), (u + s) / Double(sysconf(Int32(_SC_CLK_TCK))))
+}
+
+/// CPU seconds of a process.
+private func processCPUSeconds(_ pid: Int32) -> Double? { statCPUSeconds("/proc/\(pid)/stat")?.seconds }
+
+/// CPU seconds of a process's threads, summed by thread name (the kernel keeps 15
+/// characters: Swift's cooperative pool shows as "oot.default-qos", dispatch queues' threads
+/// as "-qos.overcommit", librdkafka's as "rdk:…", the mock cluster's as "rdk:mock").
+private func threadCPUSeconds(_ pid: Int32) -> [String: Double] {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
+    var byName: [String: Double] = [:]
+    for tid in tasks {
+        guard let t = statCPUSeconds("/proc/\(pid)/task/\(tid)/stat") else { continue }
+        byName[t.name, default: 0] += t.seconds
+    }
+    return byName
 }
 
 /// The machine's CPU: (busy, stolen, total) jiffies over all cores, from /proc/stat. Busy
@@ -170,6 +187,8 @@ private struct CPUSample: Sendable {
     var machine: (busy: Double, steal: Double, total: Double)?
     var own: Double
     var watched: [Double?]
+    /// Per watched process, CPU seconds by thread name.
+    var threads: [[String: Double]]
     var writes: [(wchar: Double, storage: Double, calls: Double)?]
     var finished: Int
     var load: String
@@ -341,7 +360,7 @@ private struct E2ERun {
         let sampler = Task { () -> CPUWindow in
             func sample() -> CPUSample {
                 CPUSample(at: monotonicNanos(), machine: machineCPU(), own: cpuSeconds(),
-                          watched: watched.map { processCPUSeconds($0.1) }, writes: watched.map { processWrites($0.1) },
+                          watched: watched.map { processCPUSeconds($0.1) }, threads: watched.map { threadCPUSeconds($0.1) }, writes: watched.map { processWrites($0.1) },
                           finished: state.finishedCount.load(ordering: .relaxed), load: loadAverage())
             }
             while monotonicNanos() < measureStart { try? await Task.sleep(for: .milliseconds(5)) }
@@ -668,6 +687,14 @@ private struct E2ERun {
         }
         cpuLine += "; load average \(cpu.start.load) → \(cpu.end.load)"
         print(cpuLine)
+        // Where a watched process's CPU went, by thread name (threads that ended in the
+        // window are missing from the end sample, so the sum can fall short of the total).
+        for (i, name) in watched.enumerated() {
+            let a = cpu.start.threads[i], b = cpu.end.threads[i]
+            let cores = b.map { ($0.key, ($0.value - (a[$0.key] ?? 0)) / span) }.filter { $0.1 >= 0.005 }.sorted { $0.1 > $1.1 }
+            guard !cores.isEmpty else { continue }
+            print("\(name) CPU by thread name, in cores: " + cores.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
+        }
         let finishedInWindow = Double(cpu.end.finished - cpu.start.finished)
         for (i, name) in watched.enumerated() where finishedInWindow > 0 {
             guard let a = cpu.start.writes[i], let b = cpu.end.writes[i], let ca = cpu.start.watched[i], let cb = cpu.end.watched[i] else { continue }
