@@ -376,7 +376,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
 
     /// STANDARD executions running, as this process counts them: the store's count at
     /// recovery, then every durable step's change of status.
-    public var runningExecutions: Int { core.running.load(ordering: .relaxed) }
+    public var runningExecutions: Int { core.committer.running.load(ordering: .relaxed) }
 
     /// Executions decoded in memory (cache) and EXPRESS executions running.
     public func cachedExecutionCount() async -> (standard: Int, express: Int) {

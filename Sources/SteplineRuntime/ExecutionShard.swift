@@ -177,7 +177,8 @@ actor ExecutionShard {
         } else {
             let ids: [Int64]
             do {
-                ids = try await core.committer.commit(effects.step)
+                ids = try await core.committer.commit(
+                    effects.step, running: RuntimeCore.runningChange(from: before?.status, to: entry.state.status))
                 try core.hooks.afterCommit(kind, arn)
             } catch StoreError.alreadyExists(_) where kind == .start {
                 // The name is taken (the cache did not know it): idempotent start or conflict.
@@ -189,7 +190,6 @@ actor ExecutionShard {
                 throw Self.map(error)
             }
             effects.step.outbox = []  // not needed past this point
-            core.counted(from: before?.status, to: entry.state.status)
             remember(arn, entry)
             core.afterStep(arn, effects: effects, outboxIDs: ids, express: false)
         }

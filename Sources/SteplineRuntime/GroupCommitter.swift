@@ -11,9 +11,15 @@ import Synchronization
 /// - Important: A step's `commit` call returns exactly once: with its outbox ids when the
 ///   batch holding it is durable, or with the error that kept it from being written (then
 ///   nothing of the step was written). Steps are written in the order `commit` was called.
+///
+/// It also keeps the count of STANDARD executions running, exactly: each step's change of
+/// it is applied when the step is durable, and `recountRunning` reads the store's count
+/// between two batches, so no step is counted twice or missed.
 public final class GroupCommitter: Sendable {
     private struct Pending {
         var step: StepRecord
+        /// The step's change of the running count: +1, -1 or 0.
+        var running: Int
         var continuation: CheckedContinuation<[Int64], any Error>
         var queuedAt: ContinuousClock.Instant
     }
@@ -24,11 +30,23 @@ public final class GroupCommitter: Sendable {
         var draining = false
         var closed = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// `recountRunning` calls waiting for the loop.
+        var recounts: [CheckedContinuation<Int, any Error>] = []
+
+        /// Marks the loop as running; true when the caller must start it.
+        mutating func startDraining() -> Bool {
+            if draining { return false }
+            draining = true
+            return true
+        }
     }
 
     private let store: any StatesStore
     private let maxBatchSteps: Int
     private let state = Mutex(State())
+
+    /// STANDARD executions running (trigger back-pressure, metrics).
+    public let running = Atomic<Int>(0)
 
     /// Counters for the benchmark and metrics.
     public let commits = Atomic<Int>(0)
@@ -49,19 +67,35 @@ public final class GroupCommitter: Sendable {
     }
 
     /// Queues a step and returns when it is durable.
+    /// - Parameter running: what the step changes in the count of running executions (+1
+    ///   when it starts one, -1 when it ends one), applied once the step is durable.
     /// - Returns: the ids of the step's outbox rows.
     /// - Throws: the store's error, or `ServiceError.shuttingDown` after `shutdown()`.
-    public func commit(_ step: StepRecord) async throws -> [Int64] {
+    public func commit(_ step: StepRecord, running: Int = 0) async throws -> [Int64] {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<[Int64], any Error>) in
             let start: Bool = state.withLock { s in
                 if s.closed {
                     c.resume(throwing: ServiceError.shuttingDown)
                     return false
                 }
-                s.pending.append(Pending(step: step, continuation: c, queuedAt: ContinuousClock.now))
-                if s.draining { return false }
-                s.draining = true
-                return true
+                s.pending.append(Pending(step: step, running: running, continuation: c, queuedAt: ContinuousClock.now))
+                return s.startDraining()
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    /// Sets the count of running executions to the store's, read between two batches, and
+    /// returns it (recovery).
+    public func recountRunning() async throws -> Int {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int, any Error>) in
+            let start: Bool = state.withLock { s in
+                if s.closed {
+                    c.resume(throwing: ServiceError.shuttingDown)
+                    return false
+                }
+                s.recounts.append(c)
+                return s.startDraining()
             }
             if start { Task { await self.drain() } }
         }
@@ -72,9 +106,7 @@ public final class GroupCommitter: Sendable {
         guard !ids.isEmpty else { return }
         let start: Bool = state.withLock { s in
             s.acks.append(contentsOf: ids)
-            if s.draining || s.closed { return false }
-            s.draining = true
-            return true
+            return s.closed ? false : s.startDraining()
         }
         if start { Task { await self.drain() } }
     }
@@ -95,18 +127,23 @@ public final class GroupCommitter: Sendable {
 
     private func drain() async {
         while true {
-            let (batch, acks): ([Pending], [Int64]) = state.withLock { s in
+            let (batch, acks, recounts): ([Pending], [Int64], [CheckedContinuation<Int, any Error>]) = state.withLock { s in
                 let n = min(s.pending.count, maxBatchSteps)
                 let batch = Array(s.pending.prefix(n))
                 s.pending.removeFirst(n)
                 let acks = s.acks
                 s.acks = []
-                return (batch, acks)
+                let recounts = s.recounts
+                s.recounts = []
+                return (batch, acks, recounts)
             }
+            // Between two batches: every step written so far is in the store's count and
+            // has been applied to `running`, and none is being written.
+            if !recounts.isEmpty { await recount(recounts) }
             if batch.isEmpty && acks.isEmpty {
                 let waiters: [CheckedContinuation<Void, Never>]? = state.withLock { s in
                     // Re-check under the lock: work may have arrived since.
-                    guard s.pending.isEmpty && s.acks.isEmpty else { return nil }
+                    guard s.pending.isEmpty && s.acks.isEmpty && s.recounts.isEmpty else { return nil }
                     s.draining = false
                     let w = s.idleWaiters
                     s.idleWaiters = []
@@ -120,6 +157,16 @@ public final class GroupCommitter: Sendable {
         }
     }
 
+    private func recount(_ waiting: [CheckedContinuation<Int, any Error>]) async {
+        do {
+            let n = try await store.runningExecutionCount()
+            running.store(n, ordering: .relaxed)
+            for c in waiting { c.resume(returning: n) }
+        } catch {
+            for c in waiting { c.resume(throwing: error) }
+        }
+    }
+
     private func write(_ batch: [Pending], acks: [Int64]) async {
         do {
             let began = ContinuousClock.now
@@ -129,6 +176,9 @@ public final class GroupCommitter: Sendable {
             commits.add(1, ordering: .relaxed)
             stepsCommitted.add(batch.count, ordering: .relaxed)
             failure.withLock { $0 = nil }
+            // Before any step of the batch is answered, and before the loop can recount.
+            let change = batch.reduce(0) { $0 + $1.running }
+            if change != 0 { running.add(change, ordering: .relaxed) }
             let now = ContinuousClock.now
             latencies.withLock { l in
                 guard l != nil else { return }

@@ -86,8 +86,7 @@ public final class SteplineRuntime: Service, Sendable {
     /// events on their next step: every stored execution is at rest between two steps.
     public func recover() async throws {
         let started = clock.now()
-        let running = try await store.runningExecutionCount()
-        executions.core.running.store(running, ordering: .relaxed)
+        let running = try await executions.committer.recountRunning()
         try await executions.timers.load(now: clock.now())
         try await executions.relay.recover(resendOpenTasks: configuration.resendOpenTasksAtStart)
         recovered.store(true, ordering: .releasing)

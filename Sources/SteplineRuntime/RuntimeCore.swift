@@ -31,9 +31,6 @@ final class RuntimeCore: Sendable {
     /// At most this many entries in `standardTokens` (about 250 bytes each); tasks opened
     /// beyond are looked up in the store.
     static let standardTokenLimit = 65_536
-    /// STANDARD executions running: the store's count at recovery, then each durable step's
-    /// change of status (trigger back-pressure, metrics).
-    let running = Atomic<Int>(0)
 
     init(store: any StatesStore, committer: GroupCommitter, definitions: DefinitionCache, clock: any RuntimeClock,
          configuration: RuntimeConfiguration, hooks: RuntimeHooks, timers: TimerService, relay: OutboxRelay,
@@ -99,11 +96,11 @@ final class RuntimeCore: Sendable {
         }
     }
 
-    /// Counts a durable step that took a STANDARD execution from `before` (nil: it did not
-    /// exist) to `after`.
-    func counted(from before: ExecutionStatus?, to after: ExecutionStatus) {
+    /// What a step that takes a STANDARD execution from `before` (nil: it did not exist) to
+    /// `after` changes in the count of running executions (`GroupCommitter.running`).
+    static func runningChange(from before: ExecutionStatus?, to after: ExecutionStatus) -> Int {
         let was = before == .running, now = after == .running
-        if was != now { running.add(now ? 1 : -1, ordering: .relaxed) }
+        return was == now ? 0 : now ? 1 : -1
     }
 
     /// What follows a durable step: its timer, its task requests, its cancellations.

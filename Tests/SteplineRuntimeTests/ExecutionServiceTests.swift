@@ -88,6 +88,51 @@ import Testing
         #expect(f.service.runningExecutions == 0)
     }
 
+    /// Recounting (recovery) while steps commit neither counts a step twice nor misses one:
+    /// the committer reads the store's count between two batches and applies each step's
+    /// change before its batch is answered.
+    @Test func recountWhileStepsCommitIsExact() async throws {
+        let f = try Fixture()
+        try await f.runtime.recover()
+        let m = try await f.machine("m", Self.wait)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<200 {
+                group.addTask { _ = try await f.service.startExecution(.init(stateMachineArn: m, name: "e\(i)")) }
+                if i % 10 == 0 { group.addTask { _ = try await f.service.committer.recountRunning() } }
+            }
+            try await group.waitForAll()
+        }
+        #expect(f.service.runningExecutions == 200)
+        #expect(try await f.service.committer.recountRunning() == 200)
+    }
+
+    /// What makes the recount exact: a step's change of the count is applied when the step
+    /// is durable, before anything follows from it (here: the commit hook), not after.
+    @Test func runningCountChangesWhenTheStepIsDurable() async throws {
+        final class Holder: Sendable {
+            let runtime = Mutex<SteplineRuntime?>(nil)
+            let seen = Mutex<[Int]>([])
+        }
+        let holder = Holder()
+        var hooks = RuntimeHooks()
+        hooks.afterCommit = { kind, _ in
+            guard kind == .start, let r = holder.runtime.withLock({ $0 }) else { return }
+            holder.seen.withLock { $0.append(r.executions.runningExecutions) }
+        }
+        let dir = NSTemporaryDirectory() + "stepline-exec-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let runtime = SteplineRuntime(store: try SQLiteStore(path: dir + "/db.sqlite", options: .init(synchronous: .normal)),
+                                      clock: ManualClock(1_700_000_000_000), hooks: hooks)
+        holder.runtime.withLock { $0 = runtime }
+        try await runtime.recover()
+        let m = try await runtime.executions.resources.createStateMachine(.init(
+            name: "m", definition: Self.wait, roleArn: "arn:aws:iam::123456789012:role/r")).arn
+        for name in ["a", "b", "c"] { _ = try await runtime.executions.startExecution(.init(stateMachineArn: m, name: name)) }
+        #expect(holder.seen.withLock { $0 } == [1, 2, 3])
+        await runtime.shutdown()
+    }
+
     @Test func validationErrors() async throws {
         let f = try Fixture()
         let m = try await f.machine("m", Self.wait)
