@@ -16,14 +16,14 @@ import Testing
         var service: ExecutionService { runtime.executions }
 
         init(configure: (inout RuntimeConfiguration) -> Void = { _ in },
-             dispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil) throws
+             dispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil, hooks: RuntimeHooks = .init()) throws
         {
             dir = NSTemporaryDirectory() + "stepline-exec-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var cfg = RuntimeConfiguration()
             configure(&cfg)
             runtime = SteplineRuntime(store: try SQLiteStore(path: dir + "/db.sqlite", options: .init(synchronous: .normal)),
-                                      configuration: cfg, clock: clock, makeFallbackDispatcher: dispatcher)
+                                      configuration: cfg, clock: clock, hooks: hooks, makeFallbackDispatcher: dispatcher)
         }
 
         func machine(_ name: String, _ definition: String, type: String = "STANDARD") async throws -> String {
@@ -119,18 +119,12 @@ import Testing
             guard kind == .start, let r = holder.runtime.withLock({ $0 }) else { return }
             holder.seen.withLock { $0.append(r.executions.runningExecutions) }
         }
-        let dir = NSTemporaryDirectory() + "stepline-exec-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let runtime = SteplineRuntime(store: try SQLiteStore(path: dir + "/db.sqlite", options: .init(synchronous: .normal)),
-                                      clock: ManualClock(1_700_000_000_000), hooks: hooks)
-        holder.runtime.withLock { $0 = runtime }
-        try await runtime.recover()
-        let m = try await runtime.executions.resources.createStateMachine(.init(
-            name: "m", definition: Self.wait, roleArn: "arn:aws:iam::123456789012:role/r")).arn
-        for name in ["a", "b", "c"] { _ = try await runtime.executions.startExecution(.init(stateMachineArn: m, name: name)) }
+        let f = try Fixture(hooks: hooks)
+        holder.runtime.withLock { $0 = f.runtime }
+        try await f.runtime.recover()
+        let m = try await f.machine("m", Self.wait)
+        for name in ["a", "b", "c"] { _ = try await f.service.startExecution(.init(stateMachineArn: m, name: name)) }
         #expect(holder.seen.withLock { $0 } == [1, 2, 3])
-        await runtime.shutdown()
     }
 
     @Test func validationErrors() async throws {
