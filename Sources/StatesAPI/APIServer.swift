@@ -34,6 +34,7 @@ public enum APIServer {
                     body: request.body)
                 return json(reply.status, reply.body, contentType: reply.contentType)
             case (.GET, "/healthz"):
+                if let problem = runtime.liveness() { return json(503, ["status": .string(problem)]) }
                 return json(200, ["status": "alive"])
             case (.GET, "/readyz"):
                 let r = await runtime.readiness()

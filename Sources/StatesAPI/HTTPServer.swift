@@ -75,10 +75,17 @@ public final class HTTPServer: Service, Sendable {
             }
             .bind(host: host, port: port).get()
         await onRunning(channel.localAddress?.port ?? port)
-        try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            // Stop accepting; idle connections close now, busy ones after their answer.
+        // A future's wait ignores task cancellation: closing the channel is what ends it,
+        // at graceful shutdown and when the daemon is cancelled (another service failed).
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                // Stop accepting; idle connections close now, busy ones after their answer.
+                channel.close(promise: nil)
+                connections.quiesce()
+            }
+        } onCancel: {
             channel.close(promise: nil)
             connections.quiesce()
         }

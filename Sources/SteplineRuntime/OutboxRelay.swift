@@ -243,8 +243,18 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Queues again the requests already sent whose task is still open: the cluster they
+    /// went to is gone (a development broker restarted, or another cluster is configured),
+    /// and with it the records no worker had read yet. A duplicate carries the same token.
+    public func resendOpenTasks() async throws {
+        try await queueRows(label: "open tasks sent again (they went to another Kafka cluster)", settle: false) { after in
+            try await self.store.openTaskRequests(afterID: after, limit: 10_000)
+        }
+        wake.yield()
+    }
+
+    /// Relays until graceful shutdown. `recover` first (the runtime does it at start).
     public func run() async throws {
-        try await recover()
         await relayPending()
         for await _ in wakes.cancelOnGracefulShutdown() {
             await relayPending()

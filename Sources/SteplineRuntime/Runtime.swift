@@ -22,6 +22,12 @@ public struct NoKafka: KafkaHealthProbe {
     public func check() async -> KafkaHealth { .notConfigured }
 }
 
+/// A loop that runs as long as the daemon returned on its own.
+public struct RuntimeLoopEnded: Error, CustomStringConvertible {
+    public var loop: String
+    public var description: String { "the \(loop) loop ended while the daemon was running" }
+}
+
 /// What `/readyz` reports.
 public struct Readiness: Sendable {
     public var storeOpen: Bool
@@ -53,6 +59,8 @@ public final class SteplineRuntime: Service, Sendable {
     private let recovered = Atomic<Bool>(false)
     private let storeOpen = Atomic<Bool>(true)
     private let shuttingDown = Atomic<Bool>(false)
+    /// Why the runtime stopped on its own (a loop failed), for `/healthz`.
+    private let failure = Mutex<String?>(nil)
 
     /// - Parameters:
     ///   - makeFallbackDispatcher: builds the dispatcher of non-activity tasks (default:
@@ -101,17 +109,60 @@ public final class SteplineRuntime: Service, Sendable {
                   storeWritable: executions.committer.storageFailure == nil, kafka: await kafka.check(), shuttingDown: shuttingDown.load(ordering: .acquiring))
     }
 
+    /// Recovers, then runs the timers, the outbox relay, retention and the gauges until
+    /// graceful shutdown or cancellation, and shuts down (the store closed) either way.
+    ///
+    /// - Throws: what stopped a loop that must run as long as the daemon (the timers, the
+    ///   relay): the service fails, and with it the daemon, rather than go on without them.
     public func run() async throws {
         try await recover()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.executions.timers.run() }
-            group.addTask { try? await self.executions.relay.run() }
-            group.addTask { await self.purgeLoop() }
-            group.addTask { await self.sampleLoop() }
-            // Returns at graceful shutdown (SIGTERM): the loops above end with it.
-            try? await gracefulShutdown()
+        let failure: (any Error)? = await withTaskGroup(of: (any Error)?.self) { group in
+            func essential(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+                group.addTask {
+                    do {
+                        try await body()
+                    } catch {
+                        if Task.isCancelled || Task.isShuttingDownGracefully { return nil }
+                        self.logger.critical("the \(name) loop failed", metadata: ["error": "\(error)"])
+                        return error
+                    }
+                    if Task.isCancelled || Task.isShuttingDownGracefully { return nil }
+                    return RuntimeLoopEnded(loop: name)
+                }
+            }
+            essential("timer") { try await self.executions.timers.run() }
+            essential("outbox relay") { try await self.executions.relay.run() }
+            group.addTask { await self.purgeLoop(); return nil }
+            group.addTask { await self.sampleLoop(); return nil }
+            // Returns at graceful shutdown (SIGTERM) and throws at cancellation.
+            group.addTask { try? await gracefulShutdown(); return nil }
+            let first = await group.next() ?? nil
             await self.shutdown()
             group.cancelAll()
+            return first
+        }
+        if let failure {
+            self.failure.withLock { $0 = "\(failure)" }
+            throw failure
+        }
+    }
+
+    /// What `/healthz` reports: nil while the process does its work; otherwise why not
+    /// (shutting down, or a part that failed). A process that answers with a reason is on
+    /// its way out (the daemon exits within its grace period); one that does not answer at
+    /// all is wedged.
+    public func liveness() -> String? {
+        if let f = failure.withLock({ $0 }) { return "failed: \(f)" }
+        if shuttingDown.load(ordering: .acquiring) { return "shutting down" }
+        return nil
+    }
+
+    /// Re-queues the open tasks' requests (see `OutboxRelay.resendOpenTasks`).
+    public func resendOpenTasks() async {
+        do {
+            try await executions.relay.resendOpenTasks()
+        } catch {
+            logger.error("could not read the open tasks to send them again", metadata: ["error": "\(error)"])
         }
     }
 

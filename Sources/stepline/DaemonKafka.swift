@@ -13,7 +13,7 @@ struct DaemonKafka {
     let properties: [String: String]
     let producer: KafkaProducer
     let admin: KafkaAdmin
-    let health: KafkaHealthCheck
+    let monitor: KafkaMonitor
 
     static func start(_ settings: ServeConfiguration, logger: Logger) async throws -> DaemonKafka {
         try KafkaLibrary.ensureSupported()
@@ -39,13 +39,14 @@ struct DaemonKafka {
         p.properties = settings.kafkaProperties
         var a = KafkaAdminConfiguration(bootstrapServers: bootstrap)
         a.properties = settings.kafkaProperties
-        a.requestTimeout = .seconds(5)
+        // The monitor's probe: an answer, or "unreachable", every couple of seconds.
+        a.requestTimeout = .seconds(2)
         let producer = try KafkaProducer(configuration: p)
         let admin = try KafkaAdmin(configuration: a)
         return DaemonKafka(
             bootstrapServers: bootstrap, embedded: embedded, isDevelopmentBroker: settings.kafkaDevelopmentBroker ?? (embedded != nil),
             properties: settings.kafkaProperties, producer: producer, admin: admin,
-            health: KafkaHealthCheck(admin: admin, bootstrapServers: bootstrap))
+            monitor: KafkaMonitor(admin: admin, bootstrapServers: bootstrap, logger: logger))
     }
 
     func consumerConfiguration(group: String) -> KafkaConsumerConfiguration {
@@ -73,9 +74,14 @@ struct DaemonKafka {
         }
     }
 
-    func close() async {
-        await producer.close()
-        await admin.close()
-        await embedded?.shutdown()
+    /// Closes the clients and the embedded broker, waiting at most `timeout` (a producer
+    /// already closed by its service returns at once).
+    func close(within timeout: Duration) async {
+        let producer = self.producer, admin = self.admin, embedded = self.embedded
+        _ = await waitAtMost(timeout) {
+            await producer.close(flushTimeout: timeout)
+            await admin.close()
+            await embedded?.shutdown()
+        }
     }
 }

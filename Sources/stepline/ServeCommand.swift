@@ -11,6 +11,7 @@ import ServiceLifecycle
 import StatesAPI
 import StatesStore
 import SteplineRuntime
+import Synchronization
 
 /// `stepline serve`: the daemon.
 struct ServeCommand: AsyncParsableCommand {
@@ -87,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
             planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
             replies: replyChannel, nested: nested, logger: logger)
         let runtime = SteplineRuntime(
-            store: store, configuration: runtimeConfiguration, kafka: kafka.health,
+            store: store, configuration: runtimeConfiguration, kafka: kafka.monitor,
             makeFallbackDispatcher: { sink in
                 replyChannel.bind(sink)
                 return dispatcher
@@ -99,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             writeStderr("error: \(error)")
             try? await store.close()
-            await kafka.close()
+            await kafka.close(within: .seconds(3))
             throw ExitCode(2)
         }
         let registry: TriggerRegistry
@@ -109,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             writeStderr("error: the trigger rules: \(error)")
             try? await store.close()
-            await kafka.close()
+            await kafka.close(within: .seconds(3))
             throw ExitCode(2)
         }
         for rule in registry.snapshot.rules {
@@ -121,19 +122,31 @@ struct ServeCommand: AsyncParsableCommand {
         let replies: ReplyConsumer
         let triggers: TriggerConsumer
         do {
+            let replyConfiguration = kafka.consumerConfiguration(group: settings.kafkaGroupID + ".replies")
+            let replyTopic = settings.topics.taskReplies
+            // Made once here, so that a configuration error stops the daemon at start.
+            let firstReplyConsumer = Mutex<KafkaConsumer?>(try KafkaConsumer(configuration: replyConfiguration, topics: [replyTopic]))
             replies = ReplyConsumer(
-                consumer: try KafkaConsumer(configuration: kafka.consumerConfiguration(group: settings.kafkaGroupID + ".replies"),
-                                            topics: [settings.topics.taskReplies]),
-                service: runtime.executions, dispatcher: dispatcher, deadLetters: deadLetters, logger: logger)
+                makeConsumer: { fromBeginning in
+                    if !fromBeginning, let first = firstReplyConsumer.withLock({ f in defer { f = nil }; return f }) { return first }
+                    var c = replyConfiguration
+                    c.startAtBeginning = fromBeginning
+                    return try KafkaConsumer(configuration: c, topics: [replyTopic])
+                },
+                service: runtime.executions, dispatcher: dispatcher, deadLetters: deadLetters, monitor: kafka.monitor, logger: logger)
             let triggerConfiguration = kafka.consumerConfiguration(group: settings.kafkaGroupID + ".triggers")
             triggers = TriggerConsumer(
                 registry: registry, service: runtime.executions,
-                makeConsumer: { topics in try KafkaConsumer(configuration: triggerConfiguration, topics: topics) },
-                deadLetters: deadLetters, region: settings.region, account: settings.account, logger: logger)
+                makeConsumer: { topics, fromBeginning in
+                    var c = triggerConfiguration
+                    c.startAtBeginning = fromBeginning
+                    return try KafkaConsumer(configuration: c, topics: topics)
+                },
+                deadLetters: deadLetters, monitor: kafka.monitor, region: settings.region, account: settings.account, logger: logger)
         } catch {
             writeStderr("error: Kafka consumer: \(error)")
             try? await store.close()
-            await kafka.close()
+            await kafka.close(within: .seconds(3))
             throw ExitCode(1)
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
@@ -141,32 +154,49 @@ struct ServeCommand: AsyncParsableCommand {
         let server = APIServer.make(api: api, host: host, port: settings.port, triggers: registry, metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
+        let lifecycle = DaemonLifecycle(gracePeriod: settings.shutdownGracePeriod, logger: logger)
         // Graceful shutdown runs in reverse order: the watcher and the consumers stop first
         // (their batches finish and their offsets are committed), then the doors close, the
-        // HTTP server stops, the runtime finishes its commits, and the producer flushes.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ProducerService(producer: kafka.producer)),
-            .init(service: runtime),
-            .init(service: server),
-            .init(service: WorkGate(runtime: runtime)),
-            .init(service: replies),
-            .init(service: triggers),
+        // HTTP server stops, the runtime finishes its commits and closes the store, and the
+        // producer flushes for what is left of the grace period.
+        var services: [(String, any Service)] = [
+            ("the Kafka producer", ProducerService(producer: kafka.producer, lifecycle: lifecycle)),
+            ("the Kafka monitor", kafka.monitor),
+            ("the runtime", runtime),
+            ("the API server", server),
+            ("the work gate", WorkGate(runtime: runtime)),
+            ("the Kafka cluster watch", ClusterWatch(
+                monitor: kafka.monitor, runtime: runtime, consumers: [replies.restartFromBeginning, triggers.restartFromBeginning],
+                file: (settings.dataDirectory as NSString).appendingPathComponent("kafka-cluster-id"), logger: logger)),
+            ("the reply consumer", replies),
+            ("the trigger consumer", triggers),
         ]
         if let file = settings.file {
-            services.append(.init(service: ConfigWatcher(file: file, environment: ProcessInfo.processInfo.environment, registry: registry,
-                                                         runtime: runtime, logger: logger)))
+            services.append(("the configuration watcher", ConfigWatcher(
+                file: file, environment: ProcessInfo.processInfo.environment, registry: registry, runtime: runtime, logger: logger)))
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: Supervised(name: $0.0, service: $0.1, lifecycle: lifecycle)) }, logger: logger)
+        // Past most of the grace period, what still waits is cancelled (the consumers and
+        // the producer then stop at once); the lifecycle's watchdog ends the rest.
+        configuration.maximumGracefulShutdownDuration = settings.shutdownGracePeriod * 7 / 10
+        let group = ServiceGroup(configuration: configuration)
+        lifecycle.handleSignals { await group.triggerGracefulShutdown() }
+        var failure: (any Error)?
         do {
             try await group.run()
         } catch {
-            // A service failed (e.g. the listen address is taken): the others were cancelled.
-            logger.error("stopped on error", metadata: ["error": "\(error)"])
-            writeStderr("error: \(error)")
-            await kafka.close()
+            failure = error
+        }
+        await kafka.close(within: max(.milliseconds(100), lifecycle.remaining - .milliseconds(500)))
+        if let why = lifecycle.failure ?? failure.map({ "\($0)" }) ?? (lifecycle.wasSignalled ? nil : "the services ended without a signal") {
+            // A service failed (the listen address taken, Kafka failing for good, ...): the
+            // others were cancelled. Non-zero, so that a supervisor restarts the daemon.
+            logger.error("stopped on error", metadata: ["error": "\(why)"])
+            writeStderr("error: \(why)")
             throw ExitCode(1)
         }
-        await kafka.close()
+        logger.notice("stopped")
     }
 }
 
@@ -181,27 +211,5 @@ func loadStateMachines(_ settings: ServeConfiguration, runtime: SteplineRuntime,
         } catch {
             throw ServeConfiguration.Invalid(description: "state machine \(m.name) (\(m.definitionPath)): \(error)")
         }
-    }
-}
-
-/// The Kafka producer as a service: flushes at shutdown, after the runtime.
-struct ProducerService: Service {
-    let producer: KafkaProducer
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await producer.close()
-    }
-}
-
-/// Closes the doors at graceful shutdown: no new executions or answers, no more waiting
-/// pollers. Runs last, so it stops first.
-struct WorkGate: Service {
-    let runtime: SteplineRuntime
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        runtime.executions.stopAccepting()
-        runtime.activities.close()
     }
 }

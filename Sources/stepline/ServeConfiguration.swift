@@ -38,6 +38,8 @@ struct ServeConfiguration {
     var account = "123456789012"
     var stateMachines: [MachineFile] = []
     var runtime = RuntimeConfiguration()
+    /// SIGTERM ends the process within this time, whatever Kafka does.
+    var shutdownGracePeriod: Duration = .seconds(10)
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -107,7 +109,7 @@ struct ServeConfiguration {
         }
         try Self.check(root, "", allowed: [
             "api", "kafka", "store", "dataDir", "logLevel", "region", "account", "stateMachines", "triggers",
-            "integrations", "security", "encryption", "runtime",
+            "integrations", "security", "encryption", "runtime", "shutdownGracePeriodSeconds",
         ])
         let api = try Self.table(root["api"], "api")
         try Self.check(api, "api", allowed: ["listen", "tls"])
@@ -139,6 +141,13 @@ struct ServeConfiguration {
             synchronous = s.uppercased()
         }
         if let d = try Self.string(root["dataDir"], "dataDir") { dataDirectory = d }
+        if let v = root["shutdownGracePeriodSeconds"] {
+            let seconds = (v as? Int).map(Double.init) ?? (v as? Double)
+            guard let seconds, seconds >= 1, seconds <= 3600 else {
+                throw Invalid(description: "shutdownGracePeriodSeconds: expected a number of seconds from 1 to 3600")
+            }
+            shutdownGracePeriod = .milliseconds(Int64(seconds * 1000))
+        }
         if let l = try Self.string(root["logLevel"], "logLevel") { logLevel = l }
         if let r = try Self.string(root["region"], "region") { region = r }
         if let a = try Self.string(root["account"], "account") { account = a }

@@ -76,6 +76,16 @@ import Testing
         #expect(status == 0, "\(output)")
     }
 
+    /// A Kafka outage of 90 s (the broker SIGKILLed, then a new one on the same port): the
+    /// daemon rides it out, /readyz says why meanwhile, and every execution succeeds once;
+    /// SIGTERM with the broker down exits 0 within the grace period, and after a restart
+    /// every undelivered request arrives; a second signal exits at once (outage_test.py).
+    @Test(.timeLimit(.minutes(5))) func ridesOutAKafkaOutageAndShutsDownInBoundedTime() throws {
+        let (status, output) = try Self.python("outage_test.py", ["--binary", try Self.steplinePath, "--outage", "90"], timeout: 280)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
     /// A read-only data directory at start, a full disk while running.
     @Test(.timeLimit(.minutes(2))) func diskErrorsRefuseWorkAndLoseNothing() throws {
         let (status, output) = try Self.python("disk_test.py", ["--binary", try Self.steplinePath], timeout: 90)

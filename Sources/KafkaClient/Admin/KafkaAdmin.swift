@@ -11,6 +11,9 @@ public struct KafkaClusterMetadata: Sendable, Hashable {
     public var brokers: [Broker]
     /// Partition count per topic.
     public var partitionCounts: [String: Int]
+    /// The cluster's id, when its brokers tell it (Kafka 0.10+; each development broker
+    /// has its own): a new id means another cluster, without the records of the old one.
+    public var clusterID: String?
 }
 
 /// Creates topics and reads cluster metadata. Every request runs on its own thread.

@@ -64,6 +64,12 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Records not stored by then are redelivered to the next owner. Default 30 s.
     /// (Not a librdkafka property.)
     public var rebalanceDrainTimeout: Duration = .seconds(30)
+    /// Read every partition this consumer is assigned from its first record, whatever
+    /// offsets the group committed. For a consumer made after the cluster was replaced (a
+    /// development broker that restarted empty): offsets committed there may come from the
+    /// old cluster, and would skip the new one's records. Default false. (Not a librdkafka
+    /// property.)
+    public var startAtBeginning: Bool = false
     /// When no broker can be reached for this long, polling throws `.brokersUnreachable`.
     /// Default 60 s. (Not a librdkafka property.)
     public var brokersUnreachableTimeout: Duration = .seconds(60)

@@ -140,6 +140,16 @@ public final class KafkaConsumer: Sendable {
         _ = try? await core.thread.run { () throws(KafkaError) in core.close() }
     }
 
+    /// `close()`, waiting for it at most `timeout`: with the brokers down, leaving the group
+    /// can block for much longer. Offsets stored but not committed by then are committed by
+    /// nobody: their records are delivered again, which the caller's deduplication absorbs.
+    ///
+    /// - Returns: true when the consumer closed within `timeout`.
+    @discardableResult
+    public func close(timeout: Duration) async -> Bool {
+        await waitAtMost(timeout) { await self.close() }
+    }
+
     /// Runs until `triggerGracefulShutdown()`, then closes (service lifecycle shape).
     public func run() async {
         await shutdown.wait()

@@ -134,9 +134,15 @@ public final class KafkaProducer: Sendable {
 
     /// Flushes (up to `shutdownFlushTimeout`), then releases librdkafka. Idempotent.
     public func close() async {
+        await close(flushTimeout: configuration.shutdownFlushTimeout)
+    }
+
+    /// Flushes for at most `flushTimeout`, then purges what is left (its sends fail with
+    /// `.shutDown`) and releases librdkafka. Idempotent: a second call returns at once.
+    public func close(flushTimeout: Duration) async {
         guard closed.withLock({ c in defer { c = true }; return !c }) else { return }
-        let core = self.core, timeout = configuration.shutdownFlushTimeout
-        _ = try? await runBlocking(name: "kafka-close") { () throws(KafkaError) in core.close(flushTimeout: timeout) }
+        let core = self.core
+        _ = try? await runBlocking(name: "kafka-close") { () throws(KafkaError) in core.close(flushTimeout: flushTimeout) }
     }
 
     /// Runs until `triggerGracefulShutdown()`, then closes (service lifecycle shape).

@@ -125,7 +125,13 @@ final class RDKafkaAdmin: Sendable {
         for i in 0..<Int(m.topic_cnt) where m.topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR {
             topics[String(cString: m.topics[i].topic)] = Int(m.topics[i].partition_cnt)
         }
-        return KafkaClusterMetadata(brokers: brokers, partitionCounts: topics)
+        // Known from the metadata just read: no wait. The string is ours to free.
+        var clusterID: String?
+        if let id = rd_kafka_clusterid(handle.pointer, 0) {
+            clusterID = String(cString: id)
+            rd_kafka_mem_free(handle.pointer, id)
+        }
+        return KafkaClusterMetadata(brokers: brokers, partitionCounts: topics, clusterID: clusterID)
     }
 
     func partitionCount(of topic: String) throws(KafkaError) -> Int {

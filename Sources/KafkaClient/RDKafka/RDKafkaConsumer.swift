@@ -21,7 +21,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
     init(configuration: KafkaConsumerConfiguration, topics: [String]) throws(KafkaError) {
         guard !topics.isEmpty else { throw KafkaError(.configuration, "a consumer needs at least one topic") }
         let callbacks = RDKafkaCallbacks(clientName: "consumer \(configuration.groupID)", diagnostics: configuration.diagnostics)
-        let progress = RDKafkaConsumerProgress(drainTimeout: configuration.rebalanceDrainTimeout)
+        let progress = RDKafkaConsumerProgress(drainTimeout: configuration.rebalanceDrainTimeout, startAtBeginning: configuration.startAtBeginning)
         callbacks.onRebalance = { [unowned callbacks] rk, err, partitions in
             progress.rebalance(rk, err, partitions, callbacks: callbacks)
         }

@@ -18,7 +18,13 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
     /// Whether `revokedDuringPoll` is non-empty, read without the lock on every record.
     private let revokedFlag = Atomic<Bool>(false)
 
-    init(drainTimeout: Duration) { self.drainTimeout = drainTimeout }
+    /// Assigned partitions start at their first record (`startAtBeginning`).
+    private let startAtBeginning: Bool
+
+    init(drainTimeout: Duration, startAtBeginning: Bool = false) {
+        self.drainTimeout = drainTimeout
+        self.startAtBeginning = startAtBeginning
+    }
 
     var hasRevokedDuringPoll: Bool { revokedFlag.load(ordering: .acquiring) }
 
@@ -99,6 +105,10 @@ final class RDKafkaConsumerProgress: @unchecked Sendable {
                 for tp in tps { partitions[tp] = (-1, -1) }
             }
             callbacks.report(.info, "assigned \(tps.map(\.description).joined(separator: ", "))")
+            if startAtBeginning {
+                // The list is librdkafka's, lent to this callback; assign reads the offsets set here.
+                for i in 0..<Int(list.pointee.cnt) { list.pointee.elems[i].offset = Int64(RD_KAFKA_OFFSET_BEGINNING) }
+            }
             assign(rk, list, isCooperative: isCooperative, callbacks: callbacks)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let isLost = rd_kafka_assignment_lost(rk) != 0

@@ -29,8 +29,12 @@ public struct DeadLetters: Sendable {
         }
     }
 
-    /// Publishes the letters and waits for their delivery reports.
-    public func send(_ letters: [Letter]) async throws {
+    /// Publishes the letters and waits for their delivery reports, retrying while Kafka
+    /// refuses them (an outage holds the batch back rather than losing its letters).
+    ///
+    /// - Parameter stopping: polled between retries; when it says so, the letters are
+    ///   given up with `CancellationError` (the batch is read again at the next start).
+    public func send(_ letters: [Letter], stopping: @Sendable () -> Bool = { false }) async throws {
         guard !letters.isEmpty else { return }
         let records = letters.map { l in
             var headers = l.record.headers
@@ -46,6 +50,17 @@ public struct DeadLetters: Sendable {
                 "source": "\(l.record.topic)/\(l.record.partition)/\(l.record.offset)", "error": "\(l.error)", "cause": "\(l.cause)",
             ])
         }
-        _ = try await producer.send(records)
+        var pause: Duration = .milliseconds(200)
+        while true {
+            do {
+                _ = try await producer.send(records)
+                return
+            } catch {
+                if stopping() || error.code == .shutDown { throw CancellationError() }
+                logger.warning("dead letters not delivered yet; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
     }
 }

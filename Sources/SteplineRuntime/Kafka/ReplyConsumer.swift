@@ -4,6 +4,7 @@ import ServiceLifecycle
 import StatesEngine
 import StatesLanguage
 import StatesStore
+import Synchronization
 
 /// Applies task replies from the reply topic: `{"taskToken", "output"}`,
 /// `{"taskToken", "error", "cause"}` or `{"taskToken", "heartbeat": true}` — the same as
@@ -14,16 +15,23 @@ import StatesStore
 /// for a task that ended is not applied (it goes to the dead-letter topic, as any reply for
 /// an unknown, finished or malformed token does).
 public final class ReplyConsumer: Service, Sendable {
-    private let consumer: KafkaConsumer
+    /// Makes the consumer; `startAtBeginning` after the cluster was replaced.
+    public typealias ConsumerFactory = @Sendable (_ startAtBeginning: Bool) throws -> KafkaConsumer
+
+    private let makeConsumer: ConsumerFactory
     private let service: ExecutionService
     private let dispatcher: KafkaTaskDispatcher
     private let deadLetters: DeadLetters
+    private let monitor: KafkaMonitor?
     private let logger: Logger
+    private let current = Mutex<KafkaConsumer?>(nil)
+    private let flags = Mutex<(stopping: Bool, restartFromBeginning: Bool)>((false, false))
 
-    public init(consumer: KafkaConsumer, service: ExecutionService, dispatcher: KafkaTaskDispatcher, deadLetters: DeadLetters,
-                logger: Logger)
+    public init(makeConsumer: @escaping ConsumerFactory, service: ExecutionService, dispatcher: KafkaTaskDispatcher,
+                deadLetters: DeadLetters, monitor: KafkaMonitor? = nil, logger: Logger)
     {
-        self.consumer = consumer
+        self.makeConsumer = makeConsumer
+        self.monitor = monitor
         self.service = service
         self.dispatcher = dispatcher
         self.deadLetters = deadLetters
@@ -34,28 +42,37 @@ public final class ReplyConsumer: Service, Sendable {
         // Graceful shutdown finishes the batch in hand; cancellation (another service
         // failed) stops as soon as the poll returns. Either way the consumer closes.
         try await withTaskCancellationHandler {
-            try await consume()
+            try await withGracefulShutdownHandler {
+                var fromBeginning = false
+                while !flags.withLock({ $0.stopping }) {
+                    let consumer = try makeConsumer(fromBeginning)
+                    current.withLock { $0 = consumer }
+                    // A stop between the loop's check and the line above found no consumer.
+                    if flags.withLock({ $0.stopping }) { consumer.triggerGracefulShutdown() }
+                    try await ConsumerLoop(name: "replies", monitor: monitor, logger: logger).run(consumer, maxRecords: 1000) { batch in
+                        try await process(batch, consumer: consumer)
+                    }
+                    current.withLock { $0 = nil }
+                    fromBeginning = flags.withLock { f in defer { f.restartFromBeginning = false }; return f.restartFromBeginning }
+                }
+            } onGracefulShutdown: {
+                self.stop()
+            }
         } onCancel: {
-            self.consumer.triggerGracefulShutdown()
+            self.stop()
         }
     }
 
-    private func consume() async throws {
-        try await withGracefulShutdownHandler {
-            do {
-                for try await batch in consumer.batches(maxRecords: 1000) {
-                    try await process(batch)
-                }
-            } catch is CancellationError where consumer.isShutdownTriggered {
-                // Shutdown during a batch: its offsets are not stored; it is read again.
-            } catch {
-                logger.error("reply consumer stopped", metadata: ["error": "\(error)"])
-                throw error
-            }
-        } onGracefulShutdown: {
-            self.consumer.triggerGracefulShutdown()
-        }
-        await consumer.close()
+    private func stop() {
+        flags.withLock { $0.stopping = true }
+        current.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    /// Replaces the consumer by one that reads the reply topic from its first record: the
+    /// cluster was replaced, and the group's offsets there may be the old cluster's.
+    public func restartFromBeginning() {
+        flags.withLock { $0.restartFromBeginning = true }
+        current.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     /// What one reply asks for.
@@ -104,7 +121,7 @@ public final class ReplyConsumer: Service, Sendable {
         }
     }
 
-    func process(_ batch: [KafkaRecord]) async throws {
+    func process(_ batch: [KafkaRecord], consumer: KafkaConsumer) async throws {
         // Replies to different tasks apply in parallel (their commits group); replies to the
         // same task apply in record order.
         var byToken: [String: [(Int, Reply)]] = [:]
@@ -120,7 +137,7 @@ public final class ReplyConsumer: Service, Sendable {
                 group.addTask {
                     var out: [(Int, String, String)] = []
                     for (i, reply) in replies {
-                        if let (name, message) = try await self.apply(reply) { out.append((i, name, message)) }
+                        if let (name, message) = try await self.apply(reply, consumer: consumer) { out.append((i, name, message)) }
                     }
                     return out
                 }
@@ -132,7 +149,7 @@ public final class ReplyConsumer: Service, Sendable {
         for (i, name, message) in failed.sorted(by: { $0.0 < $1.0 }) {
             letters.append(.init(record: batch[i], error: name, cause: message))
         }
-        try await deadLetters.send(letters)
+        try await deadLetters.send(letters, stopping: { consumer.isShutdownTriggered })
         try consumer.storeOffsets(for: batch)
         RuntimeMetrics.kafkaRecords("replies", "applied", batch.count - letters.count)
         RuntimeMetrics.kafkaRecords("replies", "dead_letter", letters.count)
@@ -141,7 +158,7 @@ public final class ReplyConsumer: Service, Sendable {
     /// Applies one reply; returns the error and message when it could not be applied.
     /// Failures of the service itself (storage) are retried, not dead-lettered; at shutdown
     /// it throws `CancellationError`, and the batch is left to be read again.
-    func apply(_ reply: Reply) async throws -> (String, String)? {
+    func apply(_ reply: Reply, consumer: KafkaConsumer) async throws -> (String, String)? {
         var delay: UInt64 = 50_000_000
         while true {
             do {

@@ -12,21 +12,25 @@ import Synchronization
 /// are idempotent by name, and a batch's offsets are stored only after every start in it is
 /// durable. A crash replays the batch; a replayed topic finds its executions already there.
 public final class TriggerConsumer: Service, Sendable {
-    public typealias ConsumerFactory = @Sendable ([String]) throws -> KafkaConsumer
+    /// Makes the consumer of `topics`; `startAtBeginning` after the cluster was replaced.
+    public typealias ConsumerFactory = @Sendable (_ topics: [String], _ startAtBeginning: Bool) throws -> KafkaConsumer
 
     private let registry: TriggerRegistry
     private let service: ExecutionService
     private let makeConsumer: ConsumerFactory
     private let deadLetters: DeadLetters
+    private let monitor: KafkaMonitor?
     private let region: String
     private let account: String
     private let logger: Logger
     private let current = Mutex<KafkaConsumer?>(nil)
     private let stopping = Mutex(false)
+    private let restartFromBeginningNext = Mutex(false)
 
     public init(registry: TriggerRegistry, service: ExecutionService, makeConsumer: @escaping ConsumerFactory,
-                deadLetters: DeadLetters, region: String, account: String, logger: Logger)
+                deadLetters: DeadLetters, monitor: KafkaMonitor? = nil, region: String, account: String, logger: Logger)
     {
+        self.monitor = monitor
         self.registry = registry
         self.service = service
         self.makeConsumer = makeConsumer
@@ -42,6 +46,14 @@ public final class TriggerConsumer: Service, Sendable {
         } onCancel: {
             self.stop()
         }
+    }
+
+    /// Replaces the consumer by one that reads its topics from their first records: the
+    /// cluster was replaced, and the group's offsets there may be the old cluster's. A record
+    /// read twice starts nothing twice (the execution names are deterministic).
+    public func restartFromBeginning() {
+        restartFromBeginningNext.withLock { $0 = true }
+        current.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     private func stop() {
@@ -68,20 +80,22 @@ public final class TriggerConsumer: Service, Sendable {
                             try await Task.sleep(nanoseconds: 200_000_000)
                             continue
                         }
-                        let consumer = try self.makeConsumer(topics)
-                        self.current.withLock { $0 = consumer }
-                        self.logger.info("triggers: consuming", metadata: ["topics": "\(topics.joined(separator: ","))"])
+                        let consumer: KafkaConsumer
                         do {
-                            for try await batch in consumer.batches(maxRecords: 500) {
+                            let fromBeginning = self.restartFromBeginningNext.withLock { r in defer { r = false }; return r }
+                            consumer = try self.makeConsumer(topics, fromBeginning)
+                        } catch {
+                            self.logger.critical("triggers: cannot create the consumer", metadata: ["error": "\(error)"])
+                            throw error
+                        }
+                        self.current.withLock { $0 = consumer }
+                        // A stop between the loop's check and the line above found no consumer.
+                        if self.stopping.withLock({ $0 }) { consumer.triggerGracefulShutdown() }
+                        self.logger.info("triggers: consuming", metadata: ["topics": "\(topics.joined(separator: ","))"])
+                        try await ConsumerLoop(name: "triggers", monitor: self.monitor, logger: self.logger)
+                            .run(consumer, maxRecords: 500) { batch in
                                 try await self.admit(batch, consumer: consumer)
                             }
-                        } catch is CancellationError where consumer.isShutdownTriggered {
-                            // Stopped during a batch: its offsets are not stored; it is read again.
-                        } catch {
-                            self.logger.error("triggers: consumer failed", metadata: ["error": "\(error)"])
-                            try? await Task.sleep(nanoseconds: 1_000_000_000)
-                        }
-                        await consumer.close()
                         self.current.withLock { $0 = nil }
                     }
                     self.registry.finish()
@@ -135,7 +149,13 @@ public final class TriggerConsumer: Service, Sendable {
         var polled: [KafkaRecord] = []
         while limit - service.runningExecutions < enough {
             if consumer.isShutdownTriggered { throw CancellationError() }
-            polled += try await consumer.poll(maxRecords: 500, timeout: .milliseconds(20))
+            do {
+                polled += try await consumer.poll(maxRecords: 500, timeout: .milliseconds(20))
+            } catch {
+                if ConsumerLoop.isPermanent(error) || error.code == .shutDown { throw error }
+                // An outage while paused: keep waiting (the poll keeps the membership).
+                try? await Task.sleep(for: .milliseconds(500))
+            }
         }
         logger.info("triggers: resumed", metadata: ["running": "\(service.runningExecutions)"])
         return polled
@@ -176,7 +196,7 @@ public final class TriggerConsumer: Service, Sendable {
                 logger.warning("triggers: start failed", metadata: ["rule": "\(start.rule.name)", "error": "\(error)"])
             }
         }
-        try await deadLetters.send(letters)
+        try await deadLetters.send(letters, stopping: { consumer.isShutdownTriggered })
         try consumer.storeOffsets(for: batch)
         RuntimeMetrics.kafkaRecords("triggers", "started", starts.count - failures.count)
         RuntimeMetrics.kafkaRecords("triggers", "dead_letter", letters.count)
