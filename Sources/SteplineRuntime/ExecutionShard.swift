@@ -101,7 +101,7 @@ actor ExecutionShard {
         switch operation {
         case .start(let plan):
             if let existing = try existingCached(arn, plan) { return existing }
-            let context = core.context(arn, eventCount: 0, now: now)
+            let context = core.context(arn, eventCount: 0, now: now, express: plan.isExpress)
             let (state, d) = ExecutionState.start(
                 definition: plan.definition, info: plan.info, input: plan.record.input, context: context)
             entry = Entry(state: state, revisionId: plan.record.revisionId, isExpress: plan.isExpress, startDate: now, tick: 0)
@@ -111,7 +111,7 @@ actor ExecutionShard {
         case .signal(let signal, let k):
             entry = try await load(arn)
             before = entry.state
-            let context = core.context(arn, eventCount: Int(entry.state.lastEventID), now: now)
+            let context = core.context(arn, eventCount: Int(entry.state.lastEventID), now: now, express: entry.isExpress)
             do {
                 decision = try entry.state.deliver(signal, context)
             } catch {
@@ -153,7 +153,7 @@ actor ExecutionShard {
             }
             entry = loaded
             before = entry.state
-            decision = entry.state.advance(core.context(arn, eventCount: Int(entry.state.lastEventID), now: now))
+            decision = entry.state.advance(core.context(arn, eventCount: Int(entry.state.lastEventID), now: now, express: entry.isExpress))
             kind = .timer
         }
         let presubmitted = presubmit(&entry.state, &decision, arn: arn, now: now)
@@ -209,7 +209,7 @@ actor ExecutionShard {
         for command in decision.commands {
             guard case .dispatchTask(let request) = command,
                 let presubmission = core.dispatcher.presubmission(for: request, now: now) else { continue }
-            let context = core.context(arn, eventCount: Int(state.lastEventID), now: now)
+            let context = core.context(arn, eventCount: Int(state.lastEventID), now: now, express: state.info.type == .express)
             // A task that the same decision already closed has nothing to submit.
             guard let submitted = try? state.deliver(.taskSubmitted(token: request.token, output: presubmission.output), context) else {
                 continue

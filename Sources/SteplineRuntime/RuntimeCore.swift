@@ -52,7 +52,7 @@ final class RuntimeCore: Sendable {
     /// depends only on the execution and its event count, so a resumed execution draws the
     /// same task tokens as an uninterrupted one. `eventCount` is the last AWS event id:
     /// internal events (a heartbeat sent again after a crash) do not shift it.
-    func context(_ arn: String, eventCount: Int, now: Int64) -> DecisionContext {
+    func context(_ arn: String, eventCount: Int, now: Int64, express: Bool = false) -> DecisionContext {
         let random: RandomSource
         if let seed = configuration.seed {
             var h: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -61,9 +61,13 @@ final class RuntimeCore: Sendable {
         } else {
             random = .system
         }
-        // The quota also ends a loop of states that never blocks, EXPRESS included (AWS has no
-        // history quota for EXPRESS, whose 5-minute limit ends such a loop instead).
-        return DecisionContext(now: now, random: random, region: configuration.region, historyEventLimit: configuration.historyEventLimit)
+        // The quota also ends a loop of states that never blocks. AWS has no history quota for
+        // EXPRESS, whose 5-minute limit ends such a loop instead: its calls yield every so
+        // many events (due again at once), so that other executions run in between.
+        var context = DecisionContext(now: now, random: random, region: configuration.region,
+                                      historyEventLimit: express ? .max : configuration.historyEventLimit)
+        if express { context.yieldAfterEvents = ExpressLimits.eventsPerCall }
+        return context
     }
 
     func info(_ r: ExecutionRecord) -> ExecutionInfo {
@@ -106,7 +110,7 @@ final class RuntimeCore: Sendable {
     /// What follows a durable step: its timer, its task requests, its cancellations.
     func afterStep(_ arn: String, effects: StepEffects, outboxIDs: [Int64], express: Bool) {
         if !express { standardTasks(opened: effects.step.tasksOpened, closed: effects.step.tasksClosed, arn: arn) }
-        timers.schedule(arn, due: effects.nextDue)
+        timers.schedule(arn, due: effects.nextDue, isStored: !express)
         if !effects.requests.isEmpty || !effects.publications.isEmpty {
             // EXPRESS steps are not stored: their items have no outbox row (id 0).
             let ids = express ? Array(repeating: 0, count: effects.requests.count + effects.publications.count) : outboxIDs

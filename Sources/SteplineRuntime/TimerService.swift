@@ -43,9 +43,13 @@ public final class TimerService: Service, Sendable {
 
     /// Sets (or with nil, clears) the timer of an execution. Called after the step that
     /// changed it is durable.
-    public func schedule(_ arn: String, due: Int64?) {
+    ///
+    /// - Parameter isStored: the store holds this timer (STANDARD executions), so one past
+    ///   the horizon is loaded from there when the horizon reaches it. EXPRESS executions
+    ///   are not stored: their timers stay in memory whatever their distance.
+    public func schedule(_ arn: String, due: Int64?, isStored: Bool = true) {
         state.withLock { s in
-            guard let due, due <= s.horizon else {
+            guard let due, due <= s.horizon || !isStored else {
                 s.scheduled[arn] = nil
                 return
             }

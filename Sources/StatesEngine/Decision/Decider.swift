@@ -12,6 +12,13 @@ struct Decider {
     var historyLimitReached = false
     var endingForHistoryLimit = false
 
+    /// The call produced its share of events (`DecisionContext.yieldAfterEvents`): threads
+    /// stop before their next state.
+    var mustYield: Bool {
+        guard let n = context.yieldAfterEvents else { return false }
+        return decision.events.count >= n
+    }
+
     var now: Int64 { context.now }
 }
 
@@ -165,11 +172,19 @@ extension ExecutionState {
     /// Runs the execution from the top until every thread is blocked or it ends.
     mutating func drive(_ d: inout Decider) {
         guard status == .running else { return }
+        if core.resumeDue != nil {
+            makeUnique()
+            core.resumeDue = nil
+        }
         if let deadline = executionDeadline, d.now >= deadline {
             timeOut(&d)
             return
         }
         _ = run(.root, &d)
+        if d.mustYield && status == .running {
+            makeUnique()
+            core.resumeDue = d.now
+        }
     }
 
     private mutating func timeOut(_ d: inout Decider) {
@@ -182,6 +197,7 @@ extension ExecutionState {
     /// Runs one thread until it blocks, completes or fails.
     mutating func run(_ id: ThreadID, _ d: inout Decider) -> ThreadOutcome {
         while status == .running && !d.historyLimitReached {
+            if d.mustYield { return .blocked }
             // A Map or Parallel runs its children without holding them: a copy held here
             // would make every change of the children copy their arrays.
             guard let isRunningChildren = threads.box(id)?.value.phase.isRunningChildren else { return .blocked }

@@ -91,6 +91,11 @@ public struct DecisionContext: Sendable {
     public var historyEventLimit: Int64
     /// Events of any kind one call may produce before the execution fails as over its quota.
     public var maxEventsPerCall: Int = 2_000_000
+    /// With a value, a call stops between two states once it produced this many events,
+    /// leaving the execution runnable and due at once (`nextDueTime`); the next `advance`
+    /// goes on. For EXPRESS executions, which have no history quota (set
+    /// `historyEventLimit` to `.max`).
+    public var yieldAfterEvents: Int?
 
     public init(now: Int64, random: RandomSource, region: String = "us-east-1", historyEventLimit: Int64 = HistoryLimit.defaultLimit) {
         self.now = now

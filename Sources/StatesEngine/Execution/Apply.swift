@@ -29,6 +29,11 @@ extension ExecutionState.Core {
             startTime = e.timestamp
             status = .running
             if let t = definition.timeoutSeconds { executionDeadline = e.timestamp + t * 1000 }
+            if info.type == .express {
+                // AWS behaviour: an Express execution runs for 5 minutes at most, and times out then.
+                let limit = e.timestamp + ExpressLimits.maxDurationMilliseconds
+                executionDeadline = executionDeadline.map { min($0, limit) } ?? limit
+            }
             // AWS behaviour: the first state's previousEventId is 0, not ExecutionStarted's id.
             threads[.root] = ThreadState(
                 id: .root, parent: nil, index: 0, block: .root, state: definition.root.startAt,

@@ -41,6 +41,9 @@ public struct ExecutionState: Sendable {
         /// The top-level thread when the execution stopped unsuccessfully: where a redrive
         /// restarts (`Redrive/Redrive.swift`).
         @exclusivity(unchecked) var redrivePoint: ThreadState?
+        /// When the last call stopped with threads still runnable (`DecisionContext
+        /// .yieldAfterEvents`): due at once. Not derived from events: EXPRESS only.
+        @exclusivity(unchecked) var resumeDue: Int64?
 
         init(definition: StateMachineDefinition, plan: DefinitionPlan, info: ExecutionInfo) {
             self.definition = definition
@@ -65,6 +68,7 @@ public struct ExecutionState: Sendable {
             c.freeThreadIDs = freeThreadIDs
             c.tokens = tokens
             c.redrivePoint = redrivePoint
+            c.resumeDue = resumeDue
             return c
         }
     }
@@ -84,7 +88,8 @@ public struct ExecutionState: Sendable {
     public var lastEventID: Int64 { core.lastEventID }
     /// Count of events applied, internal ones included.
     public var appliedCount: Int { core.appliedCount }
-    /// The execution's deadline (definition `TimeoutSeconds`), in epoch milliseconds.
+    /// The execution's deadline (definition `TimeoutSeconds`; for EXPRESS at most AWS's
+    /// 5 minutes), in epoch milliseconds.
     public var executionDeadline: Int64? { core.executionDeadline }
 
     var threads: ThreadTable { _read { yield core.threads } }
@@ -113,6 +118,7 @@ public struct ExecutionState: Sendable {
     public var nextDueTime: Int64? {
         guard status == .running else { return nil }
         var due = executionDeadline
+        if let r = core.resumeDue { due = due.map { min($0, r) } ?? r }
         func consider(_ t: Int64?) {
             guard let t else { return }
             due = due.map { min($0, t) } ?? t
