@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let store: SQLiteStore
         do {
-            try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+            try ServeConfiguration.makePrivate(dataDirectory: settings.dataDirectory, logger: logger)
         } catch {
             writeStderr("error: cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
             throw ExitCode(1)
@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         let lockPath = (settings.dataDirectory as NSString).appendingPathComponent("stepline.lock")
         // (A lock file that cannot be created means a read-only directory: the store's
         // open reports that, and no other daemon can be writing there either.)
-        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockFD < 0 || flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             writeStderr("error: another stepline serve is using the data directory \(settings.dataDirectory) (\(lockPath) is locked)")
             throw ExitCode(1)

@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
 import StatesLanguage
 import SteplineRuntime
 import Yams
@@ -41,6 +45,26 @@ struct ServeConfiguration {
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
+    }
+
+    /// Makes the daemon's files private: from here on every file and directory the process
+    /// creates (the data directory, the SQLite database and its `-wal`/`-shm`, the lock,
+    /// `triggers.json`, `bootstrap.servers`) is 0700/0600, whatever the umask it was started
+    /// with. Then creates the data directory. An existing directory that others can read is
+    /// left as it is (its owner may mean it) and reported.
+    static func makePrivate(dataDirectory: String, logger: Logger) throws {
+        umask(0o077)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: dataDirectory))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                logger.warning("the data directory is open to other users; chmod 700 it", metadata: [
+                    "directory": "\(dataDirectory)", "mode": "\(String(mode, radix: 8))",
+                ])
+            }
+            return
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
     }
 
     var databasePath: String { storePath ?? (dataDirectory as NSString).appendingPathComponent("stepline.sqlite") }
@@ -103,14 +127,22 @@ struct ServeConfiguration {
         } catch let e as Invalid {
             throw e
         } catch {
-            throw Invalid(description: "the configuration is not valid YAML: \(error)")
+            throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")
+        }
+        // Sections that PRODUCT.md announces but Stepline does not carry out yet: accepting
+        // them would let someone believe they have TLS, authentication or encryption.
+        for (key, what) in Self.notSupported where root[key] != nil {
+            throw Invalid(description: "\(key): \(what) is not supported yet; remove the '\(key)' section")
         }
         try Self.check(root, "", allowed: [
             "api", "kafka", "store", "dataDir", "logLevel", "region", "account", "stateMachines", "triggers",
-            "integrations", "security", "encryption", "runtime",
+            "integrations", "runtime",
         ])
         let api = try Self.table(root["api"], "api")
-        try Self.check(api, "api", allowed: ["listen", "tls"])
+        if api["tls"] != nil {
+            throw Invalid(description: "api.tls: TLS is not supported yet (the API serves plain HTTP); terminate TLS in a proxy in front of Stepline and remove 'api.tls'")
+        }
+        try Self.check(api, "api", allowed: ["listen"])
         if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
         let kafka = try Self.table(root["kafka"], "kafka")
         try Self.check(kafka, "kafka", allowed: ["brokers", "properties", "groupId", "developmentBroker"])
@@ -176,6 +208,12 @@ struct ServeConfiguration {
         }
     }
 
+    /// Top-level sections that are refused until they work, with what they would do.
+    static let notSupported: [(String, String)] = [
+        ("security", "authentication and access policies (the API accepts any credentials)"),
+        ("encryption", "encryption of data at rest"),
+    ]
+
     mutating func applyIntegrations(_ t: [String: Any]) throws {
         try Self.check(t, "integrations", allowed: [
             "taskReplies", "executionStatus", "deadLetters", "lambdaPrefix", "activityPrefix", "eventsPrefix", "queues", "snsTopics",
@@ -213,7 +251,11 @@ struct ServeConfiguration {
     /// The `triggers` section, read from the YAML nodes so that the numbers of patterns keep
     /// their spelling.
     static func triggers(yaml: String) throws -> [TriggerRule] {
-        guard case .mapping(let root)? = try Yams.compose(yaml: yaml), let list = root["triggers"] else { return [] }
+        let document: Node?
+        do { document = try Yams.compose(yaml: yaml) } catch {
+            throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")
+        }
+        guard case .mapping(let root)? = document, let list = root["triggers"] else { return [] }
         guard case .sequence(let items) = list else { throw Invalid(description: "triggers: expected a list") }
         var rules: [TriggerRule] = []
         for (i, item) in items.enumerated() {

@@ -82,6 +82,16 @@ import Testing
         print(output)
         #expect(status == 0, "\(output)")
     }
+
+    /// Issue 14, one case of `Tests/Integration/limits_test.py` each (see its docstring).
+    static func limits(_ name: String) throws {
+        let (status, output) = try Self.python("limits_test.py", ["--binary", try Self.steplinePath, "--case", name], timeout: 100)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
+    /// No environment or configuration line in the logs; a private data directory.
+    @Test(.timeLimit(.minutes(2))) func secretsStaySecretAndFilesPrivate() throws { try Self.limits("secrets") }
 }
 
 struct DaemonTestFailure: Error, CustomStringConvertible {

@@ -43,6 +43,10 @@ import Testing
         ("integrations:\n  activities: maybe\n", "integrations.activities: expected true or false"),
         ("stateMachines:\n  - {name: m, definition: missing.asl.json}\n", "missing.asl.json"),
         ("stateMachines: [\n", "not valid YAML"),
+        // Sections that do nothing yet are refused rather than ignored.
+        ("api:\n  tls: {certificate: c.pem, privateKey: k.pem}\n", "api.tls: TLS is not supported yet"),
+        ("security:\n  authentication: sigv4\n", "security: authentication and access policies"),
+        ("encryption:\n  keys: []\n", "encryption: encryption of data at rest"),
     ])
     func badConfigurationStopsTheDaemon(_ yaml: String, _ message: String) throws {
         let (status, output) = try Self.serve(yaml: yaml)

@@ -287,7 +287,10 @@ public final class TriggerRegistry: Sendable {
         guard let file else { return }
         let text = JSON.array(api.map(\.json)).prettyPrinted() + "\n"
         let tmp = file.appendingPathExtension("tmp")
-        try Data(text.utf8).write(to: tmp)
+        // 0600: the rules are the daemon's, as the rest of its data directory.
+        guard FileManager.default.createFile(atPath: tmp.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw TriggerRule.Invalid(message: "cannot write \(tmp.path): \(String(cString: strerror(errno)))")
+        }
         // rename(2) replaces the file atomically: a crash leaves the old rules or the new.
         guard rename(tmp.path, file.path) == 0 else {
             throw TriggerRule.Invalid(message: "cannot write \(file.path): \(String(cString: strerror(errno)))")

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Issue 14's limits, checked on real `stepline serve` processes (each case its own daemon,
+with the embedded Kafka broker and a temporary data directory).
+
+Cases:
+- secrets: at logLevel debug the environment is not logged; a YAML error (at start and on
+  reload) does not echo the offending line; the data directory is 0700 and its files 0600
+  under umask 022.
+
+Usage: limits_test.py --binary PATH --case NAME [--keep]
+Exit 0 when every check passes; one line per check.
+"""
+import argparse, http.client, json, os, selectors, shutil, signal, socket, subprocess, sys, tempfile, threading, time, uuid
+
+from botocore.exceptions import ClientError
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from stepline_testkit import free_port, sfn_client
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+SM = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:"
+problems = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        problems.append(what)
+    return cond
+
+
+def request(port, method, path, body=None, headers=None, timeout=10):
+    """One request on a fresh connection: (status, headers, body bytes)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def api(port, action, body, timeout=30):
+    status, _, data = request(port, "POST", "/", json.dumps(body).encode(), {
+        "X-Amz-Target": f"AWSStepFunctions.{action}", "Content-Type": "application/x-amz-json-1.0"}, timeout=timeout)
+    return status, json.loads(data or b"null")
+
+
+class Daemon:
+    def __init__(self, binary, work, config_text, files=None, env=None, umask=None):
+        self.binary, self.work = binary, work
+        self.config = os.path.join(work, "stepline.yaml")
+        self.data = os.path.join(work, "data")
+        self.log_path = os.path.join(work, "daemon.log")
+        self.port = free_port()
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        for name, text in (files or {}).items():
+            with open(os.path.join(work, name), "w") as f:
+                f.write(text)
+        self.env = dict(os.environ, STEPLINE_DATA_DIR=self.data, STEPLINE_LISTEN=f"127.0.0.1:{self.port}", **(env or {}))
+        self.env.setdefault("STEPLINE_LOG_LEVEL", "notice")
+        self.umask = umask
+        self.proc = None
+
+    def start(self, wait=True):
+        preexec = (lambda: os.umask(self.umask)) if self.umask is not None else None
+        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config], env=self.env, preexec_fn=preexec,
+                                     stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT)
+        if not wait:
+            return self
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {self.log()[-2000:]}")
+            try:
+                if request(self.port, "GET", "/readyz", timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daemon not ready in 40 s: {self.log()[-2000:]}")
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def bootstrap(self):
+        with open(os.path.join(self.data, "bootstrap.servers")) as f:
+            return f.read().strip()
+
+
+def serve_once(binary, work, config_text, env=None):
+    """`stepline serve` with a configuration that should not start: (exit status, output)."""
+    d = Daemon(binary, work, config_text, env=env)
+    d.start(wait=False)
+    try:
+        d.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        d.stop()
+    return d.proc.returncode, d.log()
+
+
+def closed_within(socks, seconds):
+    """Waits until every socket is closed by the peer (EOF or reset), at most `seconds`.
+    Returns ({socket: seconds until closed}, {socket: bytes received before})."""
+    sel = selectors.DefaultSelector()
+    start = time.time()
+    closed, received = {}, {s: b"" for s in socks}
+    for s in socks:
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ)
+    while len(closed) < len(socks) and time.time() - start < seconds:
+        for key, _ in sel.select(timeout=0.1):
+            s = key.fileobj
+            try:
+                data = s.recv(65536)
+            except (ConnectionResetError, BrokenPipeError):
+                data = b""
+            except BlockingIOError:
+                continue
+            if data:
+                received[s] += data
+            else:
+                closed[s] = time.time() - start
+                sel.unregister(s)
+    sel.close()
+    return closed, received
+
+
+def connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+
+
+
+
+
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+
+
+
+def secrets(binary, work):
+    secret_env = f"env-secret-{uuid.uuid4()}"
+    secret_yaml = f"yaml-secret-{uuid.uuid4()}"
+    # A broken file at start: the error names the place, not the line.
+    broken = f"kafka:\n  properties:\n    sasl.password: {secret_yaml}: oops\n"
+    sub = os.path.join(work, "start")
+    os.makedirs(sub)
+    status, output = serve_once(binary, sub, broken)
+    check(status == 2 and "line 3" in output and secret_yaml not in output,
+          f"a YAML error at start names the line and does not echo it ({status}: {output.strip()[-300:]})")
+    d = Daemon(binary, work, "logLevel: debug\nstateMachines:\n  - {name: m, definition: m.asl.json}\n", {"m.asl.json": PASS},
+               env={"AWS_SECRET_ACCESS_KEY": secret_env, "STEPLINE_LOG_LEVEL": "debug"}, umask=0o022).start()
+    try:
+        status, _, _ = request(d.port, "PUT", "/triggers/t", json.dumps({"topic": "orders", "stateMachine": "m"}).encode())
+        check(status == 200, "a trigger is kept (triggers.json)")
+        sfn_client(d.port).start_execution(stateMachineArn=SM + "m")
+        time.sleep(1.5)  # let the config watcher take its first look
+        with open(d.config, "w") as f:
+            f.write(broken)
+        deadline = time.time() + 10
+        while time.time() < deadline and "configuration not reloaded" not in d.log():
+            time.sleep(0.2)
+        log = d.log()
+        check("configuration not reloaded" in log and "line 3" in log, "a YAML error on reload is logged with its line")
+        check(secret_yaml not in log, "a YAML error on reload does not echo the offending line")
+        check("ConfigWatcher(" in log, "at debug, the services are logged (so the next check means something)")
+        check(secret_env not in log, "at debug, the process environment is not logged")
+        modes = {}
+        for name in ["", "stepline.sqlite", "stepline.sqlite-wal", "stepline.sqlite-shm", "stepline.lock", "bootstrap.servers",
+                     "triggers.json"]:
+            path = os.path.join(d.data, name)
+            modes[name or "data dir"] = oct(os.stat(path).st_mode & 0o777) if os.path.exists(path) else "missing"
+        check(modes.pop("data dir") == "0o700", "the data directory is 0700 under umask 022")
+        check(all(m == "0o600" for m in modes.values()), f"its files are 0600 under umask 022 ({modes})")
+    finally:
+        d.stop()
+
+
+CASES = {"secrets": secrets}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--case", required=True, choices=sorted(CASES))
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix=f"stepline-limits-{args.case}-")
+    try:
+        CASES[args.case](os.path.abspath(args.binary), work)
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        problems.append(f"{type(e).__name__}: {e}")
+    finally:
+        if args.keep:
+            print("kept", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"{len(problems)} problem(s)" if problems else "all checks passed")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
