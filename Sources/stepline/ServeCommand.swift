@@ -105,7 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry: TriggerRegistry
         do {
             registry = try TriggerRegistry(
-                config: settings.triggers, file: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("triggers.json"))
+                config: settings.triggers, file: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("triggers.json"),
+                loopCheck: settings.loopCheck)
         } catch {
             writeStderr("error: the trigger rules: \(error)")
             try? await store.close()

@@ -67,6 +67,9 @@ struct ServeConfiguration {
                                                 attributes: [.posixPermissions: 0o700])
     }
 
+    /// The check the trigger rules pass, here and in the trigger API.
+    var loopCheck: TriggerLoopCheck { TriggerLoopCheck(topics: topics, region: region, account: account) }
+
     var databasePath: String { storePath ?? (dataDirectory as NSString).appendingPathComponent("stepline.sqlite") }
 
     static func load(file: String?, environment: [String: String]) throws -> ServeConfiguration {
@@ -187,6 +190,9 @@ struct ServeConfiguration {
         if let v = try int("timerHorizonSeconds") { runtime.timerHorizonSeconds = Int64(v) }
         if let v = try int("retentionDays") { runtime.retentionDays = Int64(v) }
         triggers = try Self.triggers(yaml: yaml)
+        if let loop = loopCheck.firstLoop(in: triggers) {
+            throw Invalid(description: "triggers[\(loop.index)]: \(loop.message)")
+        }
         if let list = root["stateMachines"] {
             guard let items = list as? [Any] else { throw Invalid(description: "stateMachines: expected a list") }
             for (i, item) in items.enumerated() {
@@ -237,6 +243,10 @@ struct ServeConfiguration {
         for (k, v) in try Self.table(t["snsTopics"], "integrations.snsTopics") {
             guard let topic = try Self.string(v, "integrations.snsTopics.\(k)") else { continue }
             topics.snsTopics[k] = topic
+        }
+        // A malformed reply is dead-lettered: on the reply topic itself it would be read again.
+        if topics.deadLetters == topics.taskReplies {
+            throw Invalid(description: "integrations.deadLetters: the dead-letter topic cannot be the reply topic '\(topics.taskReplies)' (a malformed reply would come back forever)")
         }
         if let v = t["activities"] {
             guard let b = v as? Bool else { throw Invalid(description: "integrations.activities: expected true or false") }

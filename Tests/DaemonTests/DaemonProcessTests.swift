@@ -90,6 +90,9 @@ import Testing
         #expect(status == 0, "\(output)")
     }
 
+    /// Trigger rules that would feed themselves are refused, at start and by the trigger API.
+    @Test(.timeLimit(.minutes(2))) func feedbackLoopsAreRefused() throws { try Self.limits("feedback-loop") }
+
     /// No environment or configuration line in the logs; a private data directory.
     @Test(.timeLimit(.minutes(2))) func secretsStaySecretAndFilesPrivate() throws { try Self.limits("secrets") }
 }

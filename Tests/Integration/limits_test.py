@@ -3,6 +3,9 @@
 with the embedded Kafka broker and a temporary data directory).
 
 Cases:
+- feedback-loop: trigger rules that would feed themselves (dead-letter topic with
+  deadLetter, status-topic rules starting their own machine, directly or through another
+  rule) are refused by the trigger API with the reason; legitimate ones are accepted.
 - secrets: at logLevel debug the environment is not logged; a YAML error (at start and on
   reload) does not echo the offending line; the data directory is 0700 and its files 0600
   under umask 022.
@@ -155,6 +158,57 @@ def connect(port):
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 
 
+def feedback_loop(binary, work):
+    files = {"m.asl.json": PASS, "n.asl.json": PASS}
+    machines = "stateMachines:\n  - {name: m, definition: m.asl.json}\n  - {name: n, definition: n.asl.json}\n"
+    # Config rules: refused at start, naming the rule and the loop.
+    for name, rule in [
+        ("dead-letter topic with deadLetter", "{name: dl, topic: stepline.dead-letters, stateMachine: m, deadLetter: true}"),
+        ("status topic, own machine", "{name: st, topic: stepline.execution-status, stateMachine: m, pattern: {source: [aws.states]}}"),
+    ]:
+        sub = os.path.join(work, name.replace(" ", "-").replace(",", ""))
+        os.makedirs(sub)
+        for f, text in files.items():
+            with open(os.path.join(sub, f), "w") as fh:
+                fh.write(text)
+        status, output = serve_once(binary, sub, machines + "triggers:\n  - " + rule + "\n")
+        check(status == 2 and "triggers[0]" in output and "would feed itself" in output,
+              f"a config rule on the {name} stops the daemon with the reason (exit {status}: {output.strip()[-300:]})")
+    # A legitimate status rule in the file: m's executions start when n's fail.
+    d = Daemon(binary, work, machines + "triggers:\n  - {name: n-failed, topic: stepline.execution-status, stateMachine: m, "
+                                         f"pattern: {{detail: {{stateMachineArn: ['{SM}n'], status: [FAILED]}}}}}}\n", files).start()
+    try:
+        def put(name, rule):
+            status, _, body = request(d.port, "PUT", f"/triggers/{name}", json.dumps(rule).encode())
+            return status, json.loads(body or b"null")
+        status, body = put("dl", {"topic": "stepline.dead-letters", "stateMachine": "m", "deadLetter": True})
+        check(status == 400 and body["__type"] == "ValidationException" and "would feed itself" in body["message"],
+              f"PUT of a rule on the dead-letter topic with deadLetter is refused ({status} {body})")
+        status, body = put("self", {"topic": "stepline.execution-status", "stateMachine": "m",
+                                    "pattern": {"detail": {"status": ["SUCCEEDED"]}}})
+        check(status == 400 and "its own state machine" in body.get("message", ""),
+              f"PUT of a status rule whose machine's events match it is refused ({status} {body})")
+        status, body = put("back", {"topic": "stepline.execution-status", "stateMachine": "n",
+                                    "pattern": {"detail": {"stateMachineArn": [SM + "m"]}}})
+        check(status == 400 and "n-failed" in body.get("message", "") and "would feed itself" in body.get("message", ""),
+              f"PUT of a status rule closing a loop through another rule is refused, naming both ({status} {body})")
+        for name, rule in [
+            ("dl-watch", {"topic": "stepline.dead-letters", "stateMachine": "m"}),
+            ("others", {"topic": "stepline.execution-status", "stateMachine": "m",
+                        "pattern": {"detail": {"stateMachineArn": [{"anything-but": [SM + "m"]}], "status": ["FAILED"]}}}),
+            ("events", {"topic": "stepline.events.default", "stateMachine": "m", "deadLetter": True}),
+        ]:
+            status, body = put(name, rule)
+            check(status == 200, f"PUT of a legitimate rule '{name}' is accepted ({status} {body})")
+        status, _, body = request(d.port, "GET", "/triggers")
+        names = sorted(r["name"] for r in json.loads(body)["triggers"])
+        check(names == ["dl-watch", "events", "n-failed", "others"], f"the refused rules were not kept ({names})")
+    finally:
+        d.stop()
+    # The kept rules pass the check again at the next start (and still do).
+    d.start()
+    d.stop()
+    check(d.proc.returncode == 0, "the daemon restarts with the kept rules")
 
 
 def secrets(binary, work):
@@ -195,7 +249,7 @@ def secrets(binary, work):
         d.stop()
 
 
-CASES = {"secrets": secrets}
+CASES = {"feedback-loop": feedback_loop, "secrets": secrets}
 
 
 def main():
