@@ -93,6 +93,9 @@ import Testing
     /// Trigger rules that would feed themselves are refused, at start and by the trigger API.
     @Test(.timeLimit(.minutes(2))) func feedbackLoopsAreRefused() throws { try Self.limits("feedback-loop") }
 
+    /// A task output over 256 KiB: ValidationException over HTTP and over the reply topic alike.
+    @Test(.timeLimit(.minutes(2))) func anOversizedTaskOutputGetsOneAnswer() throws { try Self.limits("task-output") }
+
     /// No environment or configuration line in the logs; a private data directory.
     @Test(.timeLimit(.minutes(2))) func secretsStaySecretAndFilesPrivate() throws { try Self.limits("secrets") }
 }

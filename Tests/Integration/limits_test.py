@@ -6,6 +6,10 @@ Cases:
 - feedback-loop: trigger rules that would feed themselves (dead-letter topic with
   deadLetter, status-topic rules starting their own machine, directly or through another
   rule) are refused by the trigger API with the reason; legitimate ones are accepted.
+- task-output: an output over 256 KiB (of UTF-8) is refused by SendTaskSuccess and, the
+  same way, by the reply topic (dead-lettered with the ValidationException); the task keeps
+  waiting and a good answer then completes it. A Lambda worker's result over 256 KiB fails
+  the task with States.DataLimitExceeded, as a Lambda function's does on AWS.
 - secrets: at logLevel debug the environment is not logged; a YAML error (at start and on
   reload) does not echo the offending line; the data directory is 0700 and its files 0600
   under umask 022.
@@ -211,6 +215,98 @@ def feedback_loop(binary, work):
     check(d.proc.returncode == 0, "the daemon restarts with the kept rules")
 
 
+CALLBACK = json.dumps({"StartAt": "T", "States": {"T": {
+    "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/big-work",
+                   "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}})
+LAMBDA = json.dumps({"StartAt": "T", "States": {"T": {
+    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "big", "Payload": {}},
+    "End": True}}})
+
+
+def task_output(binary, work):
+    d = Daemon(binary, work, "stateMachines:\n  - {name: cb, definition: cb.asl.json}\n  - {name: lam, definition: lam.asl.json}\n",
+               {"cb.asl.json": CALLBACK, "lam.asl.json": LAMBDA}).start()
+    try:
+        sfn = sfn_client(d.port, read_timeout=30)
+        producer = Producer({"bootstrap.servers": d.bootstrap, "log_level": 3, "message.max.bytes": 2_000_000})
+
+        def token_from(topic, timeout=20):
+            c = Consumer({"bootstrap.servers": d.bootstrap, "group.id": f"t-{uuid.uuid4()}", "auto.offset.reset": "earliest",
+                          "log_level": 3})
+            c.subscribe([topic])
+            deadline = time.time() + timeout
+            try:
+                while time.time() < deadline:
+                    m = c.poll(0.2)
+                    if m is not None and m.error() is None:
+                        return dict((k, v.decode()) for k, v in m.headers())["stepline-task-token"]
+            finally:
+                c.close()
+            raise RuntimeError(f"no task record on {topic}")
+
+        def status(arn):
+            return sfn.describe_execution(executionArn=arn)["status"]
+
+        def reply(body):
+            producer.produce("stepline.task-replies", json.dumps(body).encode(), key=body["taskToken"].encode())
+            producer.flush(15)
+
+        def dead_letters():
+            c = Consumer({"bootstrap.servers": d.bootstrap, "group.id": f"dl-{uuid.uuid4()}", "auto.offset.reset": "earliest",
+                          "log_level": 3})
+            meta = c.list_topics("stepline.dead-letters", timeout=10).topics["stepline.dead-letters"]
+            c.assign([TopicPartition("stepline.dead-letters", p, 0) for p in meta.partitions])
+            out, quiet = [], time.time()
+            while time.time() - quiet < 1.0:
+                m = c.poll(0.2)
+                if m is not None and m.error() is None:
+                    out.append(dict((k, v.decode()) for k, v in m.headers()))
+                    quiet = time.time()
+            c.close()
+            return out
+
+        arn = sfn.start_execution(stateMachineArn=SM + "cb", name="cb-1")["executionArn"]
+        token = token_from("big-work")
+        expected = "Value at 'output' failed to satisfy constraint: Member must have length less than or equal to 262144"
+        for what, output in [("300,000 ASCII characters", json.dumps({"x": "a" * 300_000})),
+                             ("140,000 two-byte characters (280,000 bytes of UTF-8)",
+                              json.dumps({"x": "é" * 140_000}, ensure_ascii=False))]:
+            try:
+                sfn.send_task_success(taskToken=token, output=output)
+                check(False, f"SendTaskSuccess with {what} is refused (it was accepted)")
+            except ClientError as e:
+                err = e.response["Error"]
+                check(err["Code"] == "ValidationException" and expected in err["Message"],
+                      f"SendTaskSuccess with {what} is a ValidationException ({err['Code']}: {err['Message'][:160]})")
+            check(status(arn) == "RUNNING", f"after that, the execution still waits ({status(arn)})")
+        reply({"taskToken": token, "output": {"x": "a" * 300_000}})
+        letters = []
+        deadline = time.time() + 20
+        while time.time() < deadline and not letters:
+            letters = [h for h in dead_letters() if h.get("stepline-error") == "ValidationException"]
+        check(len(letters) == 1 and expected in letters[0].get("stepline-cause", ""),
+              f"the same output on the reply topic is dead-lettered with the same ValidationException ({letters})")
+        check(status(arn) == "RUNNING", f"after the refused reply, the execution still waits ({status(arn)})")
+        reply({"taskToken": token, "output": {"ok": True}})
+        deadline = time.time() + 20
+        while time.time() < deadline and status(arn) == "RUNNING":
+            time.sleep(0.2)
+        check(status(arn) == "SUCCEEDED", f"a good reply then completes the task ({status(arn)})")
+        # A Lambda worker plays the function: AWS fails a function's result over the quota.
+        arn = sfn.start_execution(stateMachineArn=SM + "lam", name="lam-1")["executionArn"]
+        token = token_from("stepline.lambda.big")
+        reply({"taskToken": token, "output": {"x": "a" * 300_000}})
+        deadline = time.time() + 20
+        while time.time() < deadline and status(arn) == "RUNNING":
+            time.sleep(0.2)
+        e = sfn.describe_execution(executionArn=arn)
+        check(e["status"] == "FAILED" and e.get("error") == "States.DataLimitExceeded",
+              f"a Lambda result over 256 KiB fails the task with States.DataLimitExceeded ({e['status']} {e.get('error')})")
+    finally:
+        d.stop()
+
+
 def secrets(binary, work):
     secret_env = f"env-secret-{uuid.uuid4()}"
     secret_yaml = f"yaml-secret-{uuid.uuid4()}"
@@ -249,7 +345,7 @@ def secrets(binary, work):
         d.stop()
 
 
-CASES = {"feedback-loop": feedback_loop, "secrets": secrets}
+CASES = {"feedback-loop": feedback_loop, "task-output": task_output, "secrets": secrets}
 
 
 def main():
