@@ -29,7 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings: ServeConfiguration
         do {
-            settings = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+            var loaded = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+            try loaded.fitConnectionLimit()
+            settings = loaded
         } catch {
             writeStderr("error: \(error)")
             throw ExitCode(2)
@@ -139,7 +141,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
         let host = settings.host
-        let server = APIServer.make(api: api, host: host, port: settings.port, triggers: registry, metrics: metrics) { port in
+        let server = APIServer.make(api: api, host: host, port: settings.port, limits: settings.httpLimits, triggers: registry,
+                                    metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
         // Graceful shutdown runs in reverse order: the watcher and the consumers stop first

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import StatesAPI
 import StatesLanguage
 import SteplineRuntime
 import Yams
@@ -19,6 +20,10 @@ struct ServeConfiguration {
 
     var host = "127.0.0.1"
     var port = 8083
+    /// The HTTP server's limits (`api.headerTimeoutSeconds`, `bodyTimeoutSeconds`,
+    /// `idleTimeoutSeconds`, `maxConnections`).
+    var httpLimits = HTTPServer.Limits()
+    var maxConnectionsGiven = false
     var dataDirectory = "./.stepline"
     var storePath: String?
     var synchronous = "FULL"
@@ -65,6 +70,30 @@ struct ServeConfiguration {
         }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+    }
+
+    /// File descriptors kept for the store, Kafka's sockets and the rest, besides connections.
+    static let reservedFiles = 512
+
+    /// Raises the open-file limit to its hard limit (a connection is a file), and fits the
+    /// connection limit in it: the default shrinks, a configured one that cannot fit is an
+    /// error (it would not hold).
+    mutating func fitConnectionLimit() throws {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        // RLIM_INFINITY is all ones: clamped, it reads as no limit.
+        let files = Int(clamping: limit.rlim_cur)
+        let room = files - Self.reservedFiles - httpLimits.overLimitConnections
+        guard httpLimits.maxConnections > room else { return }
+        if maxConnectionsGiven {
+            throw Invalid(description: "api.maxConnections: \(httpLimits.maxConnections) connections do not fit in the open-file limit of \(files) (ulimit -n), which must also hold \(Self.reservedFiles + httpLimits.overLimitConnections) other files; raise the limit or lower api.maxConnections")
+        }
+        httpLimits.maxConnections = max(16, room)
     }
 
     /// The check the trigger rules pass, here and in the trigger API.
@@ -145,8 +174,20 @@ struct ServeConfiguration {
         if api["tls"] != nil {
             throw Invalid(description: "api.tls: TLS is not supported yet (the API serves plain HTTP); terminate TLS in a proxy in front of Stepline and remove 'api.tls'")
         }
-        try Self.check(api, "api", allowed: ["listen"])
+        try Self.check(api, "api", allowed: ["listen", "headerTimeoutSeconds", "bodyTimeoutSeconds", "idleTimeoutSeconds", "maxConnections"])
         if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
+        func positive(_ key: String) throws -> Int? {
+            guard let v = api[key] else { return nil }
+            guard let i = v as? Int, i > 0 else { throw Invalid(description: "api.\(key): expected a positive integer") }
+            return i
+        }
+        if let v = try positive("headerTimeoutSeconds") { httpLimits.headerTimeout = .seconds(v) }
+        if let v = try positive("bodyTimeoutSeconds") { httpLimits.bodyTimeout = .seconds(v) }
+        if let v = try positive("idleTimeoutSeconds") { httpLimits.idleTimeout = .seconds(v) }
+        if let v = try positive("maxConnections") {
+            httpLimits.maxConnections = v
+            maxConnectionsGiven = true
+        }
         let kafka = try Self.table(root["kafka"], "kafka")
         try Self.check(kafka, "kafka", allowed: ["brokers", "properties", "groupId", "developmentBroker"])
         kafkaBrokers = try Self.string(kafka["brokers"], "kafka.brokers")

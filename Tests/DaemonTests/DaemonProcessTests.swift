@@ -90,6 +90,17 @@ import Testing
         #expect(status == 0, "\(output)")
     }
 
+    /// Half-sent heads and bodies, silent, idle and trickling connections are closed after
+    /// the header, body and idle timeouts.
+    @Test(.timeLimit(.minutes(2))) func slowClientsAreClosedAfterTheTimeouts() throws { try Self.limits("slow-clients") }
+
+    /// Past `api.maxConnections`: /healthz answers, /readyz says not ready, other requests
+    /// get 503 ServiceUnavailable, a flood is closed at once.
+    @Test(.timeLimit(.minutes(2))) func theConnectionLimitKeepsHealthChecksAnswered() throws { try Self.limits("connection-limit") }
+
+    /// /healthz and other calls answer promptly while two TestState calls burn CPU.
+    @Test(.timeLimit(.minutes(2))) func heavyEvaluationsDoNotHoldTheOtherRequests() throws { try Self.limits("heavy-work") }
+
     /// Trigger rules that would feed themselves are refused, at start and by the trigger API.
     @Test(.timeLimit(.minutes(2))) func feedbackLoopsAreRefused() throws { try Self.limits("feedback-loop") }
 

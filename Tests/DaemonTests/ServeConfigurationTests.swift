@@ -47,6 +47,9 @@ import Testing
         ("api:\n  tls: {certificate: c.pem, privateKey: k.pem}\n", "api.tls: TLS is not supported yet"),
         ("security:\n  authentication: sigv4\n", "security: authentication and access policies"),
         ("encryption:\n  keys: []\n", "encryption: encryption of data at rest"),
+        ("api:\n  idleTimeoutSeconds: 0\n", "api.idleTimeoutSeconds: expected a positive integer"),
+        ("api:\n  maxConnections: 2000000000\n", "api.maxConnections: 2000000000 connections do not fit in the open-file limit"),
+        ("api:\n  readTimeout: 5\n", "unknown key 'api.readTimeout'"),
         // Loops through the topics Stepline writes.
         ("triggers:\n  - {name: t, topic: stepline.dead-letters, stateMachine: m, deadLetter: true}\n",
          "triggers[0]: trigger 't': deadLetter on the dead-letter topic"),

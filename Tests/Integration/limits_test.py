@@ -3,6 +3,14 @@
 with the embedded Kafka broker and a temporary data directory).
 
 Cases:
+- slow-clients: half-sent request heads and bodies, silent and idle connections are closed
+  after the configured timeouts (a body cut short is answered 408); a client that trickles
+  its headers is closed too.
+- connection-limit: past api.maxConnections a new connection still gets /healthz (and
+  /readyz, which says not ready), any other request 503 ServiceUnavailable; a flood past
+  that is closed at once; the API answers again once the connections go.
+- heavy-work: /healthz and ListStateMachines answer promptly while two TestState calls
+  evaluate a catastrophic regular expression.
 - feedback-loop: trigger rules that would feed themselves (dead-letter topic with
   deadLetter, status-topic rules starting their own machine, directly or through another
   rule) are refused by the trigger API with the reason; legitimate ones are accepted.
@@ -153,10 +161,178 @@ def connect(port):
 
 # --- cases ---------------------------------------------------------------------------------
 
+def slow_clients(binary, work):
+    d = Daemon(binary, work, "api:\n  headerTimeoutSeconds: 2\n  bodyTimeoutSeconds: 2\n  idleTimeoutSeconds: 2\n").start()
+    try:
+        silent = [connect(d.port) for _ in range(20)]
+        half_head = [connect(d.port) for _ in range(20)]
+        for s in half_head:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n")
+        half_body = [connect(d.port) for _ in range(20)]
+        for s in half_body:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+                      b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 1000\r\n\r\n{\"maxResults\": ")
+        idle = []
+        for _ in range(5):
+            s = connect(d.port)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = s.recv(4096)
+            check(first.startswith(b"HTTP/1.1 200"), "a keep-alive request is answered")
+            idle.append(s)
+        # Trickles one header byte every 0.25 s: active all along, but its head never ends.
+        trickle = connect(d.port)
+        stop = threading.Event()
+
+        def drip():
+            for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"y" * 200:
+                if stop.is_set():
+                    return
+                try:
+                    trickle.send(bytes([b]))
+                except OSError:
+                    return
+                time.sleep(0.25)
+
+        t = threading.Thread(target=drip, daemon=True)
+        t.start()
+        # Meanwhile the server answers others.
+        status, _, _ = request(d.port, "GET", "/healthz", timeout=2)
+        check(status == 200, "/healthz answers while slow clients hold connections")
+        everyone = silent + half_head + half_body + idle + [trickle]
+        closed, received = closed_within(everyone, 8)
+        stop.set()
+        def times(group):
+            return [closed.get(s) for s in group]
+        for name, group in [("silent", silent), ("half-sent head", half_head), ("half-sent body", half_body),
+                            ("idle keep-alive", idle), ("trickling head", [trickle])]:
+            ts = times(group)
+            still = sum(1 for x in ts if x is None)
+            worst = max((x for x in ts if x is not None), default=None)
+            check(still == 0 and worst <= 5.0,
+                  f"{name} connections are closed by the server after the 2 s timeout "
+                  f"({len(group) - still}/{len(group)} closed, slowest after {worst and round(worst, 2)} s)")
+        check(all(received[s].startswith(b"HTTP/1.1 408") for s in half_body),
+              "a body cut short is answered 408 before the connection closes")
+        check(all(received[s] == b"" for s in silent + half_head),
+              "a connection without a whole head is closed without an answer")
+        for s in everyone:
+            s.close()
+        status, _, _ = request(d.port, "GET", "/healthz")
+        check(status == 200, "the server answers after the slow clients are gone")
+    finally:
+        d.stop()
 
 
+def connection_limit(binary, work):
+    d = Daemon(binary, work, "api:\n  maxConnections: 20\n  headerTimeoutSeconds: 60\n").start()
+    held = []
+    try:
+        held = [connect(d.port) for _ in range(20)]
+        time.sleep(0.5)
+        status, _, _ = request(d.port, "GET", "/healthz")
+        check(status == 200, "past the limit, /healthz on a new connection answers 200")
+        status, _, body = request(d.port, "GET", "/readyz")
+        ready = json.loads(body)
+        check(status == 503 and "at the limit" in ready["checks"].get("connections", ""),
+              f"past the limit, /readyz says not ready because of the connections ({status} {ready})")
+        status, headers, body = request(d.port, "POST", "/", b"{}", {
+            "X-Amz-Target": "AWSStepFunctions.ListStateMachines", "Content-Type": "application/x-amz-json-1.0"})
+        error = json.loads(body or b"null") or {}
+        check(status == 503 and error.get("__type") == "ServiceUnavailable" and headers.get("connection") == "close",
+              f"past the limit, an API call gets 503 ServiceUnavailable and the connection closes ({status} {error})")
+        # A flood: the first few are read for a health check (then closed after 2 s), the
+        # rest are closed at once.
+        flood = [connect(d.port) for _ in range(300)]
+        closed, _ = closed_within(flood, 1.5)
+        check(len(closed) >= 300 - 64, f"a flood past the limit is closed at once ({len(closed)}/300 within 1.5 s)")
+        closed_later, _ = closed_within([s for s in flood if s not in closed], 4)
+        check(len(closed) + len(closed_later) == 300, "the flood's remaining connections are closed after 2 s")
+        deadline, status = time.time() + 5, None
+        while time.time() < deadline and status != 200:
+            try:
+                status = request(d.port, "GET", "/healthz", timeout=2)[0]
+            except OSError:
+                time.sleep(0.2)
+        check(status == 200, "after the flood, /healthz answers again while the limit is still reached")
+        for s in held + flood:
+            s.close()
+        held = []
+        time.sleep(0.5)
+        sfn = sfn_client(d.port)
+        check("stateMachines" in sfn.list_state_machines(), "once the connections go, the API answers again")
+        status, _, _ = request(d.port, "GET", "/readyz")
+        check(status == 200, "and /readyz says ready")
+    finally:
+        for s in held:
+            s.close()
+        d.stop()
 
 
+def heavy_work(binary, work):
+    d = Daemon(binary, work, "logLevel: notice\n").start()
+    try:
+        # Catastrophic backtracking: seconds of CPU for one evaluation.
+        definition = json.dumps({"Type": "Pass", "QueryLanguage": "JSONata",
+                                 "Output": "{% $contains('" + "a" * 23 + "!', /^(a+)+$/) %}", "End": True})
+        spans = []
+
+        def heavy():
+            start = time.time()
+            status, body = api(d.port, "TestState", {"definition": definition, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+                                                      "input": "{}"}, timeout=120)
+            spans.append((start, time.time(), status, body))
+
+        threads = [threading.Thread(target=heavy) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        sfn = sfn_client(d.port, read_timeout=30)
+        health, lists = [], []
+        probe_start = time.time()
+        while time.time() - probe_start < 2.5:
+            t0 = time.time()
+            status, _, _ = request(d.port, "GET", "/healthz", timeout=30)
+            health.append((time.time() - t0, status))
+            t0 = time.time()
+            sfn.list_state_machines()
+            lists.append(time.time() - t0)
+            time.sleep(0.1)
+        probe_end = time.time()
+        for t in threads:
+            t.join()
+        check(all(s == 200 for _, s in health), "every /healthz answered 200")
+        check(all(status == 200 and body.get("status") == "SUCCEEDED" for _, _, status, body in spans),
+              f"the two TestState calls succeeded ({[(s, b.get('status')) for _, _, s, b in spans]})")
+        overlap = all(end > probe_end for _, end, _, _ in spans)
+        check(overlap, f"the two evaluations ran through the whole probing ({[round(e - s, 1) for s, e, _, _ in spans]} s each): "
+                       "the measure below is meaningful")
+        worst_health = max(x for x, _ in health)
+        worst_list = max(lists)
+        check(worst_health < 1.0, f"/healthz answered within 1 s while two evaluations ran (slowest {worst_health:.3f} s, "
+                                  f"{len(health)} probes)")
+        check(worst_list < 1.5, f"ListStateMachines answered within 1.5 s while two evaluations ran (slowest {worst_list:.3f} s)")
+        # More at once than the evaluation threads admit (16): the rest are throttled as AWS
+        # throttles, and every admitted one completes.
+        definition = json.dumps({"Type": "Pass", "QueryLanguage": "JSONata",
+                                 "Output": "{% $contains('" + "a" * 19 + "!', /^(a+)+$/) %}", "End": True})
+        answers = []
+
+        def light():
+            answers.append(api(d.port, "TestState", {"definition": definition, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+                                                     "input": "{}"}, timeout=120))
+
+        threads = [threading.Thread(target=light) for _ in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        throttled = [b for s, b in answers if s == 400 and b.get("__type") == "ThrottlingException"]
+        done = [b for s, b in answers if s == 200 and b.get("status") == "SUCCEEDED"]
+        check(len(throttled) >= 1 and len(throttled) + len(done) == 30 and len(done) >= 16,
+              f"30 TestState calls at once: {len(done)} evaluated, {len(throttled)} ThrottlingException "
+              f"({throttled[:1]}), nothing else")
+    finally:
+        d.stop()
 
 
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
@@ -345,7 +521,8 @@ def secrets(binary, work):
         d.stop()
 
 
-CASES = {"feedback-loop": feedback_loop, "task-output": task_output, "secrets": secrets}
+CASES = {"slow-clients": slow_clients, "connection-limit": connection_limit, "heavy-work": heavy_work,
+         "feedback-loop": feedback_loop, "task-output": task_output, "secrets": secrets}
 
 
 def main():
