@@ -54,7 +54,8 @@ public final class HTTPServer: Service, Sendable {
     /// Timeouts and the connection limit.
     public struct Limits: Sendable, Equatable {
         /// From a connection's start, or the first byte of a request after an answer, until
-        /// its request line and headers are in. Past it the connection is closed.
+        /// its request line and headers are in. Past it the connection is closed (after an
+        /// answer, at the latest when the idle timeout would have closed it).
         public var headerTimeout: Duration = .seconds(10)
         /// From a request's headers until the end of its body. Past it the request is
         /// answered 408 and the connection closed.
@@ -229,7 +230,11 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
     private var isOverLimit = false
     private var context: ChannelHandlerContext?
     private var phase = Phase.waitingForHead
-    private var deadline: Scheduled<Void>?
+    /// When the current phase ends (nil while busy).
+    private var deadline: NIODeadline?
+    /// The pending timer and when it fires.
+    private var timer: Scheduled<Void>?
+    private var timerAt: NIODeadline?
 
     init(route: @escaping HTTPServer.Route, immediate: @escaping HTTPServer.ImmediateRoute,
          overLimit: @escaping HTTPServer.ImmediateRoute, maxBodyBytes: Int, limits: HTTPServer.Limits, connections: ConnectionSet)
@@ -258,32 +263,51 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        timer?.cancel()
+        timer = nil
         connections.remove(ObjectIdentifier(self), overLimit: isOverLimit)
         self.context = nil
     }
 
-    /// Moves to `phase` and arms its deadline.
+    /// Moves to `phase` and sets its deadline.
+    ///
+    /// One timer per connection, never cancelled while the connection lives: NIO finds a
+    /// cancelled task by searching all of the loop's timers, which per request and with
+    /// thousands of connections would cost more than the request. So a new deadline does not
+    /// move the pending timer: when it fires, it closes the connection if the deadline of
+    /// the phase then is past, and otherwise waits again until that deadline. A deadline
+    /// that comes sooner than the pending timer (the head of a kept-alive connection's next
+    /// request) is therefore enforced at the latest when that timer fires, within the idle
+    /// timeout.
     private func enter(_ phase: Phase) {
         self.phase = phase
-        deadline?.cancel()
-        deadline = nil
-        guard let context else { return }
         let timeout: Duration
         switch phase {
         case .waitingForHead: timeout = isOverLimit ? min(limits.headerTimeout, limits.overLimitHeaderTimeout) : limits.headerTimeout
         case .receivingBody: timeout = limits.bodyTimeout
         case .idle: timeout = limits.idleTimeout
-        case .busy: return
+        case .busy:
+            deadline = nil
+            return
         }
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
-            timedOut(in: phase)
+        let at = NIODeadline.now() + TimeAmount(timeout)
+        deadline = at
+        if timerAt == nil { arm(at) }
+    }
+
+    private func arm(_ at: NIODeadline) {
+        guard let context else { return }
+        timerAt = at
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            timer = nil
+            timerAt = nil
+            guard let deadline else { return }  // busy: the next phase arms it again
+            if deadline <= .now() { timedOut() } else { arm(deadline) }
         }
     }
 
-    private func timedOut(in phase: Phase) {
-        guard let context, phase == self.phase else { return }
+    private func timedOut() {
+        guard let context else { return }
         switch phase {
         case .receivingBody:
             // The request is half in: say why it ends, then close.
@@ -292,7 +316,7 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
             body = nil
             busy = true
             closeWhenDone = true
-            self.phase = .busy
+            enter(.busy)
             answer(HTTPServerResponse(status: 408, contentType: "text/plain", body: Array("request body timeout\n".utf8)),
                    version: head.version, keepAlive: false)
         case .waitingForHead, .idle:
