@@ -7,10 +7,16 @@ import SteplineRuntime
 public enum APIServer {
     /// Builds the HTTP server (a `Service`: run it in the daemon's ServiceGroup).
     ///
+    /// `GET /healthz` is answered on the connection's event loop, so that it answers while
+    /// every other thread is busy. Past `limits.maxConnections`, a new connection may still
+    /// ask `/healthz` and `/readyz` (which then says not ready); other requests on it get
+    /// 503 `ServiceUnavailable` and the connection closes.
+    ///
     /// - Parameters:
     ///   - host/port: the listen address (`127.0.0.1:8083` by default).
+    ///   - limits: the HTTP server's timeouts and connection limit (`api:` in the configuration).
     ///   - onRunning: called with the bound port once the server listens.
-    public static func make(api: StepFunctionsAPI, host: String, port: Int,
+    public static func make(api: StepFunctionsAPI, host: String, port: Int, limits: HTTPServer.Limits = .init(),
                             triggers: TriggerRegistry? = nil,
                             metrics: PrometheusCollectorRegistry? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> HTTPServer
@@ -19,8 +25,25 @@ public enum APIServer {
         let triggerRoutes = triggers.map {
             TriggerRoutes(registry: $0, region: runtime.configuration.region, account: runtime.configuration.account)
         }
+        let connections = ConnectionSet(limits: limits)
+        let evaluations = api.evaluations
         // Bodies past the quota are not kept: one byte past it is enough to say 413.
-        return HTTPServer(host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, onRunning: onRunning) { request in
+        return HTTPServer(
+            host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, connections: connections,
+            immediate: { request in
+                guard request.method == .GET, request.path == "/healthz" else { return nil }
+                if let problem = runtime.liveness() { return json(503, ["status": .string(problem)]) }
+                return json(200, ["status": "alive"])
+            },
+            overLimit: { request in
+                if request.method == .GET, request.path == "/healthz" || request.path == "/readyz" { return nil }
+                return json(503, [
+                    "__type": "ServiceUnavailable",
+                    "message": .string("Too many connections: the server is at its limit of \(limits.maxConnections)"),
+                ])
+            },
+            onRunning: onRunning
+        ) { request in
             switch (request.method, request.path) {
             case (.POST, "/"):
                 if request.bodyTooLarge {
@@ -33,9 +56,6 @@ public enum APIServer {
                     target: request.headers.first(name: "X-Amz-Target"), contentType: request.headers.first(name: "Content-Type"),
                     body: request.body)
                 return json(reply.status, reply.body, contentType: reply.contentType)
-            case (.GET, "/healthz"):
-                if let problem = runtime.liveness() { return json(503, ["status": .string(problem)]) }
-                return json(200, ["status": "alive"])
             case (.GET, "/readyz"):
                 let r = await runtime.readiness()
                 var checks: JSONObject = [
@@ -48,12 +68,26 @@ public enum APIServer {
                 case .unreachable(let m): checks["kafka"] = .string("unreachable: \(m)")
                 }
                 if r.shuttingDown { checks["shutdown"] = "in progress" }
-                return json(r.isReady ? 200 : 503, ["status": .string(r.isReady ? "ready" : "not ready"), "checks": .object(checks)])
+                // At the connection limit the server takes no more clients: a load balancer
+                // should send them elsewhere.
+                let full = connections.isAtLimit
+                checks["connections"] = .string(full ? "at the limit of \(limits.maxConnections)" : "ok")
+                let ready = r.isReady && !full
+                return json(ready ? 200 : 503, ["status": .string(ready ? "ready" : "not ready"), "checks": .object(checks)])
             case (.GET, "/metrics"):
                 let text = metrics?.emitToBuffer() ?? Array("# metrics are not enabled\n".utf8)
                 return HTTPServerResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
             default:
-                if let triggerRoutes, let answer = triggerRoutes.answer(request) { return answer }
+                if let triggerRoutes, request.path == "/triggers" || request.path.hasPrefix("/triggers/") {
+                    // Patterns compile and transformers run here: off the other requests' threads.
+                    do {
+                        if let answer = try await evaluations.run({ triggerRoutes.answer(request) }) { return answer }
+                    } catch {
+                        let e = error as? ServiceError ?? ServiceError.internalError("\(error)")
+                        let reply = StepFunctionsAPI.error(e)
+                        return json(reply.status, reply.body)
+                    }
+                }
                 return json(404, ["__type": "UnknownOperationException", "message": .string("No route for \(request.method) \(request.path)")])
             }
         }

@@ -31,12 +31,19 @@ public final class StepFunctionsAPI: Sendable {
 
     private let handlers: [String: Handler]
     public let services: APIServices
+    /// Where the CPU-heavy actions run, off the threads that answer the others.
+    public let evaluations: EvaluationExecutor
+    /// The actions that parse definitions or evaluate expressions and patterns.
+    static let evaluationActions: Set<String> = [
+        "TestState", "ValidateStateMachineDefinition", "CreateStateMachine", "UpdateStateMachine",
+    ]
     private let logger: Logger
     let metrics: APIMetrics
 
     public init(services: APIServices, logger: Logger = Logger(label: "stepline.api"),
-                extraActions: [String: Handler] = [:])
+                extraActions: [String: Handler] = [:], evaluations: EvaluationExecutor = .shared)
     {
+        self.evaluations = evaluations
         var h: [String: Handler] = [:]
         StepFunctionsAPI.registerResourceActions(&h)
         StepFunctionsAPI.registerActivityActions(&h)
@@ -109,7 +116,12 @@ public final class StepFunctionsAPI: Sendable {
             return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Missing X-Amz-Target header")))
         }
         if target == Self.eventsTarget {
-            var r = testEventPattern(body: body)
+            var r: Reply
+            do {
+                r = try await evaluations.run { self.testEventPattern(body: body) }
+            } catch {
+                r = Self.error(error as? ServiceError ?? ServiceError.internalError("\(error)"))
+            }
             r.contentType = "application/x-amz-json-1.1"
             return ("TestEventPattern", r)
         }
@@ -134,7 +146,10 @@ public final class StepFunctionsAPI: Sendable {
                 throw ServiceError("SerializationException", "Start of structure or map found where not expected: the request body must be a JSON object")
             }
             try RequestValidator.validate(operation: action, body: object)
-            let result = try await handler(AWSRequest(action: action, body: object), services)
+            let request = AWSRequest(action: action, body: object), services = self.services
+            let result = Self.evaluationActions.contains(action)
+                ? try await evaluations.run { try await handler(request, services) }
+                : try await handler(request, services)
             return (action, Reply(status: 200, body: result))
         } catch let e as ServiceError {
             if e.isServerError { logger.warning("\(action) failed", metadata: ["error": "\(e)"]) }

@@ -226,7 +226,13 @@ public final class ExecutionService: TaskReplySink, Sendable {
 
     // MARK: Task answers
 
+    /// SendTaskSuccess: `output` is the JSON text the caller sent.
+    ///
+    /// AWS behaviour: the output's limit is 256 KiB of UTF-8 (the API reference counts this
+    /// member in bytes); over it the call fails with a ValidationException and the task
+    /// keeps waiting.
     public func sendTaskSuccess(taskToken: String, output: String) async throws {
+        guard output.utf8.count <= payloadSizeLimit else { throw ServiceError.taskOutputTooLarge }
         let value: JSON
         do {
             value = try JSON.parse(output)

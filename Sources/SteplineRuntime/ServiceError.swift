@@ -43,6 +43,10 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         ServiceError("ExecutionNotRedrivable", message)
     }
     public static func validation(_ message: String) -> ServiceError { ServiceError("ValidationException", message) }
+    /// SendTaskSuccess's (and a reply's) output over 256 KiB of UTF-8. AWS does not echo a
+    /// sensitive member's value.
+    public static let taskOutputTooLarge = validation(
+        "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to 262144")
     public static let shuttingDown = ServiceError(
         "ServiceUnavailable", "the daemon is shutting down and takes no new work", isServerError: true)
 

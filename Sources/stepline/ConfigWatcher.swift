@@ -6,13 +6,27 @@ import SteplineRuntime
 /// Reloads the configuration file when it changes: its trigger rules replace the previous
 /// ones and its state machines are updated, without a restart. A file that no longer parses
 /// is reported and ignored (the rules in force stay). Other sections need a restart.
-struct ConfigWatcher: Service {
+///
+/// - Important: its description is what ServiceLifecycle logs for it (at `debug`): it names
+///   the file only. It keeps only the `STEPLINE_*` variables of the environment, which a
+///   reload reads again; the rest of the environment (tokens, passwords) is never held.
+struct ConfigWatcher: Service, CustomStringConvertible {
     let file: String
     let environment: [String: String]
     let registry: TriggerRegistry
     let runtime: SteplineRuntime
     let logger: Logger
     var interval: Duration = .seconds(1)
+
+    init(file: String, environment: [String: String], registry: TriggerRegistry, runtime: SteplineRuntime, logger: Logger) {
+        self.file = file
+        self.environment = environment.filter { $0.key.hasPrefix("STEPLINE_") }
+        self.registry = registry
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    var description: String { "ConfigWatcher(\(file))" }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {

@@ -30,7 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings: ServeConfiguration
         do {
-            settings = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+            var loaded = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+            try loaded.fitConnectionLimit()
+            settings = loaded
         } catch {
             writeStderr("error: \(error)")
             throw ExitCode(2)
@@ -47,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let store: SQLiteStore
         do {
-            try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+            try ServeConfiguration.makePrivate(dataDirectory: settings.dataDirectory, logger: logger)
         } catch {
             writeStderr("error: cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
             throw ExitCode(1)
@@ -57,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let lockPath = (settings.dataDirectory as NSString).appendingPathComponent("stepline.lock")
         // (A lock file that cannot be created means a read-only directory: the store's
         // open reports that, and no other daemon can be writing there either.)
-        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockFD < 0 || flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             writeStderr("error: another stepline serve is using the data directory \(settings.dataDirectory) (\(lockPath) is locked)")
             throw ExitCode(1)
@@ -106,7 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry: TriggerRegistry
         do {
             registry = try TriggerRegistry(
-                config: settings.triggers, file: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("triggers.json"))
+                config: settings.triggers, file: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("triggers.json"),
+                loopCheck: settings.loopCheck)
         } catch {
             writeStderr("error: the trigger rules: \(error)")
             try? await store.close()
@@ -151,7 +154,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
         let host = settings.host
-        let server = APIServer.make(api: api, host: host, port: settings.port, triggers: registry, metrics: metrics) { port in
+        let server = APIServer.make(api: api, host: host, port: settings.port, limits: settings.httpLimits, triggers: registry,
+                                    metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(settings.databasePath)"])
         }
         let lifecycle = DaemonLifecycle(gracePeriod: settings.shutdownGracePeriod, logger: logger)

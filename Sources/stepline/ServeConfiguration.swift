@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import StatesAPI
 import StatesLanguage
 import SteplineRuntime
 import Yams
@@ -15,6 +20,10 @@ struct ServeConfiguration {
 
     var host = "127.0.0.1"
     var port = 8083
+    /// The HTTP server's limits (`api.headerTimeoutSeconds`, `bodyTimeoutSeconds`,
+    /// `idleTimeoutSeconds`, `maxConnections`).
+    var httpLimits = HTTPServer.Limits()
+    var maxConnectionsGiven = false
     var dataDirectory = "./.stepline"
     var storePath: String?
     var synchronous = "FULL"
@@ -44,6 +53,53 @@ struct ServeConfiguration {
     struct Invalid: Error, CustomStringConvertible {
         var description: String
     }
+
+    /// Makes the daemon's files private: from here on every file and directory the process
+    /// creates (the data directory, the SQLite database and its `-wal`/`-shm`, the lock,
+    /// `triggers.json`, `bootstrap.servers`) is 0700/0600, whatever the umask it was started
+    /// with. Then creates the data directory. An existing directory that others can read is
+    /// left as it is (its owner may mean it) and reported.
+    static func makePrivate(dataDirectory: String, logger: Logger) throws {
+        umask(0o077)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: dataDirectory))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                logger.warning("the data directory is open to other users; chmod 700 it", metadata: [
+                    "directory": "\(dataDirectory)", "mode": "\(String(mode, radix: 8))",
+                ])
+            }
+            return
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    /// File descriptors kept for the store, Kafka's sockets and the rest, besides connections.
+    static let reservedFiles = 512
+
+    /// Raises the open-file limit to its hard limit (a connection is a file), and fits the
+    /// connection limit in it: the default shrinks, a configured one that cannot fit is an
+    /// error (it would not hold).
+    mutating func fitConnectionLimit() throws {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        // RLIM_INFINITY is all ones: clamped, it reads as no limit.
+        let files = Int(clamping: limit.rlim_cur)
+        let room = files - Self.reservedFiles - httpLimits.overLimitConnections
+        guard httpLimits.maxConnections > room else { return }
+        if maxConnectionsGiven {
+            throw Invalid(description: "api.maxConnections: \(httpLimits.maxConnections) connections do not fit in the open-file limit of \(files) (ulimit -n), which must also hold \(Self.reservedFiles + httpLimits.overLimitConnections) other files; raise the limit or lower api.maxConnections")
+        }
+        httpLimits.maxConnections = max(16, room)
+    }
+
+    /// The check the trigger rules pass, here and in the trigger API.
+    var loopCheck: TriggerLoopCheck { TriggerLoopCheck(topics: topics, region: region, account: account) }
 
     var databasePath: String { storePath ?? (dataDirectory as NSString).appendingPathComponent("stepline.sqlite") }
 
@@ -105,15 +161,35 @@ struct ServeConfiguration {
         } catch let e as Invalid {
             throw e
         } catch {
-            throw Invalid(description: "the configuration is not valid YAML: \(error)")
+            throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")
+        }
+        // Sections that PRODUCT.md announces but Stepline does not carry out yet: accepting
+        // them would let someone believe they have TLS, authentication or encryption.
+        for (key, what) in Self.notSupported where root[key] != nil {
+            throw Invalid(description: "\(key): \(what) is not supported yet; remove the '\(key)' section")
         }
         try Self.check(root, "", allowed: [
             "api", "kafka", "store", "dataDir", "logLevel", "region", "account", "stateMachines", "triggers",
-            "integrations", "security", "encryption", "runtime", "shutdownGracePeriodSeconds",
+            "integrations", "runtime", "shutdownGracePeriodSeconds",
         ])
         let api = try Self.table(root["api"], "api")
-        try Self.check(api, "api", allowed: ["listen", "tls"])
+        if api["tls"] != nil {
+            throw Invalid(description: "api.tls: TLS is not supported yet (the API serves plain HTTP); terminate TLS in a proxy in front of Stepline and remove 'api.tls'")
+        }
+        try Self.check(api, "api", allowed: ["listen", "headerTimeoutSeconds", "bodyTimeoutSeconds", "idleTimeoutSeconds", "maxConnections"])
         if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
+        func positive(_ key: String) throws -> Int? {
+            guard let v = api[key] else { return nil }
+            guard let i = v as? Int, i > 0 else { throw Invalid(description: "api.\(key): expected a positive integer") }
+            return i
+        }
+        if let v = try positive("headerTimeoutSeconds") { httpLimits.headerTimeout = .seconds(v) }
+        if let v = try positive("bodyTimeoutSeconds") { httpLimits.bodyTimeout = .seconds(v) }
+        if let v = try positive("idleTimeoutSeconds") { httpLimits.idleTimeout = .seconds(v) }
+        if let v = try positive("maxConnections") {
+            httpLimits.maxConnections = v
+            maxConnectionsGiven = true
+        }
         let kafka = try Self.table(root["kafka"], "kafka")
         try Self.check(kafka, "kafka", allowed: ["brokers", "properties", "groupId", "developmentBroker"])
         kafkaBrokers = try Self.string(kafka["brokers"], "kafka.brokers")
@@ -164,6 +240,9 @@ struct ServeConfiguration {
         if let v = try int("timerHorizonSeconds") { runtime.timerHorizonSeconds = Int64(v) }
         if let v = try int("retentionDays") { runtime.retentionDays = Int64(v) }
         triggers = try Self.triggers(yaml: yaml)
+        if let loop = loopCheck.firstLoop(in: triggers) {
+            throw Invalid(description: "triggers[\(loop.index)]: \(loop.message)")
+        }
         if let list = root["stateMachines"] {
             guard let items = list as? [Any] else { throw Invalid(description: "stateMachines: expected a list") }
             for (i, item) in items.enumerated() {
@@ -184,6 +263,12 @@ struct ServeConfiguration {
             }
         }
     }
+
+    /// Top-level sections that are refused until they work, with what they would do.
+    static let notSupported: [(String, String)] = [
+        ("security", "authentication and access policies (the API accepts any credentials)"),
+        ("encryption", "encryption of data at rest"),
+    ]
 
     mutating func applyIntegrations(_ t: [String: Any]) throws {
         try Self.check(t, "integrations", allowed: [
@@ -209,6 +294,10 @@ struct ServeConfiguration {
             guard let topic = try Self.string(v, "integrations.snsTopics.\(k)") else { continue }
             topics.snsTopics[k] = topic
         }
+        // A malformed reply is dead-lettered: on the reply topic itself it would be read again.
+        if topics.deadLetters == topics.taskReplies {
+            throw Invalid(description: "integrations.deadLetters: the dead-letter topic cannot be the reply topic '\(topics.taskReplies)' (a malformed reply would come back forever)")
+        }
         if let v = t["activities"] {
             guard let b = v as? Bool else { throw Invalid(description: "integrations.activities: expected true or false") }
             topics.publishActivities = b
@@ -222,7 +311,11 @@ struct ServeConfiguration {
     /// The `triggers` section, read from the YAML nodes so that the numbers of patterns keep
     /// their spelling.
     static func triggers(yaml: String) throws -> [TriggerRule] {
-        guard case .mapping(let root)? = try Yams.compose(yaml: yaml), let list = root["triggers"] else { return [] }
+        let document: Node?
+        do { document = try Yams.compose(yaml: yaml) } catch {
+            throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")
+        }
+        guard case .mapping(let root)? = document, let list = root["triggers"] else { return [] }
         guard case .sequence(let items) = list else { throw Invalid(description: "triggers: expected a list") }
         var rules: [TriggerRule] = []
         for (i, item) in items.enumerated() {

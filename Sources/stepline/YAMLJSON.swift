@@ -9,6 +9,32 @@ enum YAMLJSON {
         var description: String
     }
 
+    /// A YAML error without the text of the document: where, and what the parser expected.
+    ///
+    /// Yams' own description quotes the offending line, which may hold a password
+    /// (`sasl.password: "..."`); the line and column are enough to find it.
+    static func describe(_ error: any Error) -> String {
+        guard let e = error as? YamlError else { return "the document cannot be read" }
+        func at(_ mark: Mark, _ stage: String, _ context: YamlError.Context?, _ problem: String) -> String {
+            let context = context.map { "\($0.text) (line \($0.mark.line), column \($0.mark.column)): " } ?? ""
+            return "line \(mark.line), column \(mark.column): \(stage): \(context)\(problem)"
+        }
+        switch e {
+        case .scanner(let context, let problem, let mark, _): return at(mark, "scanner", context, problem)
+        case .parser(let context, let problem, let mark, _): return at(mark, "parser", context, problem)
+        case .composer(let context, let problem, let mark, _): return at(mark, "composer", context, problem)
+        case .reader(let problem, let offset, _, let yaml):
+            // `offset` counts characters from the start of the document.
+            guard let offset else { return "reader: \(problem)" }
+            let line = yaml.prefix(offset).reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+            return "line \(line): reader: \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line), column \(context.mark.column): duplicated keys \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))"
+        default:
+            return "\(e)"
+        }
+    }
+
     static func text(_ node: Node, key: String) throws -> String {
         var out = ""
         try write(node, key: key, to: &out)

@@ -92,6 +92,33 @@ import Testing
         print(output)
         #expect(status == 0, "\(output)")
     }
+
+    /// Issue 14, one case of `Tests/Integration/limits_test.py` each (see its docstring).
+    static func limits(_ name: String) throws {
+        let (status, output) = try Self.python("limits_test.py", ["--binary", try Self.steplinePath, "--case", name], timeout: 100)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
+    /// Half-sent heads and bodies, silent, idle and trickling connections are closed after
+    /// the header, body and idle timeouts.
+    @Test(.timeLimit(.minutes(2))) func slowClientsAreClosedAfterTheTimeouts() throws { try Self.limits("slow-clients") }
+
+    /// Past `api.maxConnections`: /healthz answers, /readyz says not ready, other requests
+    /// get 503 ServiceUnavailable, a flood is closed at once.
+    @Test(.timeLimit(.minutes(2))) func theConnectionLimitKeepsHealthChecksAnswered() throws { try Self.limits("connection-limit") }
+
+    /// /healthz and other calls answer promptly while two TestState calls burn CPU.
+    @Test(.timeLimit(.minutes(2))) func heavyEvaluationsDoNotHoldTheOtherRequests() throws { try Self.limits("heavy-work") }
+
+    /// Trigger rules that would feed themselves are refused, at start and by the trigger API.
+    @Test(.timeLimit(.minutes(2))) func feedbackLoopsAreRefused() throws { try Self.limits("feedback-loop") }
+
+    /// A task output over 256 KiB: ValidationException over HTTP and over the reply topic alike.
+    @Test(.timeLimit(.minutes(2))) func anOversizedTaskOutputGetsOneAnswer() throws { try Self.limits("task-output") }
+
+    /// No environment or configuration line in the logs; a private data directory.
+    @Test(.timeLimit(.minutes(2))) func secretsStaySecretAndFilesPrivate() throws { try Self.limits("secrets") }
 }
 
 struct DaemonTestFailure: Error, CustomStringConvertible {

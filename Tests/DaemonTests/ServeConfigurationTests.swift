@@ -43,6 +43,19 @@ import Testing
         ("integrations:\n  activities: maybe\n", "integrations.activities: expected true or false"),
         ("stateMachines:\n  - {name: m, definition: missing.asl.json}\n", "missing.asl.json"),
         ("stateMachines: [\n", "not valid YAML"),
+        // Sections that do nothing yet are refused rather than ignored.
+        ("api:\n  tls: {certificate: c.pem, privateKey: k.pem}\n", "api.tls: TLS is not supported yet"),
+        ("security:\n  authentication: sigv4\n", "security: authentication and access policies"),
+        ("encryption:\n  keys: []\n", "encryption: encryption of data at rest"),
+        ("api:\n  idleTimeoutSeconds: 0\n", "api.idleTimeoutSeconds: expected a positive integer"),
+        ("api:\n  maxConnections: 2000000000\n", "api.maxConnections: 2000000000 connections do not fit in the open-file limit"),
+        ("api:\n  readTimeout: 5\n", "unknown key 'api.readTimeout'"),
+        // Loops through the topics Stepline writes.
+        ("triggers:\n  - {name: t, topic: stepline.dead-letters, stateMachine: m, deadLetter: true}\n",
+         "triggers[0]: trigger 't': deadLetter on the dead-letter topic"),
+        ("integrations:\n  deadLetters: r\n  taskReplies: r\n", "integrations.deadLetters: the dead-letter topic cannot be the reply topic"),
+        ("integrations:\n  executionStatus: s\ntriggers:\n  - {name: a, topic: x, stateMachine: m}\n  - {name: t, topic: s, stateMachine: m}\n",
+         "triggers[1]: trigger 't' on the execution status topic 's' would feed itself"),
     ])
     func badConfigurationStopsTheDaemon(_ yaml: String, _ message: String) throws {
         let (status, output) = try Self.serve(yaml: yaml)

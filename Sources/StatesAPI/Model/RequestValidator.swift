@@ -79,7 +79,8 @@ enum RequestValidator {
     }
 
     private static func quoted(_ s: String, sensitive: Bool) -> String {
-        if sensitive { return "Value '***'" }
+        // AWS behaviour: a sensitive member's value is left out ("Value at 'cause' failed ...").
+        if sensitive { return "Value" }
         return "Value '\(s.utf16.count > 512 ? String(s.prefix(256)) + "..." : s)'"
     }
 

@@ -177,6 +177,14 @@ public final class ReplyConsumer: Service, Sendable {
 
     private func deliver(_ reply: Reply) async throws {
         let token = reply.token
+        if case .success(_, let output) = reply, output.serializedSizeExceeds(payloadSizeLimit),
+            try await playsLambda(token) == false
+        {
+            // AWS behaviour: SendTaskSuccess refuses an output over 256 KiB and the task keeps
+            // waiting; a reply is the same answer over Kafka, so it is refused the same way
+            // (and dead-lettered with that reason).
+            throw ServiceError.taskOutputTooLarge
+        }
         let settles: Bool
         if case .heartbeat = reply { settles = false } else { settles = true }
         let shape = try await replyShape(token, settles: settles)
@@ -196,6 +204,20 @@ public final class ReplyConsumer: Service, Sendable {
             try await service.taskFailed(token: token, error: error, cause: cause)
         case .heartbeat:
             try await service.taskHeartbeat(token: token)
+        }
+    }
+
+    /// Whether the worker answering `token` plays a Lambda function (`lambda:invoke` or a
+    /// function ARN, without `.waitForTaskToken`). AWS behaviour: a function's result over
+    /// 256 KiB fails the task with `States.DataLimitExceeded` (the engine does that), whereas
+    /// a callback's or an activity's output comes through SendTaskSuccess, which refuses it.
+    private func playsLambda(_ token: String) async throws -> Bool {
+        guard let record = try? await service.store.task(token: token), let resource = TaskResource(record.resource),
+            resource.pattern != .waitForTaskToken
+        else { return false }
+        switch resource.kind {
+        case .lambdaFunction, .service("lambda", "invoke"): return true
+        default: return false
         }
     }
 

@@ -202,17 +202,26 @@ public final class TriggerRegistry: Sendable {
 
     private let state: Mutex<(config: [TriggerRule], api: [TriggerRule], snapshot: Snapshot)>
     private let file: URL?
+    private let loopCheck: TriggerLoopCheck?
     private let changes: AsyncStream<Snapshot>.Continuation
     /// Every new snapshot, for the consumer to resubscribe when the topics change.
     public let updates: AsyncStream<Snapshot>
 
-    /// - Parameter file: where API-managed rules are kept (nil: in memory only).
-    public init(config: [TriggerRule], file: URL?) throws {
+    /// - Parameters:
+    ///   - file: where API-managed rules are kept (nil: in memory only).
+    ///   - loopCheck: refuses rules that would feed themselves (nil: no check).
+    /// - Throws: `TriggerRule.Invalid` when the rules (of the file and those kept) loop.
+    public init(config: [TriggerRule], file: URL?, loopCheck: TriggerLoopCheck? = nil) throws {
         self.file = file
+        self.loopCheck = loopCheck
         var api: [TriggerRule] = []
         if let file, let data = FileManager.default.contents(atPath: file.path) {
             let json = try JSON.parse(bytes: Array(data))
             for item in json.arrayValue ?? [] { api.append(try TriggerRule.from(json: item, source: .api)) }
+        }
+        if let loop = loopCheck?.firstLoop(in: config + api) {
+            let kept = loop.index >= config.count ? " (a rule kept in \(file?.path ?? "memory"): delete it there, or fix it)" : ""
+            throw TriggerRule.Invalid(message: loop.message + kept)
         }
         let snapshot = Self.compile(config + api, version: 1)
         state = Mutex((config, api, snapshot))
@@ -240,6 +249,7 @@ public final class TriggerRegistry: Sendable {
             for r in rules where s.api.contains(where: { $0.name == r.name }) {
                 throw TriggerRule.Invalid(message: "trigger '\(r.name)' is defined both in the configuration file and through the API")
             }
+            if let loop = loopCheck?.firstLoop(in: rules + s.api) { throw TriggerRule.Invalid(message: loop.message) }
             s.config = rules
             s.snapshot = Self.compile(s.config + s.api, version: s.snapshot.version + 1)
             return s.snapshot
@@ -257,6 +267,7 @@ public final class TriggerRegistry: Sendable {
             var r = rule
             r.source = .api
             api.append(r)
+            if let loop = loopCheck?.firstLoop(in: s.config + api) { throw TriggerRule.Invalid(message: loop.message) }
             try persist(api)
             s.api = api
             s.snapshot = Self.compile(s.config + s.api, version: s.snapshot.version + 1)
@@ -287,7 +298,10 @@ public final class TriggerRegistry: Sendable {
         guard let file else { return }
         let text = JSON.array(api.map(\.json)).prettyPrinted() + "\n"
         let tmp = file.appendingPathExtension("tmp")
-        try Data(text.utf8).write(to: tmp)
+        // 0600: the rules are the daemon's, as the rest of its data directory.
+        guard FileManager.default.createFile(atPath: tmp.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw TriggerRule.Invalid(message: "cannot write \(tmp.path): \(String(cString: strerror(errno)))")
+        }
         // rename(2) replaces the file atomically: a crash leaves the old rules or the new.
         guard rename(tmp.path, file.path) == 0 else {
             throw TriggerRule.Invalid(message: "cannot write \(file.path): \(String(cString: strerror(errno)))")
@@ -295,4 +309,106 @@ public final class TriggerRegistry: Sendable {
     }
 
     func changesFinish() { changes.finish() }
+}
+
+/// Refuses trigger rules that would feed themselves through a topic Stepline writes.
+///
+/// Two loops are certain from the rules alone, and refused:
+/// - a rule on the dead-letter topic that asks for dead letters: every record of that
+///   topic that matches no rule would be published to it again, forever. As dead letters
+///   go only to topics whose rules ask for them, refusing the rule is enough: no record of
+///   the dead-letter topic becomes a dead letter again;
+/// - rules on the execution status topic whose patterns match the status events of the
+///   machines they start, directly (a rule whose machine's RUNNING event starts it again)
+///   or through other rules (A starts B, whose events start A). Each rule's pattern is tried
+///   on the events its machine would publish (source, detail-type, status, ARNs, name);
+///   a pattern that also asks for more (an input field, say) is not taken for a loop.
+///
+/// Loops through the workflows' own integrations (a machine that `putEvents` or sends to the
+/// topic that starts it) depend on the definitions and are the user's design, as on
+/// EventBridge; they are not refused (see docs/integrations.md).
+public struct TriggerLoopCheck: Sendable {
+    public var topics: IntegrationTopics
+    public var region: String
+    public var account: String
+
+    public init(topics: IntegrationTopics, region: String, account: String) {
+        self.topics = topics
+        self.region = region
+        self.account = account
+    }
+
+    /// The first loop among `rules` (the enabled ones): the index of a rule in it and why.
+    public func firstLoop(in rules: [TriggerRule]) -> (index: Int, message: String)? {
+        for (i, r) in rules.enumerated() where r.enabled && r.deadLetter && r.topic == topics.deadLetters {
+            return (i, "trigger '\(r.name)': deadLetter on the dead-letter topic '\(r.topic)' would feed itself (a record that matches no rule would come back as a dead letter); set deadLetter to false")
+        }
+        // On the status topic: rule i → rule j when j's pattern matches an event of i's
+        // machine (an execution i starts makes j start one).
+        let status = rules.indices.filter { rules[$0].enabled && rules[$0].topic == topics.executionStatus }
+        guard !status.isEmpty else { return nil }
+        let events = Dictionary(uniqueKeysWithValues: status.map { ($0, statusEvents(of: rules[$0])) })
+        var edges: [Int: [Int]] = [:]
+        for i in status {
+            for j in status where events[i]!.contains(where: { rules[j].pattern?.matches($0) ?? true }) {
+                edges[i, default: []].append(j)
+            }
+        }
+        // A cycle through rule i: a path from i back to i. The last rules first: the one a
+        // PUT adds is named.
+        for i in status.reversed() {
+            var seen: Set<Int> = []
+            var path: [Int: Int] = [:]  // node → the node it was reached from
+            var stack = [i]
+            while let n = stack.popLast() {
+                for m in edges[n] ?? [] {
+                    if m == i {
+                        var cycle = [n]
+                        while let p = path[cycle.last!] { cycle.append(p) }
+                        let names = ([i] + cycle.reversed().dropFirst() + [i]).map { "'\(rules[$0].name)'" }
+                        let how = names.count == 2
+                            ? "the status events of its own state machine '\(rules[i].stateMachine)' match its pattern"
+                            : "its executions' status events start one another (\(names.joined(separator: " → ")))"
+                        return (i, "trigger '\(rules[i].name)' on the execution status topic '\(topics.executionStatus)' would feed itself: \(how); narrow the pattern, e.g. with a condition on detail.stateMachineArn that leaves those machines out")
+                    }
+                    if seen.insert(m).inserted {
+                        path[m] = n
+                        stack.append(m)
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The status events the machine `rule` starts would publish (one per status).
+    func statusEvents(of rule: TriggerRule) -> [FlattenedEvent] {
+        // A version or alias ARN publishes under the machine's ARN.
+        let machineArn = rule.stateMachine.hasPrefix("arn:")
+            ? rule.stateMachine.split(separator: ":", omittingEmptySubsequences: false).prefix(7).joined(separator: ":")
+            : ARNs.stateMachine(region: region, account: account, name: rule.stateMachine)
+        let machineName = String(machineArn.split(separator: ":", omittingEmptySubsequences: false).last ?? "")
+        let name = TriggerConsumer.executionName("\(rule.name)-\(rule.topic)-0-0")
+        let executionArn = ARNs.execution(region: region, account: account, machine: machineName, name: name, express: false)
+        return ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].compactMap { status in
+            let terminal = status != "RUNNING"
+            let event: JSON = [
+                "version": "0", "id": "00000000-0000-0000-0000-000000000000",
+                "detail-type": .string(ExecutionStatusEvent.detailType), "source": .string(ExecutionStatusEvent.source),
+                "account": .string(account), "time": "2024-01-01T00:00:00Z", "region": .string(region),
+                "resources": [.string(executionArn)],
+                "detail": [
+                    "executionArn": .string(executionArn), "stateMachineArn": .string(machineArn), "name": .string(name),
+                    "status": .string(status), "startDate": 1_704_067_200_000, "stopDate": terminal ? 1_704_067_200_000 : .null,
+                    "input": "{}", "inputDetails": ["included": true],
+                    "output": status == "SUCCEEDED" ? "{}" : .null, "outputDetails": status == "SUCCEEDED" ? ["included": true] : .null,
+                    "error": status == "FAILED" ? "States.TaskFailed" : .null, "cause": status == "FAILED" ? "" : .null,
+                    "redriveCount": 0, "redriveDate": .null,
+                    "redriveStatus": terminal && status != "SUCCEEDED" ? "REDRIVABLE" : "NOT_REDRIVABLE",
+                    "stateMachineVersionArn": .null, "stateMachineAliasArn": .null,
+                ],
+            ]
+            return try? FlattenedEvent(text: event.serialized())
+        }
+    }
 }
