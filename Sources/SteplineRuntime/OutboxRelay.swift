@@ -133,6 +133,7 @@ public final class OutboxRelay: Service, Sendable {
             var sent: [Int64] = []
             var failed: [Item] = []
             var firstFailure: ContinuousClock.Instant?
+            var lastError: (any Error)?
             func collect(_ results: [(Item, Result<DispatchOutcome, any Error>)]) {
                 for (item, result) in results {
                     switch result {
@@ -142,6 +143,7 @@ public final class OutboxRelay: Service, Sendable {
                         if e is CrashInjected { continue }
                         if failed.isEmpty { firstFailure = .now }
                         failed.append(item)
+                        lastError = e
                     }
                 }
             }
@@ -156,7 +158,9 @@ public final class OutboxRelay: Service, Sendable {
             }
             func retryFailed() {
                 guard !failed.isEmpty else { return }
-                logger.warning("outbox: dispatch failed, retrying", metadata: ["count": "\(failed.count)"])
+                logger.warning("outbox: dispatch failed, retrying", metadata: [
+                    "count": "\(failed.count)", "error": "\(lastError.map { "\($0)" } ?? "?")",
+                ])
                 queue.withLock { $0.append(contentsOf: failed) }
                 failed = []
                 firstFailure = nil

@@ -146,13 +146,25 @@ struct ServiceEnded: Error, CustomStringConvertible {
 /// The Kafka producer as a service: flushes at shutdown, after the runtime, for the time
 /// the grace period leaves (less a second for the rest); what is not delivered by then is
 /// purged, and stays PENDING in the outbox.
+///
+/// While running it watches for a fatal librdkafka error: such a producer sends nothing
+/// ever again, so the service fails (and the daemon exits 1 for its supervisor to restart
+/// it) rather than let the outbox retry forever.
 struct ProducerService: Service {
     let producer: KafkaProducer
     let lifecycle: DaemonLifecycle
+    var checkInterval: Duration = .seconds(1)
 
     func run() async throws {
-        try? await gracefulShutdown()
+        let fatal: KafkaError? = await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let e = producer.fatalError { return e }
+                try? await Task.sleep(for: checkInterval)
+            }
+            return nil
+        }
         await producer.close(flushTimeout: max(.milliseconds(100), lifecycle.remaining - .seconds(1)))
+        if let fatal { throw fatal }
     }
 }
 

@@ -60,12 +60,19 @@ def http(port, path, timeout=3):
 
 
 class Broker:
-    def __init__(self, binary, port, log):
-        self.proc = subprocess.Popen([binary, "broker", "--port", str(port)], stdout=subprocess.PIPE,
-                                     stderr=open(log, "ab"), text=True)
+    def __init__(self, binary, port, log, control=False):
+        self.proc = subprocess.Popen([binary, "broker", "--port", str(port)] + (["--control", "0"] if control else []),
+                                     stdout=subprocess.PIPE, stderr=open(log, "ab"), text=True)
         self.bootstrap = self.proc.stdout.readline().strip()
         if not self.bootstrap:
             raise RuntimeError("stepline broker printed no address")
+        self.control_port = int(self.proc.stdout.readline().strip().rsplit(":", 1)[1]) if control else None
+
+    def control(self, command):
+        import socket
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as s:
+            s.sendall((command + "\n").encode())
+            return s.makefile().readline().strip()
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -281,6 +288,27 @@ stateMachines:
         except subprocess.TimeoutExpired:
             code = None
         check(code is not None and time.time() - t3 < 2, f"a second SIGTERM exits at once ({code}, {time.time() - t3:.1f} s)")
+
+        # --- 4. a part that fails for good: the process exits 1 for its supervisor -----------
+        broker = Broker(args.binary, kport, os.path.join(work, "broker.log"), control=True)
+        daemon.start()
+        client = sfn_client(port, read_timeout=10, connect_timeout=2)
+        # The idempotent producer's sequence breaks: librdkafka raises a fatal error, and
+        # that producer will never send again.
+        broker.control("push-error Produce 5 OUT_OF_ORDER_SEQUENCE_NUMBER")
+        fatal = start_executions(client, "fatal", 1)
+        t4 = time.time()
+        try:
+            code = daemon.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            code = None
+        check(code == 1, f"a fatal producer error makes the daemon exit 1 ({code}, {time.time() - t4:.1f} s)")
+        if code is None:
+            daemon.stop()
+        daemon.start()
+        client = sfn_client(port, read_timeout=10, connect_timeout=2)
+        check(wait_for(lambda: all_succeeded(client, fatal), 60, interval=1),
+              "restarted, the daemon sends the request again and the execution succeeds")
     finally:
         if worker:
             worker.stop()

@@ -145,6 +145,20 @@ public final class KafkaProducer: Sendable {
         _ = try? await runBlocking(name: "kafka-close") { () throws(KafkaError) in core.close(flushTimeout: flushTimeout) }
     }
 
+    /// The fatal error librdkafka raised on this producer, if any: no record can be sent
+    /// any more (an idempotent producer whose sequence broke, say). Nil once closed.
+    public var fatalError: KafkaError? {
+        let handle = core.handle
+        return try? handle.use("checking for a fatal error") { () throws(KafkaError) -> KafkaError? in
+            do throws(KafkaError) {
+                try handle.checkFatal()
+                return nil
+            } catch {
+                return error
+            }
+        } ?? nil
+    }
+
     /// Runs until `triggerGracefulShutdown()`, then closes (service lifecycle shape).
     public func run() async {
         await shutdown.wait()
