@@ -46,7 +46,8 @@ struct DaemonKafka {
         return DaemonKafka(
             bootstrapServers: bootstrap, embedded: embedded, isDevelopmentBroker: settings.kafkaDevelopmentBroker ?? (embedded != nil),
             properties: settings.kafkaProperties, producer: producer, admin: admin,
-            monitor: KafkaMonitor(admin: admin, bootstrapServers: bootstrap, logger: logger))
+            monitor: KafkaMonitor(admin: admin, bootstrapServers: bootstrap, logger: logger,
+                                  brokersDownSince: { producer.allBrokersDownSince }))
     }
 
     func consumerConfiguration(group: String) -> KafkaConsumerConfiguration {

@@ -72,11 +72,12 @@ def main():
         kept = [c.start_execution(stateMachineArn=sm, name=f"kept-{i}")["executionArn"] for i in range(20)]
         # 3. Full disk: fill the file system, leaving a few KiB.
         filler = mnt + "/filler"
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file keeps the bytes a full disk refused, and its close
+        # raises ENOSPC again while flushing them.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         big = json.dumps({"pad": "x" * 200_000})

@@ -145,6 +145,12 @@ public final class KafkaProducer: Sendable {
         _ = try? await runBlocking(name: "kafka-close") { () throws(KafkaError) in core.close(flushTimeout: flushTimeout) }
     }
 
+    /// Since when every broker connection of this producer has been down (librdkafka's
+    /// "all brokers down"), if they are; cleared by the next delivery.
+    public var allBrokersDownSince: ContinuousClock.Instant? {
+        core.handle.callbacks.brokers.withLock { $0.allDownSince }
+    }
+
     /// The fatal error librdkafka raised on this producer, if any: no record can be sent
     /// any more (an idempotent producer whose sequence broke, say). Nil once closed.
     public var fatalError: KafkaError? {

@@ -16,6 +16,8 @@ public final class KafkaMonitor: KafkaHealthProbe, Service {
         /// Problems the consumers report, by consumer.
         var problems: [String: String] = [:]
         var clusterID: String?
+        /// When the last probe that answered was sent.
+        var answeredAt: ContinuousClock.Instant?
     }
 
     private let admin: KafkaAdmin
@@ -32,7 +34,15 @@ public final class KafkaMonitor: KafkaHealthProbe, Service {
         public var current: String
     }
 
-    public init(admin: KafkaAdmin, bootstrapServers: String, interval: Duration = .seconds(2), logger: Logger) {
+    private let brokersDownSince: @Sendable () -> ContinuousClock.Instant?
+
+    /// - Parameter brokersDownSince: since when a client that talks to the brokers all the
+    ///   time (the producer) has lost every broker connection: a loss newer than the last
+    ///   probe's answer makes Kafka unreachable at once, without waiting for the next probe.
+    public init(admin: KafkaAdmin, bootstrapServers: String, interval: Duration = .seconds(2), logger: Logger,
+                brokersDownSince: @escaping @Sendable () -> ContinuousClock.Instant? = { nil })
+    {
+        self.brokersDownSince = brokersDownSince
         self.admin = admin
         self.bootstrapServers = bootstrapServers
         self.interval = interval
@@ -44,8 +54,12 @@ public final class KafkaMonitor: KafkaHealthProbe, Service {
 
     /// The health now: the probe's last answer, or the first problem a consumer reports.
     public var current: KafkaHealth {
-        state.withLock { s in
+        let downSince = brokersDownSince()
+        return state.withLock { s in
             if case .unreachable = s.probe { return s.probe }
+            if let downSince, s.answeredAt.map({ $0 < downSince }) ?? true {
+                return .unreachable("every connection to the brokers at \(bootstrapServers) is down (for \(downSince.duration(to: .now)))")
+            }
             if let (who, problem) = s.problems.min(by: { $0.key < $1.key }) { return .unreachable("\(who): \(problem)") }
             return s.probe
         }
@@ -60,6 +74,8 @@ public final class KafkaMonitor: KafkaHealthProbe, Service {
     public func probe() async {
         let health: KafkaHealth
         var clusterID: String?
+        // A probe sent before the brokers went down may answer after: its answer is as old as its start.
+        let started = ContinuousClock.now
         do {
             let m = try await admin.metadata()
             clusterID = m.clusterID
@@ -73,6 +89,7 @@ public final class KafkaMonitor: KafkaHealthProbe, Service {
             defer {
                 s.probe = health
                 if let clusterID { s.clusterID = clusterID }
+                if case .reachable = health { s.answeredAt = started }
             }
             return (s.probe, s.clusterID)
         }
