@@ -91,7 +91,7 @@ extension ExecutionState {
                     throw runtimeError(t,
                         "The JSONPath '\(p.text)' specified for the field '\(field)' could not be found in the input '\(input.serialized())'")
                 }
-                return value.stringValue ?? value.serialized()
+                return value.javaText
             case .jsonata(let template):
                 let b = jsonataBindings(t, state, input: input, d, enteredTime: d.now)
                 let value = try evaluate(template, field: field == "ErrorPath" ? "Error" : "Cause", t, input: input, bindings: b, d)
