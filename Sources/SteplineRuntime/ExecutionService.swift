@@ -154,13 +154,8 @@ public final class ExecutionService: TaskReplySink, Sendable {
         }
         let cfg = core.configuration
         let machineName = machine.name
-        let arn: String
-        if isExpress {
-            arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName,
-                                 name: "\(name):\(random.uuidString())", express: true)
-        } else {
-            arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name, express: false)
-        }
+        let arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name,
+                                 expressID: isExpress ? random.uuidString() : nil)
         let record = ExecutionRecord(
             arn: arn, stateMachineArn: machine.arn, name: name, type: machine.type,
             revisionId: machine.revisionId, input: input, startDate: core.clock.now(), roleArn: machine.roleArn,

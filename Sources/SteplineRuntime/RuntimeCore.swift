@@ -140,8 +140,11 @@ public enum ARNs {
         "arn:aws:states:\(region):\(account):stateMachine:\(name)"
     }
 
-    public static func execution(region: String, account: String, machine: String, name: String, express: Bool) -> String {
-        "arn:aws:states:\(region):\(account):\(express ? "express" : "execution"):\(machine):\(name)"
+    /// A Standard execution's ARN, or an Express one's with its per-start id
+    /// (`ExecutionInfo.makeExecutionArn`).
+    public static func execution(region: String, account: String, machine: String, name: String, expressID: String? = nil) -> String {
+        ExecutionInfo.makeExecutionArn(region: region, account: account, stateMachineName: machine, executionName: name,
+                                   expressID: expressID)
     }
 
     public static func activity(region: String, account: String, name: String) -> String {

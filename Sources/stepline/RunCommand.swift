@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "STANDARD or EXPRESS.")
     var type: String = "STANDARD"
 
+    @Option(name: .customLong("role-arn"), help: "The execution role ($$.Execution.RoleArn, ExecutionStarted's roleArn).")
+    var roleArn: String?
+
     @Option(help: "A Step Functions Local MockConfigFile.")
     var mock: String?
 
@@ -69,8 +72,10 @@ struct RunCommand: ParsableCommand {
         let inputValue = try InputFiles.jsonArgument(input, name: "--input")
         let machineName = stateMachineName
             ?? URL(fileURLWithPath: file).deletingPathExtension().deletingPathExtension().lastPathComponent
-        let info = ExecutionInfo.make(stateMachineName: machineName, executionName: name, type: machineType)
-        var runner = LocalRunner(random: seed.map { RandomSource(seed: $0) } ?? RandomSource())
+        let random = seed.map { RandomSource(seed: $0) } ?? RandomSource()
+        let info = ExecutionInfo.make(stateMachineName: machineName, executionName: name, roleArn: roleArn, type: machineType,
+                                      expressID: random.uuidString())
+        var runner = LocalRunner(random: random)
         if realTime {
             runner.clock = { Int64(Date().timeIntervalSince1970 * 1000) }
             runner.sleep = { ms in Thread.sleep(forTimeInterval: Double(ms) / 1000) }

@@ -181,7 +181,8 @@ struct ConformanceRun {
         }
         var info = ExecutionInfo.make(
             stateMachineName: machineName, executionName: executionName, account: "111111111111",
-            roleArn: c["role_arn"]?.stringValue, type: type == .express ? .express : .standard)
+            roleArn: c["role_arn"]?.stringValue, type: type == .express ? .express : .standard,
+            expressID: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
         info.roleArn = c["role_arn"]?.stringValue
         let runner = LocalRunner(random: RandomSource(seed: 7))
         var handler = RecordedTaskHandler(history: c["expected"]?["history"]?.arrayValue ?? [])
@@ -201,6 +202,8 @@ struct ConformanceRun {
         }
         if c["execution_mode"]?.stringValue == "sync" {
             result["sync"] = .object(describe)
+            result["bindings"] = ["state_machine_name": .string(machineName), "execution_name": .string(executionName),
+                                  "execution_id": .string(String(info.executionArn.split(separator: ":").last ?? ""))]
         } else {
             result["describe"] = .object(describe)
             result["history"] = .array(outcome.events.filter { !$0.isInternal }.map { $0.awsJSON() })

@@ -74,7 +74,7 @@ import Testing
         _ = try await resources.createActivity(name: "act")
         var arns: [String] = []
         func start(_ machine: String, _ name: String) -> (Int64, (SimulatedWorld) async throws -> Void) {
-            let arn = ARNs.execution(region: "us-east-1", account: "123456789012", machine: machine, name: name, express: false)
+            let arn = ARNs.execution(region: "us-east-1", account: "123456789012", machine: machine, name: name)
             arns.append(arn)
             return (t0, { w in
                 _ = try await w.service.startExecution(.init(stateMachineArn: machines[machine]!, name: name, input: #"{"n":1}"#))

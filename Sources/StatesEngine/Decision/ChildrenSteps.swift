@@ -6,15 +6,16 @@ extension ExecutionState {
         let jsonata = state.queryLanguage == .jsonata
         let eff = jsonata ? t.stateInput : try applyInputPath(t, state, t.stateInput, d)
         var itemsValue = eff
-        if jsonata, let template = m.items {
-            let b = jsonataBindings(t, state, input: eff, d)
-            itemsValue = try evaluate(template, field: "Items", t, input: eff, bindings: b, d)
-            guard case .array = itemsValue else {
-                var e = runtimeError(t,
-                    "The JSONata expression '\(template.expressionText ?? template.json.serialized())' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '\(Self.typeName(itemsValue))' for value: \(itemsValue.serialized())",
-                    name: StatesError.Name.queryEvaluationError)
-                e.location = "Items"
-                throw e
+        if jsonata {
+            if let template = m.items {
+                let b = jsonataBindings(t, state, input: eff, d)
+                itemsValue = try evaluate(template, field: "Items", t, input: eff, bindings: b, d)
+                guard case .array = itemsValue else {
+                    throw unexpectedType(template, field: "Items", expected: "array", value: itemsValue, t)
+                }
+            } else if itemsValue.arrayValue == nil {
+                // Without Items a JSONata Map iterates over `$states.input`, which must be an array.
+                throw unexpectedType(source: "$states.input", field: "Items", expected: "array", value: itemsValue, t)
             }
         } else if let p = m.itemsPath {
             do {

@@ -177,9 +177,13 @@ extension ExecutionState {
         }
     }
 
+    /// A value quoted in a JSONPath-mode cause.
+    ///
+    /// AWS behaviour: such causes show the value as Java prints it (`"NoNumber"` unquoted,
+    /// `{}`; cases `scenarios.*test_map_state_tolerated_failure_count_path.*`,
+    /// `*test_max_concurrency_path.*`), so objects and arrays read `{a=1}`, `[1, x]`.
     static func describeForMessage(_ value: JSON) -> String {
-        if case .string(let s) = value { return s }
-        return value.serialized()
+        value.javaText
     }
 }
 

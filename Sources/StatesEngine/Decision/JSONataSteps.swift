@@ -66,14 +66,27 @@ extension ExecutionState {
         case .jsonata(let template):
             let value = try evaluate(template, field: field, t, input: input, bindings: bindings, d)
             guard let v = value.doubleValue, !integer || value.integerValue != nil else {
-                var e = runtimeError(t,
-                    "The JSONata expression '\(template.expressionText ?? "")' specified for the field '\(field)' returned an unexpected result type. Expected '\(integer ? "integer" : "number")', but was '\(Self.typeName(value))' for value: \(value.serialized())",
-                    name: StatesError.Name.queryEvaluationError)
-                e.location = field
-                throw e
+                throw unexpectedType(template, field: field, expected: integer ? "integer" : "number", value: value, t)
             }
             return v
         }
+    }
+
+    /// AWS's `States.QueryEvaluationError` for a typed field whose expression returned a
+    /// value of another type, located at the field (EvaluationFailed's `location`):
+    /// `The JSONata expression '$x' specified for the field 'Items' returned an unexpected
+    /// result type. Expected 'array', but was 'object' for value: {"foo":"bar"}` (cases
+    /// `scenarios.*test_map_state_items_eval_jsonata_fail.*`).
+    func unexpectedType(_ template: JSONataTemplate, field: String, expected: String, value: JSON, _ t: StateFrame) -> StatesError {
+        unexpectedType(source: template.expressionText ?? template.json.serialized(), field: field, expected: expected, value: value, t)
+    }
+
+    func unexpectedType(source: String, field: String, expected: String, value: JSON, _ t: StateFrame) -> StatesError {
+        var e = runtimeError(t,
+            "The JSONata expression '\(source)' specified for the field '\(field)' returned an unexpected result type. Expected '\(expected)', but was '\(Self.typeName(value))' for value: \(value.serialized())",
+            name: StatesError.Name.queryEvaluationError)
+        e.location = field
+        return e
     }
 
     static func typeName(_ value: JSON) -> String {
@@ -108,11 +121,7 @@ extension ExecutionState {
                 guard case .jsonata(let condition) = branch.condition else { continue }
                 let value = try evaluate(condition, field: "Condition", t, input: raw, bindings: b, d)
                 guard case .bool(let matched) = value else {
-                    var e = runtimeError(t,
-                        "The JSONata expression '\(condition.expressionText ?? "")' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '\(Self.typeName(value))' for value: \(value.serialized())",
-                        name: StatesError.Name.queryEvaluationError)
-                    e.location = "Condition"
-                    throw e
+                    throw unexpectedType(condition, field: "Condition", expected: "boolean", value: value, t)
                 }
                 if matched {
                     chosen = branch
@@ -153,8 +162,15 @@ extension ExecutionState {
         let heartbeat = try jsonataNumber(task.heartbeatSeconds, field: "HeartbeatSeconds", t, input: raw, bindings: b, d).map { Int64($0) }
         var credentials: JSON? = nil
         if case .jsonata(let c)? = task.credentials {
+            // The definition holds `{"RoleArn": ...}` (checked at creation); the role is a string.
             let value = try evaluate(c, field: "Credentials", t, input: raw, bindings: b, d)
-            if case .object(let o) = value, let role = o["RoleArn"] { credentials = ["roleArn": role] } else { credentials = value }
+            let role = value["RoleArn"] ?? .null
+            guard case .string = role else {
+                let written = c.json["RoleArn"] ?? .null
+                let source = written.stringValue.flatMap(JSONataTemplate.expressionSource) ?? written.serialized()
+                throw unexpectedType(source: source, field: "Credentials/RoleArn", expected: "string", value: role, t)
+            }
+            credentials = ["roleArn": role]
         }
         try dispatchTask(&d, id, t, state, task, token: token, parameters: arguments, timeout: timeout, heartbeat: heartbeat,
                          credentials: credentials)
@@ -197,18 +213,17 @@ extension ExecutionState {
         case .secondsExpression(let template):
             let value = try evaluate(template, field: "Seconds", t, input: input, bindings: b, d)
             guard let s = value.integerValue, value.isNumber, s >= 0 else {
-                var e = runtimeError(t,
-                    "The JSONata expression '\(template.expressionText ?? "")' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '\(Self.typeName(value))' for value: \(value.serialized())",
-                    name: StatesError.Name.queryEvaluationError)
-                e.location = "Seconds"
-                throw e
+                throw unexpectedType(template, field: "Seconds", expected: "integer", value: value, t)
             }
             return d.now + s * 1000
         case .timestampExpression(let template):
             let value = try evaluate(template, field: "Timestamp", t, input: input, bindings: b, d)
-            guard let s = value.stringValue, let ts = Timestamp(s) else {
+            guard let s = value.stringValue else {
+                throw unexpectedType(template, field: "Timestamp", expected: "string", value: value, t)
+            }
+            guard let ts = Timestamp(s) else {
                 var e = runtimeError(t,
-                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: \(Self.describeForMessage(value))",
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: \(s)",
                     name: StatesError.Name.queryEvaluationError)
                 e.location = "Timestamp"
                 throw e

@@ -91,11 +91,15 @@ extension ExecutionState {
                     throw runtimeError(t,
                         "The JSONPath '\(p.text)' specified for the field '\(field)' could not be found in the input '\(input.serialized())'")
                 }
-                return value.stringValue ?? value.serialized()
+                return value.javaText
             case .jsonata(let template):
+                let name = field == "ErrorPath" ? "Error" : "Cause"
                 let b = jsonataBindings(t, state, input: input, d, enteredTime: d.now)
-                let value = try evaluate(template, field: field == "ErrorPath" ? "Error" : "Cause", t, input: input, bindings: b, d)
-                return value.stringValue ?? value.serialized()
+                let value = try evaluate(template, field: name, t, input: input, bindings: b, d)
+                guard let text = value.stringValue else {
+                    throw unexpectedType(template, field: name, expected: "string", value: value, t)
+                }
+                return text
             }
         }
         var t = t

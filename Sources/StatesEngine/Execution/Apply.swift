@@ -70,7 +70,9 @@ extension ExecutionState.Core {
             var phase = ThreadState.Phase.entered
             if let note = note {
                 if let failure = note.failure {
-                    phase = e.type == .failStateEntered ? .threadFailed(failure) : .failed(failure)
+                    // A Fail state ends its thread with its error; one whose JSONata Error or
+                    // Cause failed records EvaluationFailed first, as other states do.
+                    phase = e.type == .failStateEntered && failure.location == nil ? .threadFailed(failure) : .failed(failure)
                 } else if e.type == .waitStateEntered, let due = note.dueTime {
                     phase = .waiting(due: due)
                 }

@@ -37,14 +37,31 @@ public struct ExecutionInfo: Sendable, Hashable {
         self.redriveTime = redriveTime
     }
 
-    /// Facts for a machine named `stateMachineName` with AWS-shaped ARNs.
-    public static func make(stateMachineName: String, executionName: String, region: String = "us-east-1",
-                            account: String = "123456789012", roleArn: String? = nil, type: MachineType = .standard)
-        -> ExecutionInfo
+    /// An execution's ARN: `...:execution:MACHINE:NAME` for a Standard execution,
+    /// `...:express:MACHINE:NAME:ID` for an Express one.
+    ///
+    /// AWS behaviour: Express execution names may be reused, so every start of an Express
+    /// execution, StartExecution and StartSyncExecution alike, gets an id of its own after
+    /// the name (a UUID); the name is the one given, or a UUID drawn when none is.
+    /// - Parameter expressID: the id of an Express execution; nil for a Standard one.
+    public static func makeExecutionArn(region: String, account: String, stateMachineName: String, executionName: String,
+                                    expressID: String?) -> String
     {
-        let kind = type == .express ? "express" : "execution"
+        guard let expressID else { return "arn:aws:states:\(region):\(account):execution:\(stateMachineName):\(executionName)" }
+        return "arn:aws:states:\(region):\(account):express:\(stateMachineName):\(executionName):\(expressID)"
+    }
+
+    /// Facts for a machine named `stateMachineName` with AWS-shaped ARNs.
+    /// - Parameter expressID: the id that ends an Express execution's ARN (a UUID); drawn
+    ///   when nil. Ignored for Standard executions.
+    public static func make(stateMachineName: String, executionName: String, region: String = "us-east-1",
+                            account: String = "123456789012", roleArn: String? = nil, type: MachineType = .standard,
+                            expressID: String? = nil) -> ExecutionInfo
+    {
+        let id = type == .express ? expressID ?? RandomSource.system.uuidString() : nil
         return ExecutionInfo(
-            executionArn: "arn:aws:states:\(region):\(account):\(kind):\(stateMachineName):\(executionName)",
+            executionArn: makeExecutionArn(region: region, account: account, stateMachineName: stateMachineName,
+                                       executionName: executionName, expressID: id),
             name: executionName,
             stateMachineArn: "arn:aws:states:\(region):\(account):stateMachine:\(stateMachineName)",
             stateMachineName: stateMachineName,

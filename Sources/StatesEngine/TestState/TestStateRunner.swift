@@ -220,6 +220,8 @@ public enum TestStateRunner {
         let account = roleArn.flatMap { $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first }
             .map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? "123456789012"
         let machineName = random.uuidString(), executionName = random.uuidString()
+        // AWS behaviour: unlike an Express execution's, TestState's `$$.Execution.Id` has no id
+        // after the name: `express:MACHINE:NAME` (cases test_state.*test_map_state_failure_count.*).
         let info = ExecutionInfo(
             executionArn: "arn:aws:states:us-east-1:\(account):express:\(machineName):\(executionName)", name: executionName,
             stateMachineArn: "arn:aws:states:us-east-1:\(account):stateMachine:\(machineName)", stateMachineName: machineName,

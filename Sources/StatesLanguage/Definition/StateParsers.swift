@@ -39,7 +39,7 @@ extension DefinitionParser {
             report("The value of 'HeartbeatSeconds' must be smaller than the value of 'TimeoutSeconds'", at: ctx.location)
         }
         var credentials: TaskState.Credentials? = nil
-        if let c = r.take("Credentials") {
+        if let c = r.take("Credentials"), checkCredentials(c, ctx) {
             let cat = ctx.location.appending("Credentials")
             if ctx.isJSONata {
                 credentials = .jsonata(compileJSONata(c, at: cat))
@@ -51,6 +51,32 @@ extension DefinitionParser {
         let catchers = parseCatch(&r, ctx)
         return .task(TaskState(resource: resource, timeoutSeconds: timeout, heartbeatSeconds: heartbeat, retry: retry,
                                catch: catchers, credentials: credentials))
+    }
+
+    /// A Task's `Credentials`: an object that names the role to assume, `RoleArn` (a string:
+    /// an ARN, or a `{% %}` expression in JSONata mode) or, in JSONPath mode, `RoleArn.$` (a
+    /// path or intrinsic function, checked as a payload template field).
+    ///
+    /// AWS behaviour: `{}` and `{"InvalidField": "invalid"}` are both rejected with
+    /// `The field 'RoleArn' is required but was missing at /States/State0/Credentials`, and
+    /// nothing else (LocalStack's `test_invalid_credentials_field` recordings).
+    /// - Returns: whether the field can be compiled.
+    mutating func checkCredentials(_ json: JSON, _ ctx: StateContext) -> Bool {
+        let at = ctx.location.appending("Credentials")
+        guard case .object(let o) = json else {
+            report("Expected value of type: Object", at: at)
+            return false
+        }
+        if let role = o["RoleArn"] {
+            guard case .string = role else {
+                report("Expected value of type: String", at: at.appending("RoleArn"))
+                return false
+            }
+            return true
+        }
+        if !ctx.isJSONata, o["RoleArn.$"] != nil { return true }
+        report("The field 'RoleArn' is required but was missing", at: at)
+        return false
     }
 
     mutating func parseChoice(_ r: inout FieldReader, _ io: inout DataFlow, _ ctx: inout StateContext) -> State.Kind? {

@@ -156,7 +156,8 @@ extension IntrinsicCall {
     // MARK: - Functions with more to say
 
     /// AWS behaviour: non-string arguments are written as Java writes them (`1.1`, `1`,
-    /// `null`, `true`; cases `intrinsics.*test_format_1__exec_hist_resp_*`).
+    /// `null`, `true`; cases `intrinsics.*test_format_1__exec_hist_resp_*`), objects and
+    /// arrays too (`{Arg1=1, Arg2=[]}`, see `Java.string`).
     private func format(in env: EvaluationEnvironment, field: String?) throws(StatesError) -> String {
         let pieces: [FormatPiece]
         switch arguments[0] {
@@ -177,14 +178,7 @@ extension IntrinsicCall {
             case .placeholder:
                 let value = try argument(next, in: env, field: field)
                 next += 1
-                switch value {
-                case .string(let s): out += s
-                case .null: out += "null"
-                case .bool(let b): out += b ? "true" : "false"
-                case .int(let i): out += String(i)
-                case .double(let d): out += JSONNumberFormat.javaString(d)
-                case .array, .object: out += value.serialized()
-                }
+                out += Java.string(value)
             }
         }
         return out

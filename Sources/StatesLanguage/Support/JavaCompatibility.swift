@@ -60,6 +60,49 @@ enum Java {
         }
     }
 
+    /// `String.valueOf` of a value as Jackson hands JSON to Java code (`String`, `Integer`,
+    /// `Long`, `Double`, `Boolean`, `null`, `LinkedHashMap`, `ArrayList`): a string as it is,
+    /// an object as `Map.toString` (`{Arg1=1, Arg2=[]}`, members in order), an array as
+    /// `List.toString` (`[a, 1.5, null]`), strings inside them unquoted.
+    ///
+    /// AWS behaviour: this, not JSON, is what a value becomes where AWS writes it into a
+    /// string, e.g. States.Format's arguments (LocalStack's `test_format_2` and
+    /// `test_context_json_path` recordings: `fst={Arg1=1, Arg2=[]}`,
+    /// `{Id=arn:aws:states:...:stateMachine:M, Name=M}`).
+    static func string(_ value: JSON) -> String {
+        var out = ""
+        appendString(value, to: &out)
+        return out
+    }
+
+    private static func appendString(_ value: JSON, to out: inout String) {
+        switch value {
+        case .string(let s): out += s
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += JSONNumberFormat.javaString(d)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                appendString(item, to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            var first = true
+            for (key, member) in members {
+                if !first { out += ", " }
+                first = false
+                out += key
+                out += "="
+                appendString(member, to: &out)
+            }
+            out += "}"
+        }
+    }
+
     /// `java.util.Random`: the 48-bit linear congruential generator.
     struct Random {
         private var seed: UInt64
@@ -88,4 +131,10 @@ enum Java {
             }
         }
     }
+}
+
+extension JSON {
+    /// The text AWS writes for this value where it puts a value into a string: `Java.string`
+    /// (`{a=1, b=[x]}`, strings unquoted), not JSON.
+    public var javaText: String { Java.string(self) }
 }

@@ -43,7 +43,7 @@ public final class NestedExecutions: Sendable {
             // derives from this task's token), so carry on with it.
             guard let parsed = ARNs.parse(start.stateMachineArn), let machine = parsed.names.first,
                 let record = try? await service.describeExecution(executionArn: ARNs.execution(
-                    region: parsed.region, account: parsed.account, machine: machine, name: name, express: false))
+                    region: parsed.region, account: parsed.account, machine: machine, name: name))
             else { return false }
             childArn = record.arn
             startDate = record.startDate

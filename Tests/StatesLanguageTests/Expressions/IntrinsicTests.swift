@@ -4,7 +4,8 @@ import Testing
 @Suite struct IntrinsicTests {
     static let input = try! JSON.parse("""
         {"s":"a,b;c","n":5,"d":2.5,"neg":-1.5,"arr":[1,2,2,"x",{"k":1},{"k":1},1.0],"obj":{"a":1,"b":2},"o2":{"b":3,"c":4},
-         "text":"Hello World","b64":"SGVsbG8gV29ybGQ=","json":"{\\"k\\":[1,2]}","t":true,"nul":null,"tmpl":"It's {}!"}
+         "text":"Hello World","b64":"SGVsbG8gV29ybGQ=","json":"{\\"k\\":[1,2]}","t":true,"nul":null,"tmpl":"It's {}!",
+         "fmt":{"Arg1":1,"Arg2":[]},"nested":["a b",1.5,null,true,{"k":{},"l":[1,[2]]},"\\"q\\""]}
         """)
 
     static func env(_ input: JSON = IntrinsicTests.input, variables: [String: JSON] = [:]) -> EvaluationEnvironment {
@@ -18,7 +19,11 @@ import Testing
 
     @Test(arguments: [
         ("States.Format('{} and {}', $.n, $.text)", #""5 and Hello World""#),
-        ("States.Format('{}{}{}{}', $.d, $.t, $.nul, $.obj)", #""2.5truenull{\"a\":1,\"b\":2}""#),
+        ("States.Format('{}{}{}{}', $.d, $.t, $.nul, $.obj)", #""2.5truenull{a=1, b=2}""#),
+        // AWS writes objects and arrays as Java does (LocalStack's test_format_2 recording).
+        ("States.Format('fst={} and snd={}.', $.fmt, $.fmt)", #""fst={Arg1=1, Arg2=[]} and snd={Arg1=1, Arg2=[]}.""#),
+        ("States.Format('{}', $.nested)", #""[a b, 1.5, null, true, {k={}, l=[1, [2]]}, \"q\"]""#),
+        ("States.Format('{}', $$.StateMachine)", #""{Name=machine-name-v2}""#),
         (#"States.Format('a\{\}b {}', 1)"#, #""a{}b 1""#),  // escaped braces are text
         (#"States.Format('it\'s \\ {}', 'x')"#, #""it's \\ x""#),
         ("States.Format($.tmpl, 'Pikachu')", #""It's Pikachu!""#),  // case assign...MAP_STATE_REFERENCE_IN_INTRINSIC_FUNCTION
@@ -61,7 +66,7 @@ import Testing
         ("States.ArrayLength($.arr[?(@ == 2)])", "2"),
         ("States.ArrayLength($[?(@.n == 5)])", "1"),  // a filter on an object tests the object
         ("States.ArrayLength( $.arr )", "7"),
-        ("States.Format('{}',$.arr[?(@ == 'x')])", #""[\"x\"]""#),
+        ("States.Format('{}',$.arr[?(@ == 'x')])", #""[x]""#),
     ] as [(String, String?)])
     func evaluates(_ text: String, _ expected: String?) throws {
         let value = try Self.evaluate(text)
