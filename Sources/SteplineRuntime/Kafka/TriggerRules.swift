@@ -389,7 +389,7 @@ public struct TriggerLoopCheck: Sendable {
             : ARNs.stateMachine(region: region, account: account, name: rule.stateMachine)
         let machineName = String(machineArn.split(separator: ":", omittingEmptySubsequences: false).last ?? "")
         let name = TriggerConsumer.executionName("\(rule.name)-\(rule.topic)-0-0")
-        let executionArn = ARNs.execution(region: region, account: account, machine: machineName, name: name, express: false)
+        let executionArn = ARNs.execution(region: region, account: account, machine: machineName, name: name)
         return ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].compactMap { status in
             let terminal = status != "RUNNING"
             let event: JSON = [
