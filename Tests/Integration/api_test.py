@@ -518,6 +518,35 @@ def run(port, env, args):
     fuzz(port, args.fuzz_seconds, arn, ex)
 
 
+def hostile_values():
+    """Values a hostile client sends: deep, wide, long, huge numbers (issue 14, items 1 and 7)."""
+    deep_jsonata = "{% " + "(" * 3000 + "1" + ")" * 3000 + " %}"
+    deep_machine = lambda field, value: json.dumps({"QueryLanguage": "JSONata", "StartAt": "P",
+                                                    "States": {"P": {"Type": "Pass", field: value, "End": True}}})
+    nested = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
+    for _ in range(200):
+        nested = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [nested], "End": True}}}
+    return [
+        deep_machine("Output", deep_jsonata),
+        deep_machine("Output", "{% " + "[" * 20000 + "]" * 20000 + " %}"),
+        deep_machine("Output", "{% " + "-" * 20000 + "1 %}"),
+        deep_machine("Output", "{% " + "1+" * 20000 + "1 %}"),
+        json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$" + ".a" * 20000, "End": True}}}),
+        json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"x.$": "States.Array(" * 3000 + ")" * 3000}, "End": True}}}),
+        json.dumps(nested),
+        "[" * 100000 + "]" * 100000,
+        json.dumps({f"k{i}": i for i in range(20000)}),
+        json.dumps(list(range(100000))),
+        "x" * 300000,
+    ]
+
+
+# Raw JSON tokens json.dumps cannot write: numbers past the double range, long literals.
+RAW_NUMBERS = [b"1e309", b"-1e400", b"1e-400", b"18446744073709551616", b"1e999999", b"9" * 200000]
+# Bytes that are not UTF-8.
+BAD_UTF8 = [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf"]
+
+
 def fuzz(port, seconds, machine_arn, execution_arn):
     import botocore.session
     model = botocore.session.get_session().get_service_model("stepfunctions")
@@ -527,32 +556,42 @@ def fuzz(port, seconds, machine_arn, execution_arn):
              {"taskToken": "AQB" + "y" * 85, "output": "{}", "activityArn": "arn:aws:states:us-east-1:123456789012:activity:a"}]
     values = [None, True, False, 0, -1, 2 ** 63, 1.5, "", "x" * 300, "arn:aws:states:us-east-1:123456789012:stateMachine:a:b:c",
               [], {}, [1, "a"], {"a": {"b": []}}, "\u0000\ud7ff", "{%  %}", "../..", "日本語"]
+    hostile = hostile_values()
     ops = model.operation_names
     deadline = time.time() + seconds
     sent = crashes = 0
     while time.time() < deadline:
         op = rng.choice(ops)
         kind = rng.random()
-        if kind < 0.2:
+        if kind < 0.15:
             body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64)))
         else:
             members = list(model.operation_model(op).input_shape.members) if model.operation_model(op).input_shape else []
             obj = dict(rng.choice(seeds))
             for m in members:
                 if rng.random() < 0.5:
-                    obj[m] = rng.choice(values)
+                    obj[m] = rng.choice(hostile) if rng.random() < 0.15 else rng.choice(values)
             text = json.dumps(obj)
-            if kind < 0.4 and text:
+            if kind < 0.35 and text:
                 i = rng.randrange(len(text))
                 text = text[:i] + rng.choice(['"', "{", "}", ",", "\\", "0", ""]) + text[i + 1:]
             body = text.encode("utf-8", "surrogatepass")
+            if kind > 0.85:
+                # A huge number in place of a member's value, or bytes that are not UTF-8 in a string.
+                if rng.random() < 0.5 and members:
+                    m = rng.choice(members)
+                    body = body[:-1] + (b", " if len(body) > 2 else b"") + b'"' + m.encode() + b'": ' + rng.choice(RAW_NUMBERS) + b"}"
+                else:
+                    i = body.find(b'"', rng.randrange(max(1, len(body))))
+                    if i >= 0:
+                        body = body[:i + 1] + rng.choice(BAD_UTF8) + body[i + 1:]
         st, b = raw(port, body, target="AWSStepFunctions." + op)
         sent += 1
         if st >= 500 or (st != 200 and "__type" not in b):
             crashes += 1
             print(f"fuzz: {op} {body[:120]!r} -> {st} {b}")
-    check(f"fuzz: {sent} requests to {len(ops)} actions, none answered 5xx or without __type", crashes == 0 and sent > 100,
-          f"{crashes} bad answers")
+    check(f"fuzz: {sent} requests to {len(ops)} actions (deep, wide, long, huge numbers, invalid UTF-8), none answered 5xx or without __type",
+          crashes == 0 and sent > 100, f"{crashes} bad answers")
 
 
 if __name__ == "__main__":
