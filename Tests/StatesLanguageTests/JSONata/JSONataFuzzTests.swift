@@ -88,6 +88,55 @@ import Testing
         #expect(evaluated > 100)
     }
 
+    /// Shapes that nest one level per repetition (`[1..[1..2]]` two): `open` n times,
+    /// `middle`, `close` n times. The left-associative chains (`1+1+...`, `a.a...`,
+    /// `'a' & 'a' ...`) are built by the parser's loop, not its recursion, and nest as deep.
+    static let deepShapes: [(open: String, middle: String, close: String)] = [
+        ("(", "1", ")"), ("[", "1", "]"), ("-", "1", ""), ("$not(", "true", ")"), ("", "1", "+1"),
+        ("a.", "b", ""), ("", "'a'", " & 'a'"), ("a[", "true", "]"), ("{'a':", "1", "}"), ("true ? ", "1", " : 0"),
+        ("function($x){", "1", "}"), ("$f(", "1", ")"), ("$x := ", "1", ""), ("a^(", "b", ")"), ("[1..", "2", "]"),
+        ("a{'k':", "1", "}"), ("a ~> ", "$f", ""), ("", "a", "@$x"), ("(a;", "1", ")"), ("| a | ", "{}", " |"),
+        ("$f(?, ", "1", ")"), ("", "x", "[0]"), ("", "x", ".a"),
+    ]
+
+    /// Issue 14: a JSONata expression 3,000 deep (in a 6 KB definition) killed the daemon with
+    /// SIGSEGV; so did `1+1+...+1` and `----...1` 20,000 long. Each now fails to compile with
+    /// `U1001` before anything recurses over it.
+    @Test(arguments: 0..<deepShapes.count)
+    func deepExpressionsFailToCompileWithU1001(_ shape: Int) {
+        let (open, middle, close) = Self.deepShapes[shape]
+        for n in [Parser.maximumDepth + 1, 3_000, 20_000] {
+            let source = DeepInputs.nested(open, middle, close, n)
+            let outcome: Result<JSONataExpression, JSONataError> = onThread { Result { () throws(JSONataError) in try JSONataExpression(source) } }
+            guard case .failure(let error) = outcome else {
+                Issue.record("\(source.prefix(40))... (\(n) levels) compiled")
+                continue
+            }
+            #expect(error.code == "U1001", "\(error)")
+            #expect(error.message.contains("\(Parser.maximumDepth) levels"), "\(error)")
+        }
+    }
+
+    /// The deepest expressions the parser accepts compile and evaluate on a thread with half
+    /// the daemon's stack in a debug build: to a value, or to a named error (`U1001` when
+    /// the evaluation nests deeper than `maxDepth`).
+    @Test(arguments: 0..<deepShapes.count)
+    func deepestAcceptedExpressionsCompileAndEvaluate(_ shape: Int) {
+        let (open, middle, close) = Self.deepShapes[shape]
+        let levelsPerRepetition = open == "[1.." ? 2 : 1
+        // one level for the outermost node of some shapes (a path around the chain)
+        let source = DeepInputs.nested(open, middle, close, (Parser.maximumDepth - 2) / levelsPerRepetition)
+        let input: JSON = ["a": ["b": 1, "a": 1], "x": [1]]
+        let outcome: (compiled: Bool, evaluation: Result<JSON?, JSONataError>) = onThread {
+            guard let e = try? JSONataExpression(source) else { return (false, .success(nil)) }
+            return (true, Result { () throws(JSONataError) in try e.evaluate(input: input, bindings: ["x": 1], options: .stepFunctions()) })
+        }
+        #expect(outcome.compiled, "\(source.prefix(40))... did not compile")
+        if case .failure(let error) = outcome.evaluation {
+            print("deep JSONata \(source.prefix(16))...: \(error.code)")
+        }
+    }
+
     @Test(arguments: [
         "(  $f := function($n) { $f($n + 1) + 1 }; $f(0) )",
         "(  $f := function($n) { $f($n + 1) }; $f(0) )",
