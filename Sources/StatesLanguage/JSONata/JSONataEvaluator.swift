@@ -556,15 +556,35 @@ final class Evaluator {
                     if let v = o[key] {
                         if case .array(let inner) = v { result.items.append(contentsOf: inner.items) } else { result.append(v) }
                     }
-                case .array:
-                    if let v = lookup(item, key) {
-                        if case .array(let inner) = v { result.items.append(contentsOf: inner.items) } else { result.append(v) }
-                    }
+                case .array(let nested): lookupNested(nested, key, into: result)
                 default: break
                 }
             }
             return .array(result)
         default: return nil
+        }
+    }
+
+    /// `lookup` in the arrays nested in an array, in order, on a stack of its own (nested
+    /// arrays can go deeper than the native stack allows).
+    private static func lookupNested(_ a: JArray, _ key: String, into result: JArray) {
+        var pending: [(JArray, Int)] = [(a, 0)]
+        walk: while let (array, start) = pending.popLast() {
+            var i = start
+            while i < array.count {
+                switch array[i] {
+                case .object(let o):
+                    if let v = o[key] {
+                        if case .array(let inner) = v { result.items.append(contentsOf: inner.items) } else { result.append(v) }
+                    }
+                case .array(let inner):
+                    pending.append((array, i + 1))
+                    pending.append((inner, 0))
+                    continue walk
+                default: break
+                }
+                i += 1
+            }
         }
     }
 
@@ -593,25 +613,39 @@ final class Evaluator {
         return .array(results)
     }
 
+    // The walks over values below use a stack of their own: evaluation can build values
+    // nested far deeper than the native stack allows (`[[$a]]` in a tail-recursive loop).
+
     static func flatten(_ a: JArray, into out: inout ContiguousArray<JValue>) {
-        for v in a.items {
-            if case .array(let inner) = v { flatten(inner, into: &out) } else { out.append(v) }
+        var pending: [(JArray, Int)] = [(a, 0)]
+        while let (array, index) = pending.popLast() {
+            var i = index
+            while i < array.count {
+                if case .array(let inner) = array[i] {
+                    pending.append((array, i + 1))
+                    pending.append((inner, 0))
+                    break
+                }
+                out.append(array[i])
+                i += 1
+            }
         }
     }
 
     private func evaluateDescendants(_ input: JValue?) -> JValue? {
         guard let input else { return nil }
         var out = ContiguousArray<JValue>()
-        func recurse(_ v: JValue) {
+        // depth first, in document order: children are pushed last first
+        var pending: [JValue] = [input]
+        while let v = pending.popLast() {
             switch v {
-            case .array(let a): for m in a.items { recurse(m) }
+            case .array(let a): pending.append(contentsOf: a.items.reversed())
             case .object(let o):
                 out.append(v)
-                for m in o.values { recurse(m) }
+                pending.append(contentsOf: o.values.reversed())
             default: out.append(v)
             }
         }
-        recurse(input)
         if out.count == 1 { return out[0] }
         return .array(JArray.sequence(out))
     }

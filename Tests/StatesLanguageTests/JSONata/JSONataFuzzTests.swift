@@ -137,6 +137,38 @@ import Testing
         }
     }
 
+    /// Evaluation builds values of any depth with a tail-recursive loop; every walk over them
+    /// (the conversion to JSON, `$string`, `=`, `**`, `$keys`, `$spread`, `$boolean`, paths
+    /// through nested arrays, transforms) overflowed the stack at a few thousand levels.
+    /// Now the walks that must follow the value are iterative, and what leaves JSONata
+    /// fails with `U1001` beyond `JValue.maximumDepth`.
+    @Test(arguments: [
+        ("$o", "U1001"), ("$a", "U1001"), ("$string($o)", "U1001"), ("$o ~> | $ | {'b': 1} |", "U1001"),
+        ("$o = $o2", "true"), ("$a = $a2", "true"), ("$count($o.**)", "20001"), ("$keys($a)", "undefined"),
+        ("$count($spread($a))", "1"), ("$boolean($a)", "true"), ("$a.x", "undefined"), ("$count($a[0])", "1"),
+        ("$count($a.*)", "1"), ("$o in [$o2]", "false"), ("$count([$o, $o2] ~> $distinct)", "1"),
+    ])
+    func valuesBuiltDeepAreWalkedOrRefused(_ use: String, _ expected: String) {
+        let n = 20_000
+        let source = """
+            ( $deepObject := function($n, $v) { $n = 0 ? $v : $deepObject($n - 1, {'a': $v}) };
+              $deepArray := function($n, $v) { $n = 0 ? $v : $deepArray($n - 1, [[$v]]) };
+              $o := $deepObject(\(n), 1); $o2 := $deepObject(\(n), 1); $a := $deepArray(\(n), 1); $a2 := $deepArray(\(n), 1);
+              \(use) )
+            """
+        let outcome: String = onThread {
+            do {
+                let e = try JSONataExpression(source)
+                return try e.evaluate(input: nil, options: .stepFunctions())?.serialized() ?? "undefined"
+            } catch let error as JSONataError {
+                return error.code
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(outcome == expected, "\(use)")
+    }
+
     @Test(arguments: [
         "(  $f := function($n) { $f($n + 1) + 1 }; $f(0) )",
         "(  $f := function($n) { $f($n + 1) }; $f(0) )",
