@@ -1021,6 +1021,14 @@ final class Evaluator {
         try resolveTailCalls(try applyInner(proc, args, input, env, name: name), input, env)
     }
 
+    @inline(__always) private func enterCall() throws {
+        depth += 1
+        if depth > maxDepth {
+            depth -= 1
+            throw JSONataError(code: "U1001")
+        }
+    }
+
     /// The trampoline: runs the tail calls (thunks) a function body returned.
     private func resolveTailCalls(_ first: JValue?, _ input: JValue?, _ env: Frame) throws -> JValue? {
         var result = first
@@ -1049,6 +1057,11 @@ final class Evaluator {
         case .lambda(let l):
             return try applyProcedure(l, validated)
         case .builtin(let b):
+            // A built-in counts as a level: a higher-order one (`$filter`, `$map`, ...) calls
+            // back into a lambda whose tail call the trampoline below it resolves, so a
+            // recursion through it would deepen the native stack without any `evaluate`.
+            try enterCall()
+            defer { depth -= 1 }
             var ctx = CallContext(evaluator: self, input: input, environment: env)
             return try b.implementation(&ctx, validated)
         case .regex(let r):
@@ -1057,6 +1070,8 @@ final class Evaluator {
             if validated.count > 1, case .number(let d)? = validated[1] { from = Int(d) }
             return try Builtins.regexMatch(r, s, from: from, evaluator: self)
         case .closure(_, let c):
+            try enterCall()
+            defer { depth -= 1 }
             return try c(validated)
         case .transform(let node, let frame):
             return try transform(node, frame, validated.first ?? nil)

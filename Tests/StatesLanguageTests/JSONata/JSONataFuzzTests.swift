@@ -169,6 +169,42 @@ import Testing
         #expect(outcome == expected, "\(use)")
     }
 
+    /// Recursion through every kind of call site, unbounded: each must stop with `U1001` at
+    /// the default `maxDepth` on a thread with half the daemon's stack in a debug build
+    /// (through a partial application the tail calls run in the trampoline and end).
+    ///
+    /// A recursion through a higher-order built-in (`$filter`, `$map`, `$sort`, ...) whose
+    /// lambda makes a tail call deepened the native stack without any `evaluate`: it
+    /// overflowed 4 MiB with `maxDepth` 5.
+    @Test(arguments: [
+        "1 + $f($n - 1)", "$f($n - 1) + 1", "$sum($map([1], function($x) { $f($n - 1) }))", "[1][$f($n - 1) = 0]",
+        "$reduce([1, 2], function($a, $b) { $f($n - 1) })", "$filter([1], function($x) { $f($n - 1) })",
+        "{'a': $f($n - 1)}", "'a' & $f($n - 1)", "$f($n - 1).a", "$n - 1 ~> $f",
+        "$sort([2, 1], function($a, $b) { $f($n - 1) })", "[1, 2].($f($n - 1))", "$string($f($n - 1))",
+        "($x := $f($n - 1); $x)", "$f($n - 1) ? 1 : 2", "-$f($n - 1)", "{'a': 1} ~> | $ | {'b': $f($n - 1)} |",
+        "$each({'a': 1}, function($v) { $f($n - 1) })", "$single([1], function($v) { $f($n - 1) })",
+        "$f($n - 1)[0]", "$lookup({'a': $f($n - 1)}, 'a')", "$not($f($n - 1))", "[$f($n - 1)]",
+    ])
+    func unboundedRecursionStopsWithU1001(_ call: String) {
+        let source = "($f := function($n) { $n = 0 ? 0 : \(call) }; $f(100000))"
+        let outcome: String = onThread {
+            do {
+                return try JSONataExpression(source).evaluate(input: nil, options: .stepFunctions())?.serialized() ?? "undefined"
+            } catch let error as JSONataError {
+                return error.code
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(outcome == "U1001", "\(call)")
+    }
+
+    @Test func tailCallsThroughAPartialApplicationRunInTheTrampoline() {
+        let source = "($f := function($n) { $n = 0 ? 0 : ($g := $f(?); $g($n - 1)) }; $f(100000))"
+        let outcome = onThread { try? JSONataExpression(source).evaluate(input: nil, options: .stepFunctions()) }
+        #expect(outcome == 0)
+    }
+
     @Test(arguments: [
         "(  $f := function($n) { $f($n + 1) + 1 }; $f(0) )",
         "(  $f := function($n) { $f($n + 1) }; $f(0) )",
