@@ -137,6 +137,56 @@ import Testing
         }
     }
 
+    /// Deep, wide and long inputs drawn at random (seeded): nesting shapes at depths around
+    /// the parser's limit and far beyond it, shapes inside shapes, wide arrays, objects and
+    /// argument lists, long strings through the regular expression functions. Every outcome
+    /// is a value or a `JSONataError` (no crash, no hang), on a thread with half the daemon's
+    /// stack in a debug build.
+    @Test func deepWideAndLongInputsNeverCrash() {
+        let summary: String = onThread {
+            var rng = Rng(state: 0xDEE9_5EED)
+            let depths = [1, 7, 50, Parser.maximumDepth - 1, Parser.maximumDepth, Parser.maximumDepth + 1, 1_000, 5_000]
+            let wide = ["[ITEMS]", "{ITEMS}", "$sum([ITEMS])", "$count([ITEMS])", "$string([ITEMS])", "($x := [ITEMS]; $x[-1])"]
+            let long = [
+                "$match($, /(a|b)+c?/)", "$replace($, /(ab)/, '$1-')", "$split($, /b(?=a)/)", "$contains($, /^(a+)+$/)",
+                "$length($uppercase($))", "$substringBefore($, 'c')", "$match($, /(?<=a)b/)", "$replace($, 'ab', 'ba')",
+            ]
+            let start = wallClock()
+            var runs = 0, errors = 0, values = 0
+            while wallClock() - start < 3_000 && runs < 2_000 {
+                var source: String
+                switch rng.below(3) {
+                case 0:
+                    // up to three shapes nested in each other
+                    source = "1"
+                    for _ in 0..<(1 + rng.below(3)) {
+                        let shape = Self.deepShapes[rng.below(Self.deepShapes.count)]
+                        let n = depths[rng.below(depths.count)]
+                        source = DeepInputs.nested(shape.open, source, shape.close, n)
+                    }
+                case 1:
+                    let items = Array(repeating: rng.below(2) == 0 ? "1" : "'a': 1", count: 1 + rng.below(20_000)).joined(separator: ",")
+                    source = wide[rng.below(wide.count)].replacing("ITEMS", with: items)
+                default:
+                    source = long[rng.below(long.count)]
+                }
+                let input = JSON.string(String(repeating: rng.below(2) == 0 ? "ab" : "a", count: rng.below(50_000)))
+                do {
+                    _ = try JSONataExpression(source).evaluate(input: input, options: .stepFunctions())
+                    values += 1
+                } catch let error as JSONataError {
+                    #expect(error.code.count == 5, "\(error)")
+                    errors += 1
+                } catch {
+                    Issue.record("not a JSONataError: \(error)")
+                }
+                runs += 1
+            }
+            return "\(runs) inputs, \(values) values, \(errors) errors"
+        }
+        print("JSONata deep/wide/long fuzz: \(summary), no crash")
+    }
+
     /// Evaluation builds values of any depth with a tail-recursive loop; every walk over them
     /// (the conversion to JSON, `$string`, `=`, `**`, `$keys`, `$spread`, `$boolean`, paths
     /// through nested arrays, transforms) overflowed the stack at a few thousand levels.
