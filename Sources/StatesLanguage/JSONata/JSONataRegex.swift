@@ -315,15 +315,19 @@ final class JSONataRegex: @unchecked Sendable {
 
     private final class Matcher {
         let r: JSONataRegex
+        let program: Program
         let s: [UInt16]
         let evaluator: Evaluator?
         var captures: [Range<Int>?]
         var registers: [Int]
         private var stack: [Backtrack] = []
         var steps = 0
+        /// The steps already charged to the evaluation.
+        private var charged = 0
 
         init(regex: JSONataRegex, s: [UInt16], evaluator: Evaluator?) {
             r = regex
+            program = regex.program
             self.s = s
             self.evaluator = evaluator
             captures = Array(repeating: nil, count: regex.groupCount + 1)
@@ -366,7 +370,8 @@ final class JSONataRegex: @unchecked Sendable {
         }
 
         private func charge() throws {
-            try evaluator?.tick(1024)
+            try evaluator?.tick(steps - charged)
+            charged = steps
             if steps > JSONataRegex.maximumSteps {
                 throw JSONataError(code: "U1001", message:
                     "Regular expression evaluation exceeded its budget of \(JSONataRegex.maximumSteps) steps: check for catastrophic backtracking")
@@ -379,7 +384,6 @@ final class JSONataRegex: @unchecked Sendable {
         /// - Returns: the end position, or nil when every way failed (the stack is then back
         ///   at its height on entry, and the captures and registers as they were).
         func run(_ startPC: Int, _ start: Int, until wanted: Int?) throws -> Int? {
-            let program = r.program
             let base = stack.count
             var pc = startPC
             var i = start
