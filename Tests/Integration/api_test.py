@@ -453,6 +453,7 @@ def run(port, env, args):
     expect_error("TestState ValidationException", "ValidationException", lambda: sfn.test_state(
         definition='{"Type": "Pass", "End": true}', roleArn=role, mock={"result": "{}"}))
     expect_error("TestState InvalidDefinition", "InvalidDefinition", lambda: sfn.test_state(definition="nope", roleArn=role))
+    deep_inputs(sfn, port, role, args.binary)
 
     # --- delete ---
     sfn.delete_state_machine(stateMachineArn=arn)
@@ -545,6 +546,49 @@ def hostile_values():
 RAW_NUMBERS = [b"1e309", b"-1e400", b"1e-400", b"18446744073709551616", b"1e999999", b"9" * 200000]
 # Bytes that are not UTF-8.
 BAD_UTF8 = [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf"]
+
+
+def healthy(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def deep_inputs(sfn, port, role, binary):
+    """Issue 14: a JSONata expression 3,000 deep (a 6 KB body, no authentication needed) killed
+    the daemon with SIGSEGV; so did `1+1+...+1` and `----...1` 20,000 long. Each must now be
+    a clean error, the daemon alive after it; a catastrophic regular expression must end
+    with an error quickly."""
+    def machine(expr):
+        return json.dumps({"QueryLanguage": "JSONata", "StartAt": "P",
+                           "States": {"P": {"Type": "Pass", "Output": "{% " + expr + " %}", "End": True}}})
+    shapes = {"3,000 parentheses": "(" * 3000 + "1" + ")" * 3000, "20,000 additions": "1" + "+1" * 20000,
+              "20,000 negations": "-" * 20000 + "1", "20,000 brackets": "[" * 20000 + "1" + "]" * 20000}
+    for name, expr in shapes.items():
+        v = sfn.validate_state_machine_definition(definition=machine(expr))
+        check(f"deep JSONata ({name}): ValidateStateMachineDefinition FAIL with U1001",
+              v["result"] == "FAIL" and any("U1001" in d["message"] for d in v["diagnostics"]), str(v)[:300])
+        check(f"deep JSONata ({name}): daemon alive after validate", healthy(port))
+    deep = shapes["3,000 parentheses"]
+    e = expect_error("deep JSONata: CreateStateMachine InvalidDefinition", "InvalidDefinition",
+                     lambda: sfn.create_state_machine(name="deep", definition=machine(deep), roleArn=role))
+    check("deep JSONata: CreateStateMachine names U1001", e is not None and "U1001" in str(e), str(e)[:300])
+    expect_error("deep JSONata: TestState InvalidDefinition", "InvalidDefinition", lambda: sfn.test_state(
+        definition=json.dumps({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% " + deep + " %}", "End": True}),
+        roleArn=role))
+    check("deep JSONata: daemon alive after create and TestState", healthy(port))
+    started = time.time()
+    t = sfn.test_state(definition=json.dumps({"Type": "Pass", "QueryLanguage": "JSONata", "End": True,
+                                              "Output": "{% $match('aaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/) %}"}), roleArn=role)
+    took = time.time() - started
+    check("catastrophic regex: TestState fails with States.QueryEvaluationError",
+          t["status"] == "FAILED" and t.get("error") == "States.QueryEvaluationError" and "U1001" in t.get("cause", ""), str(t)[:300])
+    check(f"catastrophic regex: ends in {took:.2f}s (< 3 s)", took < 3)
+    out = subprocess.run([binary, "jsonata", "(" * 5000 + "1" + ")" * 5000], capture_output=True, text=True, timeout=60)
+    check("stepline jsonata 5,000 deep: exit 1 with U1001", out.returncode == 1 and out.stderr.startswith("U1001"),
+          f"rc={out.returncode} {out.stderr[:200]}")
 
 
 def fuzz(port, seconds, machine_arn, execution_arn):

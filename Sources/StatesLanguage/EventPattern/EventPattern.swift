@@ -133,31 +133,50 @@ public struct EventPattern: Sendable {
         }
         // Without arrays every choice is consistent and each condition was decided above.
         if !needsSearch { return true }
-        // Depth-first over the conditions in order.
-        var budget = searchBudget
-        func choose(_ i: Int, _ membership: [FlattenedEvent.ArrayStep]) -> Bool {
-            budget -= 1
-            if budget < 0 { return false }
-            if i == count { return true }
+        // Depth-first over the conditions in order, one level per condition, on a stack of
+        // its own: a pattern can have thousands of fields.
+        struct Level {
+            var i: Int
+            var membership: [FlattenedEvent.ArrayStep]
+            var next = 0
             var previous: [FlattenedEvent.ArrayStep]?
-            for f in candidates(i) {
-                let m = event.fields[Int(f)].membership
-                // Leaves in the same elements are interchangeable (several values in one element).
-                if m == previous { continue }
-                previous = m
-                guard FlattenedEvent.isConsistent(m, membership) else { continue }
-                if choose(i + 1, FlattenedEvent.merge(membership, m)) { return true }
-                if budget < 0 { return false }
-            }
-            if allowsAbsent(i) {
-                for f in event.fieldsByPath[path(i)] ?? []
-                where FlattenedEvent.isConsistent(event.fields[Int(f)].membership, membership) {
-                    return false
-                }
-                return choose(i + 1, membership)
-            }
-            return false
         }
-        return choose(0, [])
+        var budget = searchBudget
+        var levels: [Level] = []
+        // the level to enter next; nil: resume the innermost level (its last choice failed)
+        var entering: (i: Int, membership: [FlattenedEvent.ArrayStep])? = (0, [])
+        while true {
+            if let (i, membership) = entering {
+                entering = nil
+                budget -= 1
+                if budget < 0 { return false }
+                if i == count { return true }
+                levels.append(Level(i: i, membership: membership))
+            }
+            guard var level = levels.popLast() else { return false }
+            let fields = candidates(level.i)
+            while level.next < fields.count {
+                let m = event.fields[Int(fields[fields.startIndex + level.next])].membership
+                level.next += 1
+                // Leaves in the same elements are interchangeable (several values in one element).
+                if m == level.previous { continue }
+                level.previous = m
+                guard FlattenedEvent.isConsistent(m, level.membership) else { continue }
+                entering = (level.i + 1, FlattenedEvent.merge(level.membership, m))
+                break
+            }
+            if entering != nil {
+                levels.append(level)
+                continue
+            }
+            if allowsAbsent(level.i) {
+                let present = (event.fieldsByPath[path(level.i)] ?? []).contains {
+                    FlattenedEvent.isConsistent(event.fields[Int($0)].membership, level.membership)
+                }
+                // absent here: the next condition decides for this level
+                if !present { entering = (level.i + 1, level.membership) }
+            }
+            // otherwise this level fails and the one before it takes its next choice
+        }
     }
 }

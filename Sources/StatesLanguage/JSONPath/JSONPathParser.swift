@@ -13,6 +13,11 @@ struct JSONPathParser {
     /// exhaust the stack.
     static let maximumDepth = 16
 
+    /// How many steps a path may have. A path is a string, so only its length bounds it
+    /// otherwise; a step that does not go down a level (a filter applied to an object)
+    /// still deepens the evaluation, and no JSON value nests deeper than 512 levels.
+    static let maximumSteps = 512
+
     init(_ text: String, depth: Int = 0) {
         var b = Array(text.utf8)
         // Jayway trims the path.
@@ -52,6 +57,7 @@ struct JSONPathParser {
         var steps: [JSONPath.Step] = []
         while let c = peek() {
             if case .function = steps.last { throw fail("A function must be the last step of a path") }
+            if steps.count == Self.maximumSteps { throw fail("Path has more than \(Self.maximumSteps) steps") }
             switch c {
             case UInt8(ascii: "."):
                 if peek(1) == UInt8(ascii: ".") {

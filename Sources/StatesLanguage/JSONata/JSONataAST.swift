@@ -60,6 +60,10 @@ final class Node: @unchecked Sendable {
     @exclusivity(unchecked) var ancestor: Slot?
     @exclusivity(unchecked) var slot: Slot?
     @exclusivity(unchecked) var seekingParent: [Slot]?
+    /// Height of the parser's raw tree under this node (a leaf is 1), kept so that the
+    /// parser can refuse a tree deeper than `Parser.maximumDepth` before anything recurses
+    /// over it (see `Parser.measure`).
+    @exclusivity(unchecked) var height = 1
 
     /// Set after parsing on paths of plain field steps (`a.b.c`, `$v.price`) that the
     /// evaluator can walk without building sequences while the values are single objects.

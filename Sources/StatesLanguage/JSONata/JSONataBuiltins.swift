@@ -12,9 +12,29 @@ enum Builtins {
         case .number(let d): return d != 0 && !d.isNaN
         case .null: return false
         case .array(let a):
-            if a.count == 1 { return boolean(a[0]) }
-            for item in a.items where boolean(item) == true { return true }
-            return false
+            // an array is true when one of its items is; nested arrays count their items
+            // (a single item decides alone, which is the same thing)
+            var array = a
+            var i = 0
+            var pending: [(JArray, Int)] = []
+            while true {
+                if i < array.count {
+                    let item = array[i]
+                    i += 1
+                    if case .array(let inner) = item {
+                        pending.append((array, i))
+                        array = inner
+                        i = 0
+                    } else if boolean(item) == true {
+                        return true
+                    }
+                } else if let (outer, next) = pending.popLast() {
+                    array = outer
+                    i = next
+                } else {
+                    return false
+                }
+            }
         case .object(let o): return !o.isEmpty
         case .function: return false
         }
@@ -32,26 +52,35 @@ enum Builtins {
         }
     }
 
+    /// Structural equality (jsonata-js's `isDeepEqual`), without recursion: evaluation can
+    /// build values nested far deeper than the native stack allows.
     static func deepEqual(_ a: JValue, _ b: JValue) -> Bool {
-        switch (a, b) {
-        case (.null, .null): return true
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.number(let x), .number(let y)): return x == y
-        case (.string(let x), .string(let y)): return x == y
-        case (.array(let x), .array(let y)):
-            if x === y { return true }
-            guard x.count == y.count else { return false }
-            for i in 0..<x.count where !deepEqual(x[i], y[i]) { return false }
-            return true
-        case (.object(let x), .object(let y)):
-            if x === y { return true }
-            guard x.count == y.count else { return false }
-            for i in 0..<x.count {
-                guard let other = y[x.keys[i]], deepEqual(x.values[i], other) else { return false }
+        var pending: [(JValue, JValue)] = []
+        var pair = (a, b)
+        while true {
+            switch pair {
+            case (.null, .null): break
+            case (.bool(let x), .bool(let y)): if x != y { return false }
+            case (.number(let x), .number(let y)): if x != y { return false }
+            case (.string(let x), .string(let y)): if x != y { return false }
+            case (.array(let x), .array(let y)):
+                if x !== y {
+                    guard x.count == y.count else { return false }
+                    for i in 0..<x.count { pending.append((x[i], y[i])) }
+                }
+            case (.object(let x), .object(let y)):
+                if x !== y {
+                    guard x.count == y.count else { return false }
+                    for i in 0..<x.count {
+                        guard let other = y[x.keys[i]] else { return false }
+                        pending.append((x.values[i], other))
+                    }
+                }
+            case (.function(let x), .function(let y)): if x !== y { return false }
+            default: return false
             }
-            return true
-        case (.function(let x), .function(let y)): return x === y
-        default: return false
+            guard let next = pending.popLast() else { return true }
+            pair = next
         }
     }
 
@@ -190,6 +219,7 @@ enum Builtins {
                 out += "[]"
                 return
             }
+            if indent == JValue.maximumDepth { throw JValue.tooDeep() }
             out += "["
             for (i, item) in a.items.enumerated() {
                 if i > 0 { out += "," }
@@ -203,6 +233,7 @@ enum Builtins {
                 out += "{}"
                 return
             }
+            if indent == JValue.maximumDepth { throw JValue.tooDeep() }
             out += "{"
             for i in 0..<o.count {
                 if i > 0 { out += "," }

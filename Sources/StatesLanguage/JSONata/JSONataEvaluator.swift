@@ -556,15 +556,35 @@ final class Evaluator {
                     if let v = o[key] {
                         if case .array(let inner) = v { result.items.append(contentsOf: inner.items) } else { result.append(v) }
                     }
-                case .array:
-                    if let v = lookup(item, key) {
-                        if case .array(let inner) = v { result.items.append(contentsOf: inner.items) } else { result.append(v) }
-                    }
+                case .array(let nested): lookupNested(nested, key, into: result)
                 default: break
                 }
             }
             return .array(result)
         default: return nil
+        }
+    }
+
+    /// `lookup` in the arrays nested in an array, in order, on a stack of its own (nested
+    /// arrays can go deeper than the native stack allows).
+    private static func lookupNested(_ a: JArray, _ key: String, into result: JArray) {
+        var pending: [(JArray, Int)] = [(a, 0)]
+        walk: while let (array, start) = pending.popLast() {
+            var i = start
+            while i < array.count {
+                switch array[i] {
+                case .object(let o):
+                    if let v = o[key] {
+                        if case .array(let inner) = v { result.items.append(contentsOf: inner.items) } else { result.append(v) }
+                    }
+                case .array(let inner):
+                    pending.append((array, i + 1))
+                    pending.append((inner, 0))
+                    continue walk
+                default: break
+                }
+                i += 1
+            }
         }
     }
 
@@ -593,25 +613,39 @@ final class Evaluator {
         return .array(results)
     }
 
+    // The walks over values below use a stack of their own: evaluation can build values
+    // nested far deeper than the native stack allows (`[[$a]]` in a tail-recursive loop).
+
     static func flatten(_ a: JArray, into out: inout ContiguousArray<JValue>) {
-        for v in a.items {
-            if case .array(let inner) = v { flatten(inner, into: &out) } else { out.append(v) }
+        var pending: [(JArray, Int)] = [(a, 0)]
+        while let (array, index) = pending.popLast() {
+            var i = index
+            while i < array.count {
+                if case .array(let inner) = array[i] {
+                    pending.append((array, i + 1))
+                    pending.append((inner, 0))
+                    break
+                }
+                out.append(array[i])
+                i += 1
+            }
         }
     }
 
     private func evaluateDescendants(_ input: JValue?) -> JValue? {
         guard let input else { return nil }
         var out = ContiguousArray<JValue>()
-        func recurse(_ v: JValue) {
+        // depth first, in document order: children are pushed last first
+        var pending: [JValue] = [input]
+        while let v = pending.popLast() {
             switch v {
-            case .array(let a): for m in a.items { recurse(m) }
+            case .array(let a): pending.append(contentsOf: a.items.reversed())
             case .object(let o):
                 out.append(v)
-                for m in o.values { recurse(m) }
+                pending.append(contentsOf: o.values.reversed())
             default: out.append(v)
             }
         }
-        recurse(input)
         if out.count == 1 { return out[0] }
         return .array(JArray.sequence(out))
     }
@@ -987,6 +1021,14 @@ final class Evaluator {
         try resolveTailCalls(try applyInner(proc, args, input, env, name: name), input, env)
     }
 
+    @inline(__always) private func enterCall() throws {
+        depth += 1
+        if depth > maxDepth {
+            depth -= 1
+            throw JSONataError(code: "U1001")
+        }
+    }
+
     /// The trampoline: runs the tail calls (thunks) a function body returned.
     private func resolveTailCalls(_ first: JValue?, _ input: JValue?, _ env: Frame) throws -> JValue? {
         var result = first
@@ -1015,6 +1057,11 @@ final class Evaluator {
         case .lambda(let l):
             return try applyProcedure(l, validated)
         case .builtin(let b):
+            // A built-in counts as a level: a higher-order one (`$filter`, `$map`, ...) calls
+            // back into a lambda whose tail call the trampoline below it resolves, so a
+            // recursion through it would deepen the native stack without any `evaluate`.
+            try enterCall()
+            defer { depth -= 1 }
             var ctx = CallContext(evaluator: self, input: input, environment: env)
             return try b.implementation(&ctx, validated)
         case .regex(let r):
@@ -1023,6 +1070,8 @@ final class Evaluator {
             if validated.count > 1, case .number(let d)? = validated[1] { from = Int(d) }
             return try Builtins.regexMatch(r, s, from: from, evaluator: self)
         case .closure(_, let c):
+            try enterCall()
+            defer { depth -= 1 }
             return try c(validated)
         case .transform(let node, let frame):
             return try transform(node, frame, validated.first ?? nil)

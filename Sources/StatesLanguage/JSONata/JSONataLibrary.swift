@@ -75,20 +75,22 @@ enum Library {
         }
     }
 
-    static func clone(_ v: JValue) throws -> JValue? {
+    static func clone(_ v: JValue, depth: Int = 0) throws -> JValue? {
         // JSON.parse(JSON.stringify(v)): functions drop out of objects, become null in arrays
         switch v {
         case .array(let a):
+            if depth == JValue.maximumDepth { throw JValue.tooDeep() }
             let out = JArray()
             for item in a.items {
-                if case .function = item { out.append(.null) } else if let c = try clone(item) { out.append(c) }
+                if case .function = item { out.append(.null) } else if let c = try clone(item, depth: depth + 1) { out.append(c) }
             }
             return .array(out)
         case .object(let o):
+            if depth == JValue.maximumDepth { throw JValue.tooDeep() }
             let out = JObject(minimumCapacity: o.count)
             for i in 0..<o.count {
                 if case .function = o.values[i] { continue }
-                if let c = try clone(o.values[i]) { out.set(o.keys[i], c) }
+                if let c = try clone(o.values[i], depth: depth + 1) { out.set(o.keys[i], c) }
             }
             return .object(out)
         case .number(let d) where !d.isFinite:
@@ -102,10 +104,13 @@ enum Library {
     static func keys(_ v: JValue?) -> [String] {
         switch v {
         case .array(let a)?:
+            // the objects of nested arrays count too: flattened first, without recursion
+            var items = ContiguousArray<JValue>()
+            Evaluator.flatten(a, into: &items)
             var seen = Set<String>()
             var out: [String] = []
-            for item in a.items {
-                for k in keys(item) where !seen.contains(k) {
+            for case .object(let o) in items {
+                for k in o.keys where !seen.contains(k) {
                     seen.insert(k)
                     out.append(k)
                 }
@@ -119,8 +124,11 @@ enum Library {
     static func spread(_ v: JValue?) -> JValue? {
         switch v {
         case .array(let a)?:
+            // nested arrays spread their items: flattened first, without recursion
+            var items = ContiguousArray<JValue>()
+            Evaluator.flatten(a, into: &items)
             var result: JValue? = .array(JArray.sequence())
-            for item in a.items { result = Builtins.append(result, spread(item)) }
+            for item in items { result = Builtins.append(result, spread(item)) }
             return result
         case .object(let o)?:
             let out = JArray.sequence()

@@ -11,7 +11,7 @@ final class JSONataRegex: @unchecked Sendable {
     let source: String
     let ignoreCase: Bool
     let multiline: Bool
-    private let root: RNode
+    let program: Program
     let groupCount: Int
 
     indirect enum RNode {
@@ -48,20 +48,34 @@ final class JSONataRegex: @unchecked Sendable {
         var groups: [Range<Int>?]
     }
 
+    /// Backtracking steps one search (`firstMatch`) may take before it fails with `U1001`.
+    ///
+    /// A pattern such as `/^(a+)+$/` backtracks exponentially on a string it does not
+    /// match; this stops it after about a tenth of a second in a release build. The steps
+    /// are also charged to the evaluation's step budget (`JSONataOptions.maxSteps`).
+    static let maximumSteps = 1_000_000
+    /// How deep groups, alternatives and look-arounds may nest in a pattern.
+    static let maximumNesting = 200
+
     init(pattern: String, flags: String) throws(JSONataError) {
         source = pattern
         ignoreCase = flags.contains("i")
         multiline = flags.contains("m")
         var p = RegexParser(Array(pattern.utf16))
+        let root: RNode
         do {
             root = try p.parseAlternation()
             if p.i < p.s.count { throw JSONataError(code: "S0302", message: "Invalid regular expression: unmatched ')' in /\(pattern)/") }
         } catch let e as JSONataError {
             throw e
+        } catch is RegexParser.TooDeep {
+            throw JSONataError(code: "U1001", message:
+                "Stack overflow error: the regular expression nests groups deeper than \(JSONataRegex.maximumNesting) levels")
         } catch {
             throw JSONataError(code: "S0302", message: "Invalid regular expression /\(pattern)/")
         }
         groupCount = p.groups
+        program = Program(root)
     }
 
     // MARK: - Case folding
@@ -91,27 +105,233 @@ final class JSONataRegex: @unchecked Sendable {
         var start = max(0, from)
         while start <= s.count {
             m.reset()
-            var endPos = -1
-            if try m.match(root, start, { e in endPos = e; return true }) {
-                return Match(start: start, end: endPos, groups: Array(m.captures.dropFirst()))
+            if let end = try m.run(0, start, until: nil) {
+                return Match(start: start, end: end, groups: Array(m.captures.dropFirst()))
             }
             start += 1
         }
         return nil
     }
 
+    /// One instruction of the compiled pattern (see `Program`).
+    enum Instruction {
+        case char(UInt16)
+        case any
+        case set(Int)
+        case lineStart, lineEnd
+        case wordBoundary(Bool)
+        /// Go on at the first address; when that fails, at the second.
+        case split(Int, Int)
+        case jump(Int)
+        /// Register := position (a group's start).
+        case groupStart(register: Int)
+        /// Capture `group` from the register's position to here.
+        case groupEnd(group: Int, register: Int)
+        case loopInit(Int)
+        case loopTest(Int)
+        /// Register := position (the start of an iteration), then the loop's body.
+        case loopEnter(register: Int)
+        case loopEnd(Int)
+        /// A quantified single-unit node (`a*`, `\d{2,4}`, `[^,]+?`): index into `runs`.
+        case run(Int)
+        case backref(Int)
+        /// A look-around: its sub-program starts at `start`; on success go on at `resume`.
+        /// A look-behind's sub-pattern matches `width` units (a range; nil: unbounded), so
+        /// only the starts that far back are tried.
+        case look(ahead: Bool, negate: Bool, start: Int, resume: Int, width: (min: Int, max: Int?))
+        /// The end of the pattern or of a look-around's sub-program.
+        case succeed
+    }
+
+    /// A single-unit node: a code unit, `.` or a class.
+    enum Unit {
+        case char(UInt16)
+        case any
+        case set(CharSet)
+    }
+
+    /// A loop over a body of more than one unit: its registers and bounds.
+    struct Loop {
+        var counter: Int
+        var start: Int
+        var min: Int
+        var max: Int
+        var greedy: Bool
+        var top: Int
+        var enter: Int
+        var exit: Int
+    }
+
+    struct Run {
+        var unit: Unit
+        var min: Int
+        var max: Int
+        var greedy: Bool
+    }
+
+    /// The pattern compiled for a backtracking machine with an explicit stack, so that
+    /// neither the pattern's shape nor the length of the string deepens the native stack
+    /// (only nested look-arounds recurse, as deep as the pattern nests them).
+    struct Program {
+        var instructions: [Instruction] = []
+        var sets: [CharSet] = []
+        var loops: [Loop] = []
+        var runs: [Run] = []
+        var registers = 0
+
+        init(_ root: RNode) {
+            emit(root)
+            instructions.append(.succeed)
+        }
+
+        private mutating func register() -> Int {
+            registers += 1
+            return registers - 1
+        }
+
+        private static func unit(_ n: RNode) -> Unit? {
+            switch n {
+            case .char(let c): return .char(c)
+            case .any: return .any
+            case .set(let cs): return .set(cs)
+            default: return nil
+            }
+        }
+
+        private mutating func emit(_ n: RNode) {
+            switch n {
+            case .char(let c): instructions.append(.char(c))
+            case .any: instructions.append(.any)
+            case .set(let cs):
+                sets.append(cs)
+                instructions.append(.set(sets.count - 1))
+            case .lineStart: instructions.append(.lineStart)
+            case .lineEnd: instructions.append(.lineEnd)
+            case .wordBoundary(let yes): instructions.append(.wordBoundary(yes))
+            case .group(nil, let inner): emit(inner)
+            case .group(let index?, let inner):
+                let r = register()
+                instructions.append(.groupStart(register: r))
+                emit(inner)
+                instructions.append(.groupEnd(group: index, register: r))
+            case .seq(let parts):
+                for p in parts { emit(p) }
+            case .alt(let options):
+                var exits: [Int] = []
+                for (k, option) in options.enumerated() {
+                    if k == options.count - 1 {
+                        emit(option)
+                    } else {
+                        let split = instructions.count
+                        instructions.append(.succeed)
+                        emit(option)
+                        exits.append(instructions.count)
+                        instructions.append(.succeed)
+                        instructions[split] = .split(split + 1, instructions.count)
+                    }
+                }
+                for e in exits { instructions[e] = .jump(instructions.count) }
+            case .loop(let inner, let min, let max, let greedy):
+                if let unit = Program.unit(inner) {
+                    runs.append(Run(unit: unit, min: min, max: max, greedy: greedy))
+                    instructions.append(.run(runs.count - 1))
+                    return
+                }
+                let counter = register(), start = register()
+                instructions.append(.loopInit(counter))
+                let top = instructions.count
+                instructions.append(.succeed)
+                let enter = instructions.count
+                instructions.append(.loopEnter(register: start))
+                emit(inner)
+                let end = instructions.count
+                instructions.append(.succeed)
+                let loop = loops.count
+                loops.append(Loop(counter: counter, start: start, min: min, max: max, greedy: greedy,
+                                  top: top, enter: enter, exit: instructions.count))
+                instructions[top] = .loopTest(loop)
+                instructions[end] = .loopEnd(loop)
+            case .backref(let index): instructions.append(.backref(index))
+            case .look(let ahead, let negate, let inner):
+                let at = instructions.count
+                instructions.append(.succeed)
+                emit(inner)
+                instructions.append(.succeed)
+                instructions[at] = .look(ahead: ahead, negate: negate, start: at + 1, resume: instructions.count,
+                                         width: Program.width(inner))
+            }
+        }
+
+        /// How many units `n` can match: at least `min`, at most `max` (nil: no bound).
+        static func width(_ n: RNode) -> (min: Int, max: Int?) {
+            func add(_ a: Int?, _ b: Int?) -> Int? {
+                guard let a, let b else { return nil }
+                let (r, overflow) = a.addingReportingOverflow(b)
+                return overflow ? nil : r
+            }
+            func times(_ a: Int?, _ b: Int) -> Int? {
+                guard let a, b != Int.max else { return a == 0 ? 0 : nil }
+                let (r, overflow) = a.multipliedReportingOverflow(by: b)
+                return overflow ? nil : r
+            }
+            switch n {
+            case .char, .any, .set: return (1, 1)
+            case .lineStart, .lineEnd, .wordBoundary, .look: return (0, 0)
+            case .backref: return (0, nil)
+            case .group(_, let inner): return width(inner)
+            case .seq(let parts):
+                var w: (min: Int, max: Int?) = (0, 0)
+                for p in parts {
+                    let pw = width(p)
+                    w = (add(w.min, pw.min) ?? Int.max, add(w.max, pw.max))
+                }
+                return w
+            case .alt(let options):
+                var w: (min: Int, max: Int?) = (Int.max, 0)
+                for o in options {
+                    let ow = width(o)
+                    w.min = Swift.min(w.min, ow.min)
+                    if let m = w.max, let om = ow.max { w.max = Swift.max(m, om) } else { w.max = nil }
+                }
+                return options.isEmpty ? (0, 0) : w
+            case .loop(let inner, let min, let max, _):
+                let iw = width(inner)
+                return (times(iw.min, min) ?? Int.max, times(iw.max, max))
+            }
+        }
+    }
+
+    /// What the matcher undoes or retries when it backtracks.
+    private enum Backtrack {
+        /// Go on at `pc` from position `at`.
+        case retry(pc: Int, at: Int)
+        /// A run of single units: go on at `pc` after `count` units from `base`; then, if
+        /// `count` is not `last`, with one unit nearer to `last`.
+        case run(pc: Int, base: Int, count: Int, last: Int)
+        case register(Int, Int)
+        case capture(Int, Range<Int>?)
+        case captures([Range<Int>?])
+    }
+
     private final class Matcher {
         let r: JSONataRegex
+        let program: Program
         let s: [UInt16]
         let evaluator: Evaluator?
         var captures: [Range<Int>?]
+        var registers: [Int]
+        private var stack: [Backtrack] = []
         var steps = 0
+        /// The steps already charged to the evaluation.
+        private var charged = 0
 
         init(regex: JSONataRegex, s: [UInt16], evaluator: Evaluator?) {
             r = regex
+            program = regex.program
             self.s = s
             self.evaluator = evaluator
             captures = Array(repeating: nil, count: regex.groupCount + 1)
+            registers = Array(repeating: 0, count: regex.program.registers)
         }
 
         func reset() { for i in captures.indices { captures[i] = nil } }
@@ -126,135 +346,199 @@ final class JSONataRegex: @unchecked Sendable {
             return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
         }
 
-        static func isSingle(_ n: RNode) -> Bool {
-            switch n {
-            case .char, .any, .set: return true
-            default: return false
-            }
-        }
-
         static func isLineTerminator(_ c: UInt16) -> Bool { c == 0x0A || c == 0x0D || c == 0x2028 || c == 0x2029 }
 
-        /// Whether a single-unit node matches at `i`.
-        func single(_ n: RNode, _ i: Int) -> Bool? {
-            switch n {
-            case .char(let c): return i < s.count && eq(s[i], c)
-            case .any: return i < s.count && !Matcher.isLineTerminator(s[i])
-            case .set(let cs): return i < s.count && cs.contains(s[i], ignoreCase: r.ignoreCase)
-            default: return nil
+        @inline(__always) func matches(_ u: Unit, _ i: Int) -> Bool {
+            guard i < s.count else { return false }
+            switch u {
+            case .char(let c): return eq(s[i], c)
+            case .any: return !Matcher.isLineTerminator(s[i])
+            case .set(let cs): return cs.contains(s[i], ignoreCase: r.ignoreCase)
             }
         }
 
-        func tick() throws {
-            steps += 1
-            if steps & 4095 == 0, let evaluator { try evaluator.tick(64) }
-            if steps > 50_000_000 { throw JSONataError(code: "U1001", message: "Regular expression evaluation exceeded its budget") }
+        @inline(__always) private func setRegister(_ k: Int, _ value: Int) {
+            stack.append(.register(k, registers[k]))
+            registers[k] = value
         }
 
-        func match(_ n: RNode, _ i: Int, _ k: (Int) throws -> Bool) throws -> Bool {
-            try tick()
-            switch n {
-            case .char, .any, .set:
-                return single(n, i)! ? try k(i + 1) : false
-            case .lineStart:
-                if i == 0 || (r.multiline && Matcher.isLineTerminator(s[i - 1])) { return try k(i) }
-                return false
-            case .lineEnd:
-                if i == s.count || (r.multiline && Matcher.isLineTerminator(s[i])) { return try k(i) }
-                return false
-            case .wordBoundary(let yes):
-                let b = isWord(i - 1) != isWord(i)
-                return b == yes ? try k(i) : false
-            case .group(let idx, let inner):
-                guard let idx else { return try match(inner, i, k) }
-                let saved = captures[idx]
-                if try match(inner, i, { e in
-                    let prev = self.captures[idx]
-                    self.captures[idx] = i..<e
-                    if try k(e) { return true }
-                    self.captures[idx] = prev
-                    return false
-                }) { return true }
-                captures[idx] = saved
-                return false
-            case .seq(let parts):
-                return try seq(parts, 0, i, k)
-            case .alt(let options):
-                for o in options {
-                    if try match(o, i, k) { return true }
-                }
-                return false
-            case .loop(let inner, let min, let max, let greedy):
-                if Matcher.isSingle(inner) {
-                    // single-unit body: count the run iteratively instead of recursing
-                    var n = 0
-                    while n < max && single(inner, i + n) == true { n += 1 }
-                    if n < min { return false }
-                    if greedy {
-                        var c = n
-                        while c >= min {
-                            if try k(i + c) { return true }
-                            c -= 1
+        /// Counts `n` steps against this search's budget and the evaluation's.
+        @inline(__always) private func tick(_ n: Int = 1) throws {
+            let before = steps
+            steps += n
+            if before >> 10 != steps >> 10 { try charge() }
+        }
+
+        private func charge() throws {
+            try evaluator?.tick(steps - charged)
+            charged = steps
+            if steps > JSONataRegex.maximumSteps {
+                throw JSONataError(code: "U1001", message:
+                    "Regular expression evaluation exceeded its budget of \(JSONataRegex.maximumSteps) steps: check for catastrophic backtracking")
+            }
+        }
+
+        /// Runs the program from `pc` at position `start` until `succeed` is reached at an
+        /// end the caller accepts (`until`: nil for any), backtracking on the explicit stack.
+        ///
+        /// - Returns: the end position, or nil when every way failed (the stack is then back
+        ///   at its height on entry, and the captures and registers as they were).
+        func run(_ startPC: Int, _ start: Int, until wanted: Int?) throws -> Int? {
+            let base = stack.count
+            var pc = startPC
+            var i = start
+            while true {
+                try tick()
+                var failed = false
+                switch program.instructions[pc] {
+                case .char(let c):
+                    if i < s.count && eq(s[i], c) { i += 1; pc += 1 } else { failed = true }
+                case .any:
+                    if i < s.count && !Matcher.isLineTerminator(s[i]) { i += 1; pc += 1 } else { failed = true }
+                case .set(let k):
+                    if i < s.count && program.sets[k].contains(s[i], ignoreCase: r.ignoreCase) { i += 1; pc += 1 } else { failed = true }
+                case .lineStart:
+                    if i == 0 || (r.multiline && Matcher.isLineTerminator(s[i - 1])) { pc += 1 } else { failed = true }
+                case .lineEnd:
+                    if i == s.count || (r.multiline && Matcher.isLineTerminator(s[i])) { pc += 1 } else { failed = true }
+                case .wordBoundary(let yes):
+                    if (isWord(i - 1) != isWord(i)) == yes { pc += 1 } else { failed = true }
+                case .split(let first, let second):
+                    stack.append(.retry(pc: second, at: i))
+                    pc = first
+                case .jump(let target):
+                    pc = target
+                case .groupStart(let k):
+                    setRegister(k, i)
+                    pc += 1
+                case .groupEnd(let group, let k):
+                    stack.append(.capture(group, captures[group]))
+                    captures[group] = registers[k]..<i
+                    pc += 1
+                case .loopInit(let k):
+                    setRegister(k, 0)
+                    pc += 1
+                case .loopTest(let k):
+                    let loop = program.loops[k]
+                    let count = registers[loop.counter]
+                    if count < loop.min {
+                        pc = loop.enter
+                    } else if loop.greedy {
+                        if count < loop.max {
+                            stack.append(.retry(pc: loop.exit, at: i))
+                            pc = loop.enter
+                        } else {
+                            pc = loop.exit
                         }
                     } else {
-                        for c in min...n {
-                            if try k(i + c) { return true }
+                        if count < loop.max { stack.append(.retry(pc: loop.enter, at: i)) }
+                        pc = loop.exit
+                    }
+                case .loopEnter(let k):
+                    setRegister(k, i)
+                    pc += 1
+                case .loopEnd(let k):
+                    // JavaScript's rule: an iteration that matched nothing ends the loop
+                    // (once the minimum is reached) or fails (after it)
+                    let loop = program.loops[k]
+                    let count = registers[loop.counter]
+                    let empty = i == registers[loop.start]
+                    if count < loop.min {
+                        if empty && count + 1 >= loop.min {
+                            pc = loop.exit
+                        } else {
+                            setRegister(loop.counter, count + 1)
+                            pc = loop.top
+                        }
+                    } else if empty {
+                        failed = true
+                    } else {
+                        setRegister(loop.counter, count + 1)
+                        pc = loop.top
+                    }
+                case .run(let k):
+                    let run = program.runs[k]
+                    var n = 0
+                    while n < run.max && matches(run.unit, i + n) { n += 1 }
+                    try tick(n)
+                    if n < run.min {
+                        failed = true
+                    } else if run.greedy {
+                        if n > run.min { stack.append(.run(pc: pc + 1, base: i, count: n - 1, last: run.min)) }
+                        i += n
+                        pc += 1
+                    } else {
+                        if n > run.min { stack.append(.run(pc: pc + 1, base: i, count: run.min + 1, last: n)) }
+                        i += run.min
+                        pc += 1
+                    }
+                case .backref(let group):
+                    if group < captures.count, let g = captures[group] {
+                        let length = g.count
+                        if i + length > s.count {
+                            failed = true
+                        } else {
+                            var j = 0
+                            while j < length && eq(s[g.lowerBound + j], s[i + j]) { j += 1 }
+                            if j == length { i += length; pc += 1 } else { failed = true }
+                        }
+                    } else {
+                        pc += 1
+                    }
+                case .look(let ahead, let negate, let subStart, let resume, let width):
+                    let saved = captures
+                    var found = false
+                    if ahead {
+                        found = try run(subStart, i, until: nil) != nil
+                    } else {
+                        var j = i - width.min
+                        let farthest = width.max.map { Swift.max(0, i - $0) } ?? 0
+                        while j >= farthest && !found {
+                            found = try run(subStart, j, until: i) != nil
+                            j -= 1
                         }
                     }
-                    return false
-                }
-                return try loop(inner, min, max, greedy, 0, i, k)
-            case .backref(let idx):
-                guard idx < captures.count, let g = captures[idx] else { return try k(i) }
-                let len = g.count
-                if i + len > s.count { return false }
-                for j in 0..<len where !eq(s[g.lowerBound + j], s[i + j]) { return false }
-                return try k(i + len)
-            case .look(let ahead, let negate, let inner):
-                if ahead {
-                    let saved = captures
-                    let ok = try match(inner, i, { _ in true })
                     if negate {
                         captures = saved
-                        return ok ? false : try k(i)
+                        if found { failed = true } else { pc = resume }
+                    } else if found {
+                        // keep the look-around's captures, and restore them when backtracking
+                        stack.append(.captures(saved))
+                        pc = resume
+                    } else {
+                        failed = true
                     }
-                    if !ok { return false }
-                    if try k(i) { return true }
-                    captures = saved
-                    return false
+                case .succeed:
+                    if wanted == nil || wanted == i {
+                        // the entries a sub-program left are dropped; its captures stay
+                        stack.removeSubrange(base...)
+                        return i
+                    }
+                    failed = true
                 }
-                var found = false
-                var j = i
-                while j >= 0 && !found {
-                    found = try match(inner, j, { e in e == i })
-                    j -= 1
+                if failed {
+                    // backtrack: undo to the latest choice and take its other way
+                    backtracking: while true {
+                        guard stack.count > base else { return nil }
+                        switch stack.removeLast() {
+                        case .register(let k, let value): registers[k] = value
+                        case .capture(let group, let value): captures[group] = value
+                        case .captures(let all): captures = all
+                        case .retry(let p, let at):
+                            pc = p
+                            i = at
+                            break backtracking
+                        case .run(let p, let b, let count, let last):
+                            if count != last {
+                                stack.append(.run(pc: p, base: b, count: count > last ? count - 1 : count + 1, last: last))
+                            }
+                            pc = p
+                            i = b + count
+                            break backtracking
+                        }
+                    }
                 }
-                if negate { return found ? false : try k(i) }
-                return found ? try k(i) : false
             }
-        }
-
-        func seq(_ parts: [RNode], _ idx: Int, _ i: Int, _ k: (Int) throws -> Bool) throws -> Bool {
-            if idx == parts.count { return try k(i) }
-            return try match(parts[idx], i) { j in try self.seq(parts, idx + 1, j, k) }
-        }
-
-        func loop(_ inner: RNode, _ min: Int, _ max: Int, _ greedy: Bool, _ count: Int, _ i: Int, _ k: (Int) throws -> Bool) throws -> Bool {
-            if count < min {
-                return try match(inner, i) { j in
-                    if j == i && count + 1 >= min { return try k(j) }
-                    return try self.loop(inner, min, max, greedy, count + 1, j, k)
-                }
-            }
-            if greedy {
-                if count < max, try match(inner, i, { j in if j == i { return false }; return try self.loop(inner, min, max, greedy, count + 1, j, k) }) {
-                    return true
-                }
-                return try k(i)
-            }
-            if try k(i) { return true }
-            if count >= max { return false }
-            return try match(inner, i) { j in if j == i { return false }; return try self.loop(inner, min, max, greedy, count + 1, j, k) }
         }
     }
 }
@@ -265,14 +549,19 @@ private struct RegexParser {
     let s: [UInt16]
     var i = 0
     var groups = 0
+    var nesting = 0
 
     init(_ s: [UInt16]) { self.s = s }
 
     struct Failure: Error {}
+    struct TooDeep: Error {}
 
     private func peek(_ off: Int = 0) -> UInt16? { i + off < s.count ? s[i + off] : nil }
 
     mutating func parseAlternation() throws -> RNode {
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > JSONataRegex.maximumNesting { throw TooDeep() }
         var options: [RNode] = [try parseSequence()]
         while peek() == 0x7C {  // |
             i += 1

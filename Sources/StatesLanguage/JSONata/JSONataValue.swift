@@ -360,11 +360,26 @@ extension JValue {
         }
     }
 
+    /// How many arrays and objects a value may nest when it leaves JSONata (converted to
+    /// JSON or rendered by `$string`): the JSON parser's default limit, so that every result
+    /// can be read back (outputs go into the execution's history). Evaluation can build
+    /// deeper values (`$f($n - 1, {'a': $a})` in a loop); converting them fails with `U1001`.
+    static let maximumDepth = 512
+
+    static func tooDeep() -> JSONataError {
+        JSONataError(code: "U1001", message: "Stack overflow error: the value nests deeper than \(maximumDepth) levels")
+    }
+
     /// The JSON value of a result, following `JSON.stringify`: functions in an object are
     /// left out, functions in an array become `null`; a non-finite number is error D1001.
     ///
     /// - Returns: nil for a function at the top level (JSON has no such value).
+    /// - Throws: D1001; U1001 for a value nested deeper than `maximumDepth`.
     func toJSON() throws(JSONataError) -> JSON? {
+        try toJSON(depth: 0)
+    }
+
+    private func toJSON(depth: Int) throws(JSONataError) -> JSON? {
         switch self {
         case .null: return .null
         case .bool(let b): return .bool(b)
@@ -373,14 +388,16 @@ extension JValue {
             return JSON.number(d)
         case .string(let s): return .string(s)
         case .array(let a):
+            if depth == JValue.maximumDepth { throw JValue.tooDeep() }
             var out = [JSON]()
             out.reserveCapacity(a.count)
-            for v in a.items { out.append(try v.toJSON() ?? .null) }
+            for v in a.items { out.append(try v.toJSON(depth: depth + 1) ?? .null) }
             return .array(out)
         case .object(let o):
+            if depth == JValue.maximumDepth { throw JValue.tooDeep() }
             var out = JSONObject(minimumCapacity: o.count)
             for i in 0..<o.count {
-                if let v = try o.values[i].toJSON() { out.append(o.keys[i], v) }
+                if let v = try o.values[i].toJSON(depth: depth + 1) { out.append(o.keys[i], v) }
             }
             return .object(out)
         case .function: return nil

@@ -208,6 +208,22 @@ import Testing
         #expect(try pattern.matches(eventText: event))
     }
 
+    /// A wide pattern (20,000 fields) against events whose fields sit in array elements:
+    /// the consistency search goes one level per condition. On a thread with half the
+    /// daemon's stack in a debug build: an answer, no crash.
+    @Test(arguments: [100, 5_000, 20_000])
+    func widePatternsOverArraysStayBounded(_ n: Int) throws {
+        let fields = (0..<n).map { "\"f\($0)\": [1]" }.joined(separator: ",")
+        let members = (0..<n).map { "\"f\($0)\": 1" }.joined(separator: ",")
+        let pattern = "{\"x\": {\(fields)}}"
+        let events = ["{\"x\": [{\(members)}]}", "{\"x\": [{\(members)}, {\(members)}]}", "{\"x\": {\(members)}}"]
+        let answers: [Bool?] = onThread {
+            guard let p = try? EventPattern(text: pattern) else { return [] }
+            return events.map { try? p.matches(eventText: $0) }
+        }
+        #expect(answers == [true, true, true], "\(answers)")
+    }
+
     /// Five conditions over independent arrays of 20 elements and an absence that always fails:
     /// 20⁵ combinations. The search gives up after its budget and answers quickly.
     @Test func adversarialEventStaysBounded() throws {

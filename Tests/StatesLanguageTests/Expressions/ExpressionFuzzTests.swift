@@ -104,6 +104,62 @@ import Testing
         #expect(parsed > 100)
     }
 
+    /// Deep, wide and long paths, filters and intrinsic calls (seeded) over deep and wide
+    /// documents: a value or a named error, never a crash, on a thread with half the
+    /// daemon's stack in a debug build.
+    @Test func deepWideAndLongPathsAndIntrinsics() {
+        let summary: String = onThread {
+            var g = Generator(state: 0xDEE9)
+            let documents: [JSON] = [
+                ["a": DeepInputs.json(depth: 500, objects: true)], ["a": DeepInputs.json(depth: 500)],
+                JSON.object(JSONObject((0..<2_000).map { ("k\($0)", JSON.int(Int64($0))) })),
+                JSON.array((0..<2_000).map { ["a": JSON.int(Int64($0))] }), .string(String(repeating: "x", count: 100_000)),
+            ]
+            let steps = [".a", "['a']", "[0]", "[*]", "..a", "[?(@.a)]", "[?(@ == 1)]", "[-1:]", "[0,1]", ".*", "..*", "['a','b']"]
+            let start = Self.now()
+            var runs = 0, errors = 0
+            while Self.now() - start < 3 && runs < 3_000 {
+                var text: String
+                switch g.below(3) {
+                case 0:
+                    // a long path: up to 600 steps (more than the 512 allowed)
+                    text = "$" + (0..<g.below(600)).map { _ in steps[g.below(steps.count)] }.joined()
+                    if text.ranges(of: "..").count > 1 { text = "$.a" }  // deep scans multiply (a known gap): one at most
+                case 1:
+                    // a filter nested in parentheses and in paths inside filters
+                    let parens = g.below(80)
+                    text = "$[?(" + String(repeating: "(", count: parens) + "@.a" + String(repeating: ")", count: parens) + ")]"
+                    for _ in 0..<g.below(20) { text = "$[?(@.a == \(text.dropFirst()).length())]" }
+                default:
+                    // intrinsic calls nested up to 12 deep (10 allowed)
+                    var call = "$"
+                    for _ in 0..<g.below(13) {
+                        call = ["States.Array(\(call))", "States.JsonToString(\(call))", "States.ArrayLength(States.Array(\(call)))",
+                                "States.JsonMerge(\(call), $, false)", "States.StringToJson(States.JsonToString(\(call)))"][g.below(5)]
+                    }
+                    text = call
+                }
+                for document in documents {
+                    do {
+                        let e = try PathExpression(text, allowIntrinsics: true)
+                        _ = try e.evaluate(in: EvaluationEnvironment(input: document), field: "f.$")
+                    } catch let error as JSONPathError {
+                        #expect(!error.message.isEmpty)
+                        errors += 1
+                    } catch let error as StatesError {
+                        #expect(error.name.hasPrefix("States."), "\(error)")
+                        errors += 1
+                    } catch {
+                        Issue.record("unnamed error \(error)")
+                    }
+                }
+                runs += 1
+            }
+            return "\(runs) expressions over \(documents.count) documents, \(errors) errors"
+        }
+        print("JSONPath/intrinsics deep/wide/long fuzz: \(summary), no crash")
+    }
+
     @Test func pathExpressionsAndIntrinsics() {
         var parsed = 0
         let tried = Self.fuzz(seed: 2, seconds: 2) { text in
