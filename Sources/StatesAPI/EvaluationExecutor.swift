@@ -41,6 +41,9 @@ public final class EvaluationExecutor: TaskExecutor, @unchecked Sendable {
                 Thread.current.name = "stepline-eval-\(i)"
                 work()
             }
+            // The evaluators bound their depth for 8 MiB stacks with a 2x margin in debug
+            // builds (docs/jsonata.md, "Limits"); a thread's default may be smaller.
+            thread.stackSize = 8 << 20
             thread.start()
         }
     }
