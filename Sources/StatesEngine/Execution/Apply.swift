@@ -281,7 +281,7 @@ extension ExecutionState.Core {
         case .mapStateSucceeded:
             removeChildren(of: e.thread)
             // AWS behaviour: MapStateSucceeded does not move the chain: MapStateExited points
-            // at the last MapIterationSucceeded (inline) or at MapRunSucceeded (distributed).
+            // at the last MapIterationSucceeded (inline) or at MapRunStarted (distributed).
             threads.update(e.thread) { t in
                 if case .children(let c) = t.phase {
                     t.phase = .result(.array(c.value.results.map { $0 ?? .null }))
@@ -300,9 +300,13 @@ extension ExecutionState.Core {
                 }
             }
 
-        case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
-            // AWS behaviour: MapStateExited usually points at MapRunSucceeded (13 recorded
-            // cases); a few recordings point at MapRunStarted instead (a race on AWS's side).
+        case .mapRunSucceeded:
+            // AWS behaviour: MapRunSucceeded does not move the chain: MapStateExited points at
+            // MapRunStarted. Until autumn 2024 it did (MapStateExited pointed at
+            // MapRunSucceeded); executions started before the change keep that chain.
+            if startTime < DistributedMapChain.changeDate { modify(e) { _ in } }
+
+        case .mapRunFailed, .mapRunAborted, .mapRunRedriven:
             modify(e) { _ in }
         }
     }
@@ -383,4 +387,16 @@ extension ExecutionState.Core {
         threads.removeAll()
         tokens.removeAll()
     }
+}
+
+/// When AWS changed the chain of a Distributed Map's MapStateExited.
+///
+/// AWS behaviour: in the Distributed Map executions recorded on AWS (LocalStack's snapshots,
+/// 49 of them), MapStateExited chains to MapRunSucceeded in every recording up to 2024-08-19
+/// and to MapRunStarted in every recording from 2024-11-13 on. An execution is given the
+/// chain of its start time, so that both generations of recordings replay exactly.
+enum DistributedMapChain {
+    /// 2024-11-01T00:00:00Z, in epoch milliseconds: between the last recording of the old
+    /// chain and the first of the new one.
+    static let changeDate: Int64 = 1_730_419_200_000
 }
