@@ -113,5 +113,9 @@ struct TestStateTests {
         let given = #"{"Execution": {"Id": "arn:aws:states:::execution:M:e", "Name": "e"}, "State": {}}"#
         let out = try TestStateRunner.run(Self.request(start, mock: ["result": .string(result)], extra: ["context": .string(given)]))
         #expect(try JSON.parse(out["output"]?.stringValue ?? "") == ["c": try JSON.parse(given)])
+        // The inspection data sees it too.
+        let debug = try TestStateRunner.run(Self.request(start, mock: ["result": .string(result)],
+                                                         extra: ["context": .string(given), "inspectionLevel": "DEBUG"]))
+        #expect(try JSON.parse(debug["inspectionData"]?["afterResultSelector"]?.stringValue ?? "") == ["c": try JSON.parse(given)])
     }
 }

@@ -264,7 +264,8 @@ public enum TestStateRunner {
             var data = JSONObject()
             data.append("input", .string(input.serialized()))
             if !isJSONata {
-                inspect(&data, type: type, stateJSON: stateJSON, input: input, variables: variables, mockResult: mockResult,
+                inspect(&data, type: type, stateJSON: stateJSON, input: input, context: state.info.contextObject ?? .null,
+                        variables: variables, mockResult: mockResult,
                         output: testedExited, definition: definition)
             }
             if !variables.isEmpty || assigned != nil {
@@ -306,14 +307,15 @@ public enum TestStateRunner {
     }
 
     /// The JSONPath data-flow steps, as DEBUG and TRACE inspection data show them.
-    private static func inspect(_ data: inout JSONObject, type: String, stateJSON: JSONObject, input: JSON, variables: JSONObject,
+    private static func inspect(_ data: inout JSONObject, type: String, stateJSON: JSONObject, input: JSON, context: JSON,
+                                variables: JSONObject,
                                 mockResult: JSON?, output: JSON?, definition: StateMachineDefinition)
     {
         guard let state = definition.state(named: testedStateName, in: .root) else { return }
         var vars = Variables()
         for (k, v) in variables { vars.own[k] = v }
         let env = { (value: JSON) in
-            EvaluationEnvironment(input: value, context: .null, variables: vars, random: RandomSource())
+            EvaluationEnvironment(input: value, context: context, variables: vars, random: RandomSource())
         }
         func text(_ v: JSON) -> JSON { .string(v.serialized()) }
         let hasResult = stateJSON["Result"] != nil
