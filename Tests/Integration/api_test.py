@@ -441,6 +441,67 @@ def run(port, env, args):
         mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:api-map/run:00000000-0000-0000-0000-000000000000", maxConcurrency=1))
     expect_error("ListMapRuns ExecutionDoesNotExist", "ExecutionDoesNotExist", lambda: sfn.list_map_runs(executionArn=m + "x"))
 
+    # Redrive of a Distributed Map: item 2 fails until the execution is redriven; the redrive
+    # redrives the Map Run (MapRunRedriven), reruns that item only and keeps the others.
+    # (States.NoChoiceMatched in the Choice state, which a redrive enters again: a Fail state
+    # would fail again.)
+    gate = {"Type": "Choice", "Choices": [{"Not": {"And": [{"Variable": "$", "NumericEquals": 2},
+                                                           {"Variable": "$$.Execution.RedriveCount", "NumericEquals": 0}]},
+                                           "Next": "Good"}]}
+    redrive_map_arn = sfn.create_state_machine(name="api-map-redrive", roleArn=role, definition=json.dumps({
+        "StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+                                         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                                           "StartAt": "Gate", "States": {
+                                                               "Gate": gate, "Good": {"Type": "Pass", "End": True}}},
+                                         "End": True}}}))["stateMachineArn"]
+    rm = sfn.start_execution(stateMachineArn=redrive_map_arn, input='{"items": [1, 2, 3]}')["executionArn"]
+    for _ in range(100):
+        if sfn.describe_execution(executionArn=rm)["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    check("Distributed Map fails first", sfn.describe_execution(executionArn=rm)["status"] == "FAILED")
+    sfn.redrive_execution(executionArn=rm)
+    for _ in range(100):
+        d = sfn.describe_execution(executionArn=rm)
+        if d["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    check("redriven Distributed Map", d["status"] == "SUCCEEDED" and json.loads(d["output"]) == [1, 2, 3], json.dumps(d, default=str))
+    types = [x["type"] for x in sfn.get_execution_history(executionArn=rm)["events"]]
+    check("redrive redrives the Map Run", types[types.index("ExecutionRedriven"):] == [
+        "ExecutionRedriven", "MapStateEntered", "MapStateStarted", "MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded",
+        "MapStateExited", "ExecutionSucceeded"], str(types))
+    runs = sfn.list_map_runs(executionArn=rm)["mapRuns"]
+    if runs:
+        dm = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+        check("DescribeMapRun after a redrive", len(runs) == 1 and dm["status"] == "SUCCEEDED" and dm["redriveCount"] == 1
+              and "redriveDate" in dm and dm["itemCounts"]["succeeded"] == 3, json.dumps(dm, default=str))
+
+    # Redrive of a Parallel: only the failed branch runs again, from its failed state.
+    redrive_parallel_arn = sfn.create_state_machine(name="api-parallel-redrive", roleArn=role, definition=json.dumps({
+        "StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "Ok", "States": {"Ok": {"Type": "Pass", "Result": "ok", "End": True}}},
+            {"StartAt": "Before", "States": {
+                "Before": {"Type": "Pass", "Result": 2, "Next": "Gate"}, "Gate": gate,
+                "Good": {"Type": "Pass", "Result": "redriven", "End": True}}}]}}}))["stateMachineArn"]
+    rp = sfn.start_execution(stateMachineArn=redrive_parallel_arn)["executionArn"]
+    for _ in range(100):
+        if sfn.describe_execution(executionArn=rp)["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    sfn.redrive_execution(executionArn=rp)
+    for _ in range(100):
+        d = sfn.describe_execution(executionArn=rp)
+        if d["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    check("redriven Parallel", d["status"] == "SUCCEEDED" and json.loads(d["output"]) == ["ok", "redriven"], json.dumps(d, default=str))
+    events = sfn.get_execution_history(executionArn=rp)["events"]
+    after = [(x["type"], (x.get("stateEnteredEventDetails") or {}).get("name")) for x in events]
+    after = after[[t for t, _ in after].index("ExecutionRedriven"):]
+    check("redrive reruns only the failed branch, from its failed state",
+          [n for t, n in after if t.endswith("StateEntered")] == ["P", "Gate", "Good"], str(after))
+
     # --- TestState ---
     t = sfn.test_state(definition=json.dumps({"Type": "Pass", "Parameters": {"v.$": "$.a"}, "Next": "N"}), roleArn=role,
                        input='{"a": 7}', inspectionLevel="DEBUG")

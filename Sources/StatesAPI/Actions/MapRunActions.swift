@@ -23,6 +23,8 @@ enum MapRuns {
         var succeeded = 0
         var failed = 0
         var aborted = 0
+        var redriveCount = 0
+        var redriveDate: Int64?
     }
 
     struct Override {
@@ -57,6 +59,19 @@ enum MapRuns {
                 sum.total = lengths[e.thread] ?? 0
                 open[e.thread] = out.count
                 out.append(sum)
+            case .mapRunRedriven:
+                // The same map run again: its unsuccessful child executions run again.
+                guard case .mapRunRedriven(let arn, let count) = e.details, let i = out.firstIndex(where: { $0.arn == arn })
+                else { continue }
+                out[i].status = "RUNNING"
+                out[i].stopDate = nil
+                out[i].redriveCount = count
+                out[i].redriveDate = e.timestamp
+                out[i].started = out[i].succeeded
+                out[i].failed = 0
+                out[i].aborted = 0
+                if let limits = e.note?.mapLimits { out[i].limits = limits }
+                open[e.thread] = i
             case .mapIterationStarted, .mapIterationSucceeded, .mapIterationFailed, .mapIterationAborted:
                 guard e.hidden, let i = open[e.thread] else { continue }
                 switch e.type {
@@ -135,7 +150,8 @@ extension StepFunctionsAPI {
             out.append("toleratedFailureCount", .int(Int64(o?.toleratedFailureCount ?? r.limits.toleratedFailureCount ?? 0)))
             out.append("itemCounts", MapRuns.counts(r))
             out.append("executionCounts", MapRuns.counts(r))
-            out.append("redriveCount", 0)
+            out.append("redriveCount", .int(Int64(r.redriveCount)))
+            if let d = r.redriveDate { out.append("redriveDate", Shapes.date(d)) }
             return .object(out)
         }
         h["ListMapRuns"] = { req, s in

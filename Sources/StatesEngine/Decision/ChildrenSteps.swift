@@ -31,6 +31,13 @@ extension ExecutionState {
             // AWS behaviour: a Distributed Map reports its length before it checks its limits.
             emit(&d, .mapStateStarted, id, .mapStateStarted(length: items.count), note: EngineNote(items: items, effectiveInput: eff))
             let limits = try mapLimits(t, state, m, eff, d)
+            if let redriven = children(id)?.value.redrive, let arn = redriven.mapRunArn {
+                // AWS behaviour: a redrive redrives the Map Run that failed (same ARN, one more
+                // redrive); its child executions that succeeded are not run again.
+                emit(&d, .mapRunRedriven, id, .mapRunRedriven(mapRunArn: arn, count: redriven.mapRunRedriveCount + 1),
+                     note: EngineNote(mapLimits: limits, mapRunArn: arn))
+                return
+            }
             let runID = d.context.random.uuidString()
             let arn = "arn:aws:states:\(info.region):\(info.account):mapRun:\(info.stateMachineName)/\(m.label ?? d.context.random.uuidString()):\(runID)"
             emit(&d, .mapRunStarted, id, .mapRunStarted(mapRunArn: arn), note: EngineNote(mapLimits: limits, mapRunArn: arn))

@@ -7,12 +7,21 @@ extension ExecutionState {
     func contextObject(_ t: StateFrame, _ state: State, enteredTime: Int64, taskToken: String? = nil,
                        mapItem: (index: Int, value: JSON)? = nil) -> JSON
     {
+        if let given = info.contextObject {
+            // AWS behaviour (TestState's `context`): the given object is the context object,
+            // as it is; a task token and a Map item are added to it.
+            guard taskToken != nil || mapItem != nil, case .object(var o) = given else { return given }
+            if let taskToken, o["Task"] == nil { o["Task"] = ["Token": .string(taskToken)] }
+            if let mapItem { o["Map"] = ["Item": ["Index": .int(Int64(mapItem.index)), "Value": mapItem.value]] }
+            return .object(o)
+        }
         var execution = JSONObject(minimumCapacity: 7)
         execution.append("Id", .string(info.executionArn))
         execution.append("Input", input)
         execution.append("StartTime", .string(ISOTime.format(milliseconds: startTime)))
         execution.append("Name", .string(info.name))
-        if let role = info.roleArn { execution.append("RoleArn", .string(role)) }
+        // AWS behaviour: TestState without a role shows `"RoleArn": null`.
+        execution.append("RoleArn", info.roleArn.map { .string($0) } ?? .null)
         // AWS behaviour: Express executions (and TestState) cannot be redriven and show no RedriveCount.
         if info.type == .standard { execution.append("RedriveCount", .int(Int64(info.redriveCount))) }
         if let redriveTime = info.redriveTime { execution.append("RedriveTime", .string(ISOTime.format(milliseconds: redriveTime))) }

@@ -79,6 +79,9 @@ extension ExecutionState.Core {
             }
             let (eventID, timestamp, previous) = (e.id, e.timestamp, e.previousEventId)
             modify(e) { t in
+                // A redrive's restored children belong to the state its thread enters first.
+                if case .pending = t.phase {} else { t.restoredChildren = nil }
+                t.stoppedChildren = nil
                 t.state = stateID
                 t.stateInput = stateInput
                 t.enteredTime = timestamp
@@ -173,11 +176,23 @@ extension ExecutionState.Core {
             guard case .parallel(let p) = plan[stateID].kind else { preconditionFailure("ParallelStateStarted outside a Parallel state") }
             var c = ThreadState.Children(
                 kind: .parallel(input: branchInput, branches: p.branches), results: Array(repeating: nil, count: p.branches.count))
-            // Branches start at once; each runs its block from the branch's StartAt.
+            // Branches start at once; each runs its block from the branch's StartAt. A
+            // redriven Parallel keeps the results of the branches that succeeded and reruns
+            // the others from where they stood.
+            let restored = threads.box(e.thread)?.value.restoredChildren
             for (i, b) in p.branches.enumerated() {
-                c.running.insert(makeChild(parent: e.thread, index: i, block: b, input: branchInput, cursor: e.id), at: i)
+                if let restored, restored.keeps(i) {
+                    c.results[i] = restored.results[i]
+                    continue
+                }
+                let child = makeChild(parent: e.thread, index: i, block: b, input: branchInput, cursor: e.id,
+                                      restoring: restored?.unsuccessful[i])
+                c.running.insert(child, at: i)
             }
-            modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
+            modify(e) { t in
+                t.phase = .children(ThreadState.ChildrenBox(c))
+                t.restoredChildren = nil
+            }
 
         case .parallelStateSucceeded:
             if let c = children(e.thread)?.value {
@@ -201,18 +216,27 @@ extension ExecutionState.Core {
             let failure = note?.failure ?? StatesError(StatesError.Name.branchFailed)
             removeChildren(of: e.thread)
             threads.update(e.thread) { t in
+                t.stoppedChildren = nil
                 Self.failOrRetry(&t, failure: failure, note: note)
                 if let chain = note?.chainEventID { t.cursor = chain }
             }
 
         case .parallelStateFailed, .mapStateFailed:
             let failure = note?.failure ?? StatesError(StatesError.Name.branchFailed)
+            let stopped = children(e.thread).map { redriveChildren($0.value) }
             removeChildren(of: e.thread)
-            modify(e) { t in Self.failOrRetry(&t, failure: failure, note: note) }
+            modify(e) { t in
+                Self.failOrRetry(&t, failure: failure, note: note)
+                t.stoppedChildren = stopped
+            }
 
         case .parallelStateAborted, .mapStateAborted:
+            let stopped = children(e.thread).map { redriveChildren($0.value) }
             removeChildren(of: e.thread)
-            modify(e) { t in t.phase = .threadFailed(StatesError("States.Aborted")) }
+            modify(e) { t in
+                t.phase = .threadFailed(StatesError("States.Aborted"))
+                t.stoppedChildren = stopped
+            }
 
         case .mapStateStarted:
             guard let note = note, let items = note.items, let mapInput = note.effectiveInput else {
@@ -224,7 +248,19 @@ extension ExecutionState.Core {
                 kind: .map(items: items, processor: m.processor, limits: note.mapLimits ?? MapLimits(maxConcurrency: 0), input: mapInput),
                 results: Array(repeating: nil, count: items.count))
             c.hasItemSelector = m.itemSelector != nil
-            modify(e) { t in t.phase = .children(ThreadState.ChildrenBox(c)) }
+            if let restored = threads.box(e.thread)?.value.restoredChildren {
+                // A redriven Map keeps the results of the iterations that succeeded.
+                c.redrive = restored
+                for i in 0..<items.count where restored.keeps(i) {
+                    c.results[i] = restored.results[i]
+                    c.succeeded += 1
+                }
+                while c.nextIndex < items.count, restored.keeps(c.nextIndex) { c.nextIndex += 1 }
+            }
+            modify(e) { t in
+                t.phase = .children(ThreadState.ChildrenBox(c))
+                t.restoredChildren = nil
+            }
 
         case .mapIterationStarted:
             guard case .mapIteration(_, let index) = details else { preconditionFailure("MapIterationStarted without details") }
@@ -233,12 +269,15 @@ extension ExecutionState.Core {
             guard let (item, processor, isDistributed) = mapItem(e.thread, index) else {
                 preconditionFailure("MapIterationStarted outside a running Map")
             }
-            let child = makeChild(parent: e.thread, index: index, block: processor, input: nil, cursor: e.id, hidden: isDistributed)
+            let redrive = children(e.thread)?.value.redrive
+            let child = makeChild(parent: e.thread, index: index, block: processor, input: nil, cursor: e.id, hidden: isDistributed,
+                                  restoring: redrive?.unsuccessful[index])
             threads.update(child) { $0.item = item }
             modify(e) { t in
                 t.modifyChildren { c in
                     c.running.insert(child, at: index)
                     c.nextIndex = max(c.nextIndex, index + 1)
+                    if let redrive { while c.nextIndex < c.count, redrive.keeps(c.nextIndex) { c.nextIndex += 1 } }
                 }
             }
 
@@ -260,6 +299,8 @@ extension ExecutionState.Core {
                 break
             }
             let (type, childCursor) = (e.type, cursor(childID))
+            // Where an iteration that did not succeed stood: a redrive reruns it from there.
+            let stopped = type == .mapIterationSucceeded ? nil : redriveNode(childID)
             removeThread(childID)
             modify(e) { t in
                 t.modifyChildren { c in
@@ -276,6 +317,7 @@ extension ExecutionState.Core {
                     default:
                         break
                     }
+                    if let stopped { c.stoppedIterations[index] = stopped }
                     c.running.remove(at: index)
                 }
             }
@@ -283,28 +325,35 @@ extension ExecutionState.Core {
         case .mapStateSucceeded:
             removeChildren(of: e.thread)
             // AWS behaviour: MapStateSucceeded does not move the chain: MapStateExited points
-            // at the last MapIterationSucceeded (inline) or at MapRunSucceeded (distributed).
+            // at the last MapIterationSucceeded (inline) or at MapRunStarted (distributed).
             threads.update(e.thread) { t in
                 if case .children(let c) = t.phase {
                     t.phase = .result(.array(c.value.results.map { $0 ?? .null }))
                 }
             }
 
-        case .mapRunStarted:
+        case .mapRunStarted, .mapRunRedriven:
             let (limits, arn) = (note?.mapLimits, note?.mapRunArn)
+            var redriveCount = 0
+            if case .mapRunRedriven(_, let count) = details { redriveCount = count }
             modify(e) { t in
                 t.modifyChildren { c in
                     if case .map(let items, let processor, _, let input) = c.kind, let limits {
                         c.kind = .map(items: items, processor: processor, limits: limits, input: input)
                         c.mapRunArn = arn
                         c.isDistributed = true
+                        c.mapRunRedriveCount = redriveCount
                     }
                 }
             }
 
-        case .mapRunSucceeded, .mapRunFailed, .mapRunAborted, .mapRunRedriven:
-            // AWS behaviour: MapStateExited usually points at MapRunSucceeded (13 recorded
-            // cases); a few recordings point at MapRunStarted instead (a race on AWS's side).
+        case .mapRunSucceeded:
+            // AWS behaviour: MapRunSucceeded does not move the chain: MapStateExited points at
+            // MapRunStarted. Until autumn 2024 it did (MapStateExited pointed at
+            // MapRunSucceeded); executions started before the change keep that chain.
+            if startTime < DistributedMapChain.changeDate { modify(e) { _ in } }
+
+        case .mapRunFailed, .mapRunAborted:
             modify(e) { _ in }
         }
     }
@@ -341,8 +390,10 @@ extension ExecutionState.Core {
         }
     }
 
+    /// A new child thread of a Parallel or Map thread, at its block's first state, or (for a
+    /// redrive) where `restoring` stood.
     private func makeChild(parent: ThreadID, index: Int, block: BlockID, input: JSON?, cursor: Int64,
-                                    hidden: Bool = false) -> ThreadID
+                           hidden: Bool = false, restoring node: RedriveNode? = nil) -> ThreadID
     {
         guard let box = threads.box(parent) else { preconditionFailure("A child of unknown \(parent)") }
         let (variables, parentHidden) = (box.value.variables.makeInnerScope(), box.value.hidden)
@@ -357,6 +408,12 @@ extension ExecutionState.Core {
             id: id, parent: parent, index: index, block: block, state: definition.blocks[block.rawValue].startAt,
             phase: .pending(input: input), cursor: cursor, variables: variables)
         child.hidden = hidden || parentHidden
+        if let node {
+            child.state = node.state
+            child.phase = .pending(input: node.input ?? input)
+            child.variables = node.variables
+            child.restoredChildren = node.children
+        }
         threads[id] = child
         return id
     }
@@ -379,10 +436,22 @@ extension ExecutionState.Core {
     }
 
     private func finish(_ s: ExecutionStatus, at time: Int64) {
-        redrivePoint = s == .succeeded ? nil : threads[.root]
+        redrivePoint = s == .succeeded ? nil : redriveNode(.root)
         status = s
         stopTime = time
         threads.removeAll()
         tokens.removeAll()
     }
+}
+
+/// When AWS changed the chain of a Distributed Map's MapStateExited.
+///
+/// AWS behaviour: in the Distributed Map executions recorded on AWS (LocalStack's snapshots,
+/// 49 of them), MapStateExited chains to MapRunSucceeded in every recording up to 2024-08-19
+/// and to MapRunStarted in every recording from 2024-11-13 on. An execution is given the
+/// chain of its start time, so that both generations of recordings replay exactly.
+enum DistributedMapChain {
+    /// 2024-11-01T00:00:00Z, in epoch milliseconds: between the last recording of the old
+    /// chain and the first of the new one.
+    static let changeDate: Int64 = 1_730_419_200_000
 }

@@ -17,11 +17,14 @@ public struct ExecutionInfo: Sendable, Hashable {
     public var stateMachineAliasArn: String?
     public var redriveCount: Int
     public var redriveTime: Int64?
+    /// A context object that replaces the execution's (TestState's `context`); the `Task`
+    /// and `Map` members the engine adds stay.
+    public var contextObject: JSON?
 
     public init(executionArn: String, name: String, stateMachineArn: String, stateMachineName: String, roleArn: String?,
                 type: MachineType = .standard, region: String = "us-east-1", account: String = "123456789012",
                 stateMachineVersionArn: String? = nil, stateMachineAliasArn: String? = nil, redriveCount: Int = 0,
-                redriveTime: Int64? = nil)
+                redriveTime: Int64? = nil, contextObject: JSON? = nil)
     {
         self.executionArn = executionArn
         self.name = name
@@ -35,6 +38,7 @@ public struct ExecutionInfo: Sendable, Hashable {
         self.stateMachineAliasArn = stateMachineAliasArn
         self.redriveCount = redriveCount
         self.redriveTime = redriveTime
+        self.contextObject = contextObject
     }
 
     /// An execution's ARN: `...:execution:MACHINE:NAME` for a Standard execution,

@@ -38,9 +38,10 @@ public struct ExecutionState: Sendable {
         @exclusivity(unchecked) var freeThreadIDs: [UInt32] = []
         /// Open task tokens and the threads that wait on them.
         @exclusivity(unchecked) var tokens: [String: ThreadID] = [:]
-        /// The top-level thread when the execution stopped unsuccessfully: where a redrive
-        /// restarts (`Redrive/Redrive.swift`).
-        @exclusivity(unchecked) var redrivePoint: ThreadState?
+        /// Where the top-level thread stood when the execution stopped unsuccessfully, with
+        /// its unsuccessful branches and iterations: what a redrive restarts
+        /// (`Redrive/Redrive.swift`).
+        @exclusivity(unchecked) var redrivePoint: RedriveNode?
         /// When the last call stopped with threads still runnable (`DecisionContext
         /// .yieldAfterEvents`): due at once. Not derived from events: EXPRESS only.
         @exclusivity(unchecked) var resumeDue: Int64?
@@ -95,9 +96,8 @@ public struct ExecutionState: Sendable {
     var threads: ThreadTable { _read { yield core.threads } }
     /// Open task tokens and the threads that wait on them.
     var tokens: [String: ThreadID] { _read { yield core.tokens } }
-    /// The top-level thread when the execution stopped unsuccessfully: where a redrive
-    /// restarts (`Redrive/Redrive.swift`).
-    var redrivePoint: ThreadState? { core.redrivePoint }
+    /// Where a redrive restarts (`Redrive/Redrive.swift`).
+    var redrivePoint: RedriveNode? { core.redrivePoint }
 
     public init(definition: StateMachineDefinition, info: ExecutionInfo) {
         core = Core(definition: definition, plan: DefinitionPlan.of(definition), info: info)
@@ -162,6 +162,12 @@ struct ThreadState: Sendable {
     var item: JSON?
     /// Distributed Map children (and their descendants): their events are hidden.
     var hidden = false
+    /// The children of the current Parallel or Map state when it failed or was aborted:
+    /// what a redrive of this thread reruns (`Redrive/Redrive.swift`).
+    var stoppedChildren: RedriveChildren?
+    /// Set by a redrive: the children that the current Parallel or Map state restores when
+    /// it starts, instead of starting all of them.
+    var restoredChildren: RedriveChildren?
 
     enum Phase: Sendable {
         /// Created; the first state is not entered yet. Root and Parallel branches know
@@ -224,6 +230,13 @@ struct ThreadState: Sendable {
         /// Map: whether iterations build their input with an ItemSelector (else the input is
         /// the item).
         var hasItemSelector = false
+        /// Distributed Map: times the map run was redriven.
+        var mapRunRedriveCount = 0
+        /// Map: where the iterations that failed or were aborted stood, by index (for a
+        /// redrive).
+        var stoppedIterations: [Int: RedriveNode] = [:]
+        /// A redriven Map: the results kept and the iterations to rerun.
+        var redrive: RedriveChildren?
 
         var count: Int { results.count }
     }

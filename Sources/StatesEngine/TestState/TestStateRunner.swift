@@ -31,7 +31,6 @@ public enum TestStateRunner {
         let level = request["inspectionLevel"]?.stringValue ?? "INFO"
         let mock = request["mock"]?.objectValue
         let config = request["stateConfiguration"]?.objectValue
-        let revealSecrets = request["revealSecrets"]?.boolValue ?? false
         let roleArn = request["roleArn"]?.stringValue
         let inputText = request["input"]?.stringValue ?? "{}"
 
@@ -55,7 +54,7 @@ public enum TestStateRunner {
                 throw Failure("InvalidDefinition", error.message)
             }
             guard let s = findState(stateName, in: document) else {
-                throw Failure("ValidationException", "State '\(stateName)' does not exist in the state machine definition")
+                throw Failure("ValidationException", "State not found in definition")
             }
             stateJSON = s
             machineLanguage = document["QueryLanguage"]
@@ -73,47 +72,13 @@ public enum TestStateRunner {
         if stateJSON["QueryLanguage"] == nil, let machineLanguage { stateJSON["QueryLanguage"] = machineLanguage }
         let isJSONata = stateJSON["QueryLanguage"]?.stringValue == "JSONata"
 
-        // Request checks, with AWS's messages.
-        let result = mock?["result"]?.stringValue
-        let errorOutput = mock?["errorOutput"]?.objectValue
-        if mock != nil, result != nil, errorOutput != nil {
-            throw Failure("ValidationException", "A test mock should have only one of the following fields: [result, errorOutput].")
-        }
-        if mock != nil, revealSecrets {
-            throw Failure("ValidationException", "TestState does not support RevealSecrets when a mock is specified.")
-        }
-        if mock != nil, ["Pass", "Wait", "Choice", "Succeed", "Fail"].contains(type) {
-            throw Failure("ValidationException", "State type '\(type)' is not supported when a mock is specified")
-        }
-        if config?["mapIterationFailureCount"] != nil, mock == nil {
-            throw Failure("ValidationException", "TestState does not support MapIterationFailureCount when a mock is not specified.")
-        }
-        if mock == nil, type == "Map" || type == "Parallel" {
-            throw Failure("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
-        }
         if type == "Parallel", (stateJSON["Branches"]?.arrayValue ?? []).isEmpty {
             throw Failure("InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'")
         }
-        var mockResult: JSON? = nil
-        if let result {
-            do {
-                mockResult = try JSON.parse(result)
-            } catch {
-                throw Failure("ValidationException", "Mocked result must be valid JSON: \(error.message)")
-            }
-        }
-        if type == "Map", let r = mockResult, stateJSON["ResultWriter"] == nil {
-            guard case .array(let items) = r else { throw Failure("ValidationException", "Mocked result must be an array.") }
-            if let n = config?["mapIterationFailureCount"]?.integerValue, n > items.count {
-                throw Failure("ValidationException", "Map iteration failure count must be less than or equal to the number of Map iterations")
-            }
-        }
-        if type == "Parallel", let r = mockResult {
-            guard case .array(let items) = r else { throw Failure("ValidationException", "Mocked result must be an array.") }
-            if items.count != (stateJSON["Branches"]?.arrayValue ?? []).count {
-                throw Failure("ValidationException", "Mocked result must contain the same number of items as number of Parallel branches.")
-            }
-        }
+        // Request checks, with AWS's messages (TestStateChecks.swift).
+        let checked = try check(request, state: stateJSON, type: type)
+        let errorOutput = mock?["errorOutput"]?.objectValue
+        let mockResult = checked.mockResult
 
         let input: JSON
         do {
@@ -225,7 +190,7 @@ public enum TestStateRunner {
         let info = ExecutionInfo(
             executionArn: "arn:aws:states:us-east-1:\(account):express:\(machineName):\(executionName)", name: executionName,
             stateMachineArn: "arn:aws:states:us-east-1:\(account):stateMachine:\(machineName)", stateMachineName: machineName,
-            roleArn: roleArn, type: .express, region: "us-east-1", account: account)
+            roleArn: roleArn, type: .express, region: "us-east-1", account: account, contextObject: checked.context)
         let context = DecisionContext(now: now, random: random)
         var (state, decision) = ExecutionState.start(definition: definition, info: info, input: input, context: context)
         var events = decision.events
@@ -301,7 +266,8 @@ public enum TestStateRunner {
             var data = JSONObject()
             data.append("input", .string(input.serialized()))
             if !isJSONata {
-                inspect(&data, type: type, stateJSON: stateJSON, input: input, variables: variables, mockResult: mockResult,
+                inspect(&data, type: type, stateJSON: stateJSON, input: input, context: state.info.contextObject ?? .null,
+                        variables: variables, mockResult: mockResult,
                         output: testedExited, definition: definition)
             }
             if !variables.isEmpty || assigned != nil {
@@ -343,14 +309,15 @@ public enum TestStateRunner {
     }
 
     /// The JSONPath data-flow steps, as DEBUG and TRACE inspection data show them.
-    private static func inspect(_ data: inout JSONObject, type: String, stateJSON: JSONObject, input: JSON, variables: JSONObject,
+    private static func inspect(_ data: inout JSONObject, type: String, stateJSON: JSONObject, input: JSON, context: JSON,
+                                variables: JSONObject,
                                 mockResult: JSON?, output: JSON?, definition: StateMachineDefinition)
     {
         guard let state = definition.state(named: testedStateName, in: .root) else { return }
         var vars = Variables()
         for (k, v) in variables { vars.own[k] = v }
         let env = { (value: JSON) in
-            EvaluationEnvironment(input: value, context: .null, variables: vars, random: RandomSource())
+            EvaluationEnvironment(input: value, context: context, variables: vars, random: RandomSource())
         }
         func text(_ v: JSON) -> JSON { .string(v.serialized()) }
         let hasResult = stateJSON["Result"] != nil
