@@ -39,12 +39,22 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension JSON {
+    /// The nesting depth (arrays and objects) the parser accepts by default.
+    ///
+    /// AWS payloads (256 KiB) do not come near it; it keeps the recursive walks over a
+    /// parsed value (parsing, writing, equality, hashing) within a thread's stack, debug
+    /// builds included. Jackson, the parser behind AWS's API, stops at 1,000.
+    public static let defaultMaxDepth = 512
+
+    /// The longest number literal accepted, in bytes (Jackson's default limit since 2.15).
+    public static let maxNumberLength = 1000
+
     /// Parses one JSON text (RFC 8259). Leading and trailing whitespace is allowed; anything
     /// else after the value is an error.
     ///
     /// - Parameter maxDepth: nesting limit; deeper texts are rejected rather than risking the stack.
     /// - Throws: `JSONParseError`.
-    public static func parse(_ text: String, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
         var text = text
         let result = text.withUTF8 { buffer in
             Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
@@ -53,7 +63,7 @@ extension JSON {
     }
 
     /// Parses one JSON text from UTF-8 bytes.
-    public static func parse<C: Collection<UInt8>>(bytes: C, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+    public static func parse<C: Collection<UInt8>>(bytes: C, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
         let result: Result<JSON, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
         }
@@ -64,7 +74,7 @@ extension JSON {
         }.get()
     }
 
-    public static func parse(utf8 buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+    public static func parse(utf8 buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
         var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
         return try parser.parseDocument()
     }
@@ -77,7 +87,7 @@ struct JSONParser {
     var position = 0
     var depth = 0
 
-    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSON.defaultMaxDepth) {
         self.buffer = buffer
         self.maxDepth = maxDepth
     }
@@ -202,7 +212,7 @@ struct JSONParser {
     mutating func enter(at offset: Int) throws(JSONParseError) {
         depth += 1
         if depth > maxDepth {
-            throw error("Document nesting depth exceeds the maximum allowed (\(maxDepth))", at: offset)
+            throw error("Document nesting depth (\(depth)) exceeds the maximum allowed (\(maxDepth))", at: offset)
         }
     }
 
@@ -319,6 +329,29 @@ struct JSONParser {
 
     mutating func parseNumber() throws(JSONParseError) -> JSON {
         let start = position
+        let (isInteger, integer) = try scanNumber()
+        if isInteger {
+            if let integer { return .int(integer) }
+            // AWS behaviour: Jackson reads an integer beyond 64 bits as a BigInteger and writes
+            // it back digit for digit.
+            return .decimal(JSONDecimal(uncheckedLiteral: literal(from: start)))
+        }
+        let literal = UnsafeBufferPointer(rebasing: buffer[start..<position])
+        let d = Self.strtod(literal)
+        // A literal of up to 15 significant digits (DBL_DIG) that reads as a normal double
+        // is that double's shortest decimal; anything else is checked digit by digit.
+        if d.isNormal, Self.significantDigits(literal) <= 15 { return .double(d) }
+        if d == 0, Self.significantDigits(literal) == 0 { return .double(d) }
+        if d.isFinite, let exact = DecimalNumber(utf8: literal), DecimalNumber(d) == exact { return .double(d) }
+        return .decimal(JSONDecimal(uncheckedLiteral: String(decoding: literal, as: UTF8.self)))
+    }
+
+    /// Validates the number literal at `position` and moves past it.
+    ///
+    /// - Returns: whether it is an integer literal (no fraction, no exponent), and its value
+    ///   when it fits in an `Int64`.
+    mutating func scanNumber() throws(JSONParseError) -> (isInteger: Bool, integer: Int64?) {
+        let start = position
         var negative = false
         if buffer[position] == UInt8(ascii: "-") {
             negative = true
@@ -366,16 +399,34 @@ struct JSONParser {
             }
             while position < buffer.count, isDigit(buffer[position]) { position += 1 }
         }
-        if isInteger, !overflow, position - intStart <= 19 {
-            if negative {
-                if magnitude <= UInt64(Int64.max) + 1 {
-                    return .int(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
-                }
-            } else if magnitude <= UInt64(Int64.max) {
-                return .int(Int64(magnitude))
-            }
+        if position - start > JSON.maxNumberLength {
+            throw error(
+                "Number value length (\(position - start)) exceeds the maximum allowed (\(JSON.maxNumberLength))", at: start)
         }
-        return .double(Self.strtod(UnsafeBufferPointer(rebasing: buffer[start..<position])))
+        guard isInteger, !overflow, position - intStart <= 19 else { return (isInteger, nil) }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return (true, nil) }
+            return (true, magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+        }
+        return (true, magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil)
+    }
+
+    func literal(from start: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
+    }
+
+    /// The significant digits of a number literal: those of the mantissa without leading
+    /// and trailing zeros.
+    static func significantDigits(_ literal: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var lastNonZero = 0
+        for c in literal {
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { continue }
+            if count > 0 || c != UInt8(ascii: "0") { count += 1 }
+            if c != UInt8(ascii: "0") { lastNonZero = count }
+        }
+        return lastNonZero
     }
 
     static func strtod(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {

@@ -2,7 +2,8 @@
 ///
 /// AWS behaviour: no whitespace; `/` and non-ASCII characters are not escaped; control
 /// characters are (`\n`, `\t`, ..., else `\u00XX`); doubles are written as Java's
-/// `Double.toString` writes them (`1.0`, `1.0E7`, `1.0E-4`), integers as integers.
+/// `Double.toString` writes them (`1.0`, `1.0E7`, `1.0E-4`), integers as integers, and a
+/// `.decimal` as its literal.
 extension JSON {
     /// The compact serialization.
     public func serialized() -> String {
@@ -19,6 +20,7 @@ extension JSON {
         case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
         case .int(let i): JSONNumberFormat.appendInt(i, to: &out)
         case .double(let d): JSONNumberFormat.appendDouble(d, to: &out)
+        case .decimal(let n): out.append(contentsOf: n.literal.utf8)
         case .string(let s): JSONStringFormat.append(s, to: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
@@ -52,6 +54,7 @@ extension JSON {
         case .bool(let b): return b ? 4 : 5
         case .int(let i): return JSONNumberFormat.intSize(i)
         case .double(let d): return JSONNumberFormat.doubleSize(d)
+        case .decimal(let n): return n.literal.utf8.count
         case .string(let s): return JSONStringFormat.size(s)
         case .array(let a):
             var n = 2 + max(0, a.count - 1)
@@ -456,6 +459,7 @@ struct SizeBounds {
         case .bool(let v): add(v ? 4 : 5)
         case .int(let i): add(JSONNumberFormat.intSize(i))
         case .double(let d): add(Pass.double(d))
+        case .decimal(let n): add(n.literal.utf8.count)
         case .string(let s): add(Pass.string(s))
         case .array, .object: preconditionFailure("SizeBounds.add(scalar:): a container")
         }
@@ -496,6 +500,7 @@ struct SizeBounds {
             case .bool(let v): add(v ? 4 : 5)
             case .int(let n): add(JSONNumberFormat.intSize(n))
             case .double(let d): add(Pass.double(d))
+            case .decimal(let n): add(n.literal.utf8.count)
             case .string(let s): add(Pass.string(s))
             case .array(let inner): add(inner, pass, &memo)
             case .object(let inner): add(inner, pass, &memo)
@@ -512,6 +517,7 @@ struct SizeBounds {
                 case .bool(let v): add(v ? 4 : 5)
                 case .int(let n): add(JSONNumberFormat.intSize(n))
                 case .double(let d): add(Pass.double(d))
+                case .decimal(let n): add(n.literal.utf8.count)
                 case .string(let s): add(Pass.string(s))
                 case .array(let inner): add(inner, pass, &memo)
                 case .object(let inner): add(inner, pass, &memo)
