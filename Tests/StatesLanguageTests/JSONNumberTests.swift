@@ -11,6 +11,8 @@ import Testing
         twoTo64, "-18446744073709551616", "-9223372036854775809", "9223372036854775808", "1e309", "-1e400",
         "1E+309", "1e-400", "-1e-400", "4e-325", "0.1000000000000000000001", "3.141592653589793238",
         "2.4703282292062328e-324", "123456789012345678901234567890.5", longLiteral,
+        // Exponents past an Int64 once trapped (arithmetic overflow) in DecimalNumber.
+        "1e99999999999999999999", "-1.00000000000000000001e-99999999999999999999",
     ])
     func keptAsWritten(_ literal: String) throws {
         let value = try JSON.parse(literal)

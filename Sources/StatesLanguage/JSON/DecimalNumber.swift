@@ -13,7 +13,7 @@ import Darwin
 /// a double cannot hold all of its digits. The value is kept normalized (no leading or
 /// trailing zeros, `-0` is `0`), so the synthesized equality and hashing compare values.
 ///
-/// - Note: Exponents are kept in an `Int64` and saturate beyond ±10¹⁸; two literals whose
+/// - Note: Exponents are kept in an `Int64` and saturate at about ±10¹⁸; two literals whose
 ///   exponents both exceed that compare by their digits only.
 public struct DecimalNumber: Sendable, Hashable {
     /// The significant digits (each 0...9), without leading or trailing zeros; empty for zero.
@@ -76,8 +76,9 @@ public struct DecimalNumber: Sendable, Hashable {
             }
             let expStart = i
             while i < n, bytes[i] &- UInt8(ascii: "0") < 10 {
-                // Saturate: the digits can add at most the text length to the exponent.
-                if exp < 1_000_000_000_000_000_000 { exp = exp * 10 + Int64(bytes[i] &- UInt8(ascii: "0")) }
+                // Saturate below 10^18 (one more digit would overflow an Int64 past 9.2 × 10^18):
+                // the digits can add at most the text length to the exponent.
+                if exp < 100_000_000_000_000_000 { exp = exp * 10 + Int64(bytes[i] &- UInt8(ascii: "0")) }
                 i += 1
             }
             guard i > expStart else { return nil }

@@ -47,6 +47,9 @@ import Testing
         (#"{"a": [1e999999]}"#, #"{"a": 1E999999}"#, false),
         (#"{"a": [{"anything-but": [1]}]}"#, #"{"a": 1e999999}"#, true),
         (#"{"a": [{"exists": true}]}"#, #"{"a": 1e999999}"#, true),
+        // An exponent past an Int64 once trapped the matcher (arithmetic overflow).
+        (#"{"a": [{"numeric": [">", 0]}]}"#, #"{"a": 1e99999999999999999999}"#, false),
+        (#"{"a": [1e99999999999999999999]}"#, #"{"a": 1e99999999999999999999}"#, true),
         // prefix / suffix / equals-ignore-case.
         (#"{"a": [{"prefix": "us-"}]}"#, #"{"a": "us-west-2"}"#, true),
         (#"{"a": [{"prefix": "us-"}]}"#, #"{"a": "eu-west-1"}"#, false),
