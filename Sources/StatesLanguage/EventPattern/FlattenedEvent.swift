@@ -389,13 +389,19 @@ extension JSONParser {
     mutating func skipString() throws(JSONParseError) {
         let quote = position
         var i = position + 1
+        var high: UInt8 = 0
         while i < buffer.count {
             let c = buffer[i]
             if c == UInt8(ascii: "\"") {
+                // Not UTF-8: `parseString` says where.
+                if high & 0x80 != 0, UTF8Validation.firstInvalid(in: UnsafeBufferPointer(rebasing: buffer[quote + 1..<i])) != nil {
+                    break
+                }
                 position = i + 1
                 return
             }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
             i += 1
         }
         position = quote
