@@ -105,7 +105,11 @@ extension JSON {
 // MARK: - Equality: numbers by value, objects regardless of key order
 
 extension JSON: Equatable {
-    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+    public static func == (lhs: JSON, rhs: JSON) -> Bool { equal(lhs, rhs, depth: 0) }
+
+    /// `==` at nesting `depth` of the outermost comparison: deeper than `recursionDepth`,
+    /// the comparison goes on without recursion (`equalIteratively`).
+    static func equal(_ lhs: JSON, _ rhs: JSON, depth: Int) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
@@ -118,15 +122,30 @@ extension JSON: Equatable {
             let other = lhs.isDecimal ? rhs : lhs
             return other.decimalValue == a.value
         case (.string(let a), .string(let b)): return a == b
-        case (.array(let a), .array(let b)): return a == b
-        case (.object(let a), .object(let b)): return a == b
+        case (.array(let a), .array(let b)):
+            guard a.count == b.count else { return false }
+            if depth >= recursionDepth { return equalIteratively(lhs, rhs) }
+            return a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in
+                    if x.baseAddress == y.baseAddress { return true }
+                    for i in x.indices where !equal(x[i], y[i], depth: depth + 1) { return false }
+                    return true
+                }
+            }
+        case (.object(let a), .object(let b)):
+            if depth >= recursionDepth { return a.count == b.count && equalIteratively(lhs, rhs) }
+            return JSONObject.equal(a, b, depth: depth)
         default: return false
         }
     }
 }
 
 extension JSON: Hashable {
-    public func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) { hash(into: &hasher, depth: 0) }
+
+    /// Hashes down to `recursionDepth` levels; deeper containers add only their kind and
+    /// size (equal values still hash alike, and the stack stays shallow).
+    func hash(into hasher: inout Hasher, depth: Int) {
         switch self {
         case .null: hasher.combine(0)
         case .bool(let b): hasher.combine(1); hasher.combine(b)
@@ -136,8 +155,18 @@ extension JSON: Hashable {
         // Equal numbers round to the same double.
         case .decimal(let n): hasher.combine(2); hasher.combine(n.value.nearestDouble)
         case .string(let s): hasher.combine(3); hasher.combine(s)
-        case .array(let a): hasher.combine(4); hasher.combine(a)
-        case .object(let o): hasher.combine(5); hasher.combine(o)
+        case .array(let a):
+            hasher.combine(4)
+            hasher.combine(a.count)
+            guard depth < Self.recursionDepth else { return }
+            for v in a { v.hash(into: &hasher, depth: depth + 1) }
+        case .object(let o):
+            hasher.combine(5)
+            guard depth < Self.recursionDepth else {
+                hasher.combine(o.count)
+                return
+            }
+            o.hash(into: &hasher, depth: depth)
         }
     }
 }
