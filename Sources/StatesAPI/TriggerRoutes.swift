@@ -50,10 +50,12 @@ struct TriggerRoutes: Sendable {
     }
 
     private func put(name: String, body: [UInt8]) -> HTTPServerResponse {
-        let text = String(decoding: body, as: UTF8.self)
-        guard case .object(var o)? = try? JSON.parse(text) else {
+        let parsed: JSON
+        do { parsed = try JSON.parse(bytes: body) } catch { return Self.invalid("the body is not JSON: \(error)") }
+        guard case .object(var o) = parsed else {
             return Self.invalid("the body must be a trigger rule as a JSON object")
         }
+        let text = String(decoding: body, as: UTF8.self)  // UTF-8: the parser checked it
         // The pattern as written, so that its numbers are compared exactly.
         if case .object? = o["pattern"], let raw = try? JSON.rawMembers(ofObject: text).last(where: { $0.key == "pattern" }) {
             o["pattern"] = .string(raw.text)

@@ -540,6 +540,9 @@ def run(port, env, args):
     check("missing required member -> ValidationException", st == 400 and b.get("__type") == "ValidationException"
           and "Member must not be null" in b.get("message", ""), str(b))
 
+    # --- numbers as written, text that is not UTF-8 refused (issue 14, item 7) ---
+    numbers(port, sfn, role)
+
     # --- AWS CLI ---
     aws = ["aws", "--endpoint-url", f"http://127.0.0.1:{port}", "--region", "us-east-1", "--output", "json"]
     cli_arn = json.loads(subprocess.run(aws + ["stepfunctions", "create-state-machine", "--name", "cli", "--role-arn", role,
@@ -652,6 +655,51 @@ def deep_inputs(sfn, port, role, binary):
           f"rc={out.returncode} {out.stderr[:200]}")
 
 
+def numbers(port, sfn, role):
+    machine = sfn.create_state_machine(name="api-numbers", roleArn=role, definition=json.dumps({
+        "StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Default": "No",
+                  "Choices": [{"Variable": "$.big", "NumericGreaterThan": 18446744073709551615, "Next": "P"}]},
+            "P": {"Type": "Pass", "Parameters": {"copy.$": "$", "text.$": "States.Format('{}', $.huge)"}, "End": True},
+            "No": {"Type": "Fail", "Error": "Rounded"}}}))["stateMachineArn"]
+    text = '{"big":18446744073709551616,"huge":1e309,"tiny":-1e-400,"long":0.1000000000000000000001,"one":1.0}'
+    ex = sfn.start_execution(stateMachineArn=machine, name="numbers", input=text)["executionArn"]
+    d = {}
+    for _ in range(100):
+        d = sfn.describe_execution(executionArn=ex)
+        if d["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    check("numbers: input kept as written", d.get("input") == text, str(d.get("input")))
+    check("numbers: Choice compares 2^64 exactly, output kept as written",
+          d.get("status") == "SUCCEEDED" and d.get("output") == '{"copy":' + text + ',"text":"1e309"}', str(d.get("output")))
+    events = sfn.get_execution_history(executionArn=ex)["events"]
+    check("numbers: history input kept as written", events[0]["executionStartedEventDetails"]["input"] == text)
+    e = expect_error("numbers: a 200,000-digit literal -> InvalidExecutionInput", "InvalidExecutionInput",
+                     lambda: sfn.start_execution(stateMachineArn=machine, input="[" + "1" * 200_000 + "]"))
+    check("numbers: the error names the limit", e is not None and "Number value length (200000) exceeds the maximum allowed (1000)"
+          in e.response["Error"]["Message"], str(e))
+    e = expect_error("deep input -> InvalidExecutionInput", "InvalidExecutionInput",
+                     lambda: sfn.start_execution(stateMachineArn=machine, input="[" * 100_000 + "]" * 100_000))
+    check("deep input: the error names the depth", e is not None and "nesting depth (513)" in e.response["Error"]["Message"], str(e))
+    st, b = raw(port, b"[" * 100_000, target="AWSStepFunctions.ListStateMachines")
+    check("deep body -> SerializationException", st == 400 and b.get("__type") == "SerializationException"
+          and "nesting depth (513)" in b.get("message", ""), str(b)[:300])
+
+    st, b = raw(port, b'{"name": "utf8-\xff"}', target="AWSStepFunctions.CreateActivity")
+    check("body not UTF-8 -> SerializationException naming the byte", st == 400 and b.get("__type") == "SerializationException"
+          and "Invalid UTF-8 start byte 0xff" in b.get("message", ""), str(b))
+    st, b = raw(port, b'{"name": "utf8-\\ud800"}', target="AWSStepFunctions.CreateActivity")
+    check("lone surrogate escape in a name -> SerializationException", st == 400 and b.get("__type") == "SerializationException"
+          and "lone surrogate" in b.get("message", ""), str(b))
+    body = b'{"stateMachineArn": "' + machine.encode() + b'", "name": "utf8-in", "input": "{\\"s\\": \\"\xc3(\\"}"}'
+    st, b = raw(port, body, target="AWSStepFunctions.StartExecution")
+    check("input not UTF-8 -> SerializationException", st == 400 and b.get("__type") == "SerializationException"
+          and "Invalid UTF-8 middle byte 0x28" in b.get("message", ""), str(b))
+    check("text not UTF-8: nothing created", not any(a["name"].startswith("utf8-") for a in sfn.list_activities()["activities"])
+          and not any(x["name"] == "utf8-in" for x in sfn.list_executions(stateMachineArn=machine)["executions"]))
+
+
 def fuzz(port, seconds, machine_arn, execution_arn):
     import botocore.session
     model = botocore.session.get_session().get_service_model("stepfunctions")
@@ -660,7 +708,10 @@ def fuzz(port, seconds, machine_arn, execution_arn):
              {"executionArn": execution_arn, "maxResults": 5, "reverseOrder": True},
              {"taskToken": "AQB" + "y" * 85, "output": "{}", "activityArn": "arn:aws:states:us-east-1:123456789012:activity:a"}]
     values = [None, True, False, 0, -1, 2 ** 63, 1.5, "", "x" * 300, "arn:aws:states:us-east-1:123456789012:stateMachine:a:b:c",
-              [], {}, [1, "a"], {"a": {"b": []}}, "\u0000\ud7ff", "{%  %}", "../..", "日本語"]
+              [], {}, [1, "a"], {"a": {"b": []}}, "\u0000\ud7ff", "{%  %}", "../..", "日本語", 10 ** 400, -(2 ** 64),
+              '{"n": 1e999999, "m": 18446744073709551616, "s": "\u00e9"}']
+    raw_tokens = [b"\xff", b"\xc3", b"\xe2\x28\xa1", b"\xed\xa0\x80", b"1e999999", b"-1e-400", b"18446744073709551616",
+                  b"9" * 1200, b"\\ud800", b"[" * 600]
     hostile = hostile_values()
     ops = model.operation_names
     deadline = time.time() + seconds
@@ -690,6 +741,9 @@ def fuzz(port, seconds, machine_arn, execution_arn):
                     i = body.find(b'"', rng.randrange(max(1, len(body))))
                     if i >= 0:
                         body = body[:i + 1] + rng.choice(BAD_UTF8) + body[i + 1:]
+            elif kind < 0.55:
+                i = rng.randrange(len(body) + 1)
+                body = body[:i] + rng.choice(raw_tokens) + body[i:]
         st, b = raw(port, body, target="AWSStepFunctions." + op)
         sent += 1
         if st >= 500 or (st != 200 and "__type" not in b):

@@ -199,6 +199,11 @@ class Worker:
         if mode == "fail":
             self.reply({"taskToken": token, "error": "Work.Failed", "cause": "the worker could not do it"})
             return
+        if mode == "numbers":  # numbers Python's json would not write as they are
+            self.producer.produce("stepline.task-replies", b'{"taskToken":"' + token.encode()
+                                  + b'","output":{"n":18446744073709551617,"x":1e309,"y":-1e-400}}', key=token.encode())
+            self.producer.flush(10)
+            return
         out = {"done": True, "by": "e2e-worker", "id": data.get("id") if isinstance(data, dict) else None}
         self.reply({"taskToken": token, "output": out})
         if mode == "dup":
@@ -514,6 +519,26 @@ def main():
               and headers_of(dup[0]).get("stepline-error") in ("TaskTimedOut", "TaskDoesNotExist"),
               f"duplicate reply: dead-lettered as a reply to a finished task "
               f"({[(headers_of(m).get('stepline-error'), m.value()[:60]) for m in dup]})")
+
+        # Numbers as written through a trigger, a task and a reply; text that is not UTF-8
+        # dead-lettered with the reason (issue 14, item 7).
+        text = b'{"id":"num-1","mode":"numbers","big":18446744073709551616,"huge":1e309,"tiny":-1e-400,"long":0.1000000000000000000001}'
+        topics.produce("e2e.work-in", text, key=b"n")
+        pu, ou = topics.produce("e2e.work-in", b'{"id":"utf8-bad","mode":"ok","s":"a\xffb"}', key=b"n")
+        pr, orr = topics.produce("stepline.task-replies", b'{"taskToken":"nope","output":"\xc3("}')
+        d = wait_for(lambda: finished(c, exec_arn("callback", "num-1")), 25)
+        check(d is not None and d["status"] == "SUCCEEDED" and d["input"] == text.decode()
+              and d["output"] == text.decode()[:-1] + ',"result":{"n":18446744073709551617,"x":1e309,"y":-1e-400}}',
+              f"numbers: record value and reply output kept as written ({d and d.get('input')}, {d and d.get('output')})")
+        dl = wait_for(lambda: [m for m in letters() if headers_of(m).get("stepline-source") == f"e2e.work-in/{pu}/{ou}"], 10)
+        check(bool(dl) and headers_of(dl[0]).get("stepline-error") == "Stepline.NotJSON"
+              and "Invalid UTF-8 start byte 0xff" in headers_of(dl[0]).get("stepline-cause", "")
+              and not any(e["name"] == "utf8-bad" for e in executions(c, "callback")),
+              f"trigger record not UTF-8: dead-lettered with the byte, nothing started ({dl and headers_of(dl[0])})")
+        dl = wait_for(lambda: [m for m in letters() if headers_of(m).get("stepline-source") == f"stepline.task-replies/{pr}/{orr}"], 10)
+        check(bool(dl) and headers_of(dl[0]).get("stepline-error") == "Stepline.MalformedReply"
+              and "Invalid UTF-8 middle byte 0x28" in headers_of(dl[0]).get("stepline-cause", ""),
+              f"reply not UTF-8: dead-lettered with the byte ({dl and headers_of(dl[0])})")
 
         # Status events.
         st = [json.loads(m.value()) for m in topics.read_all("stepline.execution-status")]

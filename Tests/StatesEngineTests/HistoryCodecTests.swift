@@ -31,6 +31,30 @@ import Testing
         try Self.check(outcome.events, definition: definition, info: info, final: outcome.state)
     }
 
+    /// Numbers no Int64 or Double holds pass through states, the history and its codec as
+    /// written, and Choice compares them exactly (issue 14, item 7).
+    @Test func numbersPassThroughAsWritten() throws {
+        let definition = try StateMachineDefinition.parse("""
+            {"StartAt":"P","States":{
+              "P":{"Type":"Pass","Parameters":{"copy.$":"$","big.$":"$.big","text.$":"States.Format('{} {}', $.big, $.huge)"},"Next":"C"},
+              "C":{"Type":"Choice","Choices":[{"Variable":"$.copy.big","NumericGreaterThan":18446744073709551615,"Next":"Yes"}],"Default":"No"},
+              "Yes":{"Type":"Pass","End":true},
+              "No":{"Type":"Fail","Error":"Rounded"}}}
+            """)
+        let text = #"{"big":18446744073709551616,"huge":1e309,"tiny":-1e-400,"long":0.1000000000000000000001,"one":1.0}"#
+        let info = ExecutionInfo.make(stateMachineName: "n", executionName: "x")
+        var handler = NoTaskHandler()
+        let outcome = LocalRunner(random: RandomSource(seed: 7)).run(
+            definition: definition, info: info, input: try JSON.parse(text), startTime: 1_700_000_000_000, handler: &handler)
+        #expect(outcome.state.status == .succeeded)
+        #expect(outcome.state.output?.serialized()
+            == #"{"big":18446744073709551616,"copy":\#(text),"text":"18446744073709551616 1e309"}"#)
+        try Self.check(outcome.events, definition: definition, info: info, final: outcome.state)
+        let decoded = try HistoryCodec.decode(HistoryCodec.encode(outcome.events))
+        #expect(decoded.map { $0.awsJSON().serialized() } == outcome.events.map { $0.awsJSON().serialized() })
+        #expect(decoded.first?.awsJSON().serialized().contains(#"\"huge\":1e309"#) == true)
+    }
+
     /// A workflow with tasks, heartbeats, retries and timeouts: notes with tokens and deadlines.
     @Test func tasksAndTimers() throws {
         let text = """

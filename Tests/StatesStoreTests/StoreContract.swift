@@ -60,6 +60,7 @@ struct StoreContract {
         try await stateMachines()
         try await activities()
         try await commitAndRead()
+        try await numbersKeepTheirLiterals()
         try await atomicity()
         try await conflicts()
         try await timers()
@@ -102,6 +103,26 @@ struct StoreContract {
         #expect(try await s.listActivities(limit: 10, after: nil).items == [a])
         try await s.deleteActivity(arn: a.arn)
         #expect(try await s.activity(arn: a.arn) == nil)
+        try await s.close()
+    }
+
+    /// Numbers no Int64 or Double holds come back from the store as written.
+    func numbersKeepTheirLiterals() async throws {
+        let s = try await make()
+        try await s.createStateMachine(Self.machine())
+        let value = try JSON.parse(#"{"big":18446744073709551616,"huge":-1e400,"tiny":1e-400,"long":0.1000000000000000000001}"#)
+        let event = HistoryEvent(id: 1, previousEventId: 0, timestamp: 1001, type: .passStateEntered,
+                                 details: .stateEntered(name: "P", input: value), thread: ThreadID(rawValue: 0), note: nil)
+        let record = ExecutionRecord(arn: Self.arn("n"), stateMachineArn: Self.machineArn, name: "n", revisionId: "r1",
+                                     input: value, startDate: 1000)
+        let step = StepRecord(kind: .start(record), executionArn: Self.arn("n"), status: .succeeded, output: ["out": value],
+                              stopDate: 2000, nextDue: nil, lastEventID: 1,
+                              chunk: HistoryChunk(firstSequence: 0, events: [event], lastEventID: 1))
+        _ = try await s.commit(CommitBatch(steps: [step]))
+        let (back, events) = try #require(try await s.loadExecution(arn: Self.arn("n")))
+        #expect(back.input.serialized() == value.serialized())
+        #expect(back.output?.serialized() == #"{"out":\#(value.serialized())}"#)
+        #expect(events.first?.awsJSON().serialized() == event.awsJSON().serialized())
         try await s.close()
     }
 

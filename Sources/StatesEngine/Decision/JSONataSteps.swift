@@ -93,7 +93,7 @@ extension ExecutionState {
         switch value {
         case .null: "null"
         case .bool: "boolean"
-        case .int, .double: "number"
+        case .int, .double, .decimal: "number"
         case .string: "string"
         case .array: "array"
         case .object: "object"

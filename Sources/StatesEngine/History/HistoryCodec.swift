@@ -5,7 +5,7 @@ import StatesLanguage
 /// The store keeps the events of one step as one encoded chunk. Everything `apply` reads
 /// survives a round trip: AWS's fields, `thread`, `hidden` and every field of the
 /// `EngineNote`. JSON values keep their key order and their number representation
-/// (`.int` or `.double`, by bit pattern).
+/// (`.int`, `.double` by bit pattern, `.decimal` by its literal).
 ///
 /// Format (version 1), all integers as LEB128 varints (signed ones zigzag-encoded):
 ///
@@ -17,7 +17,7 @@ import StatesLanguage
 ///     payload = 0xFE index:uvar      (the same bytes as an earlier payload of this chunk)
 ///             | json
 ///     json    = 0 null | 1 false | 2 true | 3 int:svar | 4 double:u64le | 5 string
-///             | 6 count:uvar json* | 7 count:uvar (string json)*
+///             | 6 count:uvar json* | 7 count:uvar (string json)* | 8 literal:string
 ///
 /// Event types are written as stable one-byte codes (see `typeCodes`); a type without a
 /// code is written by name. Top-level payloads (state inputs and outputs, task parameters
@@ -182,6 +182,9 @@ extension HistoryCodec {
             case .string(let s):
                 u8(5)
                 string(s)
+            case .decimal(let n):
+                u8(8)
+                string(n.literal)
             case .array(let a):
                 u8(6)
                 uvar(UInt64(a.count))
@@ -209,7 +212,7 @@ extension HistoryCodec {
         mutating func payload(_ v: JSON) {
             let identity: UnsafeRawPointer?
             switch v {
-            case .null, .bool, .int, .double:
+            case .null, .bool, .int, .double, .decimal:
                 json(v)
                 return
             case .object(let o):
@@ -496,6 +499,10 @@ extension HistoryCodec {
                     o[k] = try json(depth: depth + 1)
                 }
                 return .object(o)
+            case 8:
+                let literal = try string()
+                guard let n = JSONDecimal(literal) else { throw fail("number literal \(literal.prefix(40)) not in the JSON grammar") }
+                return .decimal(n)
             case let tag: throw fail("unknown JSON tag \(tag)")
             }
         }

@@ -156,6 +156,10 @@ extension ChoiceComparison {
     private func compareNumbers(_ value: JSON, _ operand: JSON) -> Bool {
         switch (value, operand) {
         case (.int(let a), .int(let b)): return holds(a < b ? -1 : (a == b ? 0 : 1))
+        case (.decimal, _), (_, .decimal):
+            // A number no double holds (`1e309`, `18446744073709551617`) compares exactly.
+            guard let a = value.decimalValue, let b = operand.decimalValue else { return false }
+            return holds(DecimalNumber.compare(a, b))
         default:
             guard let a = value.doubleValue, let b = operand.doubleValue else { return false }
             return holds(a < b ? -1 : (a == b ? 0 : 1))

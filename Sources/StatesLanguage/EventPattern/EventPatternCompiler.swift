@@ -107,7 +107,8 @@ enum EventPatternCompiler {
         for element in elements {
             switch element {
             case .string(let s): add(.exactString(ExactString(s)))
-            case .number(let n, _): add(.exactNumber(n))
+            // AWS behaviour: a number that is not exactly a double matches its own literal only.
+            case .number(let n, let literal): add(n.isExactDouble ? .exactNumber(n) : .exactNumberLiteral(literal))
             case .bool(let b): add(.exactBool(b))
             case .null: add(.exactNull)
             case .array:
@@ -192,8 +193,8 @@ enum EventPatternCompiler {
         switch argument {
         case .string(let s):
             return .strings([ExactString(s)])
-        case .number(let n, _):
-            return .numbers([n])
+        case .number(let n, let literal):
+            return .numbers([try comparable(n, literal)])
         case .array(let list):
             if list.isEmpty { throw reason("Empty arrays are not allowed") }
             var strings = Set<ExactString>()
@@ -201,7 +202,7 @@ enum EventPatternCompiler {
             for item in list {
                 switch item {
                 case .string(let s): strings.insert(ExactString(s))
-                case .number(let n, _): numbers.insert(n)
+                case .number(let n, let literal): numbers.insert(try comparable(n, literal))
                 default: throw reason("Inside anything but list, start|null|boolean is not supported.")
                 }
             }
@@ -276,8 +277,7 @@ enum EventPatternCompiler {
     /// `["=", n]`, `["<", n]`, `[">=", a, "<", b]`, ...
     ///
     /// AWS behaviour: a range is a lower bound followed by an upper bound, never the other way
-    /// round, and its bounds must be doubles (no overflow to infinity, no underflow to zero),
-    /// although matching then compares the exact decimals.
+    /// round, and its bounds must be exactly doubles (`comparable`).
     static func compileNumeric(_ argument: ExactJSON) throws(InvalidEventPatternError) -> NumericRange {
         guard case .array(let items) = argument, !items.isEmpty else {
             throw reason("Value of numeric must be an array.")
@@ -288,10 +288,8 @@ enum EventPatternCompiler {
             guard i + 1 < items.count, case .number(let n, let literal) = items[i + 1] else {
                 throw reason("Value of \(name) must be numeric")
             }
-            let d = n.nearestDouble
-            if !d.isFinite || (d == 0 && !n.isZero) { throw reason("Cannot compare number : \(literal)") }
             i += 2
-            return n
+            return try comparable(n, literal)
         }
         guard case .string(let first) = items[0] else { throw reason("Invalid member in numeric expression") }
         switch first {
@@ -324,6 +322,16 @@ enum EventPatternCompiler {
         }
         if i < items.count { throw reason("Too many elements in numeric expression") }
         return range
+    }
+
+    /// A number a `numeric` or `anything-but` condition compares with.
+    ///
+    /// AWS behaviour: it must be exactly a double, as its shortest decimal spelling
+    /// (event-ruler's `ComparableNumber.generate`): no overflow, no underflow to zero, no more
+    /// digits than a double holds.
+    static func comparable(_ n: DecimalNumber, _ literal: String) throws(InvalidEventPatternError) -> DecimalNumber {
+        guard n.isExactDouble else { throw reason("Cannot compare number : \(literal)") }
+        return n
     }
 
     static func reason(_ text: String) -> InvalidEventPatternError {

@@ -37,6 +37,7 @@ enum ExactJSON: Sendable {
             } else {
                 self = .null  // not representable in JSON text either
             }
+        case .decimal(let n): self = .number(n.value, literal: n.literal)
         case .string(let s): self = .string(s)
         case .array(let a): self = .array(a.map(ExactJSON.init))
         case .object(let o): self = .object(o.map { (key: $0.key, value: ExactJSON($0.value)) })
@@ -185,9 +186,9 @@ extension JSONParser {
     /// A number literal as an exact decimal, validated with the JSON parser's rules.
     mutating func parseExactNumber() throws(JSONParseError) -> (DecimalNumber, String) {
         let start = position
-        _ = try parseNumber()
+        _ = try scanNumber()
         let bytes = UnsafeBufferPointer(rebasing: buffer[start..<position])
-        // parseNumber accepted the literal, so it is in the JSON grammar.
+        // scanNumber accepted the literal, so it is in the JSON grammar.
         return (DecimalNumber(utf8: bytes)!, String(decoding: bytes, as: UTF8.self))
     }
 

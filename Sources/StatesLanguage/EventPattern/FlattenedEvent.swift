@@ -153,10 +153,14 @@ public struct FlattenedEvent: Sendable {
             switch value {
             case .null: fields.append(Field(path: path, value: .null, membership: membership))
             case .bool(let b): fields.append(Field(path: path, value: .bool(b), membership: membership))
-            case .int(let i): fields.append(Field(path: path, value: .number(DecimalNumber(i)), membership: membership))
+            case .int(let i):
+                let n = DecimalNumber(i)
+                fields.append(Field(path: path, value: EventLeaf(number: n, literal: String(i)), membership: membership))
             case .double(let d):
                 // Not finite: not a JSON number; nothing a pattern could compare it with.
                 if let n = DecimalNumber(d) { fields.append(Field(path: path, value: .number(n), membership: membership)) }
+            case .decimal(let n):
+                fields.append(Field(path: path, value: EventLeaf(number: n.value, literal: n.literal), membership: membership))
             case .string(let s): fields.append(Field(path: path, value: .string(s), membership: membership))
             case .object(let o): addObject(o, path: path, membership: membership)
             case .array(let a):
@@ -298,10 +302,10 @@ extension JSONParser {
             }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = position
-            _ = try parseNumber()
-            // parseNumber accepted the literal, so it is in the JSON grammar.
+            _ = try scanNumber()
+            // scanNumber accepted the literal, so it is in the JSON grammar.
             let number = DecimalNumber(utf8: UnsafeBufferPointer(rebasing: buffer[start..<position]))!
-            builder.fields.append(.init(path: path, value: .number(number), membership: membership))
+            builder.fields.append(.init(path: path, value: EventLeaf(number: number, literal: literal(from: start)), membership: membership))
         default:
             let leaf: EventLeaf
             switch try parseValue() {
@@ -373,8 +377,10 @@ extension JSONParser {
             }
         case UInt8(ascii: "\""):
             try skipString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            _ = try scanNumber()
         default:
-            _ = try parseValue()  // numbers and keywords: cheap, and the parser's own errors
+            _ = try parseValue()  // keywords: cheap, and the parser's own errors
         }
     }
 
@@ -383,13 +389,19 @@ extension JSONParser {
     mutating func skipString() throws(JSONParseError) {
         let quote = position
         var i = position + 1
+        var high: UInt8 = 0
         while i < buffer.count {
             let c = buffer[i]
             if c == UInt8(ascii: "\"") {
+                // Not UTF-8: `parseString` says where.
+                if high & 0x80 != 0, UTF8Validation.firstInvalid(in: UnsafeBufferPointer(rebasing: buffer[quote + 1..<i])) != nil {
+                    break
+                }
                 position = i + 1
                 return
             }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
             i += 1
         }
         position = quote

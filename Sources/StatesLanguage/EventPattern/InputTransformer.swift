@@ -158,6 +158,17 @@ public struct InputTransformer: Sendable {
         }
     }
 
+    /// Whether a path reads the record field `name` of the envelope (`$$.key`, or all of
+    /// `$$`): a field the caller cannot decode matters only then.
+    public func readsRecordField(_ name: String) -> Bool {
+        paths.values.contains { path in
+            guard path.isEnvelope else { return false }
+            guard let first = path.steps.first else { return true }
+            if case .member(let m) = first { return m == name }
+            return false
+        }
+    }
+
     /// Applies the transformer to one record.
     ///
     /// - Throws: `InputTransformerError` if a JSON template somehow yields invalid JSON (it

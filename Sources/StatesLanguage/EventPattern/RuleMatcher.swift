@@ -194,6 +194,7 @@ final class PathIndex: @unchecked Sendable {
     enum LeafKey: Hashable, Sendable {
         case string(ExactString)
         case number(DecimalNumber)
+        case numberLiteral(String)
         case bool(Bool)
         case null
     }
@@ -211,6 +212,7 @@ final class PathIndex: @unchecked Sendable {
         switch m {
         case .exactString(let s): exact[.string(s), default: []].append(c)
         case .exactNumber(let n): exact[.number(n), default: []].append(c)
+        case .exactNumberLiteral(let s): exact[.numberLiteral(s), default: []].append(c)
         case .exactBool(let b): exact[.bool(b), default: []].append(c)
         case .exactNull: exact[.null, default: []].append(c)
         case .equalsIgnoreCase(let s):
@@ -235,6 +237,7 @@ final class PathIndex: @unchecked Sendable {
         switch leaf {
         case .string(let s): key = .string(ExactString(s))
         case .number(let n): key = .number(n)
+        case .numberLiteral(let s): key = .numberLiteral(s)
         case .bool(let b): key = .bool(b)
         case .null: key = .null
         }

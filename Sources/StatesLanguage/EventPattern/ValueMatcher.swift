@@ -1,9 +1,21 @@
 /// One leaf value of an event: what a pattern's operators look at.
 enum EventLeaf: Sendable, Hashable {
     case string(String)
+    /// A number that is exactly a double (`DecimalNumber.isExactDouble`).
     case number(DecimalNumber)
+    /// Any other number, as written (`1e999999`, `18446744073709551617`).
+    ///
+    /// AWS behaviour: EventBridge compares only numbers that are exactly doubles; any other
+    /// is matched by its text (event-ruler's `ComparableNumber` and `ByteMachine`), so it
+    /// equals only the same literal and no `numeric` condition holds for it.
+    case numberLiteral(String)
     case bool(Bool)
     case null
+
+    /// The leaf of a number literal.
+    init(number: DecimalNumber, literal: @autoclosure () -> String) {
+        self = number.isExactDouble ? .number(number) : .numberLiteral(literal())
+    }
 }
 
 /// A string compared and hashed by its UTF-8 bytes.
@@ -171,6 +183,8 @@ enum AnythingBut: Hashable, Sendable {
 enum ValueMatcher: Hashable, Sendable {
     case exactString(ExactString)
     case exactNumber(DecimalNumber)
+    /// A pattern number that is not exactly a double: it matches the same literal only.
+    case exactNumberLiteral(String)
     case exactBool(Bool)
     case exactNull
     case prefix(ExactString)
@@ -207,6 +221,9 @@ enum ValueMatcher: Hashable, Sendable {
             return false
         case .exactNumber(let n):
             if case .number(let v) = leaf { return v == n }
+            return false
+        case .exactNumberLiteral(let s):
+            if case .numberLiteral(let v) = leaf { return v == s }
             return false
         case .exactBool(let b):
             if case .bool(let v) = leaf { return v == b }

@@ -300,6 +300,12 @@ extension IntrinsicCall {
         case .double(let d):
             guard d.isFinite else { throw failure("Argument \(i + 1) of \(function.rawValue) must be a number") }
             return Java.round(d)
+        case .decimal(let n):
+            // Rounding a number beyond the range of a long would change it: an error instead.
+            guard let d = n.doubleValue, abs(d) < 9.223372036854775807e18 else {
+                throw failure("Argument \(i + 1) of \(function.rawValue) is out of range: \(n.literal)")
+            }
+            return Java.round(d)
         default:
             throw failure("Argument \(i + 1) of \(function.rawValue) must be a number")
         }

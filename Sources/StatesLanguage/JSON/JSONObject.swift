@@ -316,8 +316,12 @@ extension JSONObject: Sequence {
 
 extension JSONObject: Equatable {
     /// Objects are equal when they hold the same members, in any order.
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { equal(lhs, rhs, depth: 0) }
+
+    /// `==` for objects at nesting `depth` (see `JSON.equal(_:_:depth:)`).
+    static func equal(_ lhs: JSONObject, _ rhs: JSONObject, depth: Int) -> Bool {
         guard lhs.count == rhs.count else { return false }
+        if depth >= JSON.recursionDepth { return JSON.equalIteratively(.object(lhs), .object(rhs)) }
         if lhs.storage === rhs.storage { return true }
         let sameOrder = lhs.withMembers { l in
             rhs.withMembers { r in
@@ -328,26 +332,29 @@ extension JSONObject: Equatable {
         if sameOrder {
             return lhs.withMembers { l in
                 rhs.withMembers { r in
-                    for i in l.indices where l[i].value != r[i].value { return false }
+                    for i in l.indices where !JSON.equal(l[i].value, r[i].value, depth: depth + 1) { return false }
                     return true
                 }
             }
         }
         for (k, v) in lhs {
-            guard let other = rhs[k], other == v else { return false }
+            guard let other = rhs[k], JSON.equal(other, v, depth: depth + 1) else { return false }
         }
         return true
     }
 }
 
 extension JSONObject: Hashable {
-    public func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) { hash(into: &hasher, depth: 0) }
+
+    /// Hashes the members of an object at nesting `depth` (see `JSON.hash(into:depth:)`).
+    func hash(into hasher: inout Hasher, depth: Int) {
         // Order-independent: combine per-member hashes commutatively.
         var acc = 0
         for (k, v) in self {
             var h = Hasher()
             h.combine(k)
-            h.combine(v)
+            v.hash(into: &h, depth: depth + 1)
             acc ^= h.finalize()
         }
         hasher.combine(count)

@@ -38,34 +38,65 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
+/// What the JSON parser does with bytes that are not UTF-8 and with `\u` escapes of lone
+/// surrogates, which no Unicode string can hold.
+public enum JSONInvalidUTF8Handling: Sendable {
+    /// Rejects the text with a `JSONParseError` that names the byte and its place.
+    case reject
+    /// Replaces each with U+FFFD, for callers that explicitly accept the loss.
+    case replace
+}
+
 extension JSON {
+    /// The nesting depth (arrays and objects) the parser accepts by default.
+    ///
+    /// AWS payloads (256 KiB) do not come near it; it keeps the recursive walks over a
+    /// parsed value (parsing, writing, equality, hashing) within a thread's stack, debug
+    /// builds included. Jackson, the parser behind AWS's API, stops at 1,000.
+    public static let defaultMaxDepth = 512
+
+    /// The longest number literal accepted, in bytes (Jackson's default limit since 2.15).
+    public static let maxNumberLength = 1000
+
     /// Parses one JSON text (RFC 8259). Leading and trailing whitespace is allowed; anything
     /// else after the value is an error.
     ///
-    /// - Parameter maxDepth: nesting limit; deeper texts are rejected rather than risking the stack.
+    /// - Parameters:
+    ///   - maxDepth: nesting limit; deeper texts are rejected rather than risking the stack.
+    ///   - invalidUTF8: what to do with a `\u` escape of a lone surrogate (see
+    ///     `parse(bytes:maxDepth:invalidUTF8:)`); a `String` holds no other invalid UTF-8.
     /// - Throws: `JSONParseError`.
-    public static func parse(_ text: String, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+    public static func parse(
+        _ text: String, maxDepth: Int = defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject
+    ) throws(JSONParseError) -> JSON {
         var text = text
         let result = text.withUTF8 { buffer in
-            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
+            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth, invalidUTF8: invalidUTF8) }
         }
         return try result.get()
     }
 
     /// Parses one JSON text from UTF-8 bytes.
-    public static func parse<C: Collection<UInt8>>(bytes: C, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+    ///
+    /// - Parameter invalidUTF8: by default a byte sequence that is not UTF-8 (or an escaped
+    ///   lone surrogate) is an error naming its place; `.replace` turns each into U+FFFD.
+    public static func parse<C: Collection<UInt8>>(
+        bytes: C, maxDepth: Int = defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject
+    ) throws(JSONParseError) -> JSON {
         let result: Result<JSON, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
+            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth, invalidUTF8: invalidUTF8) }
         }
         if let result { return try result.get() }
         let copy = Array(bytes)
         return try copy.withUnsafeBufferPointer { buffer in
-            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth) }
+            Result { () throws(JSONParseError) -> JSON in try parse(utf8: buffer, maxDepth: maxDepth, invalidUTF8: invalidUTF8) }
         }.get()
     }
 
-    public static func parse(utf8 buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
-        var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
+    public static func parse(
+        utf8 buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject
+    ) throws(JSONParseError) -> JSON {
+        var parser = JSONParser(buffer: buffer, maxDepth: maxDepth, invalidUTF8: invalidUTF8)
         return try parser.parseDocument()
     }
 }
@@ -74,12 +105,14 @@ extension JSON {
 struct JSONParser {
     let buffer: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
+    let replacesInvalidUTF8: Bool
     var position = 0
     var depth = 0
 
-    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSON.defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject) {
         self.buffer = buffer
         self.maxDepth = maxDepth
+        replacesInvalidUTF8 = invalidUTF8 == .replace
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSON {
@@ -202,7 +235,7 @@ struct JSONParser {
     mutating func enter(at offset: Int) throws(JSONParseError) {
         depth += 1
         if depth > maxDepth {
-            throw error("Document nesting depth exceeds the maximum allowed (\(maxDepth))", at: offset)
+            throw error("Document nesting depth (\(depth)) exceeds the maximum allowed (\(maxDepth))", at: offset)
         }
     }
 
@@ -212,16 +245,23 @@ struct JSONParser {
         let quote = position
         position += 1
         let start = position
-        // Fast path: no escapes.
+        // Fast path: no escapes. `high` collects the bytes' top bits: an ASCII string (the
+        // common case) needs no UTF-8 check.
+        var high: UInt8 = 0
         while position < buffer.count {
             let c = buffer[position]
             if c == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
+                let raw = UnsafeBufferPointer(rebasing: buffer[start..<position])
+                if high & 0x80 != 0, !replacesInvalidUTF8, let bad = UTF8Validation.firstInvalid(in: raw) {
+                    throw invalidUTF8(bad, from: start)
+                }
+                let s = String(decoding: raw, as: UTF8.self)
                 position += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw controlCharacter(c, at: position) }
+            high |= c
             position += 1
         }
         guard position < buffer.count else {
@@ -234,12 +274,19 @@ struct JSONParser {
         while position < buffer.count {
             let c = buffer[position]
             if c == UInt8(ascii: "\"") {
+                // Escapes decode to whole scalars, so the bytes that are not UTF-8 are raw ones.
+                if high & 0x80 != 0, !replacesInvalidUTF8,
+                    let bad = UTF8Validation.firstInvalid(in: UnsafeBufferPointer(rebasing: buffer[start..<position]))
+                {
+                    throw invalidUTF8(bad, from: start)
+                }
                 position += 1
                 return String(decoding: bytes, as: UTF8.self)
             }
             if c < 0x20 { throw controlCharacter(c, at: position) }
             if c != UInt8(ascii: "\\") {
                 bytes.append(c)
+                high |= c
                 position += 1
                 continue
             }
@@ -257,6 +304,7 @@ struct JSONParser {
             case UInt8(ascii: "r"): bytes.append(0x0D)
             case UInt8(ascii: "t"): bytes.append(0x09)
             case UInt8(ascii: "u"):
+                let escape = position - 2
                 var scalar = try parseHex4()
                 if scalar >= 0xD800, scalar < 0xDC00 {
                     // A high surrogate must be followed by an escaped low surrogate.
@@ -268,13 +316,20 @@ struct JSONParser {
                         if low >= 0xDC00, low < 0xE000 {
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         } else {
+                            try loneSurrogate(scalar, at: escape)
                             appendUTF8(0xFFFD, to: &bytes)
                             scalar = low
+                            if low >= 0xD800, low < 0xE000 {
+                                try loneSurrogate(low, at: position - 6)
+                                scalar = 0xFFFD
+                            }
                         }
                     } else {
+                        try loneSurrogate(scalar, at: escape)
                         scalar = 0xFFFD
                     }
                 } else if scalar >= 0xDC00, scalar < 0xE000 {
+                    try loneSurrogate(scalar, at: escape)
                     scalar = 0xFFFD
                 }
                 appendUTF8(scalar, to: &bytes)
@@ -284,6 +339,25 @@ struct JSONParser {
             }
         }
         throw error("Unexpected end-of-input: was expecting closing quote for a string value", at: position, from: quote)
+    }
+
+    /// An escaped surrogate with no partner: no Unicode string can hold it.
+    func loneSurrogate(_ scalar: UInt32, at offset: Int) throws(JSONParseError) {
+        guard !replacesInvalidUTF8 else { return }
+        let hex = String(scalar, radix: 16, uppercase: true)
+        throw error("Invalid character escape \\u\(hex): a lone surrogate is not a Unicode character", at: offset)
+    }
+
+    /// The error for the first bytes of a string that are not UTF-8 (the string's content
+    /// starts at `start`).
+    ///
+    /// Jackson's wording: a byte that cannot start a character is an invalid start byte, one
+    /// that cannot continue the character begun before it an invalid middle byte (the closing
+    /// quote, when the text ends inside a character).
+    func invalidUTF8(_ bad: UTF8Validation.Failure, from start: Int) -> JSONParseError {
+        let offset = start + bad.offset
+        let hex = String(buffer[offset], radix: 16)
+        return error("Invalid UTF-8 \(bad.isMiddleByte ? "middle" : "start") byte 0x\(hex)", at: offset)
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
@@ -318,6 +392,29 @@ struct JSONParser {
     // MARK: Numbers
 
     mutating func parseNumber() throws(JSONParseError) -> JSON {
+        let start = position
+        let (isInteger, integer) = try scanNumber()
+        if isInteger {
+            if let integer { return .int(integer) }
+            // AWS behaviour: Jackson reads an integer beyond 64 bits as a BigInteger and writes
+            // it back digit for digit.
+            return .decimal(JSONDecimal(uncheckedLiteral: literal(from: start)))
+        }
+        let literal = UnsafeBufferPointer(rebasing: buffer[start..<position])
+        let d = Self.strtod(literal)
+        // A literal of up to 15 significant digits (DBL_DIG) that reads as a normal double
+        // is that double's shortest decimal; anything else is checked digit by digit.
+        if d.isNormal, Self.significantDigits(literal) <= 15 { return .double(d) }
+        if d == 0, Self.significantDigits(literal) == 0 { return .double(d) }
+        if d.isFinite, let exact = DecimalNumber(utf8: literal), DecimalNumber(d) == exact { return .double(d) }
+        return .decimal(JSONDecimal(uncheckedLiteral: String(decoding: literal, as: UTF8.self)))
+    }
+
+    /// Validates the number literal at `position` and moves past it.
+    ///
+    /// - Returns: whether it is an integer literal (no fraction, no exponent), and its value
+    ///   when it fits in an `Int64`.
+    mutating func scanNumber() throws(JSONParseError) -> (isInteger: Bool, integer: Int64?) {
         let start = position
         var negative = false
         if buffer[position] == UInt8(ascii: "-") {
@@ -366,16 +463,34 @@ struct JSONParser {
             }
             while position < buffer.count, isDigit(buffer[position]) { position += 1 }
         }
-        if isInteger, !overflow, position - intStart <= 19 {
-            if negative {
-                if magnitude <= UInt64(Int64.max) + 1 {
-                    return .int(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
-                }
-            } else if magnitude <= UInt64(Int64.max) {
-                return .int(Int64(magnitude))
-            }
+        if position - start > JSON.maxNumberLength {
+            throw error(
+                "Number value length (\(position - start)) exceeds the maximum allowed (\(JSON.maxNumberLength))", at: start)
         }
-        return .double(Self.strtod(UnsafeBufferPointer(rebasing: buffer[start..<position])))
+        guard isInteger, !overflow, position - intStart <= 19 else { return (isInteger, nil) }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return (true, nil) }
+            return (true, magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+        }
+        return (true, magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil)
+    }
+
+    func literal(from start: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
+    }
+
+    /// The significant digits of a number literal: those of the mantissa without leading
+    /// and trailing zeros.
+    static func significantDigits(_ literal: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var lastNonZero = 0
+        for c in literal {
+            if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { continue }
+            if count > 0 || c != UInt8(ascii: "0") { count += 1 }
+            if c != UInt8(ascii: "0") { lastNonZero = count }
+        }
+        return lastNonZero
     }
 
     static func strtod(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {

@@ -2,7 +2,8 @@
 ///
 /// AWS behaviour: no whitespace; `/` and non-ASCII characters are not escaped; control
 /// characters are (`\n`, `\t`, ..., else `\u00XX`); doubles are written as Java's
-/// `Double.toString` writes them (`1.0`, `1.0E7`, `1.0E-4`), integers as integers.
+/// `Double.toString` writes them (`1.0`, `1.0E7`, `1.0E-4`), integers as integers, and a
+/// `.decimal` as its literal.
 extension JSON {
     /// The compact serialization.
     public func serialized() -> String {
@@ -13,30 +14,36 @@ extension JSON {
     }
 
     /// Appends the compact serialization to `out`.
-    public func write(to out: inout [UInt8]) {
+    public func write(to out: inout [UInt8]) { write(to: &out, depth: 0) }
+
+    /// `write(to:)` at nesting `depth`: deeper than `recursionDepth`, without recursion.
+    func write(to out: inout [UInt8], depth: Int) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
         case .int(let i): JSONNumberFormat.appendInt(i, to: &out)
         case .double(let d): JSONNumberFormat.appendDouble(d, to: &out)
+        case .decimal(let n): out.append(contentsOf: n.literal.utf8)
         case .string(let s): JSONStringFormat.append(s, to: &out)
         case .array(let a):
+            if depth >= Self.recursionDepth { return writeIteratively(to: &out) }
             out.append(UInt8(ascii: "["))
             var first = true
             for v in a {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                v.write(to: &out)
+                v.write(to: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
+            if depth >= Self.recursionDepth { return writeIteratively(to: &out) }
             out.append(UInt8(ascii: "{"))
             o.withMembers { members in
                 for i in members.indices {
                     if i > 0 { out.append(UInt8(ascii: ",")) }
                     JSONStringFormat.append(members[i].key, to: &out)
                     out.append(UInt8(ascii: ":"))
-                    members[i].value.write(to: &out)
+                    members[i].value.write(to: &out, depth: depth + 1)
                 }
             }
             out.append(UInt8(ascii: "}"))
@@ -46,22 +53,27 @@ extension JSON {
     /// The number of UTF-8 bytes of `serialized()`, computed without building it.
     ///
     /// Step Functions' payload quota (256 KiB) counts these bytes.
-    public var serializedSize: Int {
+    public var serializedSize: Int { serializedSize(depth: 0) }
+
+    func serializedSize(depth: Int) -> Int {
         switch self {
         case .null: return 4
         case .bool(let b): return b ? 4 : 5
         case .int(let i): return JSONNumberFormat.intSize(i)
         case .double(let d): return JSONNumberFormat.doubleSize(d)
+        case .decimal(let n): return n.literal.utf8.count
         case .string(let s): return JSONStringFormat.size(s)
         case .array(let a):
+            if depth >= Self.recursionDepth { return serializedSizeIteratively() }
             var n = 2 + max(0, a.count - 1)
-            for v in a { n += v.serializedSize }
+            for v in a { n += v.serializedSize(depth: depth + 1) }
             return n
         case .object(let o):
+            if depth >= Self.recursionDepth { return serializedSizeIteratively() }
             var n = 2 + max(0, o.count - 1) + o.count  // braces, commas, colons
             o.withMembers { members in
                 for i in members.indices {
-                    n += JSONStringFormat.size(members[i].key) + members[i].value.serializedSize
+                    n += JSONStringFormat.size(members[i].key) + members[i].value.serializedSize(depth: depth + 1)
                 }
             }
             return n
@@ -80,6 +92,7 @@ extension JSON {
             out.append(0x0A)
             for _ in 0..<level { out.append(contentsOf: indent) }
         }
+        if level >= Self.recursionDepth { return writePrettyIteratively(to: &out, level: level, indent: indent) }
         switch self {
         case .array(let a) where !a.isEmpty:
             out.append(UInt8(ascii: "["))
@@ -456,54 +469,61 @@ struct SizeBounds {
         case .bool(let v): add(v ? 4 : 5)
         case .int(let i): add(JSONNumberFormat.intSize(i))
         case .double(let d): add(Pass.double(d))
+        case .decimal(let n): add(n.literal.utf8.count)
         case .string(let s): add(Pass.string(s))
         case .array, .object: preconditionFailure("SizeBounds.add(scalar:): a container")
         }
     }
 
     /// Adds an array: brackets, commas and elements (through the memo when large).
-    mutating func add<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+    ///
+    /// - Parameter depth: the array's nesting level; deeper than `JSON.recursionDepth`, the
+    ///   array is measured without recursion (and without the memo).
+    mutating func add<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo, depth: Int = 0) {
+        if depth >= JSON.recursionDepth { return add(JSON.array(a).sizeBoundsIteratively(pass)) }
         add(2 + max(0, a.count - 1))
         if a.count >= JSONSizeMemo.threshold {
             add(memo.bounds(of: a, pass) { memo in
                 var inner = SizeBounds()
-                inner.addElements(a, pass, &memo)
+                inner.addElements(a, pass, &memo, depth: depth)
                 return inner
             })
         } else {
-            addElements(a, pass, &memo)
+            addElements(a, pass, &memo, depth: depth)
         }
     }
 
     /// Adds an object: braces, commas, colons, keys and values (through the memo when large).
-    mutating func add<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+    mutating func add<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo, depth: Int = 0) {
+        if depth >= JSON.recursionDepth { return add(JSON.object(o).sizeBoundsIteratively(pass)) }
         add(2 + max(0, o.count - 1) + o.count)
         if o.count >= JSONSizeMemo.threshold {
             add(memo.bounds(of: o, pass) { memo in
                 var inner = SizeBounds()
-                inner.addMembers(o, pass, &memo)
+                inner.addMembers(o, pass, &memo, depth: depth)
                 return inner
             })
         } else {
-            addMembers(o, pass, &memo)
+            addMembers(o, pass, &memo, depth: depth)
         }
     }
 
-    private mutating func addElements<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+    private mutating func addElements<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo, depth: Int) {
         for i in a.indices {
             switch a[i] {
             case .null: add(4)
             case .bool(let v): add(v ? 4 : 5)
             case .int(let n): add(JSONNumberFormat.intSize(n))
             case .double(let d): add(Pass.double(d))
+            case .decimal(let n): add(n.literal.utf8.count)
             case .string(let s): add(Pass.string(s))
-            case .array(let inner): add(inner, pass, &memo)
-            case .object(let inner): add(inner, pass, &memo)
+            case .array(let inner): add(inner, pass, &memo, depth: depth + 1)
+            case .object(let inner): add(inner, pass, &memo, depth: depth + 1)
             }
         }
     }
 
-    private mutating func addMembers<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) {
+    private mutating func addMembers<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo, depth: Int) {
         o.withMembers { members in
             for i in members.indices {
                 add(Pass.string(members[i].key))
@@ -512,9 +532,10 @@ struct SizeBounds {
                 case .bool(let v): add(v ? 4 : 5)
                 case .int(let n): add(JSONNumberFormat.intSize(n))
                 case .double(let d): add(Pass.double(d))
+                case .decimal(let n): add(n.literal.utf8.count)
                 case .string(let s): add(Pass.string(s))
-                case .array(let inner): add(inner, pass, &memo)
-                case .object(let inner): add(inner, pass, &memo)
+                case .array(let inner): add(inner, pass, &memo, depth: depth + 1)
+                case .object(let inner): add(inner, pass, &memo, depth: depth + 1)
                 }
             }
         }

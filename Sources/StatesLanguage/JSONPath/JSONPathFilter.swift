@@ -44,7 +44,7 @@ enum FilterValue: Sendable {
     case undefined
     case null
     case bool(Bool)
-    /// `.int` or `.double`.
+    /// `.int`, `.double` or `.decimal`.
     case number(JSON)
     case string(String)
     /// An array or an object.
@@ -55,7 +55,7 @@ enum FilterValue: Sendable {
         switch json {
         case .null: self = .null
         case .bool(let b): self = .bool(b)
-        case .int, .double: self = .number(json)
+        case .int, .double, .decimal: self = .number(json)
         case .string(let s): self = .string(s)
         case .array, .object: self = .json(json)
         }
@@ -66,6 +66,7 @@ enum FilterValue: Sendable {
         switch n {
         case .int(let i): String(i)
         case .double(let d): JSONNumberFormat.javaString(d)
+        case .decimal(let n): n.literal
         default: ""
         }
     }
@@ -216,6 +217,8 @@ extension FilterExpression {
     private static func compare(_ left: FilterValue, _ right: FilterValue) -> Int? {
         switch (left, right) {
         case (.number(let a), .number(let b)):
+            // A number no double holds compares exactly, never through a rounded double.
+            if a.isDecimal || b.isDecimal, let x = a.decimalValue, let y = b.decimalValue { return DecimalNumber.compare(x, y) }
             guard let x = a.doubleValue, let y = b.doubleValue else { return nil }
             if case .int(let i) = a, case .int(let j) = b { return i < j ? -1 : (i == j ? 0 : 1) }
             return x < y ? -1 : (x == y ? 0 : 1)

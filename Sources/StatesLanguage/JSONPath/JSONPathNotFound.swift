@@ -43,6 +43,8 @@ public struct JSONPathNotFound: Error, Sendable, CustomStringConvertible {
         case .bool: "java.lang.Boolean"
         case .int(let i): (i >= Int64(Int32.min) && i <= Int64(Int32.max)) ? "java.lang.Integer" : "java.lang.Long"
         case .double: "java.lang.Double"
+        // Jackson reads an integer beyond 64 bits as a BigInteger, any other literal as a double.
+        case .decimal(let n): n.literal.contains(where: { ".eE".contains($0) }) ? "java.lang.Double" : "java.math.BigInteger"
         case .string: "java.lang.String"
         case .array: "com.fasterxml.jackson.databind.node.ArrayNode"
         case .object: "com.fasterxml.jackson.databind.node.ObjectNode"

@@ -340,13 +340,16 @@ extension Optional where Wrapped == JValue {
 // MARK: - Conversion at the edge
 
 extension JValue {
-    /// The JSONata value of a JSON value (numbers become doubles).
+    /// The JSONata value of a JSON value (numbers become doubles, as JavaScript's
+    /// `JSON.parse` reads them: a literal beyond the double range is an infinity, which is
+    /// error D1001 where it is used or returned; one below it is zero).
     init(json: JSON) {
         switch json {
         case .null: self = .null
         case .bool(let b): self = .bool(b)
         case .int(let i): self = .number(Double(i))
         case .double(let d): self = .number(d)
+        case .decimal(let n): self = .number(n.value.nearestDouble)
         case .string(let s): self = .string(s)
         case .array(let a):
             var items = ContiguousArray<JValue>()

@@ -82,6 +82,7 @@ enum Java {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += JSONNumberFormat.javaString(d)
+        case .decimal(let n): out += n.literal
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {

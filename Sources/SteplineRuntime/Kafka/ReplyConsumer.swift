@@ -90,8 +90,9 @@ public final class ReplyConsumer: Service, Sendable {
 
     /// Parses a reply record; the error says why it is not one.
     static func parse(_ value: [UInt8]?) -> Result<Reply, ReplyError> {
-        guard let value, let json = try? JSON.parse(bytes: value) else {
-            return .failure(ReplyError("Stepline.MalformedReply", "the reply is not JSON"))
+        let json: JSON
+        do { json = try JSON.parse(bytes: value ?? []) } catch {
+            return .failure(ReplyError("Stepline.MalformedReply", "the reply is not JSON: \(error)"))
         }
         guard case .object(let o) = json else { return .failure(ReplyError("Stepline.MalformedReply", "the reply is not a JSON object")) }
         guard let token = o["taskToken"]?.stringValue, !token.isEmpty, token.utf8.count <= 1024 else {

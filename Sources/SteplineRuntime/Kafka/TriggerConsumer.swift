@@ -167,8 +167,10 @@ public final class TriggerConsumer: Service, Sendable {
         var starts: [Start] = []
         for (i, record) in batch.enumerated() {
             let wantsLetters = snapshot.deadLetters(topic: record.topic)
-            guard let value = record.value, let event = try? value.withUnsafeBufferPointer({ try FlattenedEvent(utf8: $0) }) else {
-                if wantsLetters { letters.append(.init(record: record, error: "Stepline.NotJSON", cause: "the record value is not JSON")) }
+            let value = record.value ?? []
+            let event: FlattenedEvent
+            do { event = try value.withUnsafeBufferPointer { try FlattenedEvent(utf8: $0) } } catch {
+                if wantsLetters { letters.append(.init(record: record, error: "Stepline.NotJSON", cause: "the record value is not JSON: \(error)")) }
                 continue
             }
             let rules = snapshot.rules(matching: event, topic: record.topic)
@@ -178,7 +180,11 @@ public final class TriggerConsumer: Service, Sendable {
                 }
                 continue
             }
-            let json = (try? JSON.parse(bytes: value)) ?? .null
+            let json: JSON
+            do { json = try JSON.parse(bytes: value) } catch {
+                if wantsLetters { letters.append(.init(record: record, error: "Stepline.NotJSON", cause: "the record value is not JSON: \(error)")) }
+                continue
+            }
             for rule in rules {
                 switch Self.startRequest(rule, record: record, value: json, region: region, account: account) {
                 case .success(let request): starts.append(Start(recordIndex: i, rule: rule, request: request))
@@ -211,9 +217,24 @@ public final class TriggerConsumer: Service, Sendable {
     public static func startRequest(_ rule: TriggerRule, record: KafkaRecord, value: JSON, region: String, account: String)
         -> Result<ExecutionService.StartRequest, BuildError>
     {
-        let headers: [(name: String, value: String)] = record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }
+        // A key or header that is not UTF-8 fails the start only when the rule reads it.
+        func reads(_ field: String) -> Bool {
+            rule.transformer?.readsRecordField(field) == true || rule.namePath?.readsRecordField(field) == true
+        }
+        var key: String?
+        if let bytes = record.key {
+            do { key = try String(strictlyDecodingUTF8: bytes) } catch {
+                if reads("key") { return .failure(BuildError(message: "the record key is \(error), and the rule reads $$.key")) }
+            }
+        }
+        var headers: [(name: String, value: String)] = []
+        for h in record.headers {
+            do { headers.append((h.key, try String(strictlyDecodingUTF8: h.value ?? []))) } catch {
+                if reads("headers") { return .failure(BuildError(message: "the record header \(h.key) is \(error), and the rule reads $$.headers")) }
+            }
+        }
         let input = TransformInput(
-            value: value, key: record.key.map { String(decoding: $0, as: UTF8.self) }, headers: headers, topic: record.topic,
+            value: value, key: key, headers: headers, topic: record.topic,
             partition: record.partition, offset: record.offset, timestampMilliseconds: record.timestampMilliseconds,
             ruleName: rule.name, ruleARN: "arn:aws:events:\(region):\(account):rule/\(rule.name)")
         var executionInput = value

@@ -37,6 +37,11 @@ import Testing
         (#"{"x": [{"numeric": [">="]}]}"#, "Value of >= must be numeric"),
         (#"{"x": [{"numeric": ["=", 1E-325]}]}"#, "Cannot compare number : 1E-325"),
         (#"{"x": [{"numeric": ["<", 2.0e422]}]}"#, "Cannot compare number : 2.0e422"),
+        // AWS behaviour: a bound must be exactly a double, digit for digit (event-ruler's ComparableNumber).
+        (#"{"x": [{"numeric": [">", 0.30000000000000001]}]}"#, "Cannot compare number : 0.30000000000000001"),
+        (#"{"x": [{"numeric": [">", 18446744073709551616]}]}"#, "Cannot compare number : 18446744073709551616"),
+        (#"{"x": [{"anything-but": [1e400]}]}"#, "Cannot compare number : 1e400"),
+        (#"{"x": [{"anything-but": 9007199254740993}]}"#, "Cannot compare number : 9007199254740993"),
         (#"{"x": [{"numeric": ["<", 1, ">", 0]}]}"#, "Too many elements in numeric expression"),
         (#"{"x": [{"numeric": ["=", 1, "<", 2]}]}"#, "Too many elements in numeric expression"),
         (#"{"x": [{"numeric": ["==", 1, ">", 0]}]}"#, "Unrecognized numeric range operator: =="),

@@ -55,7 +55,8 @@ import Darwin
         guard let path = corpusPath(), let text = readFile(path) else { return nil }
         var out: [Case] = []
         for line in text.split(separator: "\n") where !line.isEmpty {
-            let json = try JSON.parse(String(line))
+            // JavaScript strings may hold a lone surrogate (function-encodeUrl/case002).
+            let json = try JSON.parse(String(line), invalidUTF8: .replace)
             out.append(Case(id: json["id"]?.stringValue ?? "?", line: json))
         }
         return out

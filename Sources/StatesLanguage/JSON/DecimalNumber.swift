@@ -13,7 +13,7 @@ import Darwin
 /// a double cannot hold all of its digits. The value is kept normalized (no leading or
 /// trailing zeros, `-0` is `0`), so the synthesized equality and hashing compare values.
 ///
-/// - Note: Exponents are kept in an `Int64` and saturate beyond ±10¹⁸; two literals whose
+/// - Note: Exponents are kept in an `Int64` and saturate at about ±10¹⁸; two literals whose
 ///   exponents both exceed that compare by their digits only.
 public struct DecimalNumber: Sendable, Hashable {
     /// The significant digits (each 0...9), without leading or trailing zeros; empty for zero.
@@ -76,8 +76,9 @@ public struct DecimalNumber: Sendable, Hashable {
             }
             let expStart = i
             while i < n, bytes[i] &- UInt8(ascii: "0") < 10 {
-                // Saturate: the digits can add at most the text length to the exponent.
-                if exp < 1_000_000_000_000_000_000 { exp = exp * 10 + Int64(bytes[i] &- UInt8(ascii: "0")) }
+                // Saturate below 10^18 (one more digit would overflow an Int64 past 9.2 × 10^18):
+                // the digits can add at most the text length to the exponent.
+                if exp < 100_000_000_000_000_000 { exp = exp * 10 + Int64(bytes[i] &- UInt8(ascii: "0")) }
                 i += 1
             }
             guard i > expStart else { return nil }
@@ -110,11 +111,62 @@ public struct DecimalNumber: Sendable, Hashable {
 
     public var isZero: Bool { digits.isEmpty }
 
-    /// The nearest `Double` (correctly rounded by `strtod`); used only to check that a
-    /// pattern's number is within the range EventBridge accepts, never to compare.
+    /// The value as an `Int64` when it is an integer that fits.
+    public var int64Value: Int64? {
+        if digits.isEmpty { return 0 }
+        guard exponent >= Int64(digits.count), exponent <= 19 else { return nil }
+        var magnitude: UInt64 = 0
+        for i in 0..<Int(exponent) {
+            let d = UInt64(i < digits.count ? digits[i] : 0)
+            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (n, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            magnitude = n
+        }
+        if isNegative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    }
+
+    /// The nearest `Double`, correctly rounded: ±infinity beyond the double range, ±0 below it.
     public var nearestDouble: Double {
+        if digits.isEmpty { return 0 }
+        // Clinger's fast path: up to 15 digits and a power of ten up to 10^22 are both exact
+        // doubles, and one multiplication or division rounds correctly.
+        if digits.count <= 15 {
+            var mantissa: Int64 = 0
+            for d in digits { mantissa = mantissa * 10 + Int64(d) }
+            let scale = exponent - Int64(digits.count)
+            if scale >= -22, scale <= 22 {
+                let m = Double(mantissa)
+                let d = scale >= 0 ? m * Self.powersOfTen[Int(scale)] : m / Self.powersOfTen[Int(-scale)]
+                return isNegative ? -d : d
+            }
+        }
         let text = description
         return text.withCString { strtod($0, nil) }
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { (0..<$0).reduce(1.0) { r, _ in r * 10 } }
+
+    /// The double whose shortest decimal spelling (what a JSON writer prints for it) has
+    /// exactly this value; `nil` when there is none: beyond the double range, below it
+    /// (`1e-400` is not 0), or with more digits than a double holds.
+    ///
+    /// AWS behaviour: EventBridge compares numbers only when they are such doubles
+    /// (event-ruler's `ComparableNumber`); Step Functions writes any other double this way.
+    public var exactDouble: Double? {
+        if digits.isEmpty { return isNegative ? -0.0 : 0.0 }
+        // Up to 15 significant digits (DBL_DIG) within the normal range always round-trip.
+        if digits.count <= 15, exponent >= -306, exponent <= 308 { return nearestDouble }
+        let d = nearestDouble
+        guard d.isFinite, d != 0, DecimalNumber(d) == self else { return nil }
+        return d
+    }
+
+    /// Whether `exactDouble` is not nil, decided without converting when the answer is plain.
+    public var isExactDouble: Bool {
+        if digits.isEmpty || (digits.count <= 15 && exponent >= -306 && exponent <= 308) { return true }
+        return exactDouble != nil
     }
 }
 
