@@ -210,15 +210,27 @@ extension ExecutionState {
     mutating func exitState(_ d: inout Decider, _ id: ThreadID, _ state: State, _ output: JSON, assigned: [(String, JSON)]?,
                             next: StateID? = nil) throws(StatesError)
     {
-        if output.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
-            throw StatesError(StatesError.Name.dataLimitExceeded,
-                cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
-        }
+        try checkPayload(output, of: state.name, &d)
         emit(&d, .stateExited(of: state), id, .stateExited(name: state.name, output: output, assigned: assigned))
         if let next {
             enter(&d, id, next, input: output)
         } else if case .next(let n) = state.transition, !isTerminalExit(state) {
             enter(&d, id, n, input: output)
+        }
+    }
+
+    /// AWS's payload quota (256 KiB), and the nesting the store reads back (512 levels: the
+    /// JSON parser's, which the API applies to inputs too). A loop of states that wraps its
+    /// input one level deeper each time would otherwise build an output no one can read.
+    func checkPayload(_ value: JSON, of name: String, _ d: inout Decider) throws(StatesError) {
+        switch value.payloadProblem(sizeLimit: payloadSizeLimit, memo: &d.sizes) {
+        case nil: return
+        case .tooLarge:
+            throw StatesError(StatesError.Name.dataLimitExceeded,
+                cause: "The state/task '\(name)' returned a result with a size exceeding the maximum number of bytes service limit.")
+        case .tooDeep(let depth):
+            throw StatesError(StatesError.Name.runtime,
+                cause: "The state/task '\(name)' returned a result whose nesting depth (\(depth)) exceeds the maximum allowed (\(JSON.defaultMaxDepth)).")
         }
     }
 

@@ -25,10 +25,7 @@ extension ExecutionState {
                                token: String, parameters: JSON, timeout: Int64?, heartbeat: Int64?,
                                credentials: JSON?) throws(StatesError)
     {
-        if parameters.serializedSizeExceeds(payloadSizeLimit, memo: &d.sizes) {
-            throw StatesError(StatesError.Name.dataLimitExceeded,
-                cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
-        }
+        try checkPayload(parameters, of: state.name, &d)
         let note = EngineNote(
             taskToken: token, taskTimeout: timeout.map { d.now + $0 * 1000 },
             heartbeatTimeout: heartbeat.map { d.now + $0 * 1000 })

@@ -102,6 +102,21 @@ extension JSON {
         return n
     }
 
+    /// How many arrays and objects deep the value nests (a scalar: 0), at any depth.
+    public func nestingDepth() -> Int {
+        var level = 0, deepest = 0
+        walkIteratively { step in
+            switch step {
+            case .arrayStart, .objectStart:
+                level += 1
+                deepest = max(deepest, level)
+            case .arrayEnd, .objectEnd: level -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
     /// Size bounds of a value of any depth for one pass of `serializedSizeExceeds` (without
     /// the memo: a value this deep is rare, and the bounds are the same).
     @inline(never)

@@ -427,14 +427,51 @@ extension JSON {
 
     /// Whether the serialization exceeds `limit`; nil when the pass cannot tell.
     private func decide<Pass: SizePass>(_ limit: Int, _ pass: Pass.Type, _ memo: inout JSONSizeMemo) -> Bool? {
+        decide(limit, bounds(pass, &memo))
+    }
+
+    private func decide(_ limit: Int, _ bounds: SizeBounds) -> Bool? {
+        if bounds.lower > limit { return true }
+        if bounds.upper <= limit { return false }
+        return nil
+    }
+
+    private func bounds<Pass: SizePass>(_ pass: Pass.Type, _ memo: inout JSONSizeMemo) -> SizeBounds {
         var bounds = SizeBounds()
         switch self {
         case .array(let a): bounds.add(a, pass, &memo)
         case .object(let o): bounds.add(o, pass, &memo)
         default: bounds.add(scalar: self, pass)
         }
-        if bounds.lower > limit { return true }
-        if bounds.upper <= limit { return false }
+        return bounds
+    }
+
+    /// What is wrong with a payload a state produced, if anything.
+    public enum PayloadProblem: Equatable, Sendable {
+        /// Its compact serialization is longer than the size limit.
+        case tooLarge
+        /// It nests this many arrays and objects deep, past the depth limit.
+        case tooDeep(Int)
+    }
+
+    /// `serializedSizeExceeds` and a nesting-depth check in one: the size passes note
+    /// whether the value goes deeper than `JSON.recursionDepth` (48) anywhere, and only such
+    /// a value is walked again to measure its depth, so the check costs nothing more for
+    /// the usual shallow payloads.
+    ///
+    /// - Parameter depthLimit: the deepest nesting allowed (the JSON parser's limit: what
+    ///   is stored must read back).
+    public func payloadProblem(sizeLimit: Int, depthLimit: Int = JSON.defaultMaxDepth,
+                               memo: inout JSONSizeMemo) -> PayloadProblem?
+    {
+        let first = bounds(LengthsPass.self, &memo)
+        let exceeds = decide(sizeLimit, first) ?? decide(sizeLimit, ExactStringsPass.self, &memo)
+            ?? decide(sizeLimit, ExactPass.self, &memo) ?? true
+        if exceeds { return .tooLarge }
+        if first.isDeep {
+            let depth = nestingDepth()
+            if depth > depthLimit { return .tooDeep(depth) }
+        }
         return nil
     }
 }
@@ -446,6 +483,9 @@ extension JSON {
 struct SizeBounds {
     var lower = 0
     var upper = 0
+    /// The value nests deeper than `JSON.recursionDepth` somewhere (`JSON.payloadCheck`
+    /// then measures its depth exactly; shallower values need no second walk).
+    var isDeep = false
 
     @inline(__always) mutating func add(_ n: Int) {
         lower += n
@@ -460,6 +500,7 @@ struct SizeBounds {
     @inline(__always) mutating func add(_ b: SizeBounds) {
         lower += b.lower
         upper += b.upper
+        if b.isDeep { isDeep = true }
     }
 
     /// Adds a value that is not an array or an object.
@@ -480,7 +521,10 @@ struct SizeBounds {
     /// - Parameter depth: the array's nesting level; deeper than `JSON.recursionDepth`, the
     ///   array is measured without recursion (and without the memo).
     mutating func add<Pass: SizePass>(_ a: [JSON], _ pass: Pass.Type, _ memo: inout JSONSizeMemo, depth: Int = 0) {
-        if depth >= JSON.recursionDepth { return add(JSON.array(a).sizeBoundsIteratively(pass)) }
+        if depth >= JSON.recursionDepth {
+            isDeep = true
+            return add(JSON.array(a).sizeBoundsIteratively(pass))
+        }
         add(2 + max(0, a.count - 1))
         if a.count >= JSONSizeMemo.threshold {
             add(memo.bounds(of: a, pass) { memo in
@@ -495,7 +539,10 @@ struct SizeBounds {
 
     /// Adds an object: braces, commas, colons, keys and values (through the memo when large).
     mutating func add<Pass: SizePass>(_ o: JSONObject, _ pass: Pass.Type, _ memo: inout JSONSizeMemo, depth: Int = 0) {
-        if depth >= JSON.recursionDepth { return add(JSON.object(o).sizeBoundsIteratively(pass)) }
+        if depth >= JSON.recursionDepth {
+            isDeep = true
+            return add(JSON.object(o).sizeBoundsIteratively(pass))
+        }
         add(2 + max(0, o.count - 1) + o.count)
         if o.count >= JSONSizeMemo.threshold {
             add(memo.bounds(of: o, pass) { memo in
@@ -558,6 +605,7 @@ public struct JSONSizeMemo {
     struct Entry {
         let lower: Int
         let upper: Int
+        let isDeep: Bool
         /// Keeps the storage alive while it is a key.
         let value: JSON
     }
@@ -583,9 +631,9 @@ public struct JSONSizeMemo {
     }
 
     private mutating func bounds(_ key: Key, _ value: JSON, _ measure: (inout JSONSizeMemo) -> SizeBounds) -> SizeBounds {
-        if let e = entries[key] { return SizeBounds(lower: e.lower, upper: e.upper) }
+        if let e = entries[key] { return SizeBounds(lower: e.lower, upper: e.upper, isDeep: e.isDeep) }
         let b = measure(&self)
-        entries[key] = Entry(lower: b.lower, upper: b.upper, value: value)
+        entries[key] = Entry(lower: b.lower, upper: b.upper, isDeep: b.isDeep, value: value)
         return b
     }
 }
