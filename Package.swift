@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Module layout: see docs/ARCHITECTURE.md. Imports go one way, top to bottom:
-// CRdKafka → KafkaClient; StatesLanguage → StatesEngine → StatesStore → StatesAPI → SteplineRuntime → stepline.
+// CRdKafka → KafkaClient; StatesLanguage → StatesEngine → StatesStore → SteplineRuntime → StatesAPI
+// → SteplineConfiguration → stepline.
 let package = Package(
     name: "stepline",
     platforms: [.macOS(.v15)],
@@ -70,14 +71,23 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // `stepline serve`'s settings: the YAML file, the environment overrides, the typed
+        // settings of each part (runtime, HTTP limits, Kafka clients), the data directory's modes.
+        .target(
+            name: "SteplineConfiguration",
+            dependencies: [
+                "StatesLanguage", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient", "SteplineConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -98,6 +108,13 @@ let package = Package(
             dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
+        .testTarget(
+            name: "SteplineConfigurationTests",
+            dependencies: [
+                "SteplineConfiguration", "SteplineRuntime", "StatesAPI", "StatesLanguage", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

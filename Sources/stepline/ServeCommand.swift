@@ -10,6 +10,7 @@ import Prometheus
 import ServiceLifecycle
 import StatesAPI
 import StatesStore
+import SteplineConfiguration
 import SteplineRuntime
 import Synchronization
 
@@ -31,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings: ServeConfiguration
         do {
             var loaded = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
-            try loaded.fitConnectionLimit()
+            if let files = OpenFileLimit.raise() { try loaded.fitConnectionLimit(openFileLimit: files) }
             settings = loaded
         } catch {
             writeStderr("error: \(error)")
@@ -49,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let store: SQLiteStore
         do {
-            try ServeConfiguration.makePrivate(dataDirectory: settings.dataDirectory, logger: logger)
+            try DataDirectory.makePrivate(settings.dataDirectory, logger: logger)
         } catch {
             writeStderr("error: cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
             throw ExitCode(1)
