@@ -81,10 +81,18 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // What the command-line tools share: @FILE arguments, stderr and stdout lines, exit
+        // statuses, termination signals, the wall clock.
+        .target(
+            name: "CommandSupport",
+            dependencies: ["StatesLanguage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The shipped binary: the daemon and the tools around it; no benchmarks.
         .executableTarget(
             name: "stepline",
             dependencies: [
                 "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient", "SteplineConfiguration",
+                "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,10 +100,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // Benchmarks (release build): `swift run -c release stepline-bench engine`. Links a
-        // malloc counter, so it is a separate executable from `stepline`.
+        // Benchmarks and load drivers (release build): `stepline-bench engine|jsonata|durable|e2e|e2e-floor`.
+        // A separate executable from `stepline`: it links a malloc counter, and the daemon's
+        // binary carries no load drivers.
         .target(name: "MallocCounter"),
-        .executableTarget(name: "stepline-bench", dependencies: ["StatesEngine", "StatesLanguage", "MallocCounter"]),
+        .executableTarget(
+            name: "stepline-bench",
+            dependencies: [
+                "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime", "KafkaClient", "SteplineConfiguration",
+                "CommandSupport", "MallocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
