@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Module layout: see docs/ARCHITECTURE.md. Imports go one way, top to bottom:
-// CRdKafka → KafkaClient; StatesLanguage → StatesEngine → StatesStore → StatesAPI → SteplineRuntime → stepline.
+// CRdKafka → KafkaClient; StatesLanguage → StatesEngine → StatesStore → SteplineRuntime → StatesAPI
+// → SteplineConfiguration → stepline.
 let package = Package(
     name: "stepline",
     platforms: [.macOS(.v15)],
@@ -70,22 +71,47 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // `stepline serve`'s settings: the YAML file, the environment overrides, the typed
+        // settings of each part (runtime, HTTP limits, Kafka clients), the data directory's modes.
+        .target(
+            name: "SteplineConfiguration",
+            dependencies: [
+                "StatesLanguage", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // What the command-line tools share: @FILE arguments, stderr and stdout lines, exit
+        // statuses, termination signals, the wall clock.
+        .target(
+            name: "CommandSupport",
+            dependencies: ["StatesLanguage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The shipped binary: the daemon and the tools around it; no benchmarks.
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient", "SteplineConfiguration",
+                "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // Benchmarks (release build): `swift run -c release stepline-bench engine`. Links a
-        // malloc counter, so it is a separate executable from `stepline`.
+        // Benchmarks and load drivers (release build): `stepline-bench engine|jsonata|durable|e2e|e2e-floor`.
+        // A separate executable from `stepline`: it links a malloc counter, and the daemon's
+        // binary carries no load drivers.
         .target(name: "MallocCounter"),
-        .executableTarget(name: "stepline-bench", dependencies: ["StatesEngine", "StatesLanguage", "MallocCounter"]),
+        .executableTarget(
+            name: "stepline-bench",
+            dependencies: [
+                "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime", "KafkaClient", "SteplineConfiguration",
+                "CommandSupport", "MallocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
@@ -98,6 +124,13 @@ let package = Package(
             dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
+        .testTarget(
+            name: "SteplineConfigurationTests",
+            dependencies: [
+                "SteplineConfiguration", "SteplineRuntime", "StatesAPI", "StatesLanguage", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

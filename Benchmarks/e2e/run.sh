@@ -6,20 +6,20 @@
 #
 #   Benchmarks/e2e/run.sh [--rates 1000,2000,5000] [--seconds 20] [--warmup 5]
 #                         [--broker embedded|process] [--timeline] [--no-build]
-#                         [--driver-args "ARGS for stepline bench e2e"] [--floor] [--repeat N]
+#                         [--driver-args "ARGS for stepline-bench e2e"] [--floor] [--repeat N]
 #
 # Environment: STEPLINE_DAEMON_BIN (another binary for the daemon, for before/after
 # comparisons), KEEP=1 (keep the data directories and logs).
 #
 # For each rate: a fresh data directory and a fresh `stepline serve` (its own process, with
 # Benchmarks/e2e/stepline.yaml); with --broker process, a fresh `stepline broker` process
-# as its Kafka (default: the daemon's embedded broker). `stepline bench e2e` then plays the
+# as its Kafka (default: the daemon's embedded broker). `stepline-bench e2e` then plays the
 # upstream producer, the worker and the observer (one process), reports the figures and the
 # CPU of the machine, the daemon and the broker over the measured window. The daemon is
 # stopped with SIGTERM, and the store is checked: one execution per record produced, all
 # SUCCEEDED, one task each, nothing else.
 #
-# --floor runs `stepline bench e2e-floor` in place of the daemon: the same Kafka traffic per
+# --floor runs `stepline-bench e2e-floor` in place of the daemon: the same Kafka traffic per
 # record (status events, task request, reply) with no engine and no store, so the figures
 # are the floor that the machine, the clients and the broker set (no store check then).
 #
@@ -53,10 +53,13 @@ while [ $# -gt 0 ]; do
 done
 case $BROKER in embedded|process) ;; *) echo "--broker embedded|process" >&2; exit 2 ;; esac
 if [ -n "$BUILD" ]; then
-  echo "building stepline (release)..." >&2
+  echo "building stepline and stepline-bench (release)..." >&2
   timeout 3600 swift build -c release --product stepline >/dev/null
+  timeout 3600 swift build -c release --product stepline-bench >/dev/null
 fi
 BIN=$PWD/.build/release/stepline
+# The driver, the floor and the fsync probe.
+BENCH=$PWD/.build/release/stepline-bench
 # The daemon's binary may differ from the driver's (before/after comparisons).
 DAEMON_BIN=${STEPLINE_DAEMON_BIN:-$BIN}
 WORK=$(mktemp -d /tmp/stepline-e2e-XXXXXX)
@@ -72,7 +75,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 echo "stepline e2e benchmark: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), broker $BROKER, rates $RATES, ${SECS}s measured after ${WARMUP}s warm-up"
 # The disk's sync rate now (SQLite syncs its WAL with fdatasync at every group commit).
-"$BIN" bench durable --only fsync --parked 0 --directory "$WORK" --pass-chain /dev/null 2>/dev/null | grep -E "loop" || true
+"$BENCH" durable --only fsync --parked 0 --directory "$WORK" --pass-chain /dev/null 2>/dev/null | grep -E "loop" || true
 ROWS=()
 for RATE in ${RATES//,/ }; do
 for RUN in $(seq "$REPEAT"); do
@@ -93,7 +96,7 @@ for RUN in $(seq "$REPEAT"); do
   fi
   if [ -n "$FLOOR" ]; then
     FLOOR_ARGS=(--data-dir "$DATA"); [ "$BROKER" = process ] && FLOOR_ARGS+=(--bootstrap "$BOOT")
-    "$DAEMON_BIN" bench e2e-floor "${FLOOR_ARGS[@]}" >"$WORK/serve-$TAG.log" 2>&1 &
+    "$BENCH" e2e-floor "${FLOOR_ARGS[@]}" >"$WORK/serve-$TAG.log" 2>&1 &
     PID=$!
     for _ in $(seq 300); do grep -q '^ready' "$WORK/serve-$TAG.log" 2>/dev/null && break; sleep 0.1; done
     grep -q '^ready' "$WORK/serve-$TAG.log" || { echo "e2e-floor did not become ready:" >&2; cat "$WORK/serve-$TAG.log" >&2; exit 1; }
@@ -106,7 +109,7 @@ for RUN in $(seq "$REPEAT"); do
   WATCH+=(--watch "daemon=$PID")
   echo
   echo "== offered $RATE executions/s$([ "$REPEAT" -gt 1 ] && echo ", run $RUN of $REPEAT")"
-  "$BIN" bench e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
+  "$BENCH" e2e --data-dir "$DATA" --rate "$RATE" --seconds "$SECS" --warmup "$WARMUP" \
         --names "$WORK/names-$TAG" "${WATCH[@]}" $TIMELINE $DRIVER_ARGS | tee "$WORK/out-$TAG"
   OUT=$(cat "$WORK/out-$TAG")
   kill -TERM "$PID"

@@ -10,10 +10,10 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 SECONDS_PER="${1:-1}"
 ROUNDS="${2:-3}"
 python3 -c "import jsonata, jsonatapy" 2>/dev/null || pip install -q jsonata-python jsonatapy
-(cd "$ROOT" && swift build -c release --product stepline >/dev/null)
+(cd "$ROOT" && swift build -c release --product stepline-bench >/dev/null)
 OUT="$(mktemp -d)"
 for _ in $(seq "$ROUNDS"); do
-  "$ROOT/.build/release/stepline" bench jsonata --expressions "$HERE/expressions.json" --data "$HERE/data.json" --seconds "$SECONDS_PER" >> "$OUT/stepline.jsonl"
+  "$ROOT/.build/release/stepline-bench" jsonata --expressions "$HERE/expressions.json" --data "$HERE/data.json" --seconds "$SECONDS_PER" >> "$OUT/stepline.jsonl"
   python3 "$HERE/bench_jsonatapy.py" "$SECONDS_PER" >> "$OUT/jsonatapy.jsonl"
   python3 "$HERE/bench_jsonata_python.py" "$SECONDS_PER" >> "$OUT/jsonata_python.jsonl"
 done

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import MallocCounter
 import StatesEngine
@@ -188,45 +189,52 @@ struct EngineBenchmark {
     }
 }
 
-@main
-struct SteplineBench {
-    static func main() throws {
-        var args = Array(CommandLine.arguments.dropFirst())
-        guard let command = args.first else {
-            print("usage: stepline-bench engine [--workloads DIR] [--seconds S] [--threads N] [--executions N] [--only NAME]... [--history-limit N] [--verify | --dump-histories DIR]")
-            exit(2)
+/// `stepline-bench engine`.
+struct EngineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Transitions/s and allocations per execution of the ASL workloads, in process, on a virtual clock.")
+
+    @Option(help: "The workloads directory: <name>.asl.json and <name>.input.json (default: ../shared/bench/workloads beside the package).")
+    var workloads: String?
+
+    @Option(help: "Seconds per workload.")
+    var seconds: Double = 3
+
+    @Option(help: "Threads running executions at once.")
+    var threads: Int = 1
+
+    @Option(help: "Run exactly this many executions per thread instead of for --seconds (for profiling).")
+    var executions: Int?
+
+    @Option(help: "Only this workload (repeatable); default: all.")
+    var only: [String] = []
+
+    @Option(help: "The history quota in events (default: off).")
+    var historyLimit: Int64?
+
+    @Flag(help: "Check that replaying each workload's history gives the live state; exit 1 if not.")
+    var verify = false
+
+    @Option(help: "Write each workload's rendered history to DIR/<workload>.history.jsonl, to compare builds.")
+    var dumpHistories: String?
+
+    func run() throws {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = workloads.map { URL(fileURLWithPath: $0) }
+            ?? here.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
+        let benchmark = EngineBenchmark(workloadsDirectory: directory, seconds: seconds, only: only, threads: threads,
+                                        fixedExecutions: executions, historyEventLimit: historyLimit ?? .max)
+        if let dumpHistories {
+            try benchmark.dumpHistories(to: URL(fileURLWithPath: dumpHistories))
+            return
         }
-        args.removeFirst()
-        func option(_ name: String) -> String? {
-            guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-            return args[i + 1]
+        if verify {
+            if !(try benchmark.verifyReplay()) { throw ExitCode(1) }
+            return
         }
-        var only: [String] = []
-        var i = 0
-        while i < args.count {
-            if args[i] == "--only", i + 1 < args.count { only.append(args[i + 1]) }
-            i += 1
-        }
-        switch command {
-        case "engine":
-            let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let dir = option("--workloads").map { URL(fileURLWithPath: $0) }
-                ?? here.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
-            let benchmark = EngineBenchmark(workloadsDirectory: dir, seconds: Double(option("--seconds") ?? "3") ?? 3, only: only,
-                                            threads: Int(option("--threads") ?? "1") ?? 1,
-                                            fixedExecutions: option("--executions").flatMap { Int($0) },
-                                            historyEventLimit: option("--history-limit").flatMap { Int64($0) } ?? .max)
-            if let out = option("--dump-histories") {
-                try benchmark.dumpHistories(to: URL(fileURLWithPath: out))
-                return
-            }
-            if args.contains("--verify") {
-                exit(try benchmark.verifyReplay() ? 0 : 1)
-            }
-            try benchmark.run()
-        default:
-            print("unknown benchmark '\(command)'")
-            exit(2)
-        }
+        // Only this benchmark counts allocations: the others run with the counter off.
+        malloc_counter_enable()
+        try benchmark.run()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SteplineConfiguration
 import SteplineRuntime
 
 /// Reloads the configuration file when it changes: its trigger rules replace the previous

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import StatesLanguage
 
 #if canImport(Glibc)
@@ -67,11 +68,4 @@ struct ConformanceJSONataCommand: ParsableCommand {
         }
         return .object(out)
     }
-}
-
-/// Wall time in milliseconds since the Unix epoch.
-@Sendable func wallClockMilliseconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
 }

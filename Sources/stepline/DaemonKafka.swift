@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Logging
+import SteplineConfiguration
 import SteplineRuntime
 
 /// The daemon's Kafka: the configured cluster, or an embedded development broker; the
@@ -10,7 +11,8 @@ struct DaemonKafka {
     /// The in-process broker when no brokers are configured.
     let embedded: KafkaMockCluster?
     let isDevelopmentBroker: Bool
-    let properties: [String: String]
+    /// What the clients are made from.
+    let settings: ServeConfiguration
     let producer: KafkaProducer
     let admin: KafkaAdmin
     let monitor: KafkaMonitor
@@ -29,32 +31,17 @@ struct DaemonKafka {
             logger.notice("embedded Kafka broker (development only: in memory, about 5 MB kept per partition; set kafka.brokers for a real cluster)",
                           metadata: ["bootstrap": "\(bootstrap)", "file": "\(file)"])
         }
-        var p = KafkaProducerConfiguration(bootstrapServers: bootstrap)
-        p.clientID = "stepline"
-        // Task requests wait on this hop: a short linger; batches still form under load.
-        p.linger = .milliseconds(1)
-        // Integrations publish to topics named by definitions (queues, SNS topics, Lambda
-        // functions): a cluster that allows it creates them on first use.
-        p.autoCreateTopics = true
-        p.properties = settings.kafkaProperties
-        var a = KafkaAdminConfiguration(bootstrapServers: bootstrap)
-        a.properties = settings.kafkaProperties
-        // The monitor's probe: an answer, or "unreachable", every couple of seconds.
-        a.requestTimeout = .seconds(2)
-        let producer = try KafkaProducer(configuration: p)
-        let admin = try KafkaAdmin(configuration: a)
+        let producer = try KafkaProducer(configuration: settings.producerConfiguration(bootstrapServers: bootstrap))
+        let admin = try KafkaAdmin(configuration: settings.adminConfiguration(bootstrapServers: bootstrap))
         return DaemonKafka(
             bootstrapServers: bootstrap, embedded: embedded, isDevelopmentBroker: settings.kafkaDevelopmentBroker ?? (embedded != nil),
-            properties: settings.kafkaProperties, producer: producer, admin: admin,
+            settings: settings, producer: producer, admin: admin,
             monitor: KafkaMonitor(admin: admin, bootstrapServers: bootstrap, logger: logger,
                                   brokersDownSince: { producer.allBrokersDownSince }))
     }
 
     func consumerConfiguration(group: String) -> KafkaConsumerConfiguration {
-        var c = KafkaConsumerConfiguration.lowLatency(bootstrapServers: bootstrapServers, groupID: group, isMockCluster: isDevelopmentBroker)
-        c.clientID = "stepline"
-        c.properties = properties
-        return c
+        settings.consumerConfiguration(bootstrapServers: bootstrapServers, group: group, isDevelopmentBroker: isDevelopmentBroker)
     }
 
     /// Creates the topics the daemon reads and writes, where the cluster does not on its own.

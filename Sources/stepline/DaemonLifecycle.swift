@@ -1,10 +1,12 @@
+import CommandSupport
 import Dispatch
 import Foundation
 import KafkaClient
 import Logging
 import ServiceLifecycle
-import Synchronization
+import SteplineConfiguration
 import SteplineRuntime
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -207,20 +209,8 @@ struct ClusterWatch: Service {
                     // are the old cluster's: on the new one they would skip records.
                     if sighting.previous != nil { for restart in consumers { restart() } }
                 }
-                PrivateFiles.write(sighting.current + "\n", to: file)
+                DataDirectory.writePrivate(sighting.current + "\n", to: file)
             }
         }
-    }
-}
-
-/// Files of the data directory: readable by the daemon's user only.
-enum PrivateFiles {
-    static func write(_ text: String, to path: String) {
-        let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        rename(path + ".tmp", path)
     }
 }

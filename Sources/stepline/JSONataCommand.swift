@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import StatesLanguage
 
 #if canImport(Glibc)
@@ -41,10 +42,10 @@ struct JSONataCommand: ParsableCommand {
         var doc: JSON?
         var vars: [String: JSON] = [:]
         do {
-            if let input { doc = try JSON.parse(try JSONataCommand.readArgument(input)) }
+            if let input { doc = try JSON.parse(try InputFiles.readArgument(input)) }
             for b in bindings {
                 guard let eq = b.firstIndex(of: "=") else { throw ValidationError("--bind expects NAME=JSON, got \(b)") }
-                vars[String(b[..<eq])] = try JSON.parse(try JSONataCommand.readArgument(String(b[b.index(after: eq)...])))
+                vars[String(b[..<eq])] = try JSON.parse(try InputFiles.readArgument(String(b[b.index(after: eq)...])))
             }
         } catch let e as JSONParseError {
             FileHandleStderr.write("stepline jsonata: invalid JSON input: \(e)\n")
@@ -63,22 +64,6 @@ struct JSONataCommand: ParsableCommand {
             FileHandleStderr.write("\(error.code): \(error.message)\n")
             throw ExitCode(1)
         }
-    }
-
-    static func readArgument(_ text: String) throws -> String {
-        guard text.hasPrefix("@") else { return text }
-        let path = String(text.dropFirst())
-        let f: UnsafeMutablePointer<FILE>? = path == "-" ? fdopen(0, "r") : fopen(path, "r")
-        guard let f else { throw ValidationError("cannot open \(path)") }
-        defer { if path != "-" { fclose(f) } }
-        var bytes = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

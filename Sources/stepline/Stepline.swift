@@ -10,7 +10,6 @@ struct Stepline: AsyncParsableCommand {
             ValidateCommand.self,
             ConformanceCommand.self,
             JSONataCommand.self,
-            BenchCommand.self,
             ServeCommand.self,
             BrokerCommand.self,
         ]

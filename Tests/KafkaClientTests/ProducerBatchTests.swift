@@ -5,7 +5,7 @@ import Testing
 /// order, through a full local queue, and a failing record that does not hide the others.
 ///
 /// Release builds once trapped here (a task group whose children lost their index at -O);
-/// `stepline bench e2e` in release exercises the same call through the daemon.
+/// `stepline-bench e2e` in release exercises the same call through the daemon.
 @Suite(.timeLimit(.minutes(1)))
 struct ProducerBatchTests {
     @Test func reportsComeInTheRecordsOrder() async throws {

@@ -1,11 +1,12 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import KafkaClient
 import StatesLanguage
-import SteplineRuntime
+import SteplineConfiguration
 
-/// `stepline bench e2e-floor`: the Kafka part of the e2e workload alone, with no engine and
-/// no store, for `stepline bench e2e` to drive in place of `stepline serve`.
+/// `stepline-bench e2e-floor`: the Kafka part of the e2e workload alone, with no engine and
+/// no store, for `stepline-bench e2e` to drive in place of `stepline serve`.
 ///
 /// It makes the same Kafka traffic as the daemon for each trigger record (a RUNNING status
 /// event and a task request with the token headers; then, for each reply, a SUCCEEDED
@@ -16,7 +17,7 @@ import SteplineRuntime
 struct BenchE2EFloorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2e-floor",
-        abstract: "The e2e workload's Kafka hops without engine or store (a floor for `bench e2e`); runs until SIGTERM.")
+        abstract: "The e2e workload's Kafka hops without engine or store (a floor for `e2e`); runs until SIGTERM.")
 
     @Option(help: "Bootstrap servers (default: an embedded development broker, its address written to <data-dir>/bootstrap.servers).")
     var bootstrap: String?
@@ -42,14 +43,11 @@ struct BenchE2EFloorCommand: AsyncParsableCommand {
             cluster = c
             servers = c.bootstrapServers
         }
-        // The daemon's settings (DaemonKafka).
-        var p = KafkaProducerConfiguration(bootstrapServers: servers)
-        p.clientID = "stepline"
-        p.linger = .milliseconds(1)
-        let producer = try KafkaProducer(configuration: p)
+        // The clients of a daemon on the embedded defaults.
+        let daemon = ServeConfiguration()
+        let producer = try KafkaProducer(configuration: daemon.producerConfiguration(bootstrapServers: servers))
         func consumer(_ group: String, _ topic: String) throws -> KafkaConsumer {
-            var c = KafkaConsumerConfiguration.lowLatency(bootstrapServers: servers, groupID: group, isMockCluster: bootstrap == nil)
-            c.clientID = "stepline"
+            let c = daemon.consumerConfiguration(bootstrapServers: servers, group: group, isDevelopmentBroker: bootstrap == nil)
             return try KafkaConsumer(configuration: c, topics: [topic])
         }
         let triggers = try consumer("stepline-floor-triggers", topics.topic)

@@ -1,8 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-import Logging
 import StatesAPI
 import StatesLanguage
 import SteplineRuntime
@@ -10,86 +6,76 @@ import Yams
 
 /// `stepline serve` settings: embedded defaults, then the YAML file, then `STEPLINE_*`
 /// environment overrides. Unknown keys and bad values are errors that name the key.
-struct ServeConfiguration {
-    struct MachineFile {
-        var name: String
-        var definitionPath: String
-        var type: String
-        var roleArn: String
+///
+/// The keys and their defaults are the README's "Configuration" section; PRODUCT.md fixes
+/// the shape scripts rely on.
+public struct ServeConfiguration: Sendable {
+    /// A state machine loaded (created or updated) at start and on reload.
+    public struct MachineFile: Sendable, Equatable {
+        public var name: String
+        /// Absolute, or relative to the working directory when the configuration file's
+        /// path was.
+        public var definitionPath: String
+        /// `STANDARD` or `EXPRESS`.
+        public var type: String
+        public var roleArn: String
     }
 
-    var host = "127.0.0.1"
-    var port = 8083
+    public var host = "127.0.0.1"
+    public var port = 8083
     /// The HTTP server's limits (`api.headerTimeoutSeconds`, `bodyTimeoutSeconds`,
     /// `idleTimeoutSeconds`, `maxConnections`).
-    var httpLimits = HTTPServer.Limits()
+    public var httpLimits = HTTPServer.Limits()
+    /// `api.maxConnections` was configured: it must fit in the open-file limit, where the
+    /// default shrinks to fit.
     var maxConnectionsGiven = false
-    var dataDirectory = "./.stepline"
-    var storePath: String?
-    var synchronous = "FULL"
-    var logLevel = "info"
-    var kafkaBrokers: String?
+    public var dataDirectory = "./.stepline"
+    public var storePath: String?
+    public var synchronous = "FULL"
+    public var logLevel = "info"
+    public var kafkaBrokers: String?
     /// Raw librdkafka properties for every client (TLS, SASL, ...).
-    var kafkaProperties: [String: String] = [:]
+    public var kafkaProperties: [String: String] = [:]
     /// The consumer group of the reply and trigger consumers (one per daemon fleet).
-    var kafkaGroupID = "stepline"
+    public var kafkaGroupID = "stepline"
     /// The brokers are librdkafka's mock cluster (`stepline broker`): consumers then fetch
     /// with a 1 ms wait, as the mock holds every fetch for its whole wait. Default: true for
     /// the embedded broker, false for configured brokers.
-    var kafkaDevelopmentBroker: Bool?
-    var triggers: [TriggerRule] = []
-    var topics = IntegrationTopics()
+    public var kafkaDevelopmentBroker: Bool?
+    public var triggers: [TriggerRule] = []
+    public var topics = IntegrationTopics()
     /// Publish execution status events (STANDARD executions) on `topics.executionStatus`.
-    var statusEvents = true
+    public var statusEvents = true
     /// The file read, for reloads.
-    var file: String?
-    var region = "us-east-1"
-    var account = "123456789012"
-    var stateMachines: [MachineFile] = []
-    var runtime = RuntimeConfiguration()
+    public var file: String?
+    public var region = "us-east-1"
+    public var account = "123456789012"
+    public var stateMachines: [MachineFile] = []
+    public var runtime = RuntimeConfiguration()
     /// SIGTERM ends the process within this time, whatever Kafka does.
-    var shutdownGracePeriod: Duration = .seconds(10)
+    public var shutdownGracePeriod: Duration = .seconds(10)
 
-    struct Invalid: Error, CustomStringConvertible {
-        var description: String
-    }
+    /// The embedded defaults.
+    public init() {}
 
-    /// Makes the daemon's files private: from here on every file and directory the process
-    /// creates (the data directory, the SQLite database and its `-wal`/`-shm`, the lock,
-    /// `triggers.json`, `bootstrap.servers`) is 0700/0600, whatever the umask it was started
-    /// with. Then creates the data directory. An existing directory that others can read is
-    /// left as it is (its owner may mean it) and reported.
-    static func makePrivate(dataDirectory: String, logger: Logger) throws {
-        umask(0o077)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: dataDirectory))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                logger.warning("the data directory is open to other users; chmod 700 it", metadata: [
-                    "directory": "\(dataDirectory)", "mode": "\(String(mode, radix: 8))",
-                ])
-            }
-            return
+    /// A configuration that cannot be used: the message names the key (or the file).
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+
+        public init(description: String) {
+            self.description = description
         }
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
     }
 
     /// File descriptors kept for the store, Kafka's sockets and the rest, besides connections.
-    static let reservedFiles = 512
+    public static let reservedFiles = 512
 
-    /// Raises the open-file limit to its hard limit (a connection is a file), and fits the
-    /// connection limit in it: the default shrinks, a configured one that cannot fit is an
-    /// error (it would not hold).
-    mutating func fitConnectionLimit() throws {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
-        }
-        // RLIM_INFINITY is all ones: clamped, it reads as no limit.
-        let files = Int(clamping: limit.rlim_cur)
+    /// Fits the connection limit in the open-file limit (a connection is a file): the
+    /// default shrinks, a configured one that cannot fit is an error (it would not hold).
+    ///
+    /// - Parameter openFileLimit: the process's open-file limit (`OpenFileLimit.raise()`).
+    /// - Throws: `Invalid` naming `api.maxConnections` when the configured limit does not fit.
+    public mutating func fitConnectionLimit(openFileLimit files: Int) throws {
         let room = files - Self.reservedFiles - httpLimits.overLimitConnections
         guard httpLimits.maxConnections > room else { return }
         if maxConnectionsGiven {
@@ -99,20 +85,43 @@ struct ServeConfiguration {
     }
 
     /// The check the trigger rules pass, here and in the trigger API.
-    var loopCheck: TriggerLoopCheck { TriggerLoopCheck(topics: topics, region: region, account: account) }
+    public var loopCheck: TriggerLoopCheck { TriggerLoopCheck(topics: topics, region: region, account: account) }
 
-    var databasePath: String { storePath ?? (dataDirectory as NSString).appendingPathComponent("stepline.sqlite") }
+    /// The SQLite database: `store.path`, else `<dataDir>/stepline.sqlite`.
+    public var databasePath: String { storePath ?? (dataDirectory as NSString).appendingPathComponent("stepline.sqlite") }
 
-    static func load(file: String?, environment: [String: String]) throws -> ServeConfiguration {
-        var c = ServeConfiguration()
-        if let file = file ?? environment["STEPLINE_CONFIG"] {
-            c.file = file
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw Invalid(description: "cannot read the configuration file \(file): \(error.localizedDescription)")
-            }
-            try c.apply(yaml: text, baseDirectory: (file as NSString).deletingLastPathComponent)
+    /// The settings of `stepline serve`: the embedded defaults, then the file (`file`, else
+    /// `STEPLINE_CONFIG`, else none), then the environment's `STEPLINE_*` overrides.
+    ///
+    /// - Parameters:
+    ///   - file: the `--config` option.
+    ///   - environment: the process environment; only `STEPLINE_*` variables are read.
+    /// - Throws: `Invalid`, naming the file, the key or the variable.
+    public static func load(file: String?, environment: [String: String]) throws -> ServeConfiguration {
+        guard let file = file ?? environment["STEPLINE_CONFIG"] else {
+            return try load(yaml: nil, baseDirectory: "", environment: environment)
         }
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw Invalid(description: "cannot read the configuration file \(file): \(error.localizedDescription)")
+        }
+        var c = try load(yaml: text, baseDirectory: (file as NSString).deletingLastPathComponent, environment: environment)
+        c.file = file
+        return c
+    }
+
+    /// The settings of a configuration text: the embedded defaults, then `yaml`, then the
+    /// environment's `STEPLINE_*` overrides.
+    ///
+    /// - Parameters:
+    ///   - yaml: the configuration file's text (nil: no file).
+    ///   - baseDirectory: what relative `store.path` and `stateMachines[].definition` are
+    ///     relative to: the file's directory.
+    ///   - environment: the process environment; only `STEPLINE_*` variables are read.
+    /// - Throws: `Invalid`, naming the key or the variable.
+    public static func load(yaml: String?, baseDirectory: String, environment: [String: String]) throws -> ServeConfiguration {
+        var c = ServeConfiguration()
+        if let yaml { try c.apply(yaml: yaml, baseDirectory: baseDirectory) }
         if let d = environment["STEPLINE_DATA_DIR"] { c.dataDirectory = d }
         if let l = environment["STEPLINE_LISTEN"] { try c.setListen(l, key: "STEPLINE_LISTEN") }
         if let b = environment["STEPLINE_KAFKA_BROKERS"] { c.kafkaBrokers = b }
@@ -123,7 +132,7 @@ struct ServeConfiguration {
         return c
     }
 
-    mutating func setListen(_ value: String, key: String) throws {
+    private mutating func setListen(_ value: String, key: String) throws {
         guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
             (0...65535).contains(port), colon != value.startIndex
         else { throw Invalid(description: "\(key): expected HOST:PORT, got '\(value)'") }
@@ -154,7 +163,7 @@ struct ServeConfiguration {
         throw Invalid(description: "\(key): expected a string")
     }
 
-    mutating func apply(yaml: String, baseDirectory: String) throws {
+    private mutating func apply(yaml: String, baseDirectory: String) throws {
         let root: [String: Any]
         do {
             root = try Self.table(try Yams.load(yaml: yaml), "the configuration")
@@ -265,12 +274,12 @@ struct ServeConfiguration {
     }
 
     /// Top-level sections that are refused until they work, with what they would do.
-    static let notSupported: [(String, String)] = [
+    private static let notSupported: [(String, String)] = [
         ("security", "authentication and access policies (the API accepts any credentials)"),
         ("encryption", "encryption of data at rest"),
     ]
 
-    mutating func applyIntegrations(_ t: [String: Any]) throws {
+    private mutating func applyIntegrations(_ t: [String: Any]) throws {
         try Self.check(t, "integrations", allowed: [
             "taskReplies", "executionStatus", "deadLetters", "lambdaPrefix", "activityPrefix", "eventsPrefix", "queues", "snsTopics",
             "activities", "statusEvents",
@@ -310,7 +319,7 @@ struct ServeConfiguration {
 
     /// The `triggers` section, read from the YAML nodes so that the numbers of patterns keep
     /// their spelling.
-    static func triggers(yaml: String) throws -> [TriggerRule] {
+    private static func triggers(yaml: String) throws -> [TriggerRule] {
         let document: Node?
         do { document = try Yams.compose(yaml: yaml) } catch {
             throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")

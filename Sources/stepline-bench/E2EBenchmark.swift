@@ -9,7 +9,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// `stepline bench e2e`: end-to-end executions/s and latency of a running daemon, from a
+/// `stepline-bench e2e`: end-to-end executions/s and latency of a running daemon, from a
 /// trigger record produced to the execution's SUCCEEDED status event received.
 ///
 /// It connects to the daemon's Kafka and plays three parts in this process: the upstream
@@ -93,7 +93,7 @@ struct BenchE2ECommand: AsyncParsableCommand {
     }
 }
 
-/// The e2e workload's topics and names, shared by the driver and `bench e2e-floor`.
+/// The e2e workload's topics and names, shared by the driver and `e2e-floor`.
 struct E2ETopics: ParsableArguments {
     @Option(help: "The trigger topic.")
     var topic: String = "bench-orders"

@@ -6,7 +6,7 @@ import StatesStore
 import SteplineRuntime
 import Synchronization
 
-/// `stepline bench durable`: durable transitions/s and executions/s on the SQLite store,
+/// `stepline-bench durable`: durable transitions/s and executions/s on the SQLite store,
 /// next to the machine's fsync rate measured in the same run, the latency durability adds
 /// to a step, and the memory of parked executions. Use a release build.
 struct BenchDurableCommand: AsyncParsableCommand {
@@ -47,7 +47,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
         let root = (directory as NSString).appendingPathComponent("stepline-bench-\(getpid())")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        print("stepline bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous)")
+        print("stepline-bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous)")
         // Memory first, in a fresh process heap (later parts would leave freed memory behind).
         if wants("parked"), parked > 0 { try await parkedRun(root: root + "/parked") }
         if wants("fsync") {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import StatesLanguage
 
 #if canImport(Glibc)
@@ -7,17 +8,8 @@ import Glibc
 import Darwin
 #endif
 
-/// `stepline bench jsonata`: times JSONata expressions (hidden; used by
-/// `Benchmarks/jsonata/run.sh` with a release build).
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Micro-benchmarks (release builds only give meaningful numbers).",
-        shouldDisplay: false,
-        subcommands: [BenchJSONataCommand.self, BenchDurableCommand.self, BenchE2ECommand.self, BenchE2EFloorCommand.self]
-    )
-}
-
+/// `stepline-bench jsonata`: times JSONata expressions (used by `Benchmarks/jsonata/run.sh`
+/// with a release build).
 struct BenchJSONataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jsonata",
@@ -34,8 +26,8 @@ struct BenchJSONataCommand: ParsableCommand {
     var seconds: Double = 1
 
     func run() throws {
-        let list = try JSON.parse(try JSONataCommand.readArgument("@" + expressions))
-        let input = JSONataValue(try JSON.parse(try JSONataCommand.readArgument("@" + data)))
+        let list = try JSON.parse(try InputFiles.readArgument("@" + expressions))
+        let input = JSONataValue(try JSON.parse(try InputFiles.readArgument("@" + data)))
         let options = JSONataOptions.stepFunctions(random: RandomSource(seed: 1))
         for item in list.arrayValue ?? [] {
             guard let name = item["name"]?.stringValue, let source = item["expr"]?.stringValue else { continue }
