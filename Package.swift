@@ -47,11 +47,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The control-plane protocol: what every transport (the HTTP API, the Kafka consumers,
+        // the CLI) asks of the executor, in typed requests, results and errors.
+        .target(name: "ControlPlane", dependencies: ["StatesEngine", "StatesLanguage"]),
         // The runtime services: executor, group commit, timers, outbox relay, task dispatch.
         .target(
             name: "SteplineRuntime",
             dependencies: [
-                "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient",
+                "ControlPlane", "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "StatesAPI",
             dependencies: [
-                "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime",
+                "ControlPlane", "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -121,7 +124,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", exclude: []),
         .testTarget(
             name: "SteplineRuntimeTests",
-            dependencies: ["SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
+            dependencies: ["ControlPlane", "SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(

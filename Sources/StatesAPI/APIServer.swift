@@ -2,6 +2,7 @@ import Prometheus
 import ServiceLifecycle
 import StatesLanguage
 import SteplineRuntime
+import ControlPlane
 
 /// The HTTP surface of `stepline serve`: `POST /` (the AWS API), `/healthz`, `/readyz`.
 public enum APIServer {

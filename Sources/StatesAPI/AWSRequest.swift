@@ -1,5 +1,6 @@
 import StatesLanguage
 import SteplineRuntime
+import ControlPlane
 
 /// The JSON body of an AWS JSON 1.0 request, with typed access to its members.
 ///

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Synchronization
 import SteplineRuntime
+import ControlPlane
 
 /// Where the API's CPU-heavy requests run (TestState, definition parsing and validation,
 /// event patterns): a few threads of their own, at a lower scheduling priority, with a
@@ -81,7 +82,7 @@ public final class EvaluationExecutor: TaskExecutor, @unchecked Sendable {
             n += 1
             return true
         }
-        guard admitted else { throw ServiceError("ThrottlingException", "Rate exceeded") }
+        guard admitted else { throw ServiceError(.throttling, "Rate exceeded") }
         defer { self.admitted.withLock { $0 -= 1 } }
         return try await withTaskExecutorPreference(self) { try await body() }
     }

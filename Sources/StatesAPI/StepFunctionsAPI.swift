@@ -2,6 +2,7 @@ import Logging
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import ControlPlane
 
 /// What action handlers reach: the runtime's services.
 public struct APIServices: Sendable {
@@ -113,7 +114,7 @@ public final class StepFunctionsAPI: Sendable {
 
     private func dispatch(target: String?, contentType: String?, body: [UInt8]) async -> (String, Reply) {
         guard let target else {
-            return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Missing X-Amz-Target header")))
+            return ("Unknown", Self.error(ServiceError(.unknownOperation, "Missing X-Amz-Target header")))
         }
         if target == Self.eventsTarget {
             var r: Reply
@@ -128,10 +129,10 @@ public final class StepFunctionsAPI: Sendable {
         guard target.hasPrefix(Self.targetPrefix), case let action = String(target.dropFirst(Self.targetPrefix.count)),
             let handler = handlers[action]
         else {
-            return ("Unknown", Self.error(ServiceError("UnknownOperationException", "Unknown operation \(target)")))
+            return ("Unknown", Self.error(ServiceError(.unknownOperation, "Unknown operation \(target)")))
         }
         guard Self.acceptsContentType(contentType) else {
-            return (action, Self.error(ServiceError("UnknownOperationException",
+            return (action, Self.error(ServiceError(.unknownOperation,
                                                     "Unsupported Content-Type '\(contentType ?? "")': use application/x-amz-json-1.0")))
         }
         guard body.count <= Self.maxBodyBytes else {
@@ -143,7 +144,7 @@ public final class StepFunctionsAPI: Sendable {
         do {
             let parsed = body.isEmpty ? JSON.object(JSONObject()) : try JSON.parse(bytes: body)
             guard case .object(let object) = parsed else {
-                throw ServiceError("SerializationException", "Start of structure or map found where not expected: the request body must be a JSON object")
+                throw ServiceError(.serializationException, "Start of structure or map found where not expected: the request body must be a JSON object")
             }
             try RequestValidator.validate(operation: action, body: object)
             let request = AWSRequest(action: action, body: object), services = self.services
@@ -155,7 +156,7 @@ public final class StepFunctionsAPI: Sendable {
             if e.isServerError { logger.warning("\(action) failed", metadata: ["error": "\(e)"]) }
             return (action, Self.error(e))
         } catch let e as JSONParseError {
-            return (action, Self.error(ServiceError("SerializationException", "Malformed JSON: \(e)")))
+            return (action, Self.error(ServiceError(.serializationException, "Malformed JSON: \(e)")))
         } catch {
             logger.error("\(action) failed", metadata: ["error": "\(error)"])
             return (action, Self.error(ServiceError.internalError("\(error)")))
@@ -170,11 +171,11 @@ public final class StepFunctionsAPI: Sendable {
         let object: JSONObject
         do {
             guard case .object(let o) = try JSON.parse(bytes: body) else {
-                return Self.error(ServiceError("SerializationException", "The request body must be a JSON object"))
+                return Self.error(ServiceError(.serializationException, "The request body must be a JSON object"))
             }
             object = o
         } catch {
-            return Self.error(ServiceError("SerializationException", "Malformed JSON: \(error)"))
+            return Self.error(ServiceError(.serializationException, "Malformed JSON: \(error)"))
         }
         guard let pattern = object["EventPattern"]?.stringValue else {
             return Self.error(ServiceError.validation("1 validation error detected: Value null at 'eventPattern' failed to satisfy constraint: Member must not be null"))
@@ -193,7 +194,7 @@ public final class StepFunctionsAPI: Sendable {
     /// AWS's error body: `{"__type": "<ExceptionName>", "message": "..."}`; the status the
     /// service model gives (400 for every Step Functions error), 500/503 for the service's own.
     public static func error(_ e: ServiceError) -> Reply {
-        let status = e.isServerError ? (e.type == "ServiceUnavailable" ? 503 : 500) : (ServiceModel.errors[e.type] ?? 400)
+        let status = e.isServerError ? (e.code == .serviceUnavailable ? 503 : 500) : (ServiceModel.errors[e.type] ?? 400)
         return Reply(status: status, body: ["__type": .string(e.type), "message": .string(e.message)])
     }
 }

@@ -1,6 +1,7 @@
 import StatesEngine
 import StatesLanguage
 import Synchronization
+import ControlPlane
 
 /// Serves activity tasks to workers that poll with GetActivityTask.
 ///
@@ -121,7 +122,7 @@ public final class ActivityDispatcher: TaskDispatcher {
         }
         switch step {
         case .got(let r): return r
-        case .full: throw ServiceError("ActivityWorkerLimitExceeded", "Activity Worker Limit Exceeded: '\(arn)'")
+        case .full: throw ServiceError(.activityWorkerLimitExceeded, "Activity Worker Limit Exceeded: '\(arn)'")
         case .closed: return nil
         case .wait(let id):
             return await withCheckedContinuation { (c: CheckedContinuation<TaskRequest?, Never>) in

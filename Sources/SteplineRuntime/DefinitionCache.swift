@@ -2,6 +2,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import Synchronization
+import ControlPlane
 
 /// Parsed definitions by revision id: an execution replays with the definition it started with.
 public final class DefinitionCache: Sendable {

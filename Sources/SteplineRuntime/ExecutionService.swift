@@ -3,6 +3,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import Synchronization
+import ControlPlane
 
 /// The executor: starts, steps, stops and describes executions.
 ///
@@ -133,7 +134,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         let machine = target.machine
         let isExpress = machine.type == "EXPRESS"
         if sync, !isExpress {
-            throw ServiceError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+            throw ServiceError(.stateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
         }
         let name: String
         if let given = request.name {
@@ -144,13 +145,13 @@ public final class ExecutionService: TaskReplySink, Sendable {
         }
         let inputText = request.input ?? "{}"
         guard inputText.utf8.count <= payloadSizeLimit else {
-            throw ServiceError("InvalidExecutionInput", "Invalid Input: 'The input exceeds the maximum size of 262144 bytes'")
+            throw ServiceError(.invalidExecutionInput, "Invalid Input: 'The input exceeds the maximum size of 262144 bytes'")
         }
         let input: JSON
         do {
             input = try JSON.parse(inputText)
         } catch {
-            throw ServiceError("InvalidExecutionInput", "Invalid Input: '\(error.message)'")
+            throw ServiceError(.invalidExecutionInput, "Invalid Input: '\(error.message)'")
         }
         let cfg = core.configuration
         let machineName = machine.name
@@ -232,7 +233,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         do {
             value = try JSON.parse(output)
         } catch {
-            throw ServiceError("InvalidOutput", "Invalid Output: '\(error.message)'")
+            throw ServiceError(.invalidOutput, "Invalid Output: '\(error.message)'")
         }
         try await taskSucceeded(token: taskToken, output: value)
     }

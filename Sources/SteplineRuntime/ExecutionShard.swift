@@ -1,6 +1,7 @@
 import StatesEngine
 import StatesLanguage
 import StatesStore
+import ControlPlane
 
 /// What a step of one execution does.
 enum StepOperation: Sendable {
@@ -355,7 +356,7 @@ actor ExecutionShard {
         case let e as SignalError:
             switch e {
             case .executionClosed, .taskDoesNotExist: return ServiceError.taskTimedOut
-            case .invalidOutput(let m): return ServiceError("InvalidOutput", m)
+            case .invalidOutput(let m): return ServiceError(.invalidOutput, m)
             }
         case let e as StoreError:
             switch e {

@@ -1,5 +1,6 @@
 import StatesStore
 import Synchronization
+import ControlPlane
 
 /// Writes the steps of many executions in one transaction: group commit.
 ///

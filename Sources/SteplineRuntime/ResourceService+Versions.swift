@@ -1,6 +1,7 @@
 import StatesEngine
 import StatesLanguage
 import StatesStore
+import ControlPlane
 
 /// State machine updates, versions, aliases and tags, with AWS's errors.
 extension ResourceService {
@@ -117,7 +118,7 @@ extension ResourceService {
         }
         try Self.checkLogging(r.loggingConfiguration)
         guard options.tags.count <= Self.maxTagsPerResource else {
-            throw ServiceError("TooManyTags", "Too many tags: at most \(Self.maxTagsPerResource) tags per resource")
+            throw ServiceError(.tooManyTags, "Too many tags: at most \(Self.maxTagsPerResource) tags per resource")
         }
         let machine = try await createStateMachine(r)
         if !options.tags.isEmpty {
@@ -136,12 +137,12 @@ extension ResourceService {
         let level = o["level"]?.stringValue ?? "OFF"
         let destinations = o["destinations"]?.arrayValue ?? []
         if (level != "OFF" && destinations.count != 1) || destinations.count > 1 {
-            throw ServiceError("InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+            throw ServiceError(.invalidLoggingConfiguration, "Invalid Logging Configuration: Must specify exactly one Log Destination.")
         }
         for d in destinations {
             guard let arn = d["cloudWatchLogsLogGroup"]?["logGroupArn"]?.stringValue, arn.hasPrefix("arn:"), arn.contains(":log-group:")
             else {
-                throw ServiceError("InvalidLoggingConfiguration", "Invalid Logging Configuration: Log Destination not found.")
+                throw ServiceError(.invalidLoggingConfiguration, "Invalid Logging Configuration: Log Destination not found.")
             }
         }
     }
@@ -179,12 +180,12 @@ extension ResourceService {
         guard u.definition != nil || u.roleArn != nil || u.loggingConfiguration != nil || u.tracingConfiguration != nil
             || u.encryptionConfiguration != nil || u.publish
         else {
-            throw ServiceError("MissingRequiredParameter",
+            throw ServiceError(.missingRequiredParameter,
                                "Either the definition, the role ARN, the LoggingConfiguration, the EncryptionConfiguration or the TracingConfiguration must be specified")
         }
         try Self.checkLogging(u.loggingConfiguration)
         var record = try await describeStateMachine(arn: arn)
-        if record.status != "ACTIVE" { throw ServiceError("StateMachineDeleting", "State Machine is being deleted: '\(arn)'") }
+        if record.status != "ACTIVE" { throw ServiceError(.stateMachineDeleting, "State Machine is being deleted: '\(arn)'") }
         var changed = false
         var parsed: StateMachineDefinition? = nil
         if let d = u.definition, d != record.definition {
@@ -241,10 +242,10 @@ extension ResourceService {
         } catch StoreError.notFound {
             throw ServiceError.stateMachineDoesNotExist(arn)
         } catch StoreError.conflict {
-            throw ServiceError("ConflictException",
+            throw ServiceError(.conflict,
                                "Failed to publish the State Machine version for revision \(revisionId ?? ""). The current State Machine revision is different.")
         } catch StoreError.limitExceeded {
-            throw ServiceError("ServiceQuotaExceededException",
+            throw ServiceError(.serviceQuotaExceeded,
                                "Cannot publish more than \(Self.maxVersionsPerMachine) versions for state machine '\(arn)'")
         } catch {
             throw map(error)
@@ -282,7 +283,7 @@ extension ResourceService {
         } catch { throw map(error) }
         let using = aliases.filter { $0.routingConfiguration.contains { $0.stateMachineVersionArn == arn } }
         if !using.isEmpty {
-            throw ServiceError("ConflictException",
+            throw ServiceError(.conflict,
                                "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [\(using.map(\.name).joined(separator: ", "))]")
         }
         do { try await store.deleteStateMachineVersion(arn: arn) } catch { throw map(error) }
@@ -308,7 +309,7 @@ extension ResourceService {
             let v: StateMachineVersionRecord?
             do { v = try await store.stateMachineVersion(arn: r.stateMachineVersionArn) } catch { throw map(error) }
             guard v != nil else {
-                throw ServiceError("ResourceNotFound", "Resource not found: '\(r.stateMachineVersionArn)'")
+                throw ServiceError(.resourceNotFound, "Resource not found: '\(r.stateMachineVersionArn)'")
             }
         }
         if routes.count == 2, routes[0].stateMachineVersionArn == routes[1].stateMachineVersionArn {
@@ -330,11 +331,11 @@ extension ResourceService {
         do {
             if let existing = try await store.stateMachineAlias(arn: arn) {
                 if existing.description == description && existing.routingConfiguration == routes { return existing }
-                throw ServiceError("ConflictException", "Failed to create alias because an alias with the same name and a different routing configuration already exists.")
+                throw ServiceError(.conflict, "Failed to create alias because an alias with the same name and a different routing configuration already exists.")
             }
             let count = try await store.listStateMachineAliases(stateMachineArn: machine.machineArn, limit: 1000, after: nil).items.count
             guard count < Self.maxAliasesPerMachine else {
-                throw ServiceError("ServiceQuotaExceededException",
+                throw ServiceError(.serviceQuotaExceeded,
                                    "Cannot create more than \(Self.maxAliasesPerMachine) aliases for state machine '\(machine.machineArn)'")
             }
             let r = StateMachineAliasRecord(arn: arn, stateMachineArn: machine.machineArn, name: name, description: description,
@@ -344,7 +345,7 @@ extension ResourceService {
         } catch let e as ServiceError {
             throw e
         } catch StoreError.alreadyExists {
-            throw ServiceError("ConflictException", "Failed to create alias because an alias with the same name already exists.")
+            throw ServiceError(.conflict, "Failed to create alias because an alias with the same name already exists.")
         } catch {
             throw map(error)
         }
@@ -355,7 +356,7 @@ extension ResourceService {
         guard case .alias = ref.qualifier else { throw ServiceError.invalidArn(arn) }
         let a: StateMachineAliasRecord?
         do { a = try await store.stateMachineAlias(arn: arn) } catch { throw map(error) }
-        guard let a else { throw ServiceError("ResourceNotFound", "Resource not found: '\(arn)'") }
+        guard let a else { throw ServiceError(.resourceNotFound, "Resource not found: '\(arn)'") }
         return a
     }
 
@@ -364,7 +365,7 @@ extension ResourceService {
     {
         var a = try await describeStateMachineAlias(arn: arn)
         guard description != nil || routes != nil else {
-            throw ServiceError("MissingRequiredParameter", "Either the description or the RoutingConfiguration must be specified")
+            throw ServiceError(.missingRequiredParameter, "Either the description or the RoutingConfiguration must be specified")
         }
         if let routes {
             let machine = try await checkRouting(routes)
@@ -376,7 +377,7 @@ extension ResourceService {
         if let description { a.description = description }
         a.updateDate = clock.now()
         do { try await store.putStateMachineAlias(a, create: false) } catch StoreError.notFound {
-            throw ServiceError("ResourceNotFound", "Resource not found: '\(arn)'")
+            throw ServiceError(.resourceNotFound, "Resource not found: '\(arn)'")
         } catch { throw map(error) }
         return a
     }
@@ -411,7 +412,7 @@ extension ResourceService {
             default: throw ServiceError.invalidArn(arn)
             }
         } catch let e as ServiceError { throw e } catch { throw map(error) }
-        guard exists else { throw ServiceError("ResourceNotFound", "Resource not found: '\(arn)'") }
+        guard exists else { throw ServiceError(.resourceNotFound, "Resource not found: '\(arn)'") }
     }
 
     public func tags(resourceArn arn: String) async throws -> [(key: String, value: String)] {
@@ -424,7 +425,7 @@ extension ResourceService {
         do {
             try await store.tagResource(resourceArn: arn, tags: tags, maxTags: Self.maxTagsPerResource)
         } catch StoreError.limitExceeded {
-            throw ServiceError("TooManyTags", "Too many tags: '\(arn)' can have at most \(Self.maxTagsPerResource) tags")
+            throw ServiceError(.tooManyTags, "Too many tags: '\(arn)' can have at most \(Self.maxTagsPerResource) tags")
         } catch { throw map(error) }
     }
 

@@ -2,6 +2,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import Synchronization
+import ControlPlane
 
 /// State machines and activities: create, describe, list, delete, with AWS's errors.
 public final class ResourceService: Sendable {
@@ -50,7 +51,7 @@ public final class ResourceService: Sendable {
             return try StateMachineDefinition.parse(
                 text, options: DefinitionOptions(machineType: type == "EXPRESS" ? .express : .standard))
         } catch {
-            throw ServiceError("InvalidDefinition", error.message)
+            throw ServiceError(.invalidDefinition, error.message)
         }
     }
 
@@ -69,7 +70,7 @@ public final class ResourceService: Sendable {
                 if existing.definition == r.definition, existing.roleArn == r.roleArn, existing.type == r.type {
                     return existing
                 }
-                throw ServiceError("StateMachineAlreadyExists", "State Machine Already Exists: '\(arn)'")
+                throw ServiceError(.stateMachineAlreadyExists, "State Machine Already Exists: '\(arn)'")
             }
             let record = StateMachineRecord(
                 arn: arn, name: r.name, type: r.type, definition: r.definition, roleArn: r.roleArn,
@@ -80,7 +81,7 @@ public final class ResourceService: Sendable {
             definitions.put(record.revisionId, definition)
             return record
         } catch StoreError.alreadyExists {
-            throw ServiceError("StateMachineAlreadyExists", "State Machine Already Exists: '\(arn)'")
+            throw ServiceError(.stateMachineAlreadyExists, "State Machine Already Exists: '\(arn)'")
         } catch {
             throw map(error)
         }
@@ -130,7 +131,7 @@ public final class ResourceService: Sendable {
 
     /// A machine record that can start executions, with its parsed definition.
     func startable(_ r: StateMachineRecord, _ arn: String) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
-        guard r.status == "ACTIVE" else { throw ServiceError("StateMachineDeleting", "State Machine is being deleted: '\(arn)'") }
+        guard r.status == "ACTIVE" else { throw ServiceError(.stateMachineDeleting, "State Machine is being deleted: '\(arn)'") }
         let d = try await definitions.definition(revisionId: r.revisionId, type: r.type)
         return (r, d)
     }

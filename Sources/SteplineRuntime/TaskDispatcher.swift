@@ -1,6 +1,7 @@
 import StatesEngine
 import StatesLanguage
 import Synchronization
+import ControlPlane
 
 /// What became of a task request handed to a dispatcher.
 public enum DispatchOutcome: Sendable, Equatable {

@@ -5,6 +5,7 @@ import StatesStore
 import SteplineRuntime
 import Synchronization
 import Testing
+import ControlPlane
 
 /// The executor's AWS semantics on a real SQLite store, with a manual clock.
 @Suite struct ExecutionServiceTests {
@@ -146,7 +147,7 @@ import Testing
             _ = try await f.service.resources.createStateMachine(.init(name: "bad", definition: "{}", roleArn: "r"))
             Issue.record("an invalid definition was accepted")
         } catch let e as ServiceError {
-            #expect(e.type == "InvalidDefinition")
+            #expect(e.code == .invalidDefinition)
         }
     }
 

@@ -4,6 +4,7 @@ import StatesLanguage
 import StatesStore
 import SteplineRuntime
 import Synchronization
+import ControlPlane
 
 /// A store that dies: after `kill()`, every call throws, as if the process had stopped.
 final class KillableStore: StatesStore {
@@ -259,7 +260,7 @@ final class SimulatedWorld: @unchecked Sendable {
                 case .success(let o): try await service.taskSucceeded(token: a.token, output: o)
                 case .failure(let e, let c): try await service.taskFailed(token: a.token, error: e, cause: c)
                 }
-            } catch let e as ServiceError where e.type == "TaskTimedOut" || e.type == "TaskDoesNotExist" {
+            } catch let e as ServiceError where e.code == .taskTimedOut || e.code == .taskDoesNotExist {
                 continue  // already applied before a crash, or the task is gone
             } catch {
                 guard plan.crashed.load(ordering: .acquiring) else { throw error }

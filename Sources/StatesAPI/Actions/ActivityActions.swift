@@ -1,6 +1,7 @@
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import ControlPlane
 
 /// Activities: create, describe, delete, list (GetActivityTask is in TaskActions).
 extension StepFunctionsAPI {
@@ -8,7 +9,7 @@ extension StepFunctionsAPI {
         h["CreateActivity"] = { req, s in
             let tags = req.tags()
             guard tags.count <= ResourceService.maxTagsPerResource else {
-                throw ServiceError("TooManyTags", "Too many tags: at most \(ResourceService.maxTagsPerResource) tags per resource")
+                throw ServiceError(.tooManyTags, "Too many tags: at most \(ResourceService.maxTagsPerResource) tags per resource")
             }
             let r = try await s.resources.createActivity(
                 name: try req.requiredString("name"), encryptionConfiguration: req.objectText("encryptionConfiguration"))

@@ -2,6 +2,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import ControlPlane
 
 /// Executions: start (async and sync), stop, describe, history, list, redrive.
 extension StepFunctionsAPI {
@@ -67,7 +68,7 @@ extension StepFunctionsAPI {
             filter.aliasArn = arn
         }
         if type == "EXPRESS" {
-            throw ServiceError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+            throw ServiceError(.stateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
         }
         return filter
     }

@@ -3,6 +3,7 @@ import StatesLanguage
 import StatesStore
 import SteplineRuntime
 import Synchronization
+import ControlPlane
 
 /// Map runs (Distributed Map): derived from the parent execution's history.
 ///
@@ -103,7 +104,7 @@ enum MapRuns {
     static func find(_ arn: String, _ s: APIServices) async throws -> Summary {
         guard let p = ARNs.parse(arn), p.type == "mapRun", p.names.count == 2, let slash = p.names[0].firstIndex(of: "/")
         else { throw ServiceError.invalidArn(arn) }
-        let notFound = ServiceError("ResourceNotFound", "Resource not found: '\(arn)'")
+        let notFound = ServiceError(.resourceNotFound, "Resource not found: '\(arn)'")
         if let execution = index.withLock({ $0[arn] }) {
             guard let r = try await summaries(executionArn: execution, s).first(where: { $0.arn == arn }) else { throw notFound }
             return r

@@ -1,6 +1,7 @@
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import ControlPlane
 
 /// State machines: create, describe, update, delete, list, validate.
 extension StepFunctionsAPI {

@@ -1,6 +1,7 @@
 import StatesEngine
 import StatesLanguage
 import SteplineRuntime
+import ControlPlane
 
 extension StepFunctionsAPI {
     static func registerTestStateAction(_ h: inout [String: Handler]) {

@@ -1,5 +1,6 @@
 import StatesLanguage
 import SteplineRuntime
+import ControlPlane
 
 /// A shape of the service model (see `ServiceModel`, generated from botocore's model).
 indirect enum ModelShape: Sendable {
@@ -75,7 +76,7 @@ enum RequestValidator {
     }
 
     private static func typeError(_ path: String, _ expected: String) -> ServiceError {
-        ServiceError("SerializationException", "Unexpected value type for '\(path.isEmpty ? "body" : path)': expected \(expected)")
+        ServiceError(.serializationException, "Unexpected value type for '\(path.isEmpty ? "body" : path)': expected \(expected)")
     }
 
     private static func quoted(_ s: String, sensitive: Bool) -> String {

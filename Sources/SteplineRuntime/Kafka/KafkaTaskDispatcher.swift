@@ -3,6 +3,7 @@ import Logging
 import StatesEngine
 import StatesLanguage
 import Synchronization
+import ControlPlane
 
 /// Carries task requests out over Kafka, as PRODUCT.md's topic conventions say, and
 /// answers the tasks whose result does not come from a worker (publishes).

@@ -3,6 +3,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import Synchronization
+import ControlPlane
 
 /// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`: nested
 /// executions run in this daemon.
@@ -38,7 +39,7 @@ public final class NestedExecutions: Sendable {
             let started = try await service.startExecution(.init(stateMachineArn: start.stateMachineArn, name: name, input: start.input))
             childArn = started.executionArn
             startDate = started.startDate
-        } catch let e as ServiceError where e.type == "ExecutionAlreadyExists" && start.name == nil && start.mode != .requestResponse {
+        } catch let e as ServiceError where e.code == .executionAlreadyExists && start.name == nil && start.mode != .requestResponse {
             // Dispatched again after a restart and the child has ended: it is ours (its name
             // derives from this task's token), so carry on with it.
             guard let parsed = ARNs.parse(start.stateMachineArn), let machine = parsed.names.first,

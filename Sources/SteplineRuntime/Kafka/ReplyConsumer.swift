@@ -5,6 +5,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import Synchronization
+import ControlPlane
 
 /// Applies task replies from the reply topic: `{"taskToken", "output"}`,
 /// `{"taskToken", "error", "cause"}` or `{"taskToken", "heartbeat": true}` — the same as

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import StatesLanguage
 import Synchronization
+import ControlPlane
 
 /// Starts executions from Kafka records that match trigger rules.
 ///
@@ -288,7 +289,7 @@ public final class TriggerConsumer: Service, Sendable {
                         do {
                             _ = try await self.service.startExecution(start.request)
                             return nil
-                        } catch let e as ServiceError where e.type == "ExecutionAlreadyExists" {
+                        } catch let e as ServiceError where e.code == .executionAlreadyExists {
                             // A replayed record (its execution is there already): nothing to do.
                             return nil
                         } catch let e as ServiceError where !e.isServerError {
