@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "StatesAPI",
             dependencies: [
-                "ControlPlane", "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime",
+                "ControlPlane", "StatesEngine", "StatesLanguage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

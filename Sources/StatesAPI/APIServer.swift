@@ -1,8 +1,7 @@
+import ControlPlane
 import Prometheus
 import ServiceLifecycle
 import StatesLanguage
-import SteplineRuntime
-import ControlPlane
 
 /// The HTTP surface of `stepline serve`: `POST /` (the AWS API), `/healthz`, `/readyz`.
 public enum APIServer {
@@ -16,16 +15,15 @@ public enum APIServer {
     /// - Parameters:
     ///   - host/port: the listen address (`127.0.0.1:8083` by default).
     ///   - limits: the HTTP server's timeouts and connection limit (`api:` in the configuration).
+    ///   - health: what `/healthz` and `/readyz` report.
+    ///   - triggers: the `/triggers` API, if the daemon has triggers.
     ///   - onRunning: called with the bound port once the server listens.
     public static func make(api: StepFunctionsAPI, host: String, port: Int, limits: HTTPServer.Limits = .init(),
-                            triggers: TriggerRegistry? = nil,
+                            health: any DaemonHealth, triggers: (any TriggerControl)? = nil,
                             metrics: PrometheusCollectorRegistry? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> HTTPServer
     {
-        let runtime = api.services.runtime
-        let triggerRoutes = triggers.map {
-            TriggerRoutes(registry: $0, region: runtime.configuration.region, account: runtime.configuration.account)
-        }
+        let triggerRoutes = triggers.map { TriggerRoutes(triggers: $0) }
         let connections = ConnectionSet(limits: limits)
         let evaluations = api.evaluations
         // Bodies past the quota are not kept: one byte past it is enough to say 413.
@@ -33,7 +31,7 @@ public enum APIServer {
             host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, connections: connections,
             immediate: { request in
                 guard request.method == .GET, request.path == "/healthz" else { return nil }
-                if let problem = runtime.liveness() { return json(503, ["status": .string(problem)]) }
+                if let problem = health.liveness() { return json(503, ["status": .string(problem)]) }
                 return json(200, ["status": "alive"])
             },
             overLimit: { request in
@@ -58,7 +56,7 @@ public enum APIServer {
                     body: request.body)
                 return json(reply.status, reply.body, contentType: reply.contentType)
             case (.GET, "/readyz"):
-                let r = await runtime.readiness()
+                let r = await health.readiness()
                 var checks: JSONObject = [
                     "store": .string(r.storeOpen ? (r.storeWritable ? "ok" : "not writable") : "closed"),
                     "recovery": .string(r.recovered ? "done" : "in progress"),

@@ -1,5 +1,4 @@
 import StatesLanguage
-import SteplineRuntime
 import ControlPlane
 
 /// The JSON body of an AWS JSON 1.0 request, with typed access to its members.
@@ -42,11 +41,14 @@ public struct AWSRequest: Sendable {
     public var maxResults: Int? { int("maxResults").flatMap { $0 == 0 ? nil : $0 } }
     public var nextToken: String? { string("nextToken") }
 
+    /// `maxResults` and `nextToken`.
+    public var page: PageRequest { PageRequest(maxResults: maxResults, nextToken: nextToken) }
+
     /// `tags: [{key, value}]`.
-    public func tags(_ name: String = "tags") -> [(key: String, value: String)] {
+    public func tags(_ name: String = "tags") -> [Tag] {
         (array(name) ?? []).compactMap { t in
             guard let k = t["key"]?.stringValue else { return nil }
-            return (key: k, value: t["value"]?.stringValue ?? "")
+            return Tag(key: k, value: t["value"]?.stringValue ?? "")
         }
     }
 }

@@ -3,7 +3,6 @@ import Foundation
 import Glibc
 #endif
 import Synchronization
-import SteplineRuntime
 import ControlPlane
 
 /// Where the API's CPU-heavy requests run (TestState, definition parsing and validation,

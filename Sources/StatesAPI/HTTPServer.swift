@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import StatesLanguage
 import Synchronization
-import SteplineRuntime
 
 /// A request as the routes see it: the whole body, collected up to the server's limit.
 public struct HTTPServerRequest: Sendable {
@@ -436,7 +436,7 @@ enum HTTPDate {
     static func now() -> String {
         let second = Int64(Date().timeIntervalSince1970)
         if let hit = cache.withLock({ $0.second == second ? $0.text : nil }) { return hit }
-        let text = SDKResults.httpDate(milliseconds: second * 1000)
+        let text = Timestamp.httpDate(milliseconds: second * 1000)
         cache.withLock { $0 = (second, text) }
         return text
     }

@@ -1,18 +1,6 @@
+import ControlPlane
 import Logging
 import StatesLanguage
-import StatesStore
-import SteplineRuntime
-import ControlPlane
-
-/// What action handlers reach: the runtime's services.
-public struct APIServices: Sendable {
-    public let runtime: SteplineRuntime
-    public var executions: ExecutionService { runtime.executions }
-    public var resources: ResourceService { runtime.executions.resources }
-    public var activities: ActivityDispatcher { runtime.activities }
-
-    public init(runtime: SteplineRuntime) { self.runtime = runtime }
-}
 
 /// The AWS Step Functions API (JSON 1.0): one handler per action, chosen by the
 /// `X-Amz-Target: AWSStepFunctions.<Action>` header; and EventBridge's
@@ -20,10 +8,11 @@ public struct APIServices: Sendable {
 ///
 /// Every request body is validated against the operation's input shape from botocore's
 /// service model (`Model/`) before its handler runs. To add an action, register a handler
-/// (see `Actions/`): it receives the validated request and the services, and returns the
-/// response body or throws `ServiceError`.
+/// (see `Actions/`): it decodes the validated request into the control plane's typed input,
+/// calls the control plane (`StepFunctionsControl`, which the runtime implements), and
+/// encodes the typed result as AWS's response body, or throws `ServiceError`.
 public final class StepFunctionsAPI: Sendable {
-    public typealias Handler = @Sendable (AWSRequest, APIServices) async throws -> JSON
+    public typealias Handler = @Sendable (AWSRequest, any StepFunctionsControl) async throws -> JSON
 
     public static let targetPrefix = "AWSStepFunctions."
     public static let eventsTarget = "AWSEvents.TestEventPattern"
@@ -31,7 +20,7 @@ public final class StepFunctionsAPI: Sendable {
     public static let maxBodyBytes = 1_048_576
 
     private let handlers: [String: Handler]
-    public let services: APIServices
+    public let control: any StepFunctionsControl
     /// Where the CPU-heavy actions run, off the threads that answer the others.
     public let evaluations: EvaluationExecutor
     /// The actions that parse definitions or evaluate expressions and patterns.
@@ -41,7 +30,7 @@ public final class StepFunctionsAPI: Sendable {
     private let logger: Logger
     let metrics: APIMetrics
 
-    public init(services: APIServices, logger: Logger = Logger(label: "stepline.api"),
+    public init(control: any StepFunctionsControl, logger: Logger = Logger(label: "stepline.api"),
                 extraActions: [String: Handler] = [:], evaluations: EvaluationExecutor = .shared)
     {
         self.evaluations = evaluations
@@ -56,7 +45,7 @@ public final class StepFunctionsAPI: Sendable {
         StepFunctionsAPI.registerTestStateAction(&h)
         for (k, v) in extraActions { h[k] = v }
         handlers = h
-        self.services = services
+        self.control = control
         self.logger = logger
         metrics = APIMetrics(actions: Array(h.keys) + ["TestEventPattern", "Unknown"])
     }
@@ -147,10 +136,10 @@ public final class StepFunctionsAPI: Sendable {
                 throw ServiceError(.serializationException, "Start of structure or map found where not expected: the request body must be a JSON object")
             }
             try RequestValidator.validate(operation: action, body: object)
-            let request = AWSRequest(action: action, body: object), services = self.services
+            let request = AWSRequest(action: action, body: object), control = self.control
             let result = Self.evaluationActions.contains(action)
-                ? try await evaluations.run { try await handler(request, services) }
-                : try await handler(request, services)
+                ? try await evaluations.run { try await handler(request, control) }
+                : try await handler(request, control)
             return (action, Reply(status: 200, body: result))
         } catch let e as ServiceError {
             if e.isServerError { logger.warning("\(action) failed", metadata: ["error": "\(e)"]) }

@@ -1,18 +1,11 @@
+import ControlPlane
 import Logging
 import ServiceLifecycle
 import StatesEngine
 import StatesStore
 import Synchronization
 
-/// The health of a Kafka connection, as `/readyz` reports it.
-public enum KafkaHealth: Sendable, Equatable {
-    /// No Kafka is wired into this daemon yet (issue 6 adds the embedded broker and clients).
-    case notConfigured
-    case reachable(String)
-    case unreachable(String)
-}
-
-/// Tells whether Kafka is reachable. The Kafka issue provides the real probe.
+/// Tells whether Kafka is reachable (`KafkaMonitor`).
 public protocol KafkaHealthProbe: Sendable {
     func check() async -> KafkaHealth
 }
@@ -26,21 +19,6 @@ public struct NoKafka: KafkaHealthProbe {
 public struct RuntimeLoopEnded: Error, CustomStringConvertible {
     public var loop: String
     public var description: String { "the \(loop) loop ended while the daemon was running" }
-}
-
-/// What `/readyz` reports.
-public struct Readiness: Sendable {
-    public var storeOpen: Bool
-    public var recovered: Bool
-    public var storeWritable: Bool
-    public var kafka: KafkaHealth
-    public var shuttingDown: Bool
-
-    public var isReady: Bool {
-        guard storeOpen, recovered, storeWritable, !shuttingDown else { return false }
-        if case .unreachable = kafka { return false }
-        return true
-    }
 }
 
 /// The runtime of `stepline serve`, assembled: store, executor, timers, outbox relay,

@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import KafkaClient
 import Logging
@@ -177,10 +178,11 @@ struct Daemon {
     static func makeAPIServer(_ settings: ServeConfiguration, runtime: SteplineRuntime, registry: TriggerRegistry,
                               metrics: PrometheusCollectorRegistry, logger: Logger) -> HTTPServer
     {
-        let api = StepFunctionsAPI(services: APIServices(runtime: runtime), logger: logger)
+        let api = StepFunctionsAPI(control: RuntimeControl(runtime: runtime), logger: logger)
         let host = settings.host, databasePath = settings.databasePath
-        return APIServer.make(api: api, host: host, port: settings.port, limits: settings.httpLimits, triggers: registry,
-                              metrics: metrics) { port in
+        let triggers = TriggerService(registry: registry, region: settings.region, account: settings.account)
+        return APIServer.make(api: api, host: host, port: settings.port, limits: settings.httpLimits, health: runtime,
+                              triggers: triggers, metrics: metrics) { port in
             logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(databasePath)"])
         }
     }

@@ -1,36 +1,32 @@
-import StatesLanguage
-import StatesStore
-import SteplineRuntime
 import ControlPlane
+import StatesEngine
+import StatesLanguage
 
 /// Activities: create, describe, delete, list (GetActivityTask is in TaskActions).
 extension StepFunctionsAPI {
     static func registerActivityActions(_ h: inout [String: Handler]) {
-        h["CreateActivity"] = { req, s in
-            let tags = req.tags()
-            guard tags.count <= ResourceService.maxTagsPerResource else {
-                throw ServiceError(.tooManyTags, "Too many tags: at most \(ResourceService.maxTagsPerResource) tags per resource")
-            }
-            let r = try await s.resources.createActivity(
-                name: try req.requiredString("name"), encryptionConfiguration: req.objectText("encryptionConfiguration"))
-            if !tags.isEmpty { try await s.resources.tagResource(arn: r.arn, tags: tags) }
-            return ["activityArn": .string(r.arn), "creationDate": Shapes.date(r.creationDate)]
+        h["CreateActivity"] = { req, control in
+            let r = try await control.createActivity(
+                name: try req.requiredString("name"), encryptionConfiguration: req.objectText("encryptionConfiguration"),
+                tags: req.tags())
+            return ["activityArn": .string(r.activityArn.rawValue), "creationDate": Shapes.date(r.creationDate)]
         }
-        h["DescribeActivity"] = { req, s in
-            let r = try await s.resources.describeActivity(arn: try req.requiredString("activityArn"))
-            var o: JSONObject = ["activityArn": .string(r.arn), "name": .string(r.name), "creationDate": Shapes.date(r.creationDate)]
+        h["DescribeActivity"] = { req, control in
+            let r = try await control.describeActivity(ActivityARN(try req.requiredString("activityArn")))
+            var o: JSONObject = ["activityArn": .string(r.activityArn.rawValue), "name": .string(r.name),
+                                 "creationDate": Shapes.date(r.creationDate)]
             o["encryptionConfiguration"] = parsedConfiguration(r.encryptionConfiguration) ?? ["type": "AWS_OWNED_KEY"]
             return .object(o)
         }
-        h["DeleteActivity"] = { req, s in
-            try await s.resources.deleteActivity(arn: try req.requiredString("activityArn"))
+        h["DeleteActivity"] = { req, control in
+            try await control.deleteActivity(ActivityARN(try req.requiredString("activityArn")))
             return [:]
         }
-        h["ListActivities"] = { req, s in
-            let page = try await s.resources.listActivities(maxResults: req.maxResults, nextToken: req.nextToken)
+        h["ListActivities"] = { req, control in
+            let page = try await control.listActivities(req.page)
             return Shapes.page("activities", page.items.map { r in
-                ["activityArn": .string(r.arn), "name": .string(r.name), "creationDate": Shapes.date(r.creationDate)]
-            }, next: page.next)
+                ["activityArn": .string(r.activityArn.rawValue), "name": .string(r.name), "creationDate": Shapes.date(r.creationDate)]
+            }, next: page.nextToken)
         }
     }
 }

@@ -1,5 +1,4 @@
 import StatesLanguage
-import SteplineRuntime
 import ControlPlane
 
 /// A shape of the service model (see `ServiceModel`, generated from botocore's model).

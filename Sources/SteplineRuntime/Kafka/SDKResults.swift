@@ -96,15 +96,5 @@ public enum SDKResults {
     }
 
     /// An RFC 1123 date, as HTTP's `Date` header.
-    public static func httpDate(milliseconds ms: Int64) -> String {
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let seconds = Timestamp(millisecondsSinceEpoch: ms).secondsSinceEpoch
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = Timestamp.civilFromDays(days)
-        let weekday = weekdays[Int((days % 7 + 7) % 7)]
-        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
-        return "\(weekday), \(pad(Int(day))) \(months[Int(month) - 1]) \(year) \(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60)) GMT"
-    }
+    public static func httpDate(milliseconds ms: Int64) -> String { Timestamp.httpDate(milliseconds: ms) }
 }
