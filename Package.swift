@@ -127,6 +127,8 @@ let package = Package(
             dependencies: ["ControlPlane", "SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
+        // Every API action through the protocol layer against an in-memory control plane.
+        .testTarget(name: "StatesAPITests", dependencies: ["StatesAPI", "ControlPlane", "StatesEngine", "StatesLanguage"]),
         .testTarget(
             name: "SteplineConfigurationTests",
             dependencies: [
