@@ -146,9 +146,10 @@ import Testing
                     + "\(r.inputTemplate ?? "nil") \(r.deadLetter) \(r.enabled) \(r.source)"
             }.joined(separator: "; ")
         },
-        // A pattern's numbers keep their spelling (a double would round this one).
-        .init("triggers:\n  - {name: t, topic: o, stateMachine: m, pattern: {n: [{numeric: ['>', 0.1000000000000000055]}]}}\n",
-              #"{"n":[{"numeric":[">",0.1000000000000000055]}]}"#) { $0.triggers.first?.patternText ?? "nil" },
+        // A pattern's numbers keep their spelling (a double would round this one; a
+        // `numeric` operand must be an exact double, as EventBridge requires).
+        .init("triggers:\n  - {name: t, topic: o, stateMachine: m, pattern: {n: [18446744073709551617]}}\n",
+              #"{"n":[18446744073709551617]}"#) { $0.triggers.first?.patternText ?? "nil" },
         // A pattern given as JSON text is kept as written.
         .init("triggers:\n  - {name: t, topic: o, stateMachine: m, pattern: '{\"a\": [1]}'}\n", #"{"a": [1]}"#) {
             $0.triggers.first?.patternText ?? "nil"
