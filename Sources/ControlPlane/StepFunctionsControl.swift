@@ -80,6 +80,15 @@ public protocol StepFunctionsControl: Sendable {
     func testState(_ request: JSONObject) async throws -> JSON
 }
 
+/// How loaded the executor is, for a transport that holds new work back when it is full
+/// (the trigger consumer pauses its partitions, and the backlog waits in Kafka).
+public protocol ExecutionLoad: Sendable {
+    /// STANDARD executions running now.
+    var runningExecutions: Int { get }
+    /// At this many running, new starts are held back (0: no limit).
+    var maxRunningExecutions: Int { get }
+}
+
 /// The trigger rules managed at run time (Stepline's `/triggers` API), next to those of the
 /// configuration file. Rules are JSON as that API reads and writes them.
 ///

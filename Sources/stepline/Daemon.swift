@@ -165,7 +165,7 @@ struct Daemon {
     {
         let configuration = kafka.consumerConfiguration(group: settings.kafkaGroupID + ".triggers")
         return TriggerConsumer(
-            registry: registry, service: runtime.executions,
+            registry: registry, control: RuntimeControl(runtime: runtime),
             makeConsumer: { topics, fromBeginning in
                 var c = configuration
                 c.startAtBeginning = fromBeginning

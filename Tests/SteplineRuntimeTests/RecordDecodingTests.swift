@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import KafkaClient
 import StatesLanguage
@@ -14,7 +15,7 @@ import Testing
         KafkaRecord(topic: "orders", partition: 0, offset: 7, key: key, value: value, headers: headers)
     }
 
-    static func start(_ rule: TriggerRule, _ record: KafkaRecord) throws -> Result<ExecutionService.StartRequest, TriggerConsumer.BuildError> {
+    static func start(_ rule: TriggerRule, _ record: KafkaRecord) throws -> Result<StartExecutionInput, TriggerConsumer.BuildError> {
         let value = try JSON.parse(bytes: record.value ?? [])
         return TriggerConsumer.startRequest(rule, record: record, value: value, region: "us-east-1", account: "123456789012")
     }

@@ -6,7 +6,7 @@ import StatesStore
 /// The runtime's side of the control plane: each action of `StepFunctionsControl` carried
 /// out by the executor (`ExecutionService`), the resources (`ResourceService`) and the
 /// activity queues, its records turned into the protocol's values.
-public struct RuntimeControl: StepFunctionsControl {
+public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     let runtime: SteplineRuntime
     let mapRuns: MapRuns
 
@@ -16,6 +16,9 @@ public struct RuntimeControl: StepFunctionsControl {
     }
 
     var executions: ExecutionService { runtime.executions }
+
+    public var runningExecutions: Int { executions.runningExecutions }
+    public var maxRunningExecutions: Int { runtime.configuration.maxRunningExecutions }
     var resources: ResourceService { runtime.executions.resources }
 
     // MARK: State machines

@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Logging
 import ServiceLifecycle
+import StatesEngine
 import StatesLanguage
 import Synchronization
 import ControlPlane
@@ -17,7 +18,7 @@ public final class TriggerConsumer: Service, Sendable {
     public typealias ConsumerFactory = @Sendable (_ topics: [String], _ startAtBeginning: Bool) throws -> KafkaConsumer
 
     private let registry: TriggerRegistry
-    private let service: ExecutionService
+    private let control: any StepFunctionsControl & ExecutionLoad
     private let makeConsumer: ConsumerFactory
     private let deadLetters: DeadLetters
     private let monitor: KafkaMonitor?
@@ -28,12 +29,12 @@ public final class TriggerConsumer: Service, Sendable {
     private let stopping = Mutex(false)
     private let restartFromBeginningNext = Mutex(false)
 
-    public init(registry: TriggerRegistry, service: ExecutionService, makeConsumer: @escaping ConsumerFactory,
+    public init(registry: TriggerRegistry, control: any StepFunctionsControl & ExecutionLoad, makeConsumer: @escaping ConsumerFactory,
                 deadLetters: DeadLetters, monitor: KafkaMonitor? = nil, region: String, account: String, logger: Logger)
     {
         self.monitor = monitor
         self.registry = registry
-        self.service = service
+        self.control = control
         self.makeConsumer = makeConsumer
         self.deadLetters = deadLetters
         self.region = region
@@ -113,7 +114,7 @@ public final class TriggerConsumer: Service, Sendable {
     struct Start: Sendable {
         var recordIndex: Int
         var rule: TriggerRule
-        var request: ExecutionService.StartRequest
+        var request: StartExecutionInput
     }
 
     /// Processes a batch in parts that keep the running executions under
@@ -121,15 +122,15 @@ public final class TriggerConsumer: Service, Sendable {
     /// and polled (a member that stops polling leaves its group), so the backlog waits in
     /// Kafka; records of partitions assigned meanwhile join the batch.
     func admit(_ batch: [KafkaRecord], consumer: KafkaConsumer) async throws {
-        let limit = service.core.configuration.maxRunningExecutions
+        let limit = control.maxRunningExecutions
         guard limit > 0 else { return try await process(batch, consumer: consumer) }
         var records = batch
         var next = 0
         while next < records.count {
-            var free = limit - service.runningExecutions
+            var free = limit - control.runningExecutions
             if free <= 0 {
                 records += try await waitForRoom(limit: limit, consumer: consumer)
-                free = limit - service.runningExecutions
+                free = limit - control.runningExecutions
             }
             let part = Array(records[next..<min(records.count, next + max(1, free))])
             next += part.count
@@ -145,10 +146,10 @@ public final class TriggerConsumer: Service, Sendable {
         try consumer.pause(paused)
         RuntimeMetrics.triggersPaused()
         logger.info("triggers: paused, the running executions are at the limit", metadata: [
-            "running": "\(service.runningExecutions)", "maxRunningExecutions": "\(limit)"])
+            "running": "\(control.runningExecutions)", "maxRunningExecutions": "\(limit)"])
         defer { try? consumer.resume(paused) }
         var polled: [KafkaRecord] = []
-        while limit - service.runningExecutions < enough {
+        while limit - control.runningExecutions < enough {
             if consumer.isShutdownTriggered { throw CancellationError() }
             do {
                 polled += try await consumer.poll(maxRecords: 500, timeout: .milliseconds(20))
@@ -158,7 +159,7 @@ public final class TriggerConsumer: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
-        logger.info("triggers: resumed", metadata: ["running": "\(service.runningExecutions)"])
+        logger.info("triggers: resumed", metadata: ["running": "\(control.runningExecutions)"])
         return polled
     }
 
@@ -216,7 +217,7 @@ public final class TriggerConsumer: Service, Sendable {
     /// The start a record asks for under `rule` (which matched it): the execution name and
     /// the input the rule's transformer makes.
     public static func startRequest(_ rule: TriggerRule, record: KafkaRecord, value: JSON, region: String, account: String)
-        -> Result<ExecutionService.StartRequest, BuildError>
+        -> Result<StartExecutionInput, BuildError>
     {
         // A key or header that is not UTF-8 fails the start only when the rule reads it.
         func reads(_ field: String) -> Bool {
@@ -263,7 +264,7 @@ public final class TriggerConsumer: Service, Sendable {
             if name.isEmpty || name == "null" { return .failure(BuildError(message: "executionName: the path \(rule.executionName ?? "") selects nothing")) }
         }
         let machine = rule.stateMachine.hasPrefix("arn:") ? rule.stateMachine : ARNs.stateMachine(region: region, account: account, name: rule.stateMachine)
-        return .success(.init(stateMachineArn: machine, name: Self.executionName(name), input: executionInput.serialized()))
+        return .success(.init(stateMachineArn: StateMachineARN(machine), name: Self.executionName(name), input: executionInput.serialized()))
     }
 
     /// A valid execution name (1-80 characters, none of AWS's forbidden ones): forbidden
@@ -278,35 +279,38 @@ public final class TriggerConsumer: Service, Sendable {
         return s
     }
 
-    /// Starts everything in parallel (their commits group); returns the failures that are
-    /// the request's fault. Failures of the service itself are retried.
+    /// Starts the batch's executions through the control plane's batch entry point (their
+    /// commits group); returns the failures that are the request's fault. The starts that
+    /// failed for the service's own reasons (storage) are tried again, alone, until they
+    /// are durable or the consumer stops.
     func startAll(_ starts: [Start], consumer: KafkaConsumer) async throws -> [(Start, ServiceError)] {
-        try await withThrowingTaskGroup(of: (Start, ServiceError)?.self) { group in
-            for start in starts {
-                group.addTask {
-                    var delay: UInt64 = 50_000_000
-                    while true {
-                        do {
-                            _ = try await self.service.startExecution(start.request)
-                            return nil
-                        } catch let e as ServiceError where e.code == .executionAlreadyExists {
-                            // A replayed record (its execution is there already): nothing to do.
-                            return nil
-                        } catch let e as ServiceError where !e.isServerError {
-                            return (start, e)
-                        } catch {
-                            if consumer.isShutdownTriggered { throw CancellationError() }
-                            self.logger.warning("triggers: start not durable yet, retrying", metadata: ["error": "\(error)"])
-                            try? await Task.sleep(nanoseconds: delay)
-                            delay = min(delay * 2, 2_000_000_000)
-                        }
-                    }
+        var pending = Array(starts.indices)
+        var failures: [(Start, ServiceError)] = []
+        var delay: Duration = .milliseconds(50)
+        while !pending.isEmpty {
+            let results = await control.startExecutions(pending.map { starts[$0].request })
+            var again: [Int] = []
+            var lastError: ServiceError?
+            for (i, result) in zip(pending, results) {
+                switch result {
+                case .success: break
+                // A replayed record (its execution is there already): nothing to do.
+                case .failure(let e) where e.code == .executionAlreadyExists: break
+                case .failure(let e) where !e.isServerError: failures.append((starts[i], e))
+                case .failure(let e):
+                    again.append(i)
+                    lastError = e
                 }
             }
-            var out: [(Start, ServiceError)] = []
-            for try await r in group { if let r { out.append(r) } }
-            return out
+            guard !again.isEmpty else { break }
+            if consumer.isShutdownTriggered { throw CancellationError() }
+            logger.warning("triggers: starts not durable yet, retrying", metadata: [
+                "count": "\(again.count)", "error": "\(lastError.map { "\($0)" } ?? "")"])
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(2))
+            pending = again
         }
+        return failures
     }
 }
 

@@ -72,7 +72,7 @@ public struct TriggerService: TriggerControl {
         switch TriggerConsumer.startRequest(rule, record: record, value: json, region: region, account: account) {
         case .success(let start):
             return [
-                "matches": true, "stateMachineArn": .string(start.stateMachineArn), "executionName": .string(start.name ?? ""),
+                "matches": true, "stateMachineArn": .string(start.stateMachineArn.rawValue), "executionName": .string(start.name ?? ""),
                 "input": start.input.flatMap { try? JSON.parse($0) } ?? .object([:]),
             ]
         case .failure(let e):
