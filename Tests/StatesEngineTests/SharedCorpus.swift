@@ -4,7 +4,8 @@ import Testing
 /// The shared data next to this checkout: `../shared` relative to the package root (the
 /// conformance corpora and the bench workloads), or the directory named by
 /// `STEPLINE_SHARED_DIR` (`STEPLINE_SHARED_DIR=/nonexistent` shows the tests that need it
-/// reported as skipped).
+/// reported as skipped). The same file is in StatesEngineTests and StatesLanguageTests (test
+/// targets share no code); keep the two equal.
 enum SharedCorpus {
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
