@@ -3,135 +3,308 @@ import StatesEngine
 import StatesLanguage
 import Testing
 
-/// The ASL conformance corpus (`../shared/conformance/asl`): executions recorded on AWS.
+/// The ASL conformance corpus (`../shared/conformance/asl`): cases recorded on AWS, each its
+/// own test case, reported by its id.
 ///
 /// Every `execution` case runs in-process on a virtual clock. Pure cases (no `needs`)
 /// answer nothing; cases whose `needs` name services get a test double that answers each
 /// Task with the result AWS recorded for it (`TaskSucceeded`/`TaskFailed`/... in recorded
-/// order), and are counted separately. Results are compared by the corpus's own `run.py`
-/// (normalisation and comparison), through `Tests/Conformance/asl_compare.py`.
-@Suite(.serialized) struct ASLConformanceTests {
-    /// Floors: the test fails when fewer cases pass. Raise them as the engine improves.
-    static let floors: [String: Int] = [
-        "jsonpath-pure": 578,
-        "jsonpath-pure-strict": 578,
-        "jsonata-pure": 88,
-        "jsonata-pure-strict": 88,
-        "recorded": 95,
-        "create_error": 13,
-        "validate": 12,
-        "test_state": 132,
-        "test_state-strict": 87,
-    ]
+/// order). `create_error` and `validate` cases check the definition, `test_state` cases go
+/// through `TestStateRunner`. Results are compared by the corpus's own `run.py`
+/// (normalisation and comparison) through `Tests/Conformance/asl_compare.py`, once for the
+/// whole corpus (one Python process); each case then checks its own verdict.
+///
+/// The cases expected to fail are listed below by id, with the reason: a case that fails
+/// without being listed, or passes while listed, fails the run.
+struct ASLConformanceTests {
+    static let absent: Comment = "../shared/conformance/asl is absent next to this checkout (or under STEPLINE_SHARED_DIR): corpus skipped"
 
-    /// Cases that pass on status, output, error and cause but whose recorded history
-    /// differs from ours, and why.
-    /// Cases that pass on status, output, error and cause but whose recorded history
-    /// differs from ours, and why (none today).
-    static let knownHistoryDifferences: [String: String] = [:]
+    /// JSONPath executions without services: status, output, error and cause, and the
+    /// full history.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.jsonPath))
+    func jsonPathExecution(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: true, expectedFailures: Self.executionFailures)
+    }
 
-    /// TestState cases (by test, without the parameter suffix) that fail, and why.
-    static let knownTestStateDifferences: [String: String] = [
-        "test_state.test_field_validation_mode.TestFieldValidationMode.test_strict_mode_aws_sdk_lambda_get_function_task":
-            "integer_more_than_maximum_allowed: botocore's Lambda model now allows MemorySize up to 32768; AWS's TestState checked 10240 when it was recorded (2025-12)",
-        "test_state.test_field_validation_mode_present.TestFieldValidationModePresent.test_present_mode_aws_sdk_lambda_get_function_task":
-            "same MemorySize maximum as above",
-        "test_state.test_state_context_object.TestStateContextObject.test_state_map_context_object":
-            "a mocked Map does not evaluate its ItemsPath (AWS fails when it does not select an array)",
-        "test_state.test_test_state_scenarios.TestStateCaseScenarios.test_base_lambda_service_task_state":
-            "no mock: AWS calls Lambda; Stepline's TestState does not call services",
-        "test_state.test_test_state_scenarios.TestStateCaseScenarios.test_base_lambda_task_state": "same: no mock, calls Lambda",
-        "test_state.test_test_state_scenarios.TestStateCaseScenarios.test_state_with_variables":
-            "recorded without a roleArn (the context shows \"RoleArn\": null); the runner sends one",
-    ]
+    /// JSONata executions without services: status, output, error and cause, and the full
+    /// history.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.jsonata))
+    func jsonataExecution(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: true, expectedFailures: Self.executionFailures)
+    }
 
-    static var verbose: String? { ProcessInfo.processInfo.environment["STEPLINE_CONFORMANCE_VERBOSE"] }
+    /// Executions calling services, answered from the results AWS recorded: status, output,
+    /// error and cause.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.services))
+    func executionWithRecordedServices(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: false, expectedFailures: Self.executionFailures)
+    }
 
-    @Test func corpus() throws {
-        guard let dir = SharedCorpus.directory("conformance/asl/cases") else {
-            print("ASL conformance: SKIPPED — ../shared/conformance/asl is not present next to this checkout")
-            return
+    /// CreateStateMachine rejects the definition: the error code.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.createError))
+    func createError(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: false, expectedFailures: [:])
+    }
+
+    /// ValidateStateMachineDefinition: the result.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.validate))
+    func validate(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: false, expectedFailures: [:])
+    }
+
+    /// TestState requests, in-process: status, output, error and cause (exceptions by code).
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.testState))
+    func testState(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: false, expectedFailures: Self.testStateFailures)
+    }
+
+    /// TestState requests, in-process: the whole response (inspection data included).
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent), arguments: ASLCorpus.cases(.testState))
+    func testStateWholeResponse(_ c: ASLCase) async {
+        await ASLCorpus.expect(c, strict: true, expectedFailures: Self.testStateWholeResponseFailures)
+    }
+
+    /// The cases that do not run in-process; `ASLCase.notRunReason` gives the reason of each.
+    @Test(.disabled("not run in-process: API-level cases, time-dependent inputs, asynchronous EXPRESS executions, unrecorded service results (ASLCase.notRunReason)"),
+          arguments: ASLCorpus.cases(.notRun))
+    func notRunInProcess(_ c: ASLCase) {}
+
+    /// Every case file reads as a JSON case.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent))
+    func everyCaseReads() {
+        #expect(ASLCorpus.all.count > 1000)
+        for c in ASLCorpus.all where c.json["unreadable"] != nil { Issue.record("\(c.id): \(c.notRunReason ?? "")") }
+    }
+
+    /// Every case listed as expected to fail is a case of the corpus, in the test that lists it.
+    @Test(.enabled(if: ASLCorpus.isAvailable, absent))
+    func expectedFailuresAreCorpusCases() {
+        let executions = Set([ASLCase.Group.jsonPath, .jsonata, .services].flatMap { ASLCorpus.cases($0) }.map(\.id))
+        let testStates = Set(ASLCorpus.cases(.testState).map(\.id))
+        for id in Self.executionFailures.keys where !executions.contains(id) { Issue.record("\(id) is not an execution case of the corpus") }
+        for id in Self.testStateFailures.keys where !testStates.contains(id) { Issue.record("\(id) is not a TestState case of the corpus") }
+        for id in Self.testStateWholeResponseFailures.keys where !testStates.contains(id) {
+            Issue.record("\(id) is not a TestState case of the corpus")
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    /// Executions expected to fail (for the pure ones, on the full history too), by id, with
+    /// the reason. None today.
+    static let executionFailures: [String: String] = [:]
+
+    /// TestState cases expected to fail on status, output, error or cause, by id, with the
+    /// reason.
+    static let testStateFailures: [String: String] = {
+        let memorySize = "botocore's Lambda model, which Stepline checks mocks against, now allows a MemorySize up to 32768; "
+            + "AWS's TestState checked 10240 when it was recorded (2025-12)"
+        let mapItemsPath = "a mocked Map does not evaluate its ItemsPath, which AWS fails when it selects no array"
+        let callsLambda = "no mock, so AWS calls Lambda; Stepline's TestState does not call services"
+        let noRoleArn = "recorded without a roleArn (the context shows \"RoleArn\": null); the runner always sends one"
+        let fieldValidation = "test_state.test_field_validation_mode"
+        let context = "test_state.test_state_context_object.TestStateContextObject.test_state_map_context_object"
+        let scenarios = "test_state.test_test_state_scenarios.TestStateCaseScenarios"
+        return [
+            "\(fieldValidation).TestFieldValidationMode.test_strict_mode_aws_sdk_lambda_get_function_task.integer_more_than_maximum_allowed_914d1a31":
+                memorySize,
+            "\(fieldValidation)_present.TestFieldValidationModePresent.test_present_mode_aws_sdk_lambda_get_function_task.integer_more_than_maximum_allowed_914d1a31":
+                memorySize,
+            "\(context).ALL_4cfb91e2": mapItemsPath,
+            "\(context).EXECUTION_INPUT_813be74b": mapItemsPath,
+            "\(scenarios).test_base_lambda_service_task_state.DEBUG_1d4974f5": callsLambda,
+            "\(scenarios).test_base_lambda_service_task_state.INFO_07e6c5cc": callsLambda,
+            "\(scenarios).test_base_lambda_service_task_state.TRACE_ccc5ea75": callsLambda,
+            "\(scenarios).test_base_lambda_task_state.DEBUG_1d4974f5": callsLambda,
+            "\(scenarios).test_base_lambda_task_state.INFO_07e6c5cc": callsLambda,
+            "\(scenarios).test_base_lambda_task_state.TRACE_ccc5ea75": callsLambda,
+            "\(scenarios).test_state_with_variables.base_expressions_9b00ed35": noRoleArn,
+        ]
+    }()
+
+    /// TestState cases expected to differ in the whole response (inspection data included),
+    /// by id, with the reason: the ones above, and these.
+    static let testStateWholeResponseFailures: [String: String] = {
+        let mapInspection = "the inspection data of a mocked Map: Stepline leaves out fields AWS reports "
+            + "(maxConcurrency, toleratedFailureCount/Percentage, afterInputPath, afterItemsPath, errorDetails)"
+        let compactText = "a mocked Map or Parallel result as text: AWS writes a space after each comma and colon "
+            + "(`[1, 1, 1]`), Stepline compact JSON (`[1,1,1]`); the values are equal"
+        let configuration = "test_state.test_state_configuration.TestStateConfiguration"
+        let context = "test_state.test_state_context_object.TestStateContextObject.test_state_map_context_object"
+        let scenarios = "test_state.test_test_state_scenarios.TestStateCaseScenarios"
+        let mockScenarios = "test_state.test_test_state_mock_scenarios.TestStateMockScenarios"
+        let more: [String: String] = [
+            "\(configuration).test_map_state_error_caused_by_state.DEBUG_1d4974f5": mapInspection,
+            "\(configuration).test_map_state_error_caused_by_state.TRACE_ccc5ea75": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-BASE_MAP_STATE_CATCH_6ca1b9d2__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-BASE_MAP_STATE_CATCH_6ca1b9d2__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-BASE_MAP_STATE_RETRY_a5bcf00a__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-BASE_MAP_STATE_RETRY_a5bcf00a__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-BASE_MAP_STATE_ca3d36f9__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-BASE_MAP_STATE_ca3d36f9__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-MAP_TASK_STATE_a4ad175f__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.DEBUG-MAP_TASK_STATE_a4ad175f__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.INFO-BASE_MAP_STATE_CATCH_df911ff3__below_tolerated_failure": compactText,
+            "\(configuration).test_map_state_failure_count.INFO-BASE_MAP_STATE_RETRY_d9a09c18__below_tolerated_failure": compactText,
+            "\(configuration).test_map_state_failure_count.TRACE-BASE_MAP_STATE_CATCH_5f680e6d__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-BASE_MAP_STATE_CATCH_5f680e6d__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-BASE_MAP_STATE_RETRY_01ca0390__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-BASE_MAP_STATE_RETRY_01ca0390__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-BASE_MAP_STATE_d069d9ec__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-BASE_MAP_STATE_d069d9ec__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-MAP_TASK_STATE_ebcfbf69__below_tolerated_failure": mapInspection,
+            "\(configuration).test_map_state_failure_count.TRACE-MAP_TASK_STATE_ebcfbf69__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_state_configuration_map_iteration_failure_count_with_state_error.DEBUG_1d4974f5__below_tolerated_failure": mapInspection,
+            "\(configuration).test_state_configuration_map_iteration_failure_count_with_state_error.DEBUG_1d4974f5__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_state_configuration_map_iteration_failure_count_with_state_error.TRACE_ccc5ea75__below_tolerated_failure": mapInspection,
+            "\(configuration).test_state_configuration_map_iteration_failure_count_with_state_error.TRACE_ccc5ea75__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_configuration_item_reader_with_error.DEBUG_1d4974f5__below_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_configuration_item_reader_with_error.DEBUG_1d4974f5__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_configuration_item_reader_with_error.TRACE_ccc5ea75__below_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_configuration_item_reader_with_error.TRACE_ccc5ea75__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_configuration_map_iteration_item_reader.DEBUG_1d4974f5": mapInspection,
+            "\(configuration).test_state_machine_configuration_map_iteration_item_reader.INFO_07e6c5cc": compactText,
+            "\(configuration).test_state_machine_configuration_map_iteration_item_reader.TRACE_ccc5ea75": mapInspection,
+            "\(configuration).test_state_machine_with_state_error.DEBUG_1d4974f5__below_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_with_state_error.DEBUG_1d4974f5__exceeds_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_with_state_error.TRACE_ccc5ea75__below_tolerated_failure": mapInspection,
+            "\(configuration).test_state_machine_with_state_error.TRACE_ccc5ea75__exceeds_tolerated_failure": mapInspection,
+            "\(context).EXECUTION_INPUT_VALUES_adaae532": mapInspection,
+            "\(mockScenarios).test_base_parallel_state_mock_success.DEBUG_1d4974f5": compactText,
+            "\(mockScenarios).test_base_parallel_state_mock_success.INFO_07e6c5cc": compactText,
+            "\(mockScenarios).test_base_parallel_state_mock_success.TRACE_ccc5ea75": compactText,
+            "\(scenarios).test_base_map_state_inspect.MAX_CONCURRENCY-DEBUG_cf5931fb": mapInspection,
+            "\(scenarios).test_base_map_state_inspect.MAX_CONCURRENCY-TRACE_9c192391": mapInspection,
+            "\(scenarios).test_base_map_state_inspect.TOLERATED_FAILURE_COUNT-DEBUG_2c295d62": mapInspection,
+            "\(scenarios).test_base_map_state_inspect.TOLERATED_FAILURE_COUNT-TRACE_770fd7bb": mapInspection,
+            "\(scenarios).test_base_map_state_inspect.TOLERATED_FAILURE_PERCENTAGE-DEBUG_56ca5fde": mapInspection,
+            "\(scenarios).test_base_map_state_inspect.TOLERATED_FAILURE_PERCENTAGE-TRACE_46209985": mapInspection,
+        ]
+        return testStateFailures.merging(more) { first, _ in first }
+    }()
+}
+
+/// One case of the corpus, reported by its id.
+struct ASLCase: Sendable, Identifiable, CustomTestStringConvertible {
+    enum Group: Sendable {
+        case jsonPath, jsonata, services, createError, validate, testState, notRun
+    }
+
+    let id: String
+    let json: JSON
+    /// Why the case does not run in-process, if it does not.
+    let notRunReason: String?
+    let group: Group
+
+    init(id: String, json: JSON) {
+        self.id = id
+        self.json = json
+        let run = ConformanceRun(json)
+        let kind = json["kind"]?.stringValue ?? ""
+        switch kind {
+        case "execution", "create_error", "validate": notRunReason = run.skipReason
+        case "test_state": notRunReason = nil
+        case "describe_state_machine": notRunReason = "the DescribeStateMachine response: an API-level case (run.py --endpoint)"
+        case _ where json["unreadable"] != nil: notRunReason = "unreadable: \(json["unreadable"]?.stringValue ?? "")"
+        default: notRunReason = "kind '\(kind)' is not run in-process"
+        }
+        switch kind {
+        case _ where notRunReason != nil: group = .notRun
+        case "execution": group = run.needs.isEmpty ? (run.usesJSONata ? .jsonata : .jsonPath) : .services
+        case "create_error": group = .createError
+        case "validate": group = .validate
+        default: group = .testState
+        }
+    }
+
+    var testDescription: String { id }
+    var kind: String { json["kind"]?.stringValue ?? "" }
+    var run: ConformanceRun { ConformanceRun(json) }
+}
+
+/// The corpus, read once, and its verdicts, computed once for every case.
+enum ASLCorpus {
+    static let directory = SharedCorpus.directory("conformance/asl/cases")
+    static var isAvailable: Bool { directory != nil }
+
+    /// Every case, sorted by id (empty when the corpus is absent).
+    static let all: [ASLCase] = {
+        guard let dir = directory, let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
+        return files.filter { $0.hasSuffix(".json") }.sorted().map { file in
+            do {
+                let json = try JSON.parse(String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+                return ASLCase(id: json["id"]?.stringValue ?? file, json: json)
+            } catch {
+                return ASLCase(id: file, json: ["unreadable": .string("\(error)")])
+            }
+        }
+    }()
+
+    static let groups: [ASLCase.Group: [ASLCase]] = Dictionary(grouping: all, by: \.group)
+
+    static func cases(_ group: ASLCase.Group) -> [ASLCase] { groups[group] ?? [] }
+
+    struct Verdict: Sendable {
+        /// Status, output, error and cause (or the kind's default fields).
+        var pass: Bool
+        /// Also the full history, the messages, the whole TestState response.
+        var strict: Bool
+        var diffs: String
+    }
+
+    /// Every case run through the engine, then compared by one `asl_compare.py` process.
+    /// A task, so the test cases waiting for it suspend instead of blocking threads.
+    static let verdicts = Task<Result<[String: Verdict], ComparisonError>, Never> {
+        guard let dir = directory else { return .failure(ComparisonError(message: "corpus absent")) }
         var lines: [String] = []
-        var groups: [String: String] = [:]  // id -> group
-        var categories: [String: String] = [:]
-        var skipped: [(String, String)] = []
-        for file in files {
-            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
-            let c = try JSON.parse(text)
-            guard let id = c["id"]?.stringValue, let kind = c["kind"]?.stringValue else { continue }
-            categories[id] = c["category"]?.stringValue ?? "?"
-            let run = ConformanceRun(c)
-            switch kind {
-            case "execution":
-                if let reason = run.skipReason {
-                    skipped.append((id, reason))
-                    continue
-                }
-                groups[id] = run.group
-                lines.append(JSON.object(["id": .string(id), "result": run.executionResult()]).serialized())
-            case "test_state":
-                groups[id] = "test_state"
-                lines.append(JSON.object(["id": .string(id), "result": run.testStateResult()]).serialized())
-            case "create_error", "validate":
-                if let reason = run.skipReason {
-                    skipped.append((id, reason))
-                    continue
-                }
-                groups[id] = kind
-                lines.append(JSON.object(["id": .string(id), "result": run.validationResult(kind: kind)]).serialized())
-            default:
-                continue
+        for c in all {
+            let result: JSON
+            switch c.group {
+            case .jsonPath, .jsonata, .services: result = c.run.executionResult()
+            case .createError: result = c.run.validationResult(kind: "create_error")
+            case .validate: result = c.run.validationResult(kind: "validate")
+            case .testState: result = c.run.testStateResult()
+            case .notRun: continue
             }
+            lines.append(JSON.object(["id": .string(c.id), "result": result]).serialized())
         }
-        let verdicts = try SharedCorpus.compare(cases: dir, lines: lines)
-        var passed: [String: Int] = [:], total: [String: Int] = [:]
-        var perCategory: [String: (Int, Int, Int)] = [:]
-        var failures: [String] = []
-        for v in verdicts {
-            guard let id = v["id"]?.stringValue, let group = groups[id] else { continue }
-            let ok = v["pass"]?.boolValue ?? false
-            let strict = v["strict"]?.boolValue ?? false
-            total[group, default: 0] += 1
-            if ok { passed[group, default: 0] += 1 }
-            if group.hasSuffix("-pure") || group == "test_state" {
-                total[group + "-strict", default: 0] += 1
-                if strict { passed[group + "-strict", default: 0] += 1 }
+        do {
+            var out: [String: Verdict] = [:]
+            for v in try SharedCorpus.compare(cases: dir, lines: lines) {
+                guard let id = v["id"]?.stringValue else { continue }
+                let diffs = (v["diffs"]?.objectValue ?? [:]).map { "\($0.key): \($0.value.stringValue ?? $0.value.serialized())" }
+                out[id] = Verdict(pass: v["pass"]?.boolValue ?? false, strict: v["strict"]?.boolValue ?? false,
+                                  diffs: diffs.joined(separator: "\n"))
             }
-            if group == "jsonpath-pure" {
-                var cat = perCategory[categories[id] ?? "?", default: (0, 0, 0)]
-                cat.0 += 1
-                if ok { cat.1 += 1 }
-                if strict { cat.2 += 1 }
-                perCategory[categories[id] ?? "?"] = cat
+            return .success(out)
+        } catch let error as ComparisonError {
+            return .failure(error)
+        } catch {
+            return .failure(ComparisonError(message: "\(error)"))
+        }
+    }
+
+    struct ComparisonError: Error, Sendable {
+        var message: String
+    }
+
+    /// Checks one case's verdict: `strict` also requires what `run.py --strict` compares.
+    static func expect(_ c: ASLCase, strict: Bool, expectedFailures: [String: String],
+                       sourceLocation: SourceLocation = #_sourceLocation) async
+    {
+        let verdict: Verdict
+        switch await verdicts.value {
+        case .failure(let error):
+            Issue.record("no verdicts: \(error.message)", sourceLocation: sourceLocation)
+            return
+        case .success(let all):
+            guard let v = all[c.id] else {
+                Issue.record("asl_compare.py gave no verdict for \(c.id)", sourceLocation: sourceLocation)
+                return
             }
-            // STEPLINE_CONFORMANCE_VERBOSE=strict lists the TestState cases that fail strictly too.
-            let strictly = group.hasSuffix("-pure") || (group == "test_state" && Self.verbose == "strict")
-            if !(strictly ? strict : ok), Self.knownHistoryDifferences[id] == nil,
-                Self.knownTestStateDifferences[id.split(separator: ".").dropLast().joined(separator: ".")] == nil
-                    || group != "test_state"
-            {
-                let diff = v["diffs"]?.objectValue?.map { "\($0.key): \($0.value.stringValue ?? "")" }.first ?? ""
-                failures.append("\(group) \(id): \(diff)")
-            }
+            verdict = v
         }
-        print("ASL conformance, JSONPath pure executions by category (cases, status/output/error/cause, full history):")
-        for (cat, n) in perCategory.sorted(by: { $0.key < $1.key }) { print("  \(cat): \(n.0) \(n.1) \(n.2)") }
-        for g in ["jsonpath-pure", "jsonpath-pure-strict", "jsonata-pure", "jsonata-pure-strict", "recorded", "create_error", "validate",
-                  "test_state", "test_state-strict"]
-        {
-            print("ASL conformance \(g): \(passed[g, default: 0])/\(total[g, default: 0])")
-        }
-        print("ASL conformance skipped: \(skipped.count)")
-        if Self.verbose != nil {
-            for f in failures { print("FAIL \(f)") }
-            for (id, reason) in skipped { print("SKIP \(id): \(reason)") }
-            for (id, reason) in Self.knownHistoryDifferences { print("KNOWN \(id): \(reason)") }
-        }
-        for (group, floor) in Self.floors {
-            #expect(passed[group, default: 0] >= floor, "\(group): \(passed[group, default: 0]) passed, floor \(floor)")
-        }
+        let passed = strict ? verdict.strict : verdict.pass
+        expectCase(c.id, failure: passed ? nil : "differs from AWS:\n\(verdict.diffs)", expectedFailures: expectedFailures,
+                   sourceLocation: sourceLocation)
     }
 }
 
@@ -370,32 +543,31 @@ struct RecordedTaskHandler: TaskHandler {
     }
 }
 
-enum SharedCorpus {
-    /// `../shared/<relative>` next to this checkout, if it exists.
-    static func directory(_ relative: String) -> URL? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(relative)
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) && isDir.boolValue ? dir : nil
-    }
-
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
+extension SharedCorpus {
     /// Runs `Tests/Conformance/asl_compare.py` over the results; one verdict per line.
     static func compare(cases: URL, lines: [String]) throws -> [JSON] {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("stepline-asl-\(UUID().uuidString).jsonl")
+        let errors = tmp.appendingPathExtension("stderr")
         try lines.joined(separator: "\n").write(to: tmp, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: tmp) }
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: tmp)
+            try? FileManager.default.removeItem(at: errors)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Conformance/asl_compare.py").path, cases.path, tmp.path]
         let out = Pipe()
         process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            throw ASLCorpus.ComparisonError(
+                message: "asl_compare.py exited with \(process.terminationStatus): \(stderr.suffix(2000))")
+        }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
     }
 }

@@ -7,20 +7,12 @@ import Testing
 @Suite struct HistoryCodecTests {
     static let workloads = ["pass-chain", "map-fanout", "parallel", "error-retry", "error-catch", "payload-heavy"]
 
-    static func directory() -> URL? {
-        var dir = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 {
-            dir.deleteLastPathComponent()
-            let candidate = dir.appendingPathComponent("shared/bench/workloads")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-            let sibling = dir.deletingLastPathComponent().appendingPathComponent("shared/bench/workloads")
-            if FileManager.default.fileExists(atPath: sibling.path) { return sibling }
-        }
-        return nil
-    }
+    static let directory = SharedCorpus.directory("bench/workloads")
 
-    @Test(arguments: workloads) func roundTrip(_ name: String) throws {
-        guard let dir = Self.directory() else { return }
+    @Test(.enabled(if: HistoryCodecTests.directory != nil, "../shared/bench/workloads is absent next to this checkout (or under STEPLINE_SHARED_DIR)"),
+          arguments: workloads)
+    func roundTrip(_ name: String) throws {
+        let dir = try #require(Self.directory)
         let definition = try StateMachineDefinition.parse(
             String(contentsOf: dir.appendingPathComponent("\(name).asl.json"), encoding: .utf8))
         let input = try JSON.parse(String(contentsOf: dir.appendingPathComponent("\(name).input.json"), encoding: .utf8))

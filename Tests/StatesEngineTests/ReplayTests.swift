@@ -7,24 +7,18 @@ import Testing
 /// live run reached, for every execution of the corpus (JSONPath and JSONata, with and
 /// without recorded task results), and at every step boundary of those runs.
 @Suite struct ReplayTests {
-    @Test func replayingEveryCorpusHistoryGivesTheLiveState() throws {
-        guard let dir = SharedCorpus.directory("conformance/asl/cases") else {
-            print("Replay over the ASL corpus: SKIPPED — ../shared/conformance/asl is not present")
-            return
-        }
+    @Test(.enabled(if: ASLCorpus.isAvailable, ASLConformanceTests.absent))
+    func replayingEveryCorpusHistoryGivesTheLiveState() throws {
         var checked = 0
-        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where file.hasSuffix(".json") {
-            let c = try JSON.parse(String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
-            guard c["kind"]?.stringValue == "execution", ConformanceRun(c).skipReason == nil,
-                let definition = try? StateMachineDefinition.parse(ConformanceRun(c).definitionText)
-            else { continue }
+        for c in ASLCorpus.all where c.kind == "execution" && c.notRunReason == nil {
+            guard let definition = try? StateMachineDefinition.parse(c.run.definitionText) else { continue }
             let info = ExecutionInfo.make(stateMachineName: "replay", executionName: "e1", roleArn: "arn:aws:iam::123456789012:role/r")
-            var handler = RecordedTaskHandler(history: c["expected"]?["history"]?.arrayValue ?? [])
+            var handler = RecordedTaskHandler(history: c.json["expected"]?["history"]?.arrayValue ?? [])
             let live = LocalRunner(random: RandomSource(seed: 3))
-                .run(definition: definition, info: info, input: c["input"] ?? [:], startTime: 1_700_000_000_000, handler: &handler)
+                .run(definition: definition, info: info, input: c.json["input"] ?? [:], startTime: 1_700_000_000_000, handler: &handler)
             var replayed = ExecutionState(definition: definition, info: info)
             for e in live.events { replayed.apply(e) }
-            let id = c["id"]?.stringValue ?? file
+            let id = c.id
             #expect(replayed.status == live.state.status, "\(id)")
             #expect(replayed.output == live.state.output, "\(id)")
             #expect(replayed.error == live.state.error, "\(id)")

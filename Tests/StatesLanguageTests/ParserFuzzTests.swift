@@ -215,12 +215,3 @@ import Testing
         #expect(accepted + rejected > 200)
     }
 }
-
-enum SharedCorpus {
-    static func directory(_ relative: String) -> URL? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(relative)
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) && isDir.boolValue ? dir : nil
-    }
-}

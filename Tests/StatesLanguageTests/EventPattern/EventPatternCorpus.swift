@@ -3,17 +3,14 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
+import Testing
 @testable import StatesLanguage
 
 /// The peer corpus `../shared/conformance/event-patterns/cases.jsonl`, found next to the
-/// package root of whichever worktree runs the tests.
+/// package root of whichever worktree runs the tests (or under `STEPLINE_SHARED_DIR`).
 enum EventPatternCorpus {
-    static let path: String = {
-        // <root>/Tests/StatesLanguageTests/EventPattern/<this file>
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(4)
-        return parts.joined(separator: "/") + "/../shared/conformance/event-patterns/cases.jsonl"
-    }()
+    static let path: String = SharedCorpus.root.appendingPathComponent("conformance/event-patterns/cases.jsonl").path
 
     static var isAvailable: Bool { access(path, R_OK) == 0 }
 
@@ -34,7 +31,7 @@ enum EventPatternCorpus {
         }
     }()
 
-    struct Case {
+    struct Case: Sendable, Identifiable, CustomTestStringConvertible {
         let id: String
         let line: String
         let json: JSON
@@ -45,6 +42,7 @@ enum EventPatternCorpus {
             return (try? JSON.rawMembers(ofObject: line))?.last { $0.key == "pattern" }?.text
         }
         var event: String? { (try? JSON.rawMembers(ofObject: line))?.last { $0.key == "event" }?.text }
+        var testDescription: String { id }
     }
 
     static let cases: [Case] = lines.compactMap { line in

@@ -3,10 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 @testable import StatesLanguage
 
 /// The AWS-recorded conformance cases in `../shared/conformance/asl/cases` (relative to the
-/// package root), read once.
+/// package root, or under `STEPLINE_SHARED_DIR`), read once.
 enum Corpus {
     struct Case: Sendable, CustomStringConvertible {
         let id: String
@@ -19,12 +20,9 @@ enum Corpus {
         var expected: JSON { json["expected"] ?? .null }
     }
 
-    static let directory: String = {
-        // #filePath is .../Tests/StatesLanguageTests/Expressions/Corpus.swift
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(4)
-        return parts.joined(separator: "/") + "/../shared/conformance/asl/cases"
-    }()
+    static let directory: String = SharedCorpus.root.appendingPathComponent("conformance/asl/cases").path
+
+    static var isAvailable: Bool { SharedCorpus.directory("conformance/asl/cases") != nil }
 
     static let all: [Case] = {
         guard let dir = opendir(directory) else { return [] }
