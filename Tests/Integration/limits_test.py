@@ -245,8 +245,10 @@ def connection_limit(binary, work):
         flood = [connect(d.port) for _ in range(300)]
         closed, _ = closed_within(flood, 1.5)
         check(len(closed) >= 300 - 64, f"a flood past the limit is closed at once ({len(closed)}/300 within 1.5 s)")
-        closed_later, _ = closed_within([s for s in flood if s not in closed], 4)
-        check(len(closed) + len(closed_later) == 300, "the flood's remaining connections are closed after 2 s")
+        # 2 s each, and more under a loaded machine's scheduling (seen once in a suite run).
+        closed_later, _ = closed_within([s for s in flood if s not in closed], 10)
+        check(len(closed) + len(closed_later) == 300,
+              f"the flood's remaining connections are closed after 2 s ({len(closed) + len(closed_later)}/300 within 11.5 s)")
         deadline, status = time.time() + 5, None
         while time.time() < deadline and status != 200:
             try:
