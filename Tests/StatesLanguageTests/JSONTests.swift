@@ -61,7 +61,7 @@ import Testing
     @Test func doubleSizeMatchesSerialization() {
         var random = SystemRandomNumberGenerator()
         var values: [Double] = [1.5, -1.5, 0.001, 0.00099, 1e7, 9999999.5, 123.456, 1e-300, 1.7976931348623157e308,
-                                5e-324, -0.0, 0.1, 100.25, 12345678.9, 1e21, 3.3, 1234567.0]
+                                Double.leastNonzeroMagnitude, -0.0, 0.1, 100.25, 12345678.9, 1e21, 3.3, 1234567.0]
         for _ in 0..<2000 {
             values.append(Double(bitPattern: random.next()))
             values.append(Double(Int64.random(in: -1_000_000...1_000_000, using: &random)) / 1000)

@@ -364,7 +364,7 @@ extension ExecutionState.Core {
     @inline(__always)
     private func modify(_ e: EventHeader, _ body: (inout ThreadState) -> Void) {
         let (moved, id) = (!e.isInternal, e.id)
-        let found = threads.update(e.thread) { t in
+        let found: Void? = threads.update(e.thread) { t in
             body(&t)
             if moved { t.cursor = id }
         }

@@ -25,7 +25,7 @@ enum MockResultValidator {
     /// The message of the first violation, nil when the result conforms (or is not checked).
     static func violation(of result: JSON, resource: TaskResource, mode: Mode) -> String? {
         guard mode != .none, let (model, shape, anyMembers) = outputShape(of: resource) else { return nil }
-        var checker = Checker(model: model, strict: mode == .strict, anyMembers: anyMembers)
+        let checker = Checker(model: model, strict: mode == .strict, anyMembers: anyMembers)
         do {
             try checker.check(result, shape, field: nil)
         } catch {

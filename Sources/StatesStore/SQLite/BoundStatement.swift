@@ -34,7 +34,7 @@ struct BoundStatement: ~Copyable {
             sqlite3_bind_null(handle, index)
             return
         }
-        value.withUTF8 { text in
+        _ = value.withUTF8 { text in
             // An empty buffer may have no address, which SQLite would bind as NULL.
             if let base = text.baseAddress {
                 sqlite3_bind_text(handle, index, base, Int32(text.count), transient)
@@ -50,7 +50,7 @@ struct BoundStatement: ~Copyable {
             sqlite3_bind_null(handle, index)
             return
         }
-        value.withUnsafeBytes { bytes in
+        _ = value.withUnsafeBytes { bytes in
             if let base = bytes.baseAddress {
                 sqlite3_bind_blob(handle, index, base, Int32(bytes.count), transient)
             } else {

@@ -395,7 +395,7 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     public func testState(_ request: JSONObject) async throws -> JSON {
         do {
             return try TestStateRunner.run(request, now: runtime.now())
-        } catch let error as TestStateRunner.Failure {
+        } catch {
             throw ServiceError(error.type, error.message)
         }
     }
