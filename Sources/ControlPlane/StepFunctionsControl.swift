@@ -68,6 +68,13 @@ public protocol StepFunctionsControl: Sendable {
     /// Applies answers at once (answers to different tasks in parallel, to one task in
     /// order); nil where an answer was applied, the error where it was refused.
     func answerTasks(_ answers: [TaskAnswer]) async -> [ServiceError?]
+    /// Applies one answer whose output is already parsed (a reply record's).
+    func answerTask(_ answer: TaskAnswer) async throws
+    /// A worker took an activity task outside GetActivityTask (a Kafka worker): records
+    /// ActivityStarted. False when the task was taken already or has ended.
+    func activityStarted(_ token: TaskToken, workerName: String?) async throws -> Bool
+    /// The integration of the task that holds `token`, if a task of this service does.
+    func taskResource(_ token: TaskToken) async -> TaskResource?
 
     // MARK: Map runs
     func describeMapRun(_ arn: MapRunARN) async throws -> MapRunDescription

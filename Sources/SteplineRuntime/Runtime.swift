@@ -31,6 +31,8 @@ public final class SteplineRuntime: Service, Sendable {
     public let activities: ActivityDispatcher
     public let replies: TaskReplyChannel
     public let kafka: any KafkaHealthProbe
+    /// Map runs learned from histories, and UpdateMapRun's changes (`RuntimeControl`).
+    let mapRuns: MapRuns
     private let logger: Logger
     private let clock: any RuntimeClock
     public let configuration: RuntimeConfiguration
@@ -65,6 +67,7 @@ public final class SteplineRuntime: Service, Sendable {
             store: store, dispatcher: RoutingDispatcher(activities: activities, fallback: fallback, mirrorsActivities: mirrorActivities),
             configuration: configuration, clock: clock, hooks: hooks, logger: logger)
         replies.bind(executions)
+        mapRuns = MapRuns(executions: executions)
     }
 
     /// Recovery: loads the timers due (overdue ones included) and queues the task requests

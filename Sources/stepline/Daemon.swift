@@ -156,7 +156,7 @@ struct Daemon {
                 c.startAtBeginning = fromBeginning
                 return try KafkaConsumer(configuration: c, topics: [topic])
             },
-            service: runtime.executions, dispatcher: dispatcher, deadLetters: deadLetters, monitor: kafka.monitor, logger: logger)
+            control: RuntimeControl(runtime: runtime), dispatcher: dispatcher, deadLetters: deadLetters, monitor: kafka.monitor, logger: logger)
     }
 
     /// The trigger consumer (group `<groupId>.triggers`), on the topics of the rules in force.

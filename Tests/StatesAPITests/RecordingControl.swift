@@ -195,6 +195,12 @@ final class RecordingControl: StepFunctionsControl {
     }
     func sendTaskHeartbeat(_ token: TaskToken) async throws { try record("sendTaskHeartbeat \(token)") }
     func answerTasks(_ answers: [TaskAnswer]) async -> [ServiceError?] { answers.map { _ in nil } }
+    func answerTask(_ answer: TaskAnswer) async throws { try record("answerTask \(answer.token)") }
+    func activityStarted(_ token: TaskToken, workerName: String?) async throws -> Bool {
+        try record("activityStarted \(token) \(workerName ?? "-")")
+        return true
+    }
+    func taskResource(_ token: TaskToken) async -> TaskResource? { nil }
 
     // MARK: Map runs
 

@@ -5,15 +5,16 @@ import StatesStore
 
 /// The runtime's side of the control plane: each action of `StepFunctionsControl` carried
 /// out by the executor (`ExecutionService`), the resources (`ResourceService`) and the
-/// activity queues, its records turned into the protocol's values.
+/// activity queues, its records turned into the protocol's values. A value: every copy acts
+/// on the same runtime (its map-run state included).
 public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     let runtime: SteplineRuntime
-    let mapRuns: MapRuns
 
     public init(runtime: SteplineRuntime) {
         self.runtime = runtime
-        mapRuns = MapRuns(executions: runtime.executions)
     }
+
+    var mapRuns: MapRuns { runtime.mapRuns }
 
     var executions: ExecutionService { runtime.executions }
 
@@ -369,6 +370,23 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
             for await part in group { for (i, e) in part { results[i] = e } }
             return results
         }
+    }
+
+    public func answerTask(_ answer: TaskAnswer) async throws {
+        switch answer {
+        case .success(let t, let output): try await executions.taskSucceeded(token: t.rawValue, output: output)
+        case .failure(let t, let error, let cause): try await executions.taskFailed(token: t.rawValue, error: error, cause: cause)
+        case .heartbeat(let t): try await executions.taskHeartbeat(token: t.rawValue)
+        }
+    }
+
+    public func activityStarted(_ token: TaskToken, workerName: String?) async throws -> Bool {
+        try await executions.activityStarted(token: token.rawValue, workerName: workerName)
+    }
+
+    public func taskResource(_ token: TaskToken) async -> TaskResource? {
+        guard let record = try? await executions.store.task(token: token.rawValue) else { return nil }
+        return TaskResource(record.resource)
     }
 
     /// An error as the protocol reports it.

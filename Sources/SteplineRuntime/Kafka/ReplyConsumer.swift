@@ -20,7 +20,7 @@ public final class ReplyConsumer: Service, Sendable {
     public typealias ConsumerFactory = @Sendable (_ startAtBeginning: Bool) throws -> KafkaConsumer
 
     private let makeConsumer: ConsumerFactory
-    private let service: ExecutionService
+    private let control: any StepFunctionsControl
     private let dispatcher: KafkaTaskDispatcher
     private let deadLetters: DeadLetters
     private let monitor: KafkaMonitor?
@@ -28,12 +28,12 @@ public final class ReplyConsumer: Service, Sendable {
     private let current = Mutex<KafkaConsumer?>(nil)
     private let flags = Mutex<(stopping: Bool, restartFromBeginning: Bool)>((false, false))
 
-    public init(makeConsumer: @escaping ConsumerFactory, service: ExecutionService, dispatcher: KafkaTaskDispatcher,
+    public init(makeConsumer: @escaping ConsumerFactory, control: any StepFunctionsControl, dispatcher: KafkaTaskDispatcher,
                 deadLetters: DeadLetters, monitor: KafkaMonitor? = nil, logger: Logger)
     {
         self.makeConsumer = makeConsumer
         self.monitor = monitor
-        self.service = service
+        self.control = control
         self.dispatcher = dispatcher
         self.deadLetters = deadLetters
         self.logger = logger
@@ -192,7 +192,7 @@ public final class ReplyConsumer: Service, Sendable {
         let shape = try await replyShape(token, settles: settles)
         if shape == .activity {
             // A Kafka worker took the activity task (an HTTP worker may not get it now).
-            _ = try await service.activityStarted(token: token, workerName: "kafka")
+            _ = try await control.activityStarted(TaskToken(token), workerName: "kafka")
         }
         switch reply {
         case .success(_, let output):
@@ -201,11 +201,11 @@ public final class ReplyConsumer: Service, Sendable {
                 result = SDKResults.lambdaInvoke(payload: output, statusCode: 200, requestID: RandomSource().uuidString(),
                                                  date: SDKResults.httpDate(milliseconds: SystemClock().now()))
             }
-            try await service.taskSucceeded(token: token, output: result)
+            try await control.answerTask(.success(TaskToken(token), output: result))
         case .failure(_, let error, let cause):
-            try await service.taskFailed(token: token, error: error, cause: cause)
+            try await control.answerTask(.failure(TaskToken(token), error: error, cause: cause))
         case .heartbeat:
-            try await service.taskHeartbeat(token: token)
+            try await control.answerTask(.heartbeat(TaskToken(token)))
         }
     }
 
@@ -214,9 +214,7 @@ public final class ReplyConsumer: Service, Sendable {
     /// 256 KiB fails the task with `States.DataLimitExceeded` (the engine does that), whereas
     /// a callback's or an activity's output comes through SendTaskSuccess, which refuses it.
     private func playsLambda(_ token: String) async throws -> Bool {
-        guard let record = try? await service.store.task(token: token), let resource = TaskResource(record.resource),
-            resource.pattern != .waitForTaskToken
-        else { return false }
+        guard let resource = await control.taskResource(TaskToken(token)), resource.pattern != .waitForTaskToken else { return false }
         switch resource.kind {
         case .lambdaFunction, .service("lambda", "invoke"): return true
         default: return false
@@ -227,7 +225,7 @@ public final class ReplyConsumer: Service, Sendable {
     /// after a restart the stored task says.
     private func replyShape(_ token: String, settles: Bool) async throws -> ReplyShape {
         if let shape = dispatcher.replyShape(for: token, settles: settles) { return shape }
-        guard let record = try? await service.store.task(token: token), let resource = TaskResource(record.resource) else {
+        guard let resource = await control.taskResource(TaskToken(token)) else {
             return .raw
         }
         switch resource.kind {
