@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module layout: see docs/ARCHITECTURE.md. Imports go one way, top to bottom:
-// CRdKafka → KafkaClient; StatesLanguage → StatesEngine → StatesStore → StatesAPI → SteplineRuntime → stepline.
+// CRdKafka → KafkaClient; StatesCore → StatesLanguage → StatesEngine → StatesStore → StatesAPI → SteplineRuntime → stepline.
 let package = Package(
     name: "stepline",
     platforms: [.macOS(.v15)],
@@ -26,9 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
-        // Pure: JSON value, ASL definitions and validation, JSONPath, intrinsics, JSONata,
-        // EventBridge event patterns. No I/O, no clock, no logging.
-        .target(name: "StatesLanguage"),
+        // Pure: the JSON value, Timestamp, RandomSource, Base64, Digest: what the languages share.
+        .target(name: "StatesCore"),
+        // Pure: ASL definitions and validation, JSONPath, intrinsics, JSONata,
+        // EventBridge event patterns (re-exports StatesCore). No I/O, no clock, no logging.
+        .target(name: "StatesLanguage", dependencies: ["StatesCore"]),
         // An execution as a state machine over history events; clock and randomness injected.
         .target(name: "StatesEngine", dependencies: ["StatesLanguage"]),
         // librdkafka (Debian's librdkafka-dev 2.0.x): rdkafka.h and rdkafka_mock.h.
@@ -88,7 +90,7 @@ let package = Package(
         .executableTarget(name: "stepline-bench", dependencies: ["StatesEngine", "StatesLanguage", "MallocCounter"]),
         // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
-        .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
+        .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage", "StatesCore"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
         .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),
         // `stepline serve` as a process, driven by boto3 scripts (Tests/Integration).
