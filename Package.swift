@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module layout: see docs/ARCHITECTURE.md. Imports go one way, top to bottom:
-// CRdKafka → KafkaClient; StatesCore → StatesLanguage → StatesEngine → StatesStore → StatesAPI → SteplineRuntime → stepline.
+// CRdKafka → KafkaClient; StatesCore → JSONata → StatesLanguage → StatesEngine → StatesStore → StatesAPI → SteplineRuntime → stepline.
 let package = Package(
     name: "stepline",
     platforms: [.macOS(.v15)],
@@ -28,11 +28,13 @@ let package = Package(
     targets: [
         // Pure: the JSON value, Timestamp, RandomSource, Base64, Digest: what the languages share.
         .target(name: "StatesCore"),
-        // Pure: ASL definitions and validation, JSONPath, intrinsics, JSONata,
+        // Pure: JSONata 2.0.6 (parser, evaluator, function library), over its own value type.
+        .target(name: "JSONata", dependencies: ["StatesCore"]),
+        // Pure: ASL definitions and validation, JSONPath, intrinsics, JSONata templates,
         // EventBridge event patterns (re-exports StatesCore). No I/O, no clock, no logging.
-        .target(name: "StatesLanguage", dependencies: ["StatesCore"]),
+        .target(name: "StatesLanguage", dependencies: ["StatesCore", "JSONata"]),
         // An execution as a state machine over history events; clock and randomness injected.
-        .target(name: "StatesEngine", dependencies: ["StatesLanguage"]),
+        .target(name: "StatesEngine", dependencies: ["StatesLanguage", "JSONata"]),
         // librdkafka (Debian's librdkafka-dev 2.0.x): rdkafka.h and rdkafka_mock.h.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // The only code that touches librdkafka: producer, consumer, admin, mock cluster.
@@ -75,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                "StatesLanguage", "JSONata", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,6 +92,7 @@ let package = Package(
         .executableTarget(name: "stepline-bench", dependencies: ["StatesEngine", "StatesLanguage", "MallocCounter"]),
         // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
+        .testTarget(name: "JSONataTests", dependencies: ["JSONata", "StatesCore"]),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage", "StatesCore"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
         .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),

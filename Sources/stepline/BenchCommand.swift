@@ -1,4 +1,5 @@
 import ArgumentParser
+import JSONata
 import StatesLanguage
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+import StatesCore
+
 /// The tree-walking evaluator: jsonata-js 2.0.6's `evaluate` and friends, synchronous.
 ///
 /// One evaluator serves one evaluation; it carries the limits (depth, step budget,

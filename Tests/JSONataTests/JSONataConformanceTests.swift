@@ -1,5 +1,6 @@
 import Testing
-@testable import StatesLanguage
+@testable import JSONata
+import StatesCore
 
 #if canImport(Glibc)
 import Glibc
@@ -30,9 +31,9 @@ import Darwin
     }
 
     static func corpusPath() -> String? {
-        // Tests/StatesLanguageTests/JSONata/<this file> → package root → ../shared
+        // Tests/JSONataTests/<this file> → package root → ../shared
         var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(4)
+        parts.removeLast(3)
         let root = parts.joined(separator: "/")
         let path = root + "/../shared/conformance/jsonata/cases.jsonl"
         return access(path, R_OK) == 0 ? path : nil
