@@ -102,11 +102,15 @@ extension JSON {
 }
 
 /// A byte-level recursive-descent parser; see `JSON.parse`.
-package struct JSONParser {
-    package let buffer: UnsafeBufferPointer<UInt8>
+///
+/// - Note: `@usableFromInline` so that its `@inlinable` members are inlined in the other
+///   modules of the package (StatesLanguage's event-pattern walks extend it): the members
+///   of a type that is only `package` are never inlined across modules, `@inlinable` or not.
+@usableFromInline package struct JSONParser {
+    @usableFromInline package let buffer: UnsafeBufferPointer<UInt8>
     package let maxDepth: Int
     package let replacesInvalidUTF8: Bool
-    package var position = 0
+    @usableFromInline package var position = 0
     package var depth = 0
 
     package init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSON.defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject) {
@@ -520,7 +524,8 @@ package struct JSONParser {
         position += n
     }
 
-    @inline(__always) package mutating func skipWhitespace() {
+    // @inlinable: the event-pattern walks call it between every two tokens.
+    @inlinable @inline(__always) package mutating func skipWhitespace() {
         while position < buffer.count {
             switch buffer[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
