@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Module layout: see docs/ARCHITECTURE.md. Imports go one way, top to bottom:
-// CRdKafka → KafkaClient; StatesLanguage → StatesEngine → StatesStore → SteplineRuntime → StatesAPI
-// → SteplineConfiguration → stepline.
+// CRdKafka → KafkaClient; StatesCore → JSONata → StatesLanguage → StatesEngine → ControlPlane → StatesStore
+// → SteplineRuntime → SteplineConfiguration → stepline; StatesAPI depends on ControlPlane, not on the runtime.
 let package = Package(
     name: "stepline",
     platforms: [.macOS(.v15)],
@@ -27,11 +27,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
-        // Pure: JSON value, ASL definitions and validation, JSONPath, intrinsics, JSONata,
-        // EventBridge event patterns. No I/O, no clock, no logging.
-        .target(name: "StatesLanguage"),
+        // Pure: the JSON value, Timestamp, RandomSource, Base64, Digest: what the languages share.
+        .target(name: "StatesCore"),
+        // Pure: JSONata 2.0.6 (parser, evaluator, function library), over its own value type.
+        .target(name: "JSONata", dependencies: ["StatesCore"]),
+        // Pure: ASL definitions and validation, JSONPath, intrinsics, JSONata templates,
+        // EventBridge event patterns (re-exports StatesCore). No I/O, no clock, no logging.
+        .target(name: "StatesLanguage", dependencies: ["StatesCore", "JSONata"]),
         // An execution as a state machine over history events; clock and randomness injected.
-        .target(name: "StatesEngine", dependencies: ["StatesLanguage"]),
+        .target(name: "StatesEngine", dependencies: ["StatesLanguage", "JSONata"]),
         // librdkafka (Debian's librdkafka-dev 2.0.x): rdkafka.h and rdkafka_mock.h.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // The only code that touches librdkafka: producer, consumer, admin, mock cluster.
@@ -94,8 +98,8 @@ let package = Package(
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient", "SteplineConfiguration",
-                "CommandSupport",
+                "StatesLanguage", "JSONata", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                "SteplineConfiguration", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,14 +114,15 @@ let package = Package(
         .executableTarget(
             name: "stepline-bench",
             dependencies: [
-                "StatesEngine", "StatesLanguage", "StatesStore", "SteplineRuntime", "KafkaClient", "SteplineConfiguration",
+                "StatesEngine", "StatesLanguage", "JSONata", "StatesStore", "SteplineRuntime", "KafkaClient", "SteplineConfiguration",
                 "CommandSupport", "MallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Event-pattern matching micro-benchmark: swift run -c release EventPatternBenchmark
         .executableTarget(name: "EventPatternBenchmark", dependencies: ["StatesLanguage"], path: "Benchmarks/patterns"),
-        .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
+        .testTarget(name: "JSONataTests", dependencies: ["JSONata", "StatesCore"]),
+        .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage", "StatesCore"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
         .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),
         // `stepline serve` as a process, driven by boto3 scripts (Tests/Integration).

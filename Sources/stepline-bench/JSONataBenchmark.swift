@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandSupport
+import JSONata
 import StatesLanguage
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import JSONata
 import StatesLanguage
 
 /// States whose query language is JSONata: `Arguments`, `Output`, `Assign`, `Condition`,

@@ -1,3 +1,5 @@
+import JSONata
+
 /// A JSONata-mode field value: a JSON value whose strings of the form `{% expr %}` are
 /// expressions, in any member or element. Compiled once when the definition is parsed.
 public struct JSONataTemplate: Sendable {
@@ -162,23 +164,5 @@ public struct JSONataTemplate: Sendable {
     public var expressionText: String? {
         if case .expression(let e) = root { return e.source }
         return nil
-    }
-}
-
-extension JSONataExpression {
-    /// What an expression produced, telling undefined and a function apart (Step Functions
-    /// reports them differently).
-    public enum Outcome: Sendable {
-        case value(JSON)
-        case undefined
-        case function
-    }
-
-    public func evaluateOutcome(input: JSON?, bindings: [String: JSON], options: JSONataOptions) throws(JSONataError) -> Outcome {
-        guard let v = try evaluateValue(input: input.map(JValue.init(json:)), bindings: bindings, options: options) else {
-            return .undefined
-        }
-        if case .function = v { return .function }
-        return .value(try v.toJSON() ?? .null)
     }
 }

@@ -257,7 +257,7 @@ final class FilterRegex: @unchecked Sendable {
     // too, since the standard library's `Regex` is not `Sendable`.
     let pattern: String
     let flags: String
-    private let lock = Mutex()
+    private let lock = PthreadLock()
     private var compiled: Regex<AnyRegexOutput>?
     private var failed = false
 

@@ -1,4 +1,5 @@
 import Testing
+@testable import StatesCore
 @testable import StatesLanguage
 
 @Suite struct TimestampTests {

@@ -57,13 +57,13 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     /// The key at `position`.
-    @inlinable func key(at position: Int) -> String {
+    @inlinable package func key(at position: Int) -> String {
         precondition(position >= 0 && position < count, "JSONObject: position \(position) out of range")
         return storage!.withMembers { $0[position].key }
     }
 
     /// The value at `position`.
-    @inlinable func value(at position: Int) -> JSON {
+    @inlinable package func value(at position: Int) -> JSON {
         precondition(position >= 0 && position < count, "JSONObject: position \(position) out of range")
         return storage!.withMembers { $0[position].value }
     }
@@ -86,7 +86,7 @@ public struct JSONObject: @unchecked Sendable {
 
     /// The value of `key`, whose UTF-8 length the caller knows (a cheap first test: most
     /// keys differ in length).
-    @inlinable func value(forKey key: String, utf8Count: Int) -> JSON? {
+    @inlinable package func value(forKey key: String, utf8Count: Int) -> JSON? {
         guard let storage else { return nil }
         if let index = storage.index {
             guard let i = index[key] else { return nil }
@@ -119,7 +119,7 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     /// Changes the value at `position` in place (the buffer is copied first when shared).
-    @inlinable mutating func modifyValue<R>(at position: Int, _ body: (inout JSON) throws -> R) rethrows -> R {
+    @inlinable package mutating func modifyValue<R>(at position: Int, _ body: (inout JSON) throws -> R) rethrows -> R {
         precondition(position >= 0 && position < count, "JSONObject: position \(position) out of range")
         makeUnique(capacity: count)
         return try storage!.withMutableMembers { try body(&$0[position].value) }

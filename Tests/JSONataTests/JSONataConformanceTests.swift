@@ -1,5 +1,6 @@
 import Testing
-@testable import StatesLanguage
+@testable import JSONata
+import StatesCore
 
 #if canImport(Glibc)
 import Glibc
@@ -30,13 +31,13 @@ import Darwin
     }
 
     static func corpusPath() -> String? {
-        // STEPLINE_SHARED_DIR, else Tests/StatesLanguageTests/JSONata/<this file> → package root → ../shared
+        // STEPLINE_SHARED_DIR, else Tests/JSONataTests/<this file> → package root → ../shared
         var root: String
         if let dir = getenv("STEPLINE_SHARED_DIR").map({ String(cString: $0) }), !dir.isEmpty {
             root = dir
         } else {
             var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-            parts.removeLast(4)
+            parts.removeLast(3)
             root = parts.joined(separator: "/") + "/../shared"
         }
         let path = root + "/conformance/jsonata/cases.jsonl"

@@ -101,7 +101,7 @@ extension Base64 {
 
     /// Decoding as JSONata's `$base64decode` does it: characters outside the alphabet
     /// (padding included) are skipped rather than rejected.
-    static func decodeLenient(_ s: String) -> [UInt8] {
+    package static func decodeLenient(_ s: String) -> [UInt8] {
         var table = [Int](repeating: -1, count: 256)
         for (i, c) in lenientAlphabet.enumerated() { table[Int(c)] = i }
         var out = [UInt8]()

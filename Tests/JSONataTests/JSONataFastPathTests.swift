@@ -1,5 +1,6 @@
 import Testing
-@testable import StatesLanguage
+@testable import JSONata
+import StatesCore
 
 /// The evaluator's fast paths (fast expressions, reused lambda scopes, direct filter and
 /// step loops, concatenation chains) give what the general walk gives, including where

@@ -1,3 +1,5 @@
+import StatesCore
+
 /// A JSONata syntax or evaluation error, with the reference implementation's code.
 ///
 /// Codes follow jsonata-js 2.0.6: `S0xxx` syntax errors, `T0xxx`/`T1xxx`/`T2xxx` type

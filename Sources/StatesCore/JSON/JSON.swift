@@ -40,7 +40,7 @@ extension JSON {
     }
 
     @inlinable public var isNull: Bool { if case .null = self { true } else { false } }
-    @usableFromInline var isDecimal: Bool { if case .decimal = self { true } else { false } }
+    @inlinable package var isDecimal: Bool { if case .decimal = self { true } else { false } }
     @inlinable public var isNumber: Bool {
         switch self {
         case .int, .double, .decimal: true

@@ -1,16 +1,16 @@
 /// Checks that bytes are UTF-8 (RFC 3629): no overlong forms, no surrogates (U+D800 to
 /// U+DFFF), nothing beyond U+10FFFF.
-enum UTF8Validation {
+package enum UTF8Validation {
     /// Where bytes stop being UTF-8.
-    struct Failure: Equatable {
+    package struct Failure: Equatable {
         /// The offending byte; `count` of the bytes when they end inside a character.
-        var offset: Int
+        package var offset: Int
         /// Whether the byte was expected to continue a character (rather than start one).
-        var isMiddleByte: Bool
+        package var isMiddleByte: Bool
     }
 
     /// The first place where `bytes` are not UTF-8, or `nil` when they all are.
-    static func firstInvalid(in bytes: UnsafeBufferPointer<UInt8>) -> Failure? {
+    package static func firstInvalid(in bytes: UnsafeBufferPointer<UInt8>) -> Failure? {
         var i = 0
         let n = bytes.count
         while i < n {

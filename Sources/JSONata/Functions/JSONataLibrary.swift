@@ -1,3 +1,5 @@
+import StatesCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

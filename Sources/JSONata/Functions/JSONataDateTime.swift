@@ -1,3 +1,5 @@
+import StatesCore
+
 /// `$fromMillis`, `$toMillis` and `$now`: XPath date/time pictures (F&O 3.1 §9.8) over UTC
 /// civil time, as jsonata-js's `datetime.js` implements them.
 enum DateTime {

@@ -102,20 +102,24 @@ extension JSON {
 }
 
 /// A byte-level recursive-descent parser; see `JSON.parse`.
-struct JSONParser {
-    let buffer: UnsafeBufferPointer<UInt8>
-    let maxDepth: Int
-    let replacesInvalidUTF8: Bool
-    var position = 0
-    var depth = 0
+///
+/// - Note: `@usableFromInline` so that its `@inlinable` members are inlined in the other
+///   modules of the package (StatesLanguage's event-pattern walks extend it): the members
+///   of a type that is only `package` are never inlined across modules, `@inlinable` or not.
+@usableFromInline package struct JSONParser {
+    @usableFromInline package let buffer: UnsafeBufferPointer<UInt8>
+    package let maxDepth: Int
+    package let replacesInvalidUTF8: Bool
+    @usableFromInline package var position = 0
+    package var depth = 0
 
-    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSON.defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject) {
+    package init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSON.defaultMaxDepth, invalidUTF8: JSONInvalidUTF8Handling = .reject) {
         self.buffer = buffer
         self.maxDepth = maxDepth
         replacesInvalidUTF8 = invalidUTF8 == .replace
     }
 
-    mutating func parseDocument() throws(JSONParseError) -> JSON {
+    package mutating func parseDocument() throws(JSONParseError) -> JSON {
         skipWhitespace()
         if position >= buffer.count {
             throw error("No content to map due to end-of-input", at: position)
@@ -130,7 +134,7 @@ struct JSONParser {
 
     // MARK: Values
 
-    mutating func parseValue() throws(JSONParseError) -> JSON {
+    package mutating func parseValue() throws(JSONParseError) -> JSON {
         guard position < buffer.count else {
             throw error("Unexpected end-of-input: expected a value", at: position)
         }
@@ -156,7 +160,7 @@ struct JSONParser {
         }
     }
 
-    mutating func parseObject() throws(JSONParseError) -> JSON {
+    package mutating func parseObject() throws(JSONParseError) -> JSON {
         let start = position
         try enter(at: start)
         position += 1
@@ -201,7 +205,7 @@ struct JSONParser {
         }
     }
 
-    mutating func parseArray() throws(JSONParseError) -> JSON {
+    package mutating func parseArray() throws(JSONParseError) -> JSON {
         let start = position
         try enter(at: start)
         position += 1
@@ -232,7 +236,7 @@ struct JSONParser {
         }
     }
 
-    mutating func enter(at offset: Int) throws(JSONParseError) {
+    package mutating func enter(at offset: Int) throws(JSONParseError) {
         depth += 1
         if depth > maxDepth {
             throw error("Document nesting depth (\(depth)) exceeds the maximum allowed (\(maxDepth))", at: offset)
@@ -241,7 +245,7 @@ struct JSONParser {
 
     // MARK: Strings
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    package mutating func parseString() throws(JSONParseError) -> String {
         let quote = position
         position += 1
         let start = position
@@ -342,7 +346,7 @@ struct JSONParser {
     }
 
     /// An escaped surrogate with no partner: no Unicode string can hold it.
-    func loneSurrogate(_ scalar: UInt32, at offset: Int) throws(JSONParseError) {
+    package func loneSurrogate(_ scalar: UInt32, at offset: Int) throws(JSONParseError) {
         guard !replacesInvalidUTF8 else { return }
         let hex = String(scalar, radix: 16, uppercase: true)
         throw error("Invalid character escape \\u\(hex): a lone surrogate is not a Unicode character", at: offset)
@@ -360,7 +364,7 @@ struct JSONParser {
         return error("Invalid UTF-8 \(bad.isMiddleByte ? "middle" : "start") byte 0x\(hex)", at: offset)
     }
 
-    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+    package mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard position < buffer.count else {
@@ -383,7 +387,7 @@ struct JSONParser {
         return value
     }
 
-    func appendUTF8(_ scalar: UInt32, to bytes: inout [UInt8]) {
+    package func appendUTF8(_ scalar: UInt32, to bytes: inout [UInt8]) {
         let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
         var encoded = UTF8.encode(s)!.makeIterator()
         while let b = encoded.next() { bytes.append(b) }
@@ -391,7 +395,7 @@ struct JSONParser {
 
     // MARK: Numbers
 
-    mutating func parseNumber() throws(JSONParseError) -> JSON {
+    package mutating func parseNumber() throws(JSONParseError) -> JSON {
         let start = position
         let (isInteger, integer) = try scanNumber()
         if isInteger {
@@ -414,7 +418,7 @@ struct JSONParser {
     ///
     /// - Returns: whether it is an integer literal (no fraction, no exponent), and its value
     ///   when it fits in an `Int64`.
-    mutating func scanNumber() throws(JSONParseError) -> (isInteger: Bool, integer: Int64?) {
+    package mutating func scanNumber() throws(JSONParseError) -> (isInteger: Bool, integer: Int64?) {
         let start = position
         var negative = false
         if buffer[position] == UInt8(ascii: "-") {
@@ -475,13 +479,13 @@ struct JSONParser {
         return (true, magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil)
     }
 
-    func literal(from start: Int) -> String {
+    package func literal(from start: Int) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
     }
 
     /// The significant digits of a number literal: those of the mantissa without leading
     /// and trailing zeros.
-    static func significantDigits(_ literal: UnsafeBufferPointer<UInt8>) -> Int {
+    package static func significantDigits(_ literal: UnsafeBufferPointer<UInt8>) -> Int {
         var count = 0
         var lastNonZero = 0
         for c in literal {
@@ -493,7 +497,7 @@ struct JSONParser {
         return lastNonZero
     }
 
-    static func strtod(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {
+    package static func strtod(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { tmp in
             for i in 0..<bytes.count { tmp[i] = CChar(bitPattern: bytes[i]) }
             tmp[bytes.count] = 0
@@ -501,11 +505,11 @@ struct JSONParser {
         }
     }
 
-    @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+    @inline(__always) package func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
 
     // MARK: Keywords and whitespace
 
-    mutating func expectKeyword(_ word: StaticString) throws(JSONParseError) {
+    package mutating func expectKeyword(_ word: StaticString) throws(JSONParseError) {
         let start = position
         let n = word.utf8CodeUnitCount
         var ok = position + n <= buffer.count
@@ -520,7 +524,8 @@ struct JSONParser {
         position += n
     }
 
-    @inline(__always) mutating func skipWhitespace() {
+    // @inlinable: the event-pattern walks call it between every two tokens.
+    @inlinable @inline(__always) package mutating func skipWhitespace() {
         while position < buffer.count {
             switch buffer[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -529,7 +534,7 @@ struct JSONParser {
         }
     }
 
-    func isTokenChar(_ c: UInt8) -> Bool {
+    package func isTokenChar(_ c: UInt8) -> Bool {
         switch c {
         case 0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
             UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "\""):
@@ -542,7 +547,7 @@ struct JSONParser {
     // MARK: Errors
 
     /// Line and column of `offset`, 1-based; Jackson points just past the offending character.
-    func location(_ offset: Int) -> (line: Int, column: Int) {
+    package func location(_ offset: Int) -> (line: Int, column: Int) {
         var line = 1
         var lineStart = 0
         var i = 0
@@ -557,19 +562,19 @@ struct JSONParser {
         return (line, offset - lineStart + 1)
     }
 
-    func error(_ message: String, at offset: Int, from _: Int? = nil) -> JSONParseError {
+    package func error(_ message: String, at offset: Int, from _: Int? = nil) -> JSONParseError {
         let (line, column) = location(offset)
         return JSONParseError(message: message, offset: offset, line: line, column: column)
     }
 
-    func unexpectedCharacter(at offset: Int, expecting: String) -> JSONParseError {
+    package func unexpectedCharacter(at offset: Int, expecting: String) -> JSONParseError {
         let c = buffer[offset]
         var e = error("Unexpected character (\(Self.describe(c))): \(expecting)", at: offset)
         e.column += 1
         return e
     }
 
-    func unrecognizedToken(from start: Int) -> JSONParseError {
+    package func unrecognizedToken(from start: Int) -> JSONParseError {
         var end = start
         while end < buffer.count, isTokenChar(buffer[end]), end - start < 256 { end += 1 }
         if end == start { end = start + 1 }
@@ -579,14 +584,14 @@ struct JSONParser {
             at: end)
     }
 
-    func endOfInput(closing kind: String, start: Int) -> JSONParseError {
+    package func endOfInput(closing kind: String, start: Int) -> JSONParseError {
         let (line, column) = location(start)
         return error(
             "Unexpected end-of-input: expected close marker for \(kind) (start marker at [Source: (String); line: \(line), column: \(column)])",
             at: buffer.count)
     }
 
-    func controlCharacter(_ c: UInt8, at offset: Int) -> JSONParseError {
+    package func controlCharacter(_ c: UInt8, at offset: Int) -> JSONParseError {
         var e = error(
             "Illegal unquoted character ((CTRL-CHAR, code \(c))): has to be escaped using backslash to be included in string value",
             at: offset)
@@ -594,7 +599,7 @@ struct JSONParser {
         return e
     }
 
-    static func describe(_ c: UInt8) -> String {
+    package static func describe(_ c: UInt8) -> String {
         if c >= 0x20, c < 0x7F { return "'\(Character(Unicode.Scalar(c)))' (code \(c))" }
         if c < 0x20 { return "(CTRL-CHAR, code \(c))" }
         return "(code \(c))"

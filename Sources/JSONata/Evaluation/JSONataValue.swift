@@ -1,3 +1,5 @@
+import StatesCore
+
 /// A JSONata value during evaluation.
 ///
 /// JSONata's data model is JavaScript's: numbers are doubles, arrays and objects are shared

@@ -6,7 +6,7 @@ extension JSONObject {
     ///
     /// - Important: `names` MUST be distinct, and `index` MUST be `JSONObject.makeIndex(names)`
     ///   (nil up to `indexThreshold` members).
-    init<E: Error>(names: ContiguousArray<String>, index: [String: Int]?, values: (Int) throws(E) -> JSON) throws(E) {
+    @inlinable package init<E: Error>(names: ContiguousArray<String>, index: [String: Int]?, values: (Int) throws(E) -> JSON) throws(E) {
         guard !names.isEmpty else {
             self.init()
             return
@@ -19,7 +19,7 @@ extension JSONObject {
     }
 
     /// The key index a `JSONObject` keeps for these names: nil for small objects.
-    static func makeIndex(_ keys: ContiguousArray<String>) -> [String: Int]? {
+    package static func makeIndex(_ keys: ContiguousArray<String>) -> [String: Int]? {
         guard keys.count > indexThreshold else { return nil }
         var index = [String: Int](minimumCapacity: keys.count)
         for (i, k) in keys.enumerated() { index[k] = i }

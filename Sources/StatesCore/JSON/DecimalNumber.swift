@@ -176,7 +176,7 @@ extension DecimalNumber: Comparable {
     }
 
     /// -1, 0 or 1 as `lhs` is less than, equal to or greater than `rhs`.
-    @usableFromInline static func compare(_ lhs: DecimalNumber, _ rhs: DecimalNumber) -> Int {
+    @usableFromInline package static func compare(_ lhs: DecimalNumber, _ rhs: DecimalNumber) -> Int {
         let ls = lhs.isZero ? 0 : (lhs.isNegative ? -1 : 1)
         let rs = rhs.isZero ? 0 : (rhs.isNegative ? -1 : 1)
         if ls != rs { return ls < rs ? -1 : 1 }

@@ -1,3 +1,5 @@
+import StatesCore
+
 /// Options of one JSONata evaluation.
 ///
 /// The limits make a hostile expression fail with `U1001` rather than hang or crash the
@@ -141,6 +143,26 @@ public struct JSONataExpression: Sendable {
         }
         visit(root)
         return out
+    }
+}
+
+extension JSONataExpression {
+    /// What an expression produced, telling undefined and a function apart (Step Functions
+    /// reports them differently).
+    public enum Outcome: Sendable {
+        case value(JSON)
+        case undefined
+        case function
+    }
+
+    /// Evaluates the expression like `evaluate(input:bindings:options:)`, telling an
+    /// undefined result and a function apart.
+    public func evaluateOutcome(input: JSON?, bindings: [String: JSON], options: JSONataOptions) throws(JSONataError) -> Outcome {
+        guard let v = try evaluateValue(input: input.map(JValue.init(json:)), bindings: bindings, options: options) else {
+            return .undefined
+        }
+        if case .function = v { return .function }
+        return .value(try v.toJSON() ?? .null)
     }
 }
 

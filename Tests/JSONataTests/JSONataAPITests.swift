@@ -1,5 +1,6 @@
 import Testing
-@testable import StatesLanguage
+@testable import JSONata
+import StatesCore
 
 /// The API the engine uses and the Step Functions functions (not in the reference suite).
 @Suite struct JSONataAPITests {
@@ -88,5 +89,13 @@ import Testing
         } catch {
             #expect(error.code == "U1001")
         }
+    }
+
+    @Test func jsonataSeesDoubles() throws {
+        // JSONata's numbers are JavaScript's: the nearest double; beyond the range, an
+        // infinity, which is error D1001 where it is used.
+        let input = try JSON.parse(#"{"big":18446744073709551616,"huge":1e309}"#)
+        #expect(try JSONataExpression("big").evaluate(input: input) == .double(1.8446744073709552e19))
+        #expect(throws: JSONataError.self) { try JSONataExpression("huge + 1").evaluate(input: input) }
     }
 }

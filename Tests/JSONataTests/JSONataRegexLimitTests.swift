@@ -1,5 +1,6 @@
 import Testing
-@testable import StatesLanguage
+@testable import JSONata
+import StatesCore
 
 /// Regular expressions on long strings, catastrophic patterns and deeply nested groups: an
 /// answer or a named error, never a crash or a long stall (issue 14).

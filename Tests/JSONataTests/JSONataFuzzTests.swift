@@ -1,5 +1,6 @@
 import Testing
-@testable import StatesLanguage
+@testable import JSONata
+import StatesCore
 
 /// Random and mutated expressions, evaluated with depth, step and time limits for a
 /// bounded time: every outcome must be a value or a `JSONataError`, never a crash or hang.
