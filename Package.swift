@@ -54,6 +54,18 @@ let package = Package(
         // The control-plane protocol: what every transport (the HTTP API, the Kafka consumers,
         // the CLI) asks of the executor, in typed requests, results and errors.
         .target(name: "ControlPlane", dependencies: ["StatesEngine", "StatesLanguage"]),
+        // The Kafka transports: trigger and reply consumers, the task dispatcher over topics,
+        // trigger rules, dead letters, the Kafka monitor. Talks to the executor through the
+        // control plane only.
+        .target(
+            name: "SteplineKafka",
+            dependencies: [
+                "ControlPlane", "KafkaClient", "StatesEngine", "StatesLanguage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // The runtime services: executor, group commit, timers, outbox relay, task dispatch.
         .target(
             name: "SteplineRuntime",
@@ -83,7 +95,7 @@ let package = Package(
         .target(
             name: "SteplineConfiguration",
             dependencies: [
-                "StatesLanguage", "SteplineRuntime", "StatesAPI", "KafkaClient",
+                "StatesLanguage", "SteplineRuntime", "SteplineKafka", "StatesAPI", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -98,8 +110,8 @@ let package = Package(
         .executableTarget(
             name: "stepline",
             dependencies: [
-                "StatesLanguage", "JSONata", "StatesEngine", "StatesStore", "SteplineRuntime", "StatesAPI", "KafkaClient",
-                "SteplineConfiguration", "CommandSupport",
+                "StatesLanguage", "JSONata", "StatesEngine", "StatesStore", "ControlPlane", "SteplineRuntime", "SteplineKafka", "StatesAPI",
+                "KafkaClient", "SteplineConfiguration", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,8 +126,8 @@ let package = Package(
         .executableTarget(
             name: "stepline-bench",
             dependencies: [
-                "StatesEngine", "StatesLanguage", "JSONata", "StatesStore", "SteplineRuntime", "KafkaClient", "SteplineConfiguration",
-                "CommandSupport", "MallocCounter",
+                "StatesEngine", "StatesLanguage", "JSONata", "StatesStore", "ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient",
+                "SteplineConfiguration", "CommandSupport", "MallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -129,7 +141,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", exclude: []),
         .testTarget(
             name: "SteplineRuntimeTests",
-            dependencies: ["ControlPlane", "SteplineRuntime", "StatesStore", "StatesEngine", "StatesLanguage"]
+            dependencies: ["ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         // Every API action through the protocol layer against an in-memory control plane.

@@ -129,6 +129,16 @@ public enum KafkaHealth: Sendable, Equatable {
     case unreachable(String)
 }
 
+/// Tells whether Kafka is reachable (`KafkaMonitor`).
+public protocol KafkaHealthProbe: Sendable {
+    func check() async -> KafkaHealth
+}
+
+public struct NoKafka: KafkaHealthProbe {
+    public init() {}
+    public func check() async -> KafkaHealth { .notConfigured }
+}
+
 /// What `/readyz` reports.
 public struct Readiness: Sendable {
     public var storeOpen: Bool

@@ -5,16 +5,6 @@ import StatesEngine
 import StatesStore
 import Synchronization
 
-/// Tells whether Kafka is reachable (`KafkaMonitor`).
-public protocol KafkaHealthProbe: Sendable {
-    func check() async -> KafkaHealth
-}
-
-public struct NoKafka: KafkaHealthProbe {
-    public init() {}
-    public func check() async -> KafkaHealth { .notConfigured }
-}
-
 /// A loop that runs as long as the daemon returned on its own.
 public struct RuntimeLoopEnded: Error, CustomStringConvertible {
     public var loop: String

@@ -43,26 +43,6 @@ public struct RuntimeConfiguration: Sendable {
     public init() {}
 }
 
-/// The runtime's clock, in epoch milliseconds.
-public protocol RuntimeClock: Sendable {
-    func now() -> Int64
-}
-
-/// The system clock.
-public struct SystemClock: RuntimeClock {
-    public init() {}
-    public func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-}
-
-/// A clock that moves only when told (deterministic tests).
-public final class ManualClock: RuntimeClock {
-    private let time: Atomic<Int64>
-    public init(_ start: Int64) { time = Atomic(start) }
-    public func now() -> Int64 { time.load(ordering: .acquiring) }
-    public func set(_ t: Int64) { time.store(t, ordering: .releasing) }
-    public func advance(by ms: Int64) { _ = time.add(ms, ordering: .acquiringAndReleasing) }
-}
-
 /// Test hooks: a thrown error at a hook simulates a crash at that point (the runtime
 /// instance is then abandoned and a new one recovers from the store).
 public struct RuntimeHooks: Sendable {

@@ -1,3 +1,4 @@
+import ControlPlane
 import Logging
 import StatesEngine
 import StatesLanguage
@@ -123,40 +124,5 @@ final class RuntimeCore: Sendable {
             let cancels = effects.cancels
             Task { for t in cancels { await dispatcher.cancel(token: t) } }
         }
-    }
-}
-
-/// ARN helpers.
-public enum ARNs {
-    public static func lastComponent(_ arn: String) -> String { String(lastComponentView(arn)) }
-
-    /// The text after the last `:` (the whole ARN without one), without a copy.
-    public static func lastComponentView(_ arn: String) -> Substring {
-        guard let i = arn.lastIndex(of: ":") else { return arn[...] }
-        return arn[arn.index(after: i)...]
-    }
-
-    public static func stateMachine(region: String, account: String, name: String) -> String {
-        "arn:aws:states:\(region):\(account):stateMachine:\(name)"
-    }
-
-    /// A Standard execution's ARN, or an Express one's with its per-start id
-    /// (`ExecutionInfo.makeExecutionArn`).
-    public static func execution(region: String, account: String, machine: String, name: String, expressID: String? = nil) -> String {
-        ExecutionInfo.makeExecutionArn(region: region, account: account, stateMachineName: machine, executionName: name,
-                                   expressID: expressID)
-    }
-
-    public static func activity(region: String, account: String, name: String) -> String {
-        "arn:aws:states:\(region):\(account):activity:\(name)"
-    }
-
-    /// `(resource type, name...)` of a states ARN, e.g. `("execution", ["machine", "name"])`.
-    public static func parse(_ arn: String) -> (region: String, account: String, type: String, names: [String])? {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 7, parts[0] == "arn", parts[2] == "states", !parts[5].isEmpty,
-            parts[6...].allSatisfy({ !$0.isEmpty })
-        else { return nil }
-        return (parts[3], parts[4], parts[5], Array(parts[6...]))
     }
 }

@@ -1,3 +1,4 @@
+import ControlPlane
 import StatesEngine
 import StatesLanguage
 import StatesStore

@@ -1,3 +1,4 @@
+import ControlPlane
 import Logging
 import ServiceLifecycle
 import StatesStore

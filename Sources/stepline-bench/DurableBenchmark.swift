@@ -1,3 +1,4 @@
+import ControlPlane
 import ArgumentParser
 import Foundation
 import StatesEngine

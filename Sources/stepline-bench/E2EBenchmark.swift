@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaClient
+import StatesEngine
 import StatesLanguage
 import SteplineRuntime
 import Synchronization

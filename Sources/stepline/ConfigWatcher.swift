@@ -1,3 +1,4 @@
+import SteplineKafka
 import Foundation
 import Logging
 import ServiceLifecycle

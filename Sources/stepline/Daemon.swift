@@ -1,3 +1,4 @@
+import SteplineKafka
 import ControlPlane
 import Foundation
 import KafkaClient
@@ -108,7 +109,7 @@ struct Daemon {
         // The embedded broker starts empty: tasks sent before a restart are sent again.
         configuration.resendOpenTasksAtStart = kafka.embedded != nil
         let replyChannel = TaskReplyChannel()
-        let nested = NestedExecutions(logger: logger)
+        let nested = NestedExecutions(replies: replyChannel, logger: logger)
         let dispatcher = KafkaTaskDispatcher(
             producer: kafka.producer,
             planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
@@ -120,7 +121,7 @@ struct Daemon {
                 return dispatcher
             },
             mirrorActivities: settings.topics.publishActivities, logger: logger)
-        nested.bind(runtime.executions)
+        nested.bind(RuntimeControl(runtime: runtime))
         return (runtime, dispatcher)
     }
 

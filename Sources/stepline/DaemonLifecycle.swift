@@ -1,3 +1,4 @@
+import SteplineKafka
 import CommandSupport
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+@testable import SteplineKafka
 import Foundation
 import StatesEngine
 import StatesLanguage

@@ -1,3 +1,4 @@
+@testable import SteplineKafka
 import ControlPlane
 import Foundation
 import KafkaClient

@@ -1,3 +1,4 @@
+import SteplineKafka
 import SteplineRuntime
 import Testing
 

@@ -1,25 +1,7 @@
+import ControlPlane
 import StatesEngine
 import StatesLanguage
 
-/// A record to publish: where, keyed how, with what headers.
-public struct OutboundRecord: Sendable, Equatable {
-    public var topic: String
-    public var key: [UInt8]?
-    public var value: [UInt8]
-    public var headers: [(String, String)]
-
-    public init(topic: String, key: [UInt8]? = nil, value: [UInt8], headers: [(String, String)] = []) {
-        self.topic = topic
-        self.key = key
-        self.value = value
-        self.headers = headers
-    }
-
-    public static func == (a: OutboundRecord, b: OutboundRecord) -> Bool {
-        a.topic == b.topic && a.key == b.key && a.value == b.value && a.headers.map(\.0) == b.headers.map(\.0)
-            && a.headers.map(\.1) == b.headers.map(\.1)
-    }
-}
 
 /// How a worker's reply becomes the task's result.
 public enum ReplyShape: String, Sendable {

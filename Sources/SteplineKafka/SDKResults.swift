@@ -1,3 +1,4 @@
+import ControlPlane
 import StatesLanguage
 
 /// The result shapes AWS's optimized integrations return to a Task state, so that

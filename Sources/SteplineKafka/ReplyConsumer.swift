@@ -3,7 +3,6 @@ import Logging
 import ServiceLifecycle
 import StatesEngine
 import StatesLanguage
-import StatesStore
 import Synchronization
 import ControlPlane
 
@@ -153,8 +152,8 @@ public final class ReplyConsumer: Service, Sendable {
         }
         try await deadLetters.send(letters, stopping: { consumer.isShutdownTriggered })
         try consumer.storeOffsets(for: batch)
-        RuntimeMetrics.kafkaRecords("replies", "applied", batch.count - letters.count)
-        RuntimeMetrics.kafkaRecords("replies", "dead_letter", letters.count)
+        KafkaMetrics.kafkaRecords("replies", "applied", batch.count - letters.count)
+        KafkaMetrics.kafkaRecords("replies", "dead_letter", letters.count)
     }
 
     /// Applies one reply; returns the error and message when it could not be applied.

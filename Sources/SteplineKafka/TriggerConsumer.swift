@@ -144,7 +144,7 @@ public final class TriggerConsumer: Service, Sendable {
         let enough = max(1, min(500, limit / 10))
         let paused = try consumer.assignment()
         try consumer.pause(paused)
-        RuntimeMetrics.triggersPaused()
+        KafkaMetrics.triggersPaused()
         logger.info("triggers: paused, the running executions are at the limit", metadata: [
             "running": "\(control.runningExecutions)", "maxRunningExecutions": "\(limit)"])
         defer { try? consumer.resume(paused) }
@@ -206,8 +206,8 @@ public final class TriggerConsumer: Service, Sendable {
         }
         try await deadLetters.send(letters, stopping: { consumer.isShutdownTriggered })
         try consumer.storeOffsets(for: batch)
-        RuntimeMetrics.kafkaRecords("triggers", "started", starts.count - failures.count)
-        RuntimeMetrics.kafkaRecords("triggers", "dead_letter", letters.count)
+        KafkaMetrics.kafkaRecords("triggers", "started", starts.count - failures.count)
+        KafkaMetrics.kafkaRecords("triggers", "dead_letter", letters.count)
     }
 
     public struct BuildError: Error, Sendable {

@@ -1,3 +1,4 @@
+import ControlPlane
 import KafkaClient
 import Logging
 

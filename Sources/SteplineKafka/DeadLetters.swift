@@ -1,3 +1,4 @@
+import ControlPlane
 import KafkaClient
 import Logging
 
@@ -45,7 +46,7 @@ public struct DeadLetters: Sendable {
             return KafkaProducerRecord(topic: topic, key: l.record.key, value: l.record.value, headers: headers)
         }
         for l in letters {
-            RuntimeMetrics.deadLetters(l.error)
+            KafkaMetrics.deadLetters(l.error)
             logger.notice("dead letter", metadata: [
                 "source": "\(l.record.topic)/\(l.record.partition)/\(l.record.offset)", "error": "\(l.error)", "cause": "\(l.cause)",
             ])

@@ -1,7 +1,9 @@
+import ControlPlane
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import StatesEngine
 import StatesLanguage
 import Synchronization
 

@@ -1,7 +1,6 @@
 import Logging
 import StatesEngine
 import StatesLanguage
-import StatesStore
 import Synchronization
 import ControlPlane
 
@@ -13,40 +12,42 @@ import ControlPlane
 /// one. A `.sync` parent waits on its child; that wait is resumed after a restart because
 /// the outbox row of a `.sync` request stays pending until the parent's task ends.
 public final class NestedExecutions: Sendable {
-    private let service = Mutex<ExecutionService?>(nil)
+    private let control = Mutex<(any StepFunctionsControl)?>(nil)
+    private let replies: any TaskReplySink
     private let watching = Mutex<[String: Task<Void, Never>]>([:])
-    private let clock: any RuntimeClock
     private let logger: Logger
 
-    public init(clock: any RuntimeClock = SystemClock(), logger: Logger) {
-        self.clock = clock
+    /// - Parameter replies: where the parents' answers go (the dispatcher's sink).
+    public init(replies: any TaskReplySink, logger: Logger) {
+        self.replies = replies
         self.logger = logger
     }
 
-    /// The executor that runs children and receives the parents' answers.
-    public func bind(_ service: ExecutionService) { self.service.withLock { $0 = service } }
+    /// The executor that runs the children. (Built after the dispatcher that holds this.)
+    public func bind(_ control: any StepFunctionsControl) { self.control.withLock { $0 = control } }
 
     /// Starts (or finds again) the child and settles or watches the parent's task.
     ///
     /// - Returns: true while the parent waits on the child (`.sync`): the request's outbox
     ///   row stays pending so that a restart resumes the wait.
     func start(_ start: NestedStart, token: String, parentArn: String) async -> Bool {
-        guard let service = service.withLock({ $0 }) else { return false }
+        guard let control = control.withLock({ $0 }) else { return false }
+        let replies = self.replies
         let name = start.name ?? Self.childName(token: token)
         let childArn: String
         let startDate: Int64
         do {
-            let started = try await service.startExecution(.init(stateMachineArn: start.stateMachineArn, name: name, input: start.input))
-            childArn = started.executionArn
+            let started = try await control.startExecution(.init(stateMachineArn: StateMachineARN(start.stateMachineArn), name: name, input: start.input))
+            childArn = started.executionArn.rawValue
             startDate = started.startDate
         } catch let e as ServiceError where e.code == .executionAlreadyExists && start.name == nil && start.mode != .requestResponse {
             // Dispatched again after a restart and the child has ended: it is ours (its name
             // derives from this task's token), so carry on with it.
             guard let parsed = ARNs.parse(start.stateMachineArn), let machine = parsed.names.first,
-                let record = try? await service.describeExecution(executionArn: ARNs.execution(
-                    region: parsed.region, account: parsed.account, machine: machine, name: name))
+                let record = try? await control.describeExecution(ExecutionARN(ARNs.execution(
+                    region: parsed.region, account: parsed.account, machine: machine, name: name)))
             else { return false }
-            childArn = record.arn
+            childArn = record.executionArn.rawValue
             startDate = record.startDate
         } catch let e as ServiceError {
             Task {
@@ -54,27 +55,27 @@ public final class NestedExecutions: Sendable {
                     // AWS behaviour: SDK errors of nested executions are named
                     // `StepFunctions.<Code>Exception` (e.g. StepFunctions.ExecutionAlreadyExistsException).
                     let code = e.type.hasSuffix("Exception") ? e.type : e.type + "Exception"
-                    try await service.taskFailed(token: token, error: "StepFunctions.\(code)", cause: e.message)
+                    try await replies.taskFailed(token: token, error: "StepFunctions.\(code)", cause: e.message)
                 }
             }
             return false
         } catch {
-            Task { await KafkaTaskDispatcher.answer { try await service.taskFailed(token: token, error: StatesError.Name.taskFailed, cause: "\(error)") } }
+            Task { await KafkaTaskDispatcher.answer { try await replies.taskFailed(token: token, error: StatesError.Name.taskFailed, cause: "\(error)") } }
             return false
         }
         let response = Self.startResponse(arn: childArn, startDate: startDate)
         switch start.mode {
         case .requestResponse:
-            Task { await KafkaTaskDispatcher.answer { try await service.taskSucceeded(token: token, output: response) } }
+            Task { await KafkaTaskDispatcher.answer { try await replies.taskSucceeded(token: token, output: response) } }
             return false
         case .waitForTaskToken:
             // Before the dispatch returns, so that the child's callback most likely finds it.
-            await KafkaTaskDispatcher.answer { try await service.taskSubmitted(token: token, output: response) }
+            await KafkaTaskDispatcher.answer { try await replies.taskSubmitted(token: token, output: response) }
             return false
         case .sync, .sync2:
             let parsed = start.mode == .sync2
             let task = Task { [weak self] in
-                await KafkaTaskDispatcher.answer { try await service.taskSubmitted(token: token, output: response) }
+                await KafkaTaskDispatcher.answer { try await replies.taskSubmitted(token: token, output: response) }
                 guard let self else { return }
                 await self.watch(child: childArn, token: token, parsed: parsed)
             }
@@ -92,16 +93,17 @@ public final class NestedExecutions: Sendable {
     private func watch(child: String, token: String, parsed: Bool) async {
         var delay: UInt64 = 20_000_000
         while !Task.isCancelled {
-            guard let service = service.withLock({ $0 }) else { return }
-            if let record = try? await service.describeExecution(executionArn: child), record.status.isTerminal {
+            guard let control = control.withLock({ $0 }) else { return }
+            let replies = self.replies
+            if let record = try? await control.describeExecution(ExecutionARN(child)), record.status.isTerminal {
                 let output = Self.describeOutput(record, parsed: parsed)
                 if record.status == .succeeded {
-                    await KafkaTaskDispatcher.answer { try await service.taskSucceeded(token: token, output: output) }
+                    await KafkaTaskDispatcher.answer { try await replies.taskSucceeded(token: token, output: output) }
                 } else {
                     // AWS behaviour: a failed child fails the parent's task with
                     // States.TaskFailed and the child's description as the cause.
                     await KafkaTaskDispatcher.answer {
-                        try await service.taskFailed(token: token, error: StatesError.Name.taskFailed, cause: output.serialized())
+                        try await replies.taskFailed(token: token, error: StatesError.Name.taskFailed, cause: output.serialized())
                     }
                 }
                 _ = watching.withLock { $0.removeValue(forKey: token) }
@@ -121,9 +123,9 @@ public final class NestedExecutions: Sendable {
     }
 
     /// DescribeExecution as `.sync` (texts) or `.sync:2` (JSON values) returns it.
-    static func describeOutput(_ r: ExecutionRecord, parsed: Bool) -> JSON {
+    static func describeOutput(_ r: ExecutionDescription, parsed: Bool) -> JSON {
         var o = JSONObject()
-        o.append("ExecutionArn", .string(r.arn))
+        o.append("ExecutionArn", .string(r.executionArn.rawValue))
         o.append("Input", parsed ? r.input : .string(r.input.serialized()))
         o.append("InputDetails", ["Included": true])
         o.append("Name", .string(r.name))
@@ -134,7 +136,7 @@ public final class NestedExecutions: Sendable {
         if let e = r.error { o.append("Error", .string(e)) }
         if let c = r.cause { o.append("Cause", .string(c)) }
         o.append("StartDate", .double(Double(r.startDate) / 1000))
-        o.append("StateMachineArn", .string(r.stateMachineArn))
+        o.append("StateMachineArn", .string(r.stateMachineArn.rawValue))
         o.append("Status", .string(r.status.rawValue))
         if let s = r.stopDate { o.append("StopDate", .double(Double(s) / 1000)) }
         return .object(o)
