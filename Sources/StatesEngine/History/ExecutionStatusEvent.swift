@@ -1,4 +1,3 @@
-import StatesEngine
 import StatesLanguage
 
 /// EventBridge's "Step Functions Execution Status Change" event (`source: aws.states`),
