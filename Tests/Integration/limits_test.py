@@ -224,11 +224,26 @@ def slow_clients(binary, work):
 
 
 def connection_limit(binary, work):
-    d = Daemon(binary, work, "api:\n  maxConnections: 20\n  headerTimeoutSeconds: 60\n").start()
+    d = Daemon(binary, work, "api:\n  maxConnections: 20\n  headerTimeoutSeconds: 60\n  idleTimeoutSeconds: 60\n").start()
     held = []
     try:
-        held = [connect(d.port) for _ in range(20)]
-        time.sleep(0.5)
+        # Each held connection first gets an answer, so that the server has registered it
+        # before the next one comes. Connections are registered on their own event loops, so
+        # a later connection can be registered first; if that happened to the probes below,
+        # a held one would be the over-limit one (and closed after 2 s) instead of the probe.
+        answers = []
+        for _ in range(20):
+            s = connect(d.port)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: stepline\r\n\r\n")
+            answer = b""
+            while b"alive" not in answer:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            held.append(s)
+            answers.append(answer)
+        check(all(a.startswith(b"HTTP/1.1 200 ") for a in answers), "20 connections are held, each answered once")
         status, _, _ = request(d.port, "GET", "/healthz")
         check(status == 200, "past the limit, /healthz on a new connection answers 200")
         status, _, body = request(d.port, "GET", "/readyz")
