@@ -18,6 +18,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notWritable(String)
     /// A quota would be exceeded (versions per machine, tags per resource).
     case limitExceeded(String)
+    /// A listing's `after` is not a `Page.next` this store returned.
+    case invalidPageToken
     /// The store was closed.
     case closed
     /// Anything else: the message names the cause.
@@ -31,6 +33,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .diskFull(let m): "disk full: \(m)"
         case .notWritable(let m): "not writable: \(m)"
         case .limitExceeded(let m): "limit exceeded: \(m)"
+        case .invalidPageToken: "invalid page key"
         case .closed: "the store is closed"
         case .failed(let m): m
         }
@@ -114,6 +117,7 @@ public protocol StatesStore: Sendable {
         -> Page<ExecutionRecord>
     /// Executions newest first (by start date) that match `filter`; `after` is the `next`
     /// of the previous page.
+    /// - Throws: `.invalidPageToken` when `after` is not one.
     func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord>
     /// RUNNING executions whose next timer is due at or before `time`, earliest first.
     func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: String, due: Int64)]

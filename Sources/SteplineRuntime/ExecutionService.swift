@@ -355,7 +355,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         do {
             return try await core.store.listExecutions(
                 filter: filter, limit: min(max(maxResults ?? 100, 1), 1000), after: nextToken)
-        } catch StoreError.failed(let m) where m == "invalid page key" {
+        } catch StoreError.invalidPageToken {
             throw ServiceError.invalidToken
         } catch {
             throw ExecutionShard.map(error)

@@ -237,6 +237,10 @@ struct StoreContract {
         #expect(second.items.count == 2 && second.next == nil)
         #expect(Set((first.items + second.items).map(\.name)) == Set((0..<5).map { "e\($0)" }))
         #expect(try await s.listExecutions(stateMachineArn: nil, status: .running, limit: 10, after: nil).items.count == 3)
+        // A key the store did not hand out is refused as such, not read as "from the start".
+        await #expect(throws: StoreError.invalidPageToken) {
+            _ = try await s.listExecutions(stateMachineArn: Self.machineArn, status: nil, limit: 3, after: "not-a-key")
+        }
         try await s.close()
     }
 

@@ -140,6 +140,9 @@ import ControlPlane
         }
         await #expect(throws: ServiceError.invalidArn("nope")) { _ = try await f.service.describeExecution(executionArn: "nope") }
         await #expect(throws: ServiceError.invalidToken) { try await f.service.sendTaskSuccess(taskToken: "nope", output: "{}") }
+        await #expect(throws: ServiceError.invalidToken) {
+            _ = try await f.service.listExecutions(filter: ExecutionFilter(stateMachineArn: m), maxResults: nil, nextToken: "nope")
+        }
         await #expect(throws: ServiceError.taskDoesNotExist) {
             try await f.service.sendTaskSuccess(taskToken: "AQB" + String(repeating: "x", count: 85), output: "{}")
         }

@@ -332,7 +332,7 @@ public final class SQLiteStore: StatesStore {
             if let after {
                 let parts = after.split(separator: ":")
                 guard parts.count == 2, let date = Int64(parts[0]), let id = Int64(parts[1]) else {
-                    throw StoreError.failed("invalid page key")
+                    throw StoreError.invalidPageToken
                 }
                 conditions.append("(start_date < ? OR (start_date = ? AND id < ?))")
                 args.append(contentsOf: [date, date, id])
