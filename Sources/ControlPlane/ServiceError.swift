@@ -1,3 +1,5 @@
+import StatesEngine
+
 /// An error of the Step Functions API: AWS's exception (`code`) and message.
 ///
 /// The code renders itself as the `__type` of AWS's JSON error (`ExecutionAlreadyExists`,
@@ -63,19 +65,19 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(type): \(message)" }
 
-    public static func executionDoesNotExist(_ arn: String) -> ServiceError {
+    public static func executionDoesNotExist(_ arn: ExecutionARN) -> ServiceError {
         ServiceError(.executionDoesNotExist, "Execution Does Not Exist: '\(arn)'")
     }
-    public static func executionAlreadyExists(_ arn: String) -> ServiceError {
+    public static func executionAlreadyExists(_ arn: ExecutionARN) -> ServiceError {
         ServiceError(.executionAlreadyExists, "Execution Already Exists: '\(arn)'")
     }
-    public static func stateMachineDoesNotExist(_ arn: String) -> ServiceError {
+    public static func stateMachineDoesNotExist(_ arn: StateMachineARN) -> ServiceError {
         ServiceError(.stateMachineDoesNotExist, "State Machine Does Not Exist: '\(arn)'")
     }
-    public static func activityDoesNotExist(_ arn: String) -> ServiceError {
+    public static func activityDoesNotExist(_ arn: ActivityARN) -> ServiceError {
         ServiceError(.activityDoesNotExist, "Activity Does Not Exist: '\(arn)'")
     }
-    public static func invalidArn(_ arn: String) -> ServiceError {
+    public static func invalidArn(_ arn: some StatesIdentifier) -> ServiceError {
         ServiceError(.invalidArn, "Invalid Arn: '\(arn)'")
     }
     public static func invalidName(_ name: String) -> ServiceError {

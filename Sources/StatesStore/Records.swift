@@ -5,13 +5,18 @@ import StatesLanguage
 ///
 /// Room is left for what the API adds later (versions, aliases, tags, logging, tracing and
 /// encryption configuration): those are stored as given, as JSON text, and not interpreted here.
+///
+/// Identifiers of Step Functions resources are typed (`StateMachineARN`, `ExecutionARN`,
+/// `TaskToken`, ...) here and in every record of this module; an IAM role (`roleArn`) is not
+/// one of them, is never looked up by the store, and stays the text the caller gave.
 public struct StateMachineRecord: Sendable, Equatable {
-    public var arn: String
+    public var arn: StateMachineARN
     public var name: String
     /// `STANDARD` or `EXPRESS`.
     public var type: String
     /// The definition text as given (DescribeStateMachine returns it verbatim).
     public var definition: String
+    /// The IAM role's ARN, as given (not a Step Functions identifier).
     public var roleArn: String
     /// Milliseconds since the epoch.
     public var creationDate: Int64
@@ -25,7 +30,7 @@ public struct StateMachineRecord: Sendable, Equatable {
     public var encryptionConfiguration: String?
     public var updateDate: Int64?
 
-    public init(arn: String, name: String, type: String, definition: String, roleArn: String, creationDate: Int64,
+    public init(arn: StateMachineARN, name: String, type: String, definition: String, roleArn: String, creationDate: Int64,
                 revisionId: String, status: String = "ACTIVE", description: String? = nil,
                 loggingConfiguration: String? = nil, tracingConfiguration: String? = nil,
                 encryptionConfiguration: String? = nil, updateDate: Int64? = nil)
@@ -48,12 +53,12 @@ public struct StateMachineRecord: Sendable, Equatable {
 
 /// An activity (`arn:aws:states:REGION:ACCOUNT:activity:NAME`).
 public struct ActivityRecord: Sendable, Equatable {
-    public var arn: String
+    public var arn: ActivityARN
     public var name: String
     public var creationDate: Int64
     public var encryptionConfiguration: String?
 
-    public init(arn: String, name: String, creationDate: Int64, encryptionConfiguration: String? = nil) {
+    public init(arn: ActivityARN, name: String, creationDate: Int64, encryptionConfiguration: String? = nil) {
         self.arn = arn
         self.name = name
         self.creationDate = creationDate
@@ -64,8 +69,9 @@ public struct ActivityRecord: Sendable, Equatable {
 /// An execution's row: what DescribeExecution and ListExecutions show, plus what the
 /// runtime needs to resume it (its definition revision, its next timer, its event count).
 public struct ExecutionRecord: Sendable, Equatable {
-    public var arn: String
-    public var stateMachineArn: String
+    public var arn: ExecutionARN
+    /// The unqualified machine, also when the execution started through a version or alias.
+    public var stateMachineArn: StateMachineARN
     public var name: String
     /// `STANDARD` (EXPRESS executions are never stored).
     public var type: String
@@ -86,18 +92,19 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var lastEventID: Int64
     /// Events stored, internal ones included: the sequence number of the next event.
     public var eventCount: Int
+    /// The IAM role's ARN, as given.
     public var roleArn: String?
     public var traceHeader: String?
-    public var stateMachineVersionArn: String?
-    public var stateMachineAliasArn: String?
+    public var stateMachineVersionArn: StateMachineARN?
+    public var stateMachineAliasArn: StateMachineARN?
     public var redriveCount: Int
     public var redriveDate: Int64?
 
-    public init(arn: String, stateMachineArn: String, name: String, type: String = "STANDARD", revisionId: String,
+    public init(arn: ExecutionARN, stateMachineArn: StateMachineARN, name: String, type: String = "STANDARD", revisionId: String,
                 status: ExecutionStatus = .running, input: JSON, output: JSON? = nil, error: String? = nil,
                 cause: String? = nil, startDate: Int64, stopDate: Int64? = nil, nextDue: Int64? = nil,
                 lastEventID: Int64 = 0, eventCount: Int = 0, roleArn: String? = nil, traceHeader: String? = nil,
-                stateMachineVersionArn: String? = nil, stateMachineAliasArn: String? = nil, redriveCount: Int = 0,
+                stateMachineVersionArn: StateMachineARN? = nil, stateMachineAliasArn: StateMachineARN? = nil, redriveCount: Int = 0,
                 redriveDate: Int64? = nil)
     {
         self.arn = arn
@@ -160,23 +167,23 @@ public struct TaskRecord: Sendable, Equatable {
         case closed = "CLOSED"
     }
 
-    public var token: String
-    public var executionArn: String
+    public var token: TaskToken
+    public var executionArn: ExecutionARN
     /// The engine thread (branch or iteration) that waits.
     public var thread: UInt32
     public var stateName: String
-    /// The Task state's `Resource`.
+    /// The Task state's `Resource` as written (any service's ARN).
     public var resource: String
     /// Set for activity tasks.
-    public var activityArn: String?
+    public var activityArn: ActivityARN?
     public var status: Status
     public var timeoutSeconds: Int64?
     public var heartbeatSeconds: Int64?
     public var scheduledEventID: Int64
     public var createdAt: Int64
 
-    public init(token: String, executionArn: String, thread: UInt32, stateName: String, resource: String,
-                activityArn: String? = nil, status: Status = .open, timeoutSeconds: Int64? = nil,
+    public init(token: TaskToken, executionArn: ExecutionARN, thread: UInt32, stateName: String, resource: String,
+                activityArn: ActivityARN? = nil, status: Status = .open, timeoutSeconds: Int64? = nil,
                 heartbeatSeconds: Int64? = nil, scheduledEventID: Int64, createdAt: Int64)
     {
         self.token = token
@@ -224,8 +231,8 @@ public struct OutboxRecord: Sendable, Equatable {
 
     /// Assigned by the store at commit; 0 before.
     public var id: Int64
-    public var executionArn: String
-    public var token: String?
+    public var executionArn: ExecutionARN
+    public var token: TaskToken?
     public var kind: Kind
     /// Where it goes: a resource ARN, a topic.
     public var destination: String
@@ -235,7 +242,7 @@ public struct OutboxRecord: Sendable, Equatable {
     public var status: Status
     public var createdAt: Int64
 
-    public init(id: Int64 = 0, executionArn: String, token: String?, kind: Kind, destination: String, key: [UInt8]? = nil,
+    public init(id: Int64 = 0, executionArn: ExecutionARN, token: TaskToken?, kind: Kind, destination: String, key: [UInt8]? = nil,
                 payload: [UInt8], headers: [Header] = [], status: Status = .pending, createdAt: Int64)
     {
         self.id = id
@@ -262,7 +269,7 @@ public struct StepRecord: Sendable {
 
     /// Fixed at init: `inputText` is derived from it.
     public let kind: Kind
-    public var executionArn: String
+    public var executionArn: ExecutionARN
     public var status: ExecutionStatus
     public let output: JSON?
     /// `output`, and the start's input, serialized when the step is made: off the store's
@@ -278,16 +285,16 @@ public struct StepRecord: Sendable {
     public var chunk: HistoryChunk
     public var tasksOpened: [TaskRecord]
     /// Tokens of tasks that ended in this step. Their pending outbox rows are settled too.
-    public var tasksClosed: [String]
+    public var tasksClosed: [TaskToken]
     /// Tokens whose pending outbox rows are marked sent (an activity task taken by a worker).
-    public var outboxDelivered: [String]
+    public var outboxDelivered: [TaskToken]
     public var outbox: [OutboxRecord]
     /// Set by a step that redrives the execution (`ExecutionRedriven`).
     public var redrive: RedriveUpdate? = nil
 
-    public init(kind: Kind, executionArn: String, status: ExecutionStatus, output: JSON? = nil, error: String? = nil,
+    public init(kind: Kind, executionArn: ExecutionARN, status: ExecutionStatus, output: JSON? = nil, error: String? = nil,
                 cause: String? = nil, stopDate: Int64? = nil, nextDue: Int64?, lastEventID: Int64, chunk: HistoryChunk,
-                tasksOpened: [TaskRecord] = [], tasksClosed: [String] = [], outboxDelivered: [String] = [],
+                tasksOpened: [TaskRecord] = [], tasksClosed: [TaskToken] = [], outboxDelivered: [TaskToken] = [],
                 outbox: [OutboxRecord] = [])
     {
         self.kind = kind

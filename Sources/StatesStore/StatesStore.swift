@@ -55,6 +55,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 /// from the events: status, output, next timer), its open tasks (by token) and its outbox
 /// (messages that must leave after the step that produced them is durable).
 ///
+/// Identifiers come in and go out typed (`ExecutionARN`, `StateMachineARN`, `TaskToken`, ...);
+/// an implementation stores their text (`rawValue`) as given and never parses them.
+///
 /// - Important: The contract, which every implementation MUST keep (the contract suite in
 ///   `Tests/StatesStoreTests` checks it):
 ///   - `commit` is atomic: every step of the batch is written, or none is. A step's
@@ -88,11 +91,11 @@ public protocol StatesStore: Sendable {
     /// when the definition changed). Executions keep the revision they started with.
     /// - Throws: `.notFound(arn)`.
     func updateStateMachine(_ record: StateMachineRecord) async throws
-    func stateMachine(arn: String) async throws -> StateMachineRecord?
+    func stateMachine(arn: StateMachineARN) async throws -> StateMachineRecord?
     /// Machines in name order, `limit` at a time, after `after` (a name).
     func listStateMachines(limit: Int, after: String?) async throws -> Page<StateMachineRecord>
     /// Removes a state machine. Its executions and their definitions stay until purged.
-    func deleteStateMachine(arn: String) async throws
+    func deleteStateMachine(arn: StateMachineARN) async throws
     /// The definition text of a revision (for replaying an execution).
     func definition(revisionId: String) async throws -> String?
 
@@ -100,27 +103,27 @@ public protocol StatesStore: Sendable {
 
     /// - Throws: `.alreadyExists(name)`.
     func createActivity(_ record: ActivityRecord) async throws
-    func activity(arn: String) async throws -> ActivityRecord?
+    func activity(arn: ActivityARN) async throws -> ActivityRecord?
     func listActivities(limit: Int, after: String?) async throws -> Page<ActivityRecord>
-    func deleteActivity(arn: String) async throws
+    func deleteActivity(arn: ActivityARN) async throws
 
     // MARK: Executions
 
-    func execution(arn: String) async throws -> ExecutionRecord?
+    func execution(arn: ExecutionARN) async throws -> ExecutionRecord?
     /// An execution's row and every stored event, in order: what a replay needs.
-    func loadExecution(arn: String) async throws -> (ExecutionRecord, [HistoryEvent])?
+    func loadExecution(arn: ExecutionARN) async throws -> (ExecutionRecord, [HistoryEvent])?
     /// Events with sequence number `fromSequence` and after, in order.
-    func history(executionArn: String, fromSequence: Int) async throws -> [HistoryEvent]
+    func history(executionArn: ExecutionARN, fromSequence: Int) async throws -> [HistoryEvent]
     /// Executions newest first (by start date), optionally of one machine and one status.
     /// `after` is the `next` of the previous page.
-    func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, limit: Int, after: String?) async throws
+    func listExecutions(stateMachineArn: StateMachineARN?, status: ExecutionStatus?, limit: Int, after: String?) async throws
         -> Page<ExecutionRecord>
     /// Executions newest first (by start date) that match `filter`; `after` is the `next`
     /// of the previous page.
     /// - Throws: `.invalidPageToken` when `after` is not one.
     func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord>
     /// RUNNING executions whose next timer is due at or before `time`, earliest first.
-    func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: String, due: Int64)]
+    func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: ExecutionARN, due: Int64)]
     /// The number of RUNNING executions.
     func runningExecutionCount() async throws -> Int
 
@@ -132,35 +135,35 @@ public protocol StatesStore: Sendable {
     /// - Throws: `.notFound(arn)` for an unknown machine; `.conflict` when
     ///   `expectedRevisionId` is set and is not the current revision; `.limitExceeded`
     ///   when the machine has `maxVersions` versions.
-    func publishStateMachineVersion(stateMachineArn: String, description: String?, expectedRevisionId: String?,
+    func publishStateMachineVersion(stateMachineArn: StateMachineARN, description: String?, expectedRevisionId: String?,
                                     date: Int64, maxVersions: Int) async throws -> (StateMachineVersionRecord, created: Bool)
-    func stateMachineVersion(arn: String) async throws -> StateMachineVersionRecord?
+    func stateMachineVersion(arn: StateMachineARN) async throws -> StateMachineVersionRecord?
     /// Versions newest first, `limit` at a time, after `after` (a version number).
-    func listStateMachineVersions(stateMachineArn: String, limit: Int, after: String?) async throws
+    func listStateMachineVersions(stateMachineArn: StateMachineARN, limit: Int, after: String?) async throws
         -> Page<StateMachineVersionRecord>
-    func deleteStateMachineVersion(arn: String) async throws
+    func deleteStateMachineVersion(arn: StateMachineARN) async throws
     /// Inserts (`create`) or replaces an alias.
     /// - Throws: `.alreadyExists(arn)` on create when it exists; `.notFound(arn)` on replace
     ///   when it does not.
     func putStateMachineAlias(_ record: StateMachineAliasRecord, create: Bool) async throws
-    func stateMachineAlias(arn: String) async throws -> StateMachineAliasRecord?
+    func stateMachineAlias(arn: StateMachineARN) async throws -> StateMachineAliasRecord?
     /// Aliases in name order.
-    func listStateMachineAliases(stateMachineArn: String, limit: Int, after: String?) async throws
+    func listStateMachineAliases(stateMachineArn: StateMachineARN, limit: Int, after: String?) async throws
         -> Page<StateMachineAliasRecord>
-    func deleteStateMachineAlias(arn: String) async throws
+    func deleteStateMachineAlias(arn: StateMachineARN) async throws
 
     // MARK: Tags
 
     /// A resource's tags in key order.
-    func tags(resourceArn: String) async throws -> [(key: String, value: String)]
+    func tags(resourceArn: ResourceARN) async throws -> [(key: String, value: String)]
     /// Adds or replaces tags.
     /// - Throws: `.limitExceeded` when the resource would have more than `maxTags`.
-    func tagResource(resourceArn: String, tags: [(key: String, value: String)], maxTags: Int) async throws
-    func untagResource(resourceArn: String, keys: [String]) async throws
+    func tagResource(resourceArn: ResourceARN, tags: [(key: String, value: String)], maxTags: Int) async throws
+    func untagResource(resourceArn: ResourceARN, keys: [String]) async throws
 
     // MARK: Tasks and outbox
 
-    func task(token: String) async throws -> TaskRecord?
+    func task(token: TaskToken) async throws -> TaskRecord?
     /// Pending outbox rows with `id > afterID`, in id order.
     func pendingOutbox(afterID: Int64, limit: Int) async throws -> [OutboxRecord]
     /// Task requests already sent whose task is still open (`id > afterID`, in id order):

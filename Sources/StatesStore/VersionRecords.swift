@@ -4,13 +4,15 @@ import StatesLanguage
 /// A published version of a state machine: an immutable snapshot of its definition
 /// revision and configuration (`arn:aws:states:REGION:ACCOUNT:stateMachine:NAME:N`).
 public struct StateMachineVersionRecord: Sendable, Equatable {
-    public var arn: String
-    public var stateMachineArn: String
+    public var arn: StateMachineARN
+    /// The unqualified machine.
+    public var stateMachineArn: StateMachineARN
     /// 1, 2, ...: never reused, even after a version is deleted.
     public var version: Int
     public var revisionId: String
     /// The definition text of `revisionId` (filled in by reads).
     public var definition: String
+    /// The IAM role's ARN, as given.
     public var roleArn: String
     public var type: String
     public var description: String?
@@ -20,7 +22,7 @@ public struct StateMachineVersionRecord: Sendable, Equatable {
     /// Milliseconds since the epoch.
     public var creationDate: Int64
 
-    public init(arn: String, stateMachineArn: String, version: Int, revisionId: String, definition: String, roleArn: String,
+    public init(arn: StateMachineARN, stateMachineArn: StateMachineARN, version: Int, revisionId: String, definition: String, roleArn: String,
                 type: String, description: String?, loggingConfiguration: String?, tracingConfiguration: String?,
                 encryptionConfiguration: String?, creationDate: Int64)
     {
@@ -43,24 +45,25 @@ public struct StateMachineVersionRecord: Sendable, Equatable {
 /// or two versions by weight.
 public struct StateMachineAliasRecord: Sendable, Equatable {
     public struct Route: Sendable, Equatable {
-        public var stateMachineVersionArn: String
+        public var stateMachineVersionArn: StateMachineARN
         /// 0-100; the routes' weights add up to 100.
         public var weight: Int
-        public init(stateMachineVersionArn: String, weight: Int) {
+        public init(stateMachineVersionArn: StateMachineARN, weight: Int) {
             self.stateMachineVersionArn = stateMachineVersionArn
             self.weight = weight
         }
     }
 
-    public var arn: String
-    public var stateMachineArn: String
+    public var arn: StateMachineARN
+    /// The unqualified machine.
+    public var stateMachineArn: StateMachineARN
     public var name: String
     public var description: String?
     public var routingConfiguration: [Route]
     public var creationDate: Int64
     public var updateDate: Int64?
 
-    public init(arn: String, stateMachineArn: String, name: String, description: String?, routingConfiguration: [Route],
+    public init(arn: StateMachineARN, stateMachineArn: StateMachineARN, name: String, description: String?, routingConfiguration: [Route],
                 creationDate: Int64, updateDate: Int64? = nil)
     {
         self.arn = arn
@@ -76,16 +79,16 @@ public struct StateMachineAliasRecord: Sendable, Equatable {
 /// What ListExecutions selects. All set conditions must hold.
 public struct ExecutionFilter: Sendable, Equatable {
     /// Executions of this (unqualified) state machine.
-    public var stateMachineArn: String?
+    public var stateMachineArn: StateMachineARN?
     /// Executions started through this version (`stateMachineVersionArn`).
-    public var versionArn: String?
+    public var versionArn: StateMachineARN?
     /// Executions started through this alias.
-    public var aliasArn: String?
+    public var aliasArn: StateMachineARN?
     public var status: ExecutionStatus?
     /// true: redriven at least once; false: never redriven.
     public var redriven: Bool?
 
-    public init(stateMachineArn: String? = nil, versionArn: String? = nil, aliasArn: String? = nil,
+    public init(stateMachineArn: StateMachineARN? = nil, versionArn: StateMachineARN? = nil, aliasArn: StateMachineARN? = nil,
                 status: ExecutionStatus? = nil, redriven: Bool? = nil)
     {
         self.stateMachineArn = stateMachineArn

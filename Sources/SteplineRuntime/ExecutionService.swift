@@ -16,13 +16,14 @@ import ControlPlane
 /// many executions step in parallel.
 public final class ExecutionService: TaskReplySink, Sendable {
     public struct StartRequest: Sendable {
-        public var stateMachineArn: String
+        /// A state machine, or one of its versions or aliases.
+        public var stateMachineArn: StateMachineARN
         public var name: String?
         /// The input as JSON text (nil: `{}`).
         public var input: String?
         public var traceHeader: String?
 
-        public init(stateMachineArn: String, name: String? = nil, input: String? = nil, traceHeader: String? = nil) {
+        public init(stateMachineArn: StateMachineARN, name: String? = nil, input: String? = nil, traceHeader: String? = nil) {
             self.stateMachineArn = stateMachineArn
             self.name = name
             self.input = input
@@ -31,7 +32,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     }
 
     public struct Started: Sendable, Equatable {
-        public var executionArn: String
+        public var executionArn: ExecutionARN
         /// Milliseconds since the epoch.
         public var startDate: Int64
         /// For EXPRESS (sync callers) and tests: the status right after the start step.
@@ -76,9 +77,9 @@ public final class ExecutionService: TaskReplySink, Sendable {
         timers.setHandler { [weak self] arn in await self?.fireTimer(arn) }
     }
 
-    func shard(_ arn: String) -> ExecutionShard {
+    func shard(_ arn: ExecutionARN) -> ExecutionShard {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        for b in arn.rawValue.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
         return shards[Int(h % UInt64(shards.count))]
     }
 
@@ -105,7 +106,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     public struct SyncResult: Sendable {
         public var started: Started
         public var name: String
-        public var stateMachineArn: String
+        public var stateMachineArn: StateMachineARN
         public var input: JSON
         public var status: ExecutionStatus
         public var output: JSON?
@@ -127,7 +128,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     }
 
     private func start(_ request: StartRequest, sync: Bool) async throws
-        -> (started: Started, outcome: ExpressCompletions.Outcome?, name: String, machineArn: String, input: JSON)
+        -> (started: Started, outcome: ExpressCompletions.Outcome?, name: String, machineArn: StateMachineARN, input: JSON)
     {
         try checkAccepting()
         let target = try await resources.startTarget(request.stateMachineArn, draw: Int(self.random.next() % 100))
@@ -155,16 +156,16 @@ public final class ExecutionService: TaskReplySink, Sendable {
         }
         let cfg = core.configuration
         let machineName = machine.name
-        let arn = ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name,
-                                 expressID: isExpress ? random.uuidString() : nil)
+        let arn = ExecutionARN(ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name,
+                                              expressID: isExpress ? random.uuidString() : nil))
         let record = ExecutionRecord(
             arn: arn, stateMachineArn: machine.arn, name: name, type: machine.type,
             revisionId: machine.revisionId, input: input, startDate: core.clock.now(), roleArn: machine.roleArn,
             traceHeader: request.traceHeader, stateMachineVersionArn: target.versionArn, stateMachineAliasArn: target.aliasArn)
         let info = ExecutionInfo(
-            executionArn: arn, name: name, stateMachineArn: machine.arn, stateMachineName: machineName,
+            executionArn: arn.rawValue, name: name, stateMachineArn: machine.arn.rawValue, stateMachineName: machineName,
             roleArn: machine.roleArn, type: isExpress ? .express : .standard, region: cfg.region, account: cfg.account,
-            stateMachineVersionArn: target.versionArn, stateMachineAliasArn: target.aliasArn)
+            stateMachineVersionArn: target.versionArn?.rawValue, stateMachineAliasArn: target.aliasArn?.rawValue)
         if sync { core.completions.expect(arn) }
         let outcome: StepOutcome
         do {
@@ -192,10 +193,10 @@ public final class ExecutionService: TaskReplySink, Sendable {
     /// stopped (`ExecutionRedriven`).
     /// - Returns: the redrive date.
     /// - Throws: ExecutionDoesNotExist, ExecutionNotRedrivable, InvalidArn.
-    public func redriveExecution(executionArn arn: String) async throws -> Int64 {
+    public func redriveExecution(executionArn arn: ExecutionARN) async throws -> Int64 {
         try checkAccepting()
         try Validation.executionArn(arn)
-        if ARNs.parse(arn)?.type == "express" {
+        if ARNs.parse(arn.rawValue)?.type == "express" {
             throw ServiceError.executionNotRedrivable("Express executions cannot be redriven")
         }
         let outcome = try await shard(arn).perform(arn, .redrive)
@@ -207,7 +208,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     /// Aborts a running execution (`ExecutionAborted`, tasks cancelled).
     /// - Returns: the stop date.
     /// - Throws: ExecutionDoesNotExist, InvalidArn.
-    public func stopExecution(executionArn arn: String, error: String?, cause: String?) async throws -> Int64 {
+    public func stopExecution(executionArn arn: ExecutionARN, error: String?, cause: String?) async throws -> Int64 {
         try checkAccepting()
         try Validation.executionArn(arn)
         do {
@@ -267,13 +268,14 @@ public final class ExecutionService: TaskReplySink, Sendable {
     private func signal(_ token: String, _ signal: ExecutionSignal, _ kind: RuntimeHooks.StepKind) async throws {
         try checkAccepting()
         guard !token.isEmpty, token.utf8.count <= 2048 else { throw ServiceError.invalidToken }
-        let arn: String
-        if let a = core.openTaskExecution(token: token) {
+        let taskToken = TaskToken(token)
+        let arn: ExecutionARN
+        if let a = core.openTaskExecution(token: taskToken) {
             arn = a
         } else {
             let task: TaskRecord?
             do {
-                task = try await core.store.task(token: token)
+                task = try await core.store.task(token: taskToken)
             } catch {
                 throw ExecutionShard.map(error)
             }
@@ -295,7 +297,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     // MARK: Timers
 
     /// Fires an execution's timer (the timer service calls this).
-    public func fireTimer(_ arn: String) async {
+    public func fireTimer(_ arn: ExecutionARN) async {
         do {
             _ = try await shard(arn).perform(arn, .advance)
         } catch {
@@ -306,7 +308,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
 
     // MARK: Reading
 
-    private func describeRecord(_ arn: String) async throws -> ExecutionRecord? {
+    private func describeRecord(_ arn: ExecutionARN) async throws -> ExecutionRecord? {
         do {
             return try await core.store.execution(arn: arn)
         } catch {
@@ -315,14 +317,14 @@ public final class ExecutionService: TaskReplySink, Sendable {
     }
 
     /// DescribeExecution.
-    public func describeExecution(executionArn arn: String) async throws -> ExecutionRecord {
+    public func describeExecution(executionArn arn: ExecutionARN) async throws -> ExecutionRecord {
         try Validation.executionArn(arn)
         guard let r = try await describeRecord(arn) else { throw ServiceError.executionDoesNotExist(arn) }
         return r
     }
 
     /// GetExecutionHistory: AWS events only, `maxResults` per page (default 100, at most 1000).
-    public func getExecutionHistory(executionArn arn: String, maxResults: Int?, nextToken: String?,
+    public func getExecutionHistory(executionArn arn: ExecutionARN, maxResults: Int?, nextToken: String?,
                                     reverseOrder: Bool) async throws -> HistoryPage
     {
         try Validation.executionArn(arn)
@@ -338,14 +340,14 @@ public final class ExecutionService: TaskReplySink, Sendable {
         let size = min(max(maxResults ?? 100, 1), 1000)
         var offset = 0
         if let nextToken {
-            guard let o = PageToken.decode(nextToken, scope: arn) else {
+            guard let o = PageToken.decode(nextToken, scope: arn.rawValue) else {
                 throw ServiceError.invalidToken
             }
             offset = o
         }
         let end = min(events.count, offset + size)
         let page = offset < end ? Array(events[offset..<end]) : []
-        return HistoryPage(events: page, nextToken: end < events.count ? PageToken.encode(end, scope: arn) : nil)
+        return HistoryPage(events: page, nextToken: end < events.count ? PageToken.encode(end, scope: arn.rawValue) : nil)
     }
 
     /// ListExecutions, newest first.
@@ -362,7 +364,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
         }
     }
 
-    public func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, maxResults: Int?,
+    public func listExecutions(stateMachineArn: StateMachineARN?, status: ExecutionStatus?, maxResults: Int?,
                                nextToken: String?) async throws -> Page<ExecutionRecord>
     {
         do {

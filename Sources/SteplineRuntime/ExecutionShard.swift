@@ -51,13 +51,13 @@ actor ExecutionShard {
 
     private let core: RuntimeCore
     private let capacity: Int
-    private var entries: [String: Entry] = [:]
-    private var express: [String: Entry] = [:]
-    private var recency: [(String, UInt64)] = []
+    private var entries: [ExecutionARN: Entry] = [:]
+    private var express: [ExecutionARN: Entry] = [:]
+    private var recency: [(ExecutionARN, UInt64)] = []
     private var recencyHead = 0
     private var tick: UInt64 = 0
-    private var busy: Set<String> = []
-    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var busy: Set<ExecutionARN> = []
+    private var waiters: [ExecutionARN: [CheckedContinuation<Void, Never>]] = [:]
 
     init(core: RuntimeCore, capacity: Int) {
         self.core = core
@@ -69,12 +69,12 @@ actor ExecutionShard {
 
     // MARK: Per-execution serialization
 
-    private func acquire(_ arn: String) async {
+    private func acquire(_ arn: ExecutionARN) async {
         if busy.insert(arn).inserted { return }
         await withCheckedContinuation { waiters[arn, default: []].append($0) }
     }
 
-    private func release(_ arn: String) {
+    private func release(_ arn: ExecutionARN) {
         if var w = waiters[arn], !w.isEmpty {
             let next = w.removeFirst()
             waiters[arn] = w.isEmpty ? nil : w
@@ -86,19 +86,19 @@ actor ExecutionShard {
 
     // MARK: Steps
 
-    func perform(_ arn: String, _ operation: StepOperation) async throws -> StepOutcome {
+    func perform(_ arn: ExecutionARN, _ operation: StepOperation) async throws -> StepOutcome {
         await acquire(arn)
         defer { release(arn) }
         return try await step(arn, operation)
     }
 
-    private func step(_ arn: String, _ operation: StepOperation) async throws -> StepOutcome {
+    private func step(_ arn: ExecutionARN, _ operation: StepOperation) async throws -> StepOutcome {
         let now = core.clock.now()
         var entry: Entry
         var before: ExecutionState?
         var decision: Decision
         var kind: RuntimeHooks.StepKind
-        var activityStarted: String? = nil
+        var activityStarted: TaskToken? = nil
         switch operation {
         case .start(let plan):
             if let existing = try existingCached(arn, plan) { return existing }
@@ -124,7 +124,7 @@ actor ExecutionShard {
                     // Already taken: the worker must not get it.
                     throw ServiceError.taskTimedOut
                 }
-                activityStarted = token
+                activityStarted = TaskToken(token)
             }
         case .redrive:
             let old = try await load(arn)
@@ -205,7 +205,7 @@ actor ExecutionShard {
     /// trip less per callback task than reporting it after the relay; still durable before
     /// the request leaves, as AWS's order (TaskSubmitted, then the callback) needs; and the
     /// ids in TaskSubmitted's output are the ones the records carry (planned once).
-    private func presubmit(_ state: inout ExecutionState, _ decision: inout Decision, arn: String, now: Int64) -> [String: [OutboundRecord]] {
+    private func presubmit(_ state: inout ExecutionState, _ decision: inout Decision, arn: ExecutionARN, now: Int64) -> [String: [OutboundRecord]] {
         var records: [String: [OutboundRecord]] = [:]
         for command in decision.commands {
             guard case .dispatchTask(let request) = command,
@@ -245,12 +245,12 @@ actor ExecutionShard {
     /// same execution; otherwise ExecutionAlreadyExists. The cache answers for executions
     /// it holds; for the others the store's unique ARN refuses the start step, and
     /// `existingStored` decides (no read on the path of a new start).
-    private func existingCached(_ arn: String, _ plan: StartPlan) throws -> StepOutcome? {
+    private func existingCached(_ arn: ExecutionARN, _ plan: StartPlan) throws -> StepOutcome? {
         guard !plan.isExpress, let e = entries[arn] else { return nil }
         return try Self.idempotent(arn, e.state.status, e.state.input, e.startDate, plan)
     }
 
-    private func existingStored(_ arn: String, _ plan: StartPlan) async throws -> StepOutcome {
+    private func existingStored(_ arn: ExecutionARN, _ plan: StartPlan) async throws -> StepOutcome {
         let found: ExecutionRecord?
         do {
             found = try await core.store.execution(arn: arn)
@@ -261,7 +261,7 @@ actor ExecutionShard {
         return try Self.idempotent(arn, found.status, found.input, found.startDate, plan)
     }
 
-    private static func idempotent(_ arn: String, _ status: ExecutionStatus, _ input: JSON, _ startDate: Int64,
+    private static func idempotent(_ arn: ExecutionARN, _ status: ExecutionStatus, _ input: JSON, _ startDate: Int64,
                                    _ plan: StartPlan) throws -> StepOutcome
     {
         // AWS behaviour: same name and input while RUNNING returns the running execution.
@@ -271,7 +271,7 @@ actor ExecutionShard {
         throw ServiceError.executionAlreadyExists(arn)
     }
 
-    private func load(_ arn: String) async throws -> Entry {
+    private func load(_ arn: ExecutionARN) async throws -> Entry {
         if let e = express[arn] ?? entries[arn] { return e }
         let loaded: (ExecutionRecord, [HistoryEvent])?
         do {
@@ -289,7 +289,7 @@ actor ExecutionShard {
         return Entry(state: state, revisionId: record.revisionId, isExpress: false, startDate: record.startDate, tick: 0)
     }
 
-    private func loadIfRunning(_ arn: String) async throws -> Entry? {
+    private func loadIfRunning(_ arn: ExecutionARN) async throws -> Entry? {
         if let e = express[arn] ?? entries[arn] { return e.state.status == .running ? e : nil }
         do {
             guard let record = try await core.store.execution(arn: arn), record.status == .running else { return nil }
@@ -301,7 +301,7 @@ actor ExecutionShard {
 
     // MARK: Cache
 
-    private func remember(_ arn: String, _ entry: Entry) {
+    private func remember(_ arn: ExecutionARN, _ entry: Entry) {
         if entry.isExpress {
             if entry.state.status.isTerminal {
                 express[arn] = nil
@@ -323,7 +323,7 @@ actor ExecutionShard {
         evict()
     }
 
-    private func forget(_ arn: String) { entries[arn] = nil }
+    private func forget(_ arn: ExecutionARN) { entries[arn] = nil }
 
     /// Least recently used first; entries touched since are skipped (their recency record
     /// is stale), busy ones go to the back.
@@ -360,7 +360,8 @@ actor ExecutionShard {
             }
         case let e as StoreError:
             switch e {
-            case .alreadyExists(let k): return ServiceError.executionAlreadyExists(k)
+            // A step's key is its execution's ARN.
+            case .alreadyExists(let k): return ServiceError.executionAlreadyExists(ExecutionARN(k))
             case .diskFull(let m), .notWritable(let m): return ServiceError.storage(m)
             case .closed: return ServiceError.shuttingDown
             default: return ServiceError.internalError("store: \(e)")

@@ -19,15 +19,15 @@ final class ExpressCompletions: Sendable {
         case done(Outcome)
     }
 
-    private let slots = Mutex<[String: Slot]>([:])
+    private let slots = Mutex<[ExecutionARN: Slot]>([:])
 
     /// Announces a caller that will `wait` for `arn`.
-    func expect(_ arn: String) { slots.withLock { $0[arn] = .waiting(nil) } }
+    func expect(_ arn: ExecutionARN) { slots.withLock { $0[arn] = .waiting(nil) } }
 
     /// Forgets `arn` (the start failed).
-    func cancel(_ arn: String) { slots.withLock { _ = $0.removeValue(forKey: arn) } }
+    func cancel(_ arn: ExecutionARN) { slots.withLock { _ = $0.removeValue(forKey: arn) } }
 
-    func finish(_ arn: String, _ state: ExecutionState) {
+    func finish(_ arn: ExecutionARN, _ state: ExecutionState) {
         let outcome = Outcome(status: state.status, output: state.output, error: state.error, stopDate: state.stopTime)
         let waiter: CheckedContinuation<Outcome, Never>? = slots.withLock { m in
             guard let slot = m[arn] else { return nil }
@@ -46,7 +46,7 @@ final class ExpressCompletions: Sendable {
     }
 
     /// Waits until `arn` ends (`expect` first).
-    func wait(_ arn: String) async -> Outcome {
+    func wait(_ arn: ExecutionARN) async -> Outcome {
         await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
             let done: Outcome? = slots.withLock { m in
                 if case .done(let o)? = m[arn] {

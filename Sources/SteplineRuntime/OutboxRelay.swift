@@ -213,7 +213,7 @@ public final class OutboxRelay: Service, Sendable {
                         do {
                             try await dispatcher.publish(chunk.map { $0.publication!.record })
                             for item in chunk {
-                                if let token = item.publication!.token { dispatcher.awaitsReply(token: token) }
+                                if let token = item.publication!.token { dispatcher.awaitsReply(token: token.rawValue) }
                             }
                             result = .success(.sent)
                         } catch {

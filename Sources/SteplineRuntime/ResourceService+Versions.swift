@@ -19,19 +19,19 @@ extension ResourceService {
             case alias(String)
         }
 
-        public var machineArn: String
+        public var machineArn: StateMachineARN
         public var name: String
         public var qualifier: Qualifier
     }
 
     /// Parses a state machine ARN, plain or qualified.
     /// - Throws: InvalidArn.
-    public func reference(_ arn: String) throws -> MachineReference {
-        guard let p = ARNs.parse(arn), p.type == "stateMachine", p.names.count == 1 || p.names.count == 2,
+    public func reference(_ arn: StateMachineARN) throws -> MachineReference {
+        guard let p = ARNs.parse(arn.rawValue), p.type == "stateMachine", p.names.count == 1 || p.names.count == 2,
             p.names.allSatisfy({ !$0.isEmpty })
         else { throw ServiceError.invalidArn(arn) }
-        let machineArn = "arn:aws:states:\(p.region):\(p.account):stateMachine:\(p.names[0])"
         guard p.names.count == 2 else { return MachineReference(machineArn: arn, name: p.names[0], qualifier: .none) }
+        let machineArn = StateMachineARN("arn:aws:states:\(p.region):\(p.account):stateMachine:\(p.names[0])")
         let q = p.names[1]
         if q.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
             guard let n = Int(q), n > 0 else { throw ServiceError.invalidArn(arn) }
@@ -46,13 +46,13 @@ extension ResourceService {
     public struct StartTarget: Sendable {
         public var machine: StateMachineRecord
         public var definition: StateMachineDefinition
-        public var versionArn: String?
-        public var aliasArn: String?
+        public var versionArn: StateMachineARN?
+        public var aliasArn: StateMachineARN?
     }
 
     /// Resolves StartExecution's `stateMachineArn`. An alias picks one of its versions by
     /// weight, with `draw` in 0..<100.
-    func startTarget(_ arn: String, draw: @autoclosure () -> Int) async throws -> StartTarget {
+    func startTarget(_ arn: StateMachineARN, draw: @autoclosure () -> Int) async throws -> StartTarget {
         // A plain machine ARN enters the cache only after `reference` parsed it: a hit
         // needs no parse (StartExecution's common case).
         if let cached = machines.withLock({ $0[arn] }) {
@@ -60,8 +60,8 @@ extension ResourceService {
             return StartTarget(machine: r, definition: d)
         }
         let ref = try reference(arn)
-        var versionArn: String? = nil
-        var aliasArn: String? = nil
+        var versionArn: StateMachineARN? = nil
+        var aliasArn: StateMachineARN? = nil
         switch ref.qualifier {
         case .none:
             let (r, d) = try await stateMachineForStart(arn)
@@ -123,7 +123,7 @@ extension ResourceService {
         let machine = try await createStateMachine(r)
         if !options.tags.isEmpty {
             do {
-                try await store.tagResource(resourceArn: machine.arn, tags: options.tags, maxTags: Self.maxTagsPerResource)
+                try await store.tagResource(resourceArn: ResourceARN(machine.arn), tags: options.tags, maxTags: Self.maxTagsPerResource)
             } catch { throw map(error) }
         }
         guard options.publish else { return (machine, nil) }
@@ -171,7 +171,7 @@ extension ResourceService {
 
     /// UpdateStateMachine: a new revision when anything changed; `publish` publishes it.
     /// Running executions keep the revision they started with.
-    public func updateStateMachine(arn: String, _ u: Update) async throws -> (StateMachineRecord, StateMachineVersionRecord?) {
+    public func updateStateMachine(arn: StateMachineARN, _ u: Update) async throws -> (StateMachineRecord, StateMachineVersionRecord?) {
         let ref = try reference(arn)
         guard ref.qualifier == .none else { throw ServiceError.invalidArn(arn) }
         if u.versionDescription != nil, !u.publish {
@@ -230,7 +230,7 @@ extension ResourceService {
     /// PublishStateMachineVersion.
     /// - Throws: StateMachineDoesNotExist, ConflictException (revision mismatch),
     ///   ServiceQuotaExceededException (1,000 versions).
-    public func publishVersion(stateMachineArn arn: String, description: String?, revisionId: String?) async throws
+    public func publishVersion(stateMachineArn arn: StateMachineARN, description: String?, revisionId: String?) async throws
         -> StateMachineVersionRecord
     {
         let ref = try reference(arn)
@@ -252,7 +252,7 @@ extension ResourceService {
         }
     }
 
-    public func describeStateMachineVersion(arn: String) async throws -> StateMachineVersionRecord {
+    public func describeStateMachineVersion(arn: StateMachineARN) async throws -> StateMachineVersionRecord {
         let ref = try reference(arn)
         guard case .version = ref.qualifier else { throw ServiceError.invalidArn(arn) }
         let v: StateMachineVersionRecord?
@@ -261,7 +261,7 @@ extension ResourceService {
         return v
     }
 
-    public func listVersions(stateMachineArn arn: String, maxResults: Int?, nextToken: String?) async throws
+    public func listVersions(stateMachineArn arn: StateMachineARN, maxResults: Int?, nextToken: String?) async throws
         -> Page<StateMachineVersionRecord>
     {
         let ref = try reference(arn)
@@ -274,7 +274,7 @@ extension ResourceService {
 
     /// DeleteStateMachineVersion. AWS behaviour: deleting a version that does not exist
     /// succeeds; a version an alias routes to cannot be deleted (ConflictException).
-    public func deleteVersion(arn: String) async throws {
+    public func deleteVersion(arn: StateMachineARN) async throws {
         let ref = try reference(arn)
         guard case .version = ref.qualifier else { throw ServiceError.invalidArn(arn) }
         let aliases: [StateMachineAliasRecord]
@@ -327,7 +327,7 @@ extension ResourceService {
         -> StateMachineAliasRecord
     {
         let machine = try await checkRouting(routes)
-        let arn = machine.machineArn + ":" + name
+        let arn = StateMachineARN(machine.machineArn.rawValue + ":" + name)
         do {
             if let existing = try await store.stateMachineAlias(arn: arn) {
                 if existing.description == description && existing.routingConfiguration == routes { return existing }
@@ -351,7 +351,7 @@ extension ResourceService {
         }
     }
 
-    public func describeStateMachineAlias(arn: String) async throws -> StateMachineAliasRecord {
+    public func describeStateMachineAlias(arn: StateMachineARN) async throws -> StateMachineAliasRecord {
         let ref = try reference(arn)
         guard case .alias = ref.qualifier else { throw ServiceError.invalidArn(arn) }
         let a: StateMachineAliasRecord?
@@ -360,7 +360,7 @@ extension ResourceService {
         return a
     }
 
-    public func updateAlias(arn: String, description: String?, routes: [StateMachineAliasRecord.Route]?) async throws
+    public func updateAlias(arn: StateMachineARN, description: String?, routes: [StateMachineAliasRecord.Route]?) async throws
         -> StateMachineAliasRecord
     {
         var a = try await describeStateMachineAlias(arn: arn)
@@ -382,12 +382,12 @@ extension ResourceService {
         return a
     }
 
-    public func deleteAlias(arn: String) async throws {
+    public func deleteAlias(arn: StateMachineARN) async throws {
         _ = try await describeStateMachineAlias(arn: arn)
         do { try await store.deleteStateMachineAlias(arn: arn) } catch { throw map(error) }
     }
 
-    public func listAliases(stateMachineArn arn: String, maxResults: Int?, nextToken: String?) async throws
+    public func listAliases(stateMachineArn arn: StateMachineARN, maxResults: Int?, nextToken: String?) async throws
         -> Page<StateMachineAliasRecord>
     {
         let ref = try reference(arn)
@@ -401,26 +401,26 @@ extension ResourceService {
 
     // MARK: Tags
 
-    /// The tagged resource must exist: a state machine or an activity.
-    private func checkTaggable(_ arn: String) async throws {
-        guard let p = ARNs.parse(arn) else { throw ServiceError.invalidArn(arn) }
+    /// The tagged resource must exist: a state machine or an activity (what its ARN names).
+    private func checkTaggable(_ arn: ResourceARN) async throws {
+        guard let p = ARNs.parse(arn.rawValue) else { throw ServiceError.invalidArn(arn) }
         let exists: Bool
         do {
             switch (p.type, p.names.count) {
-            case ("stateMachine", 1): exists = try await store.stateMachine(arn: arn) != nil
-            case ("activity", 1): exists = try await store.activity(arn: arn) != nil
+            case ("stateMachine", 1): exists = try await store.stateMachine(arn: StateMachineARN(arn.rawValue)) != nil
+            case ("activity", 1): exists = try await store.activity(arn: ActivityARN(arn.rawValue)) != nil
             default: throw ServiceError.invalidArn(arn)
             }
         } catch let e as ServiceError { throw e } catch { throw map(error) }
         guard exists else { throw ServiceError(.resourceNotFound, "Resource not found: '\(arn)'") }
     }
 
-    public func tags(resourceArn arn: String) async throws -> [(key: String, value: String)] {
+    public func tags(resourceArn arn: ResourceARN) async throws -> [(key: String, value: String)] {
         try await checkTaggable(arn)
         do { return try await store.tags(resourceArn: arn) } catch { throw map(error) }
     }
 
-    public func tagResource(arn: String, tags: [(key: String, value: String)]) async throws {
+    public func tagResource(arn: ResourceARN, tags: [(key: String, value: String)]) async throws {
         try await checkTaggable(arn)
         do {
             try await store.tagResource(resourceArn: arn, tags: tags, maxTags: Self.maxTagsPerResource)
@@ -429,7 +429,7 @@ extension ResourceService {
         } catch { throw map(error) }
     }
 
-    public func untagResource(arn: String, keys: [String]) async throws {
+    public func untagResource(arn: ResourceARN, keys: [String]) async throws {
         try await checkTaggable(arn)
         do { try await store.untagResource(resourceArn: arn, keys: keys) } catch { throw map(error) }
     }

@@ -12,7 +12,7 @@ public final class ResourceService: Sendable {
     let configuration: RuntimeConfiguration
     /// State machines by ARN, for StartExecution (no store read per start). Kept in step
     /// with create/update/delete through this service.
-    let machines = Mutex<[String: StateMachineRecord]>([:])
+    let machines = Mutex<[StateMachineARN: StateMachineRecord]>([:])
 
     init(store: any StatesStore, definitions: DefinitionCache, clock: any RuntimeClock, configuration: RuntimeConfiguration) {
         self.store = store
@@ -64,7 +64,7 @@ public final class ResourceService: Sendable {
             throw ServiceError.validation("1 validation error detected: Value '\(r.type)' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
         }
         let definition = try parse(r.definition, type: r.type)
-        let arn = ARNs.stateMachine(region: configuration.region, account: configuration.account, name: r.name)
+        let arn = StateMachineARN(ARNs.stateMachine(region: configuration.region, account: configuration.account, name: r.name))
         do {
             if let existing = try await store.stateMachine(arn: arn) {
                 if existing.definition == r.definition, existing.roleArn == r.roleArn, existing.type == r.type {
@@ -90,7 +90,7 @@ public final class ResourceService: Sendable {
     /// Creates the machine, or updates its definition and role when it exists (the
     /// `stateMachines:` section of the configuration file, loaded at start).
     public func putStateMachine(_ r: CreateStateMachine) async throws -> StateMachineRecord {
-        let arn = ARNs.stateMachine(region: configuration.region, account: configuration.account, name: r.name)
+        let arn = StateMachineARN(ARNs.stateMachine(region: configuration.region, account: configuration.account, name: r.name))
         let existing: StateMachineRecord?
         do { existing = try await store.stateMachine(arn: arn) } catch { throw map(error) }
         guard var record = existing else { return try await createStateMachine(r) }
@@ -110,7 +110,7 @@ public final class ResourceService: Sendable {
         return record
     }
 
-    public func describeStateMachine(arn: String) async throws -> StateMachineRecord {
+    public func describeStateMachine(arn: StateMachineARN) async throws -> StateMachineRecord {
         try Validation.stateMachineArn(arn)
         let r: StateMachineRecord?
         do { r = try await store.stateMachine(arn: arn) } catch { throw map(error) }
@@ -118,7 +118,7 @@ public final class ResourceService: Sendable {
         return r
     }
 
-    func stateMachineForStart(_ arn: String) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
+    func stateMachineForStart(_ arn: StateMachineARN) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
         let r: StateMachineRecord
         if let cached = machines.withLock({ $0[arn] }) {
             r = cached
@@ -130,7 +130,7 @@ public final class ResourceService: Sendable {
     }
 
     /// A machine record that can start executions, with its parsed definition.
-    func startable(_ r: StateMachineRecord, _ arn: String) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
+    func startable(_ r: StateMachineRecord, _ arn: StateMachineARN) async throws -> (record: StateMachineRecord, definition: StateMachineDefinition) {
         guard r.status == "ACTIVE" else { throw ServiceError(.stateMachineDeleting, "State Machine is being deleted: '\(arn)'") }
         let d = try await definitions.definition(revisionId: r.revisionId, type: r.type)
         return (r, d)
@@ -145,7 +145,7 @@ public final class ResourceService: Sendable {
     }
 
     /// DeleteStateMachine. Running executions go on with their definition.
-    public func deleteStateMachine(arn: String) async throws {
+    public func deleteStateMachine(arn: StateMachineARN) async throws {
         try Validation.stateMachineArn(arn)
         machines.withLock { $0[arn] = nil }
         do { try await store.deleteStateMachine(arn: arn) } catch { throw map(error) }
@@ -157,7 +157,7 @@ public final class ResourceService: Sendable {
     /// CreateActivity; idempotent by name.
     public func createActivity(name: String, encryptionConfiguration: String? = nil) async throws -> ActivityRecord {
         try Validation.name(name)
-        let arn = ARNs.activity(region: configuration.region, account: configuration.account, name: name)
+        let arn = ActivityARN(ARNs.activity(region: configuration.region, account: configuration.account, name: name))
         do {
             if let existing = try await store.activity(arn: arn) { return existing }
             let r = ActivityRecord(arn: arn, name: name, creationDate: clock.now(), encryptionConfiguration: encryptionConfiguration)
@@ -171,7 +171,7 @@ public final class ResourceService: Sendable {
         }
     }
 
-    public func describeActivity(arn: String) async throws -> ActivityRecord {
+    public func describeActivity(arn: ActivityARN) async throws -> ActivityRecord {
         try Validation.activityArn(arn)
         let r: ActivityRecord?
         do { r = try await store.activity(arn: arn) } catch { throw map(error) }
@@ -187,7 +187,7 @@ public final class ResourceService: Sendable {
         }
     }
 
-    public func deleteActivity(arn: String) async throws {
+    public func deleteActivity(arn: ActivityARN) async throws {
         try Validation.activityArn(arn)
         do { try await store.deleteActivity(arn: arn) } catch { throw map(error) }
     }
@@ -205,13 +205,13 @@ public enum Validation {
         else { throw ServiceError.invalidName(name) }
     }
 
-    static func arn(_ arn: String, type: String) throws {
-        guard let p = ARNs.parse(arn), p.type == type else { throw ServiceError.invalidArn(arn) }
+    static func arn(_ arn: some StatesIdentifier, type: String) throws {
+        guard let p = ARNs.parse(arn.rawValue), p.type == type else { throw ServiceError.invalidArn(arn) }
     }
 
-    public static func stateMachineArn(_ arn: String) throws { try Self.arn(arn, type: "stateMachine") }
-    public static func activityArn(_ arn: String) throws { try Self.arn(arn, type: "activity") }
-    public static func executionArn(_ arn: String) throws {
-        guard let p = ARNs.parse(arn), p.type == "execution" || p.type == "express" else { throw ServiceError.invalidArn(arn) }
+    public static func stateMachineArn(_ arn: StateMachineARN) throws { try Self.arn(arn, type: "stateMachine") }
+    public static func activityArn(_ arn: ActivityARN) throws { try Self.arn(arn, type: "activity") }
+    public static func executionArn(_ arn: ExecutionARN) throws {
+        guard let p = ARNs.parse(arn.rawValue), p.type == "execution" || p.type == "express" else { throw ServiceError.invalidArn(arn) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StatesEngine
 import Synchronization
 
 /// Settings of the runtime services. Defaults suit the embedded single-node daemon.
@@ -53,7 +54,7 @@ public struct RuntimeHooks: Sendable {
 
     /// Called after a step's commit is durable, before anything else follows from it
     /// (the caller's answer, timers, outbox relay).
-    public var afterCommit: @Sendable (StepKind, String) throws -> Void = { _, _ in }
+    public var afterCommit: @Sendable (StepKind, ExecutionARN) throws -> Void = { _, _ in }
     /// Called after the dispatcher confirmed a task request, before the outbox row is marked sent.
     public var afterDispatch: @Sendable (String) throws -> Void = { _ in }
 

@@ -21,14 +21,14 @@ final class RuntimeCore: Sendable {
     /// Waiters for EXPRESS executions to end (StartSyncExecution).
     let completions = ExpressCompletions()
     /// Open tasks of EXPRESS executions (never stored): token → execution ARN.
-    private let expressTokens = Mutex<[String: String]>([:])
+    private let expressTokens = Mutex<[TaskToken: ExecutionARN]>([:])
     /// Open tasks of STANDARD executions that steps of this process opened: token →
     /// execution ARN, so that a task answer finds its execution without a store read.
     /// Entered once the step that opened the task is durable, removed when a durable step
     /// closes it. The store stays the truth: a token not here (another process opened it,
     /// the daemon restarted, the index was full) is looked up there, and a token here whose
     /// task has ended meanwhile is refused by the engine as on the store path (TaskTimedOut).
-    private let standardTokens = Mutex<[String: String]>([:])
+    private let standardTokens = Mutex<[TaskToken: ExecutionARN]>([:])
     /// At most this many entries in `standardTokens` (about 250 bytes each); tasks opened
     /// beyond are looked up in the store.
     static let standardTokenLimit = 65_536
@@ -53,11 +53,11 @@ final class RuntimeCore: Sendable {
     /// depends only on the execution and its event count, so a resumed execution draws the
     /// same task tokens as an uninterrupted one. `eventCount` is the last AWS event id:
     /// internal events (a heartbeat sent again after a crash) do not shift it.
-    func context(_ arn: String, eventCount: Int, now: Int64, express: Bool = false) -> DecisionContext {
+    func context(_ arn: ExecutionARN, eventCount: Int, now: Int64, express: Bool = false) -> DecisionContext {
         let random: RandomSource
         if let seed = configuration.seed {
             var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            for b in arn.rawValue.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
             random = RandomSource(seed: seed ^ h ^ (UInt64(eventCount) &* 0x9E37_79B9_7F4A_7C15))
         } else {
             random = .system
@@ -71,16 +71,18 @@ final class RuntimeCore: Sendable {
         return context
     }
 
+    /// The engine's view of a stored execution (the engine keeps identifiers as the text of
+    /// the context object and the history).
     func info(_ r: ExecutionRecord) -> ExecutionInfo {
         ExecutionInfo(
-            executionArn: r.arn, name: r.name, stateMachineArn: r.stateMachineArn,
-            stateMachineName: ARNs.lastComponent(r.stateMachineArn), roleArn: r.roleArn,
+            executionArn: r.arn.rawValue, name: r.name, stateMachineArn: r.stateMachineArn.rawValue,
+            stateMachineName: ARNs.lastComponent(r.stateMachineArn.rawValue), roleArn: r.roleArn,
             type: r.type == "EXPRESS" ? .express : .standard, region: configuration.region, account: configuration.account,
-            stateMachineVersionArn: r.stateMachineVersionArn, stateMachineAliasArn: r.stateMachineAliasArn,
+            stateMachineVersionArn: r.stateMachineVersionArn?.rawValue, stateMachineAliasArn: r.stateMachineAliasArn?.rawValue,
             redriveCount: r.redriveCount, redriveTime: r.redriveDate)
     }
 
-    func expressTasks(opened: [String], closed: [String], arn: String) {
+    func expressTasks(opened: [TaskToken], closed: [TaskToken], arn: ExecutionARN) {
         guard !opened.isEmpty || !closed.isEmpty else { return }
         expressTokens.withLock { m in
             for t in opened { m[t] = arn }
@@ -89,11 +91,11 @@ final class RuntimeCore: Sendable {
     }
 
     /// The execution of an open task, when this process knows it without the store.
-    func openTaskExecution(token: String) -> String? {
+    func openTaskExecution(token: TaskToken) -> ExecutionARN? {
         expressTokens.withLock { $0[token] } ?? standardTokens.withLock { $0[token] }
     }
 
-    private func standardTasks(opened: [TaskRecord], closed: [String], arn: String) {
+    private func standardTasks(opened: [TaskRecord], closed: [TaskToken], arn: ExecutionARN) {
         guard !opened.isEmpty || !closed.isEmpty else { return }
         standardTokens.withLock { m in
             for t in closed { m[t] = nil }
@@ -109,7 +111,7 @@ final class RuntimeCore: Sendable {
     }
 
     /// What follows a durable step: its timer, its task requests, its cancellations.
-    func afterStep(_ arn: String, effects: StepEffects, outboxIDs: [Int64], express: Bool) {
+    func afterStep(_ arn: ExecutionARN, effects: StepEffects, outboxIDs: [Int64], express: Bool) {
         if !express { standardTasks(opened: effects.step.tasksOpened, closed: effects.step.tasksClosed, arn: arn) }
         timers.schedule(arn, due: effects.nextDue, isStored: !express)
         if !effects.requests.isEmpty || !effects.publications.isEmpty {

@@ -20,12 +20,12 @@ struct StepEffects: Sendable {
 /// a presubmitted task request (`TaskDispatcher.presubmission`; `token` names the task).
 struct Publication: Sendable {
     var record: OutboundRecord
-    var token: String?
+    var token: TaskToken?
 }
 
 enum StepBuilder {
-    static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
-                      decision: Decision, now: Int64, activityStartedToken: String?, presubmitted: [String: [OutboundRecord]] = [:],
+    static func build(kind: StepRecord.Kind, arn: ExecutionARN, before: ExecutionState?, after: ExecutionState,
+                      decision: Decision, now: Int64, activityStartedToken: TaskToken?, presubmitted: [String: [OutboundRecord]] = [:],
                       statusTopic: String? = nil, isDurable: Bool = true, eventID: () -> String = { RandomSource.system.uuidString() }) -> StepEffects
     {
         let events = decision.events
@@ -53,32 +53,33 @@ enum StepBuilder {
         var publications: [Publication] = []
         var publicationRows: [OutboxRecord] = []
         for r in requests {
-            var activityArn: String? = nil
-            if case .activity = r.resource.kind { activityArn = r.resource.arn }
+            let token = TaskToken(r.token)
+            var activityArn: ActivityARN? = nil
+            if case .activity = r.resource.kind { activityArn = ActivityARN(r.resource.arn) }
             opened.append(TaskRecord(
-                token: r.token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
+                token: token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
                 resource: r.resource.arn, activityArn: activityArn, timeoutSeconds: r.timeoutSeconds,
                 heartbeatSeconds: r.heartbeatSeconds, scheduledEventID: r.scheduledEventID, createdAt: now))
             if let records = presubmitted[r.token] {
                 for record in records {
-                    publications.append(Publication(record: record, token: r.token))
+                    publications.append(Publication(record: record, token: token))
                     publicationRows.append(OutboxRecord(
-                        executionArn: arn, token: r.token, kind: .publish, destination: record.topic, key: record.key,
+                        executionArn: arn, token: token, kind: .publish, destination: record.topic, key: record.key,
                         payload: record.value, headers: record.headers.map { .init($0.0, $0.1) },
                         createdAt: now))
                 }
             } else {
                 dispatched.append(r)
                 outbox.append(OutboxRecord(
-                    executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
+                    executionArn: arn, token: token, kind: .task, destination: r.resource.arn,
                     payload: TaskRequestCodec.encode(r),
-                    headers: [.init("stepline-task-token", r.token), .init("stepline-execution-arn", arn)], createdAt: now))
+                    headers: [.init("stepline-task-token", r.token), .init("stepline-execution-arn", arn.rawValue)], createdAt: now))
             }
         }
         outbox += publicationRows
-        var closed: [String] = []
+        var closed: [TaskToken] = []
         if let before {
-            for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
+            for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(TaskToken(token)) }
             closed.sort()
         }
         var step = StepRecord(
@@ -94,7 +95,7 @@ enum StepBuilder {
             var value: [UInt8] = []
             ExecutionStatusEvent.make(after, id: eventID(), now: now, inputText: step.inputText, outputText: step.outputText)
                 .write(to: &value)
-            let event = OutboundRecord(topic: statusTopic, key: Array(arn.utf8), value: value)
+            let event = OutboundRecord(topic: statusTopic, key: Array(arn.rawValue.utf8), value: value)
             publications.append(Publication(record: event, token: nil))
             step.outbox.append(OutboxRecord(
                 executionArn: arn, token: nil, kind: .status, destination: statusTopic, key: event.key, payload: value,

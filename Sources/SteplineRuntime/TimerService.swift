@@ -1,6 +1,7 @@
 import ControlPlane
 import Logging
 import ServiceLifecycle
+import StatesEngine
 import StatesStore
 import Synchronization
 
@@ -17,7 +18,7 @@ public final class TimerService: Service, Sendable {
     private struct State {
         var heap = TimerHeap()
         /// The current due time of each timer in the heap (stale heap entries are skipped).
-        var scheduled: [String: Int64] = [:]
+        var scheduled: [ExecutionARN: Int64] = [:]
         /// Timers due at or before this are in memory.
         var horizon: Int64 = .min
     }
@@ -26,7 +27,7 @@ public final class TimerService: Service, Sendable {
     private let clock: any RuntimeClock
     private let horizonMilliseconds: Int64
     private let state = Mutex(State())
-    private let handler = Mutex<(@Sendable (String) async -> Void)?>(nil)
+    private let handler = Mutex<(@Sendable (ExecutionARN) async -> Void)?>(nil)
     private let logger: Logger
     /// How many timer steps run at once: enough to fill a group commit, since each one
     /// waits for its commit.
@@ -40,7 +41,7 @@ public final class TimerService: Service, Sendable {
     }
 
     /// Sets what firing a timer does (the executor's `fireTimer`).
-    public func setHandler(_ h: @escaping @Sendable (String) async -> Void) { handler.withLock { $0 = h } }
+    public func setHandler(_ h: @escaping @Sendable (ExecutionARN) async -> Void) { handler.withLock { $0 = h } }
 
     /// Sets (or with nil, clears) the timer of an execution. Called after the step that
     /// changed it is durable.
@@ -48,7 +49,7 @@ public final class TimerService: Service, Sendable {
     /// - Parameter isStored: the store holds this timer (STANDARD executions), so one past
     ///   the horizon is loaded from there when the horizon reaches it. EXPRESS executions
     ///   are not stored: their timers stay in memory whatever their distance.
-    public func schedule(_ arn: String, due: Int64?, isStored: Bool = true) {
+    public func schedule(_ arn: ExecutionARN, due: Int64?, isStored: Bool = true) {
         state.withLock { s in
             guard let due, due <= s.horizon || !isStored else {
                 s.scheduled[arn] = nil
@@ -97,8 +98,8 @@ public final class TimerService: Service, Sendable {
     /// Fires every timer due at the clock's current time; returns when their steps are done.
     public func fireDue() async {
         let now = clock.now()
-        let due: [String] = state.withLock { s in
-            var out: [String] = []
+        let due: [ExecutionARN] = state.withLock { s in
+            var out: [ExecutionARN] = []
             while let top = s.heap.top, top.0 <= now {
                 _ = s.heap.pop()
                 if s.scheduled[top.1] == top.0 {
@@ -145,12 +146,12 @@ public final class TimerService: Service, Sendable {
 
 /// A binary min-heap of (due, ARN).
 struct TimerHeap: Sendable {
-    private var items: [(Int64, String)] = []
+    private var items: [(Int64, ExecutionARN)] = []
 
-    var top: (Int64, String)? { items.first }
+    var top: (Int64, ExecutionARN)? { items.first }
     var count: Int { items.count }
 
-    mutating func push(_ due: Int64, _ arn: String) {
+    mutating func push(_ due: Int64, _ arn: ExecutionARN) {
         items.append((due, arn))
         var i = items.count - 1
         while i > 0 {
@@ -161,7 +162,7 @@ struct TimerHeap: Sendable {
         }
     }
 
-    mutating func pop() -> (Int64, String)? {
+    mutating func pop() -> (Int64, ExecutionARN)? {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let out = items.removeLast()

@@ -112,7 +112,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
     // MARK: Throughput
 
     /// Starts executions from `concurrency` tasks for `seconds`; returns the count.
-    func drive(_ runtime: SteplineRuntime, machine: String, input: String, prefix: String) async throws -> (Int, Double) {
+    func drive(_ runtime: SteplineRuntime, machine: StateMachineARN, input: String, prefix: String) async throws -> (Int, Double) {
         final class Counters: Sendable {
             let stop = Atomic<Bool>(false)
             let count = Atomic<Int>(0)

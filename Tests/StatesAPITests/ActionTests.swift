@@ -123,7 +123,7 @@ import Testing
     /// The control plane's errors render as AWS's: `__type` and the model's status code.
     @Test func errorsRenderAsAWSDoes() async {
         let control = RecordingControl()
-        control.failure.withLock { $0 = ServiceError.executionDoesNotExist(RecordingControl.execution.rawValue) }
+        control.failure.withLock { $0 = ServiceError.executionDoesNotExist(RecordingControl.execution) }
         let reply = await Self.handle(StepFunctionsAPI(control: control), "DescribeExecution", #"{"executionArn":"\#(Self.e)"}"#)
         #expect(reply.status == 400)
         #expect(reply.body == ["__type": "ExecutionDoesNotExist", "message": .string("Execution Does Not Exist: '\(Self.e)'")])

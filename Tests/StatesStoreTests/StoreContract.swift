@@ -10,15 +10,15 @@ struct StoreContract {
     /// Makes an empty store. The closure is called once per check.
     let make: () async throws -> any StatesStore
 
-    static let machineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+    static let machineArn = StateMachineARN("arn:aws:states:us-east-1:123456789012:stateMachine:m")
 
     static func machine(_ name: String = "m", revision: String = "r1", definition: String = #"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#) -> StateMachineRecord {
         StateMachineRecord(
-            arn: "arn:aws:states:us-east-1:123456789012:stateMachine:\(name)", name: name, type: "STANDARD",
+            arn: StateMachineARN("arn:aws:states:us-east-1:123456789012:stateMachine:\(name)"), name: name, type: "STANDARD",
             definition: definition, roleArn: "arn:aws:iam::123456789012:role/r", creationDate: 1000, revisionId: revision)
     }
 
-    static func arn(_ name: String) -> String { "arn:aws:states:us-east-1:123456789012:execution:m:\(name)" }
+    static func arn(_ name: String) -> ExecutionARN { ExecutionARN("arn:aws:states:us-east-1:123456789012:execution:m:\(name)") }
 
     static func event(_ id: Int64, _ type: HistoryEventType = .passStateEntered, token: String? = nil) -> HistoryEvent {
         HistoryEvent(id: id, previousEventId: id - 1, timestamp: 1000 + id, type: type,
@@ -36,11 +36,11 @@ struct StoreContract {
             kind: .start(record), executionArn: arn(name), status: status,
             output: status == .succeeded ? ["out": 1] : nil, stopDate: status.isTerminal ? 2000 : nil, nextDue: nextDue,
             lastEventID: Int64(events), chunk: HistoryChunk(firstSequence: 0, events: evs, lastEventID: Int64(events)),
-            tasksOpened: tasks.map { TaskRecord(token: $0, executionArn: arn(name), thread: 0, stateName: "T",
+            tasksOpened: tasks.map { TaskRecord(token: TaskToken($0), executionArn: arn(name), thread: 0, stateName: "T",
                                                 resource: "arn:aws:states:us-east-1:123456789012:activity:a",
-                                                activityArn: "arn:aws:states:us-east-1:123456789012:activity:a",
+                                                activityArn: ActivityARN("arn:aws:states:us-east-1:123456789012:activity:a"),
                                                 scheduledEventID: 1, createdAt: 1000) },
-            outbox: outbox.map { OutboxRecord(executionArn: arn(name), token: $0, kind: .task, destination: "d",
+            outbox: outbox.map { OutboxRecord(executionArn: arn(name), token: TaskToken($0), kind: .task, destination: "d",
                                               payload: Array($0.utf8), headers: [.init("h", $0), .init("x", "1"), .init("h", "again")], createdAt: 1000) })
     }
 
@@ -53,7 +53,7 @@ struct StoreContract {
             error: status == .failed ? "E" : nil, cause: status == .failed ? "C" : nil,
             stopDate: status.isTerminal ? 3000 : nil, nextDue: nextDue, lastEventID: Int64(from + events),
             chunk: HistoryChunk(firstSequence: from, events: evs, lastEventID: Int64(from + events)),
-            tasksClosed: closed, outboxDelivered: delivered)
+            tasksClosed: closed.map(TaskToken.init), outboxDelivered: delivered.map(TaskToken.init))
     }
 
     func runAll() async throws {
@@ -96,7 +96,7 @@ struct StoreContract {
 
     func activities() async throws {
         let s = try await make()
-        let a = ActivityRecord(arn: "arn:aws:states:us-east-1:123456789012:activity:a", name: "a", creationDate: 1)
+        let a = ActivityRecord(arn: ActivityARN("arn:aws:states:us-east-1:123456789012:activity:a"), name: "a", creationDate: 1)
         try await s.createActivity(a)
         await #expect(throws: StoreError.alreadyExists("a")) { try await s.createActivity(a) }
         #expect(try await s.activity(arn: a.arn) == a)
@@ -146,13 +146,13 @@ struct StoreContract {
         #expect(try await s.history(executionArn: Self.arn("a"), fromSequence: 5).isEmpty)
         let b = try #require(try await s.execution(arn: Self.arn("b")))
         #expect(b.status == .succeeded && b.output == ["out": 1] && b.stopDate == 2000 && b.nextDue == nil)
-        let t = try #require(try await s.task(token: "t1"))
+        let t = try #require(try await s.task(token: TaskToken("t1")))
         #expect(t.executionArn == Self.arn("a") && t.status == .open && t.activityArn != nil)
-        #expect(try await s.task(token: "nope") == nil)
+        #expect(try await s.task(token: TaskToken("nope")) == nil)
         #expect(try await s.runningExecutionCount() == 1)
         // Closing the task closes it and settles its outbox row.
         _ = try await s.commit(CommitBatch(steps: [Self.update("a", from: 5, events: 1, status: .failed, closed: ["t1"])]))
-        #expect(try await s.task(token: "t1")?.status == .closed)
+        #expect(try await s.task(token: TaskToken("t1"))?.status == .closed)
         #expect(try await s.pendingOutbox(afterID: 0, limit: 10).isEmpty)
         let a = try #require(try await s.execution(arn: Self.arn("a")))
         #expect(a.status == .failed && a.error == "E" && a.cause == "C" && a.nextDue == nil)
@@ -180,7 +180,7 @@ struct StoreContract {
         let s = try await make()
         try await s.createStateMachine(Self.machine())
         _ = try await s.commit(CommitBatch(steps: [Self.start("a")]))
-        await #expect(throws: StoreError.alreadyExists(Self.arn("a"))) {
+        await #expect(throws: StoreError.alreadyExists(Self.arn("a").rawValue)) {
             _ = try await s.commit(CommitBatch(steps: [Self.start("a")]))
         }
         await #expect(throws: StoreError.self) { _ = try await s.commit(CommitBatch(steps: [Self.update("a", from: 1, events: 1)])) }
@@ -211,19 +211,19 @@ struct StoreContract {
         let ids = r.outboxIDs[0]
         #expect(ids.count == 3 && ids == ids.sorted())
         var pending = try await s.pendingOutbox(afterID: 0, limit: 10)
-        #expect(pending.map(\.token) == ["t1", "t2", "t3"])
+        #expect(pending.map(\.token?.rawValue) == ["t1", "t2", "t3"])
         // Headers come back in order, a repeated name included.
         #expect(pending[0].headers == [.init("h", "t1"), .init("x", "1"), .init("h", "again")] && pending[0].payload == Array("t1".utf8) && pending[0].executionArn == Self.arn("a"))
-        #expect(try await s.pendingOutbox(afterID: ids[0], limit: 1).map(\.token) == ["t2"])
+        #expect(try await s.pendingOutbox(afterID: ids[0], limit: 1).map(\.token?.rawValue) == ["t2"])
         _ = try await s.commit(CommitBatch(outboxSent: [ids[0]]))
         _ = try await s.commit(CommitBatch(steps: [Self.update("a", from: 2, events: 1, delivered: ["t2"])]))
         pending = try await s.pendingOutbox(afterID: 0, limit: 10)
-        #expect(pending.map(\.token) == ["t3"])
+        #expect(pending.map(\.token?.rawValue) == ["t3"])
         // Sent requests of open tasks (for a broker that lost its records); a closed task's is not.
-        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t1", "t2"])
-        #expect(try await s.openTaskRequests(afterID: ids[0], limit: 10).map(\.token) == ["t2"])
+        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token?.rawValue) == ["t1", "t2"])
+        #expect(try await s.openTaskRequests(afterID: ids[0], limit: 10).map(\.token?.rawValue) == ["t2"])
         _ = try await s.commit(CommitBatch(steps: [Self.update("a", from: 3, events: 1, closed: ["t1"])]))
-        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token) == ["t2"])
+        #expect(try await s.openTaskRequests(afterID: 0, limit: 10).map(\.token?.rawValue) == ["t2"])
         try await s.close()
     }
 
@@ -250,7 +250,7 @@ struct StoreContract {
         _ = try await s.commit(CommitBatch(steps: [Self.start("old", status: .succeeded), Self.start("live", outbox: ["t"])]))
         #expect(try await s.purgeExecutions(stoppedBefore: 2500) == 1)
         #expect(try await s.execution(arn: Self.arn("old")) == nil)
-        await #expect(throws: StoreError.notFound(Self.arn("old"))) { _ = try await s.history(executionArn: Self.arn("old"), fromSequence: 0) }
+        await #expect(throws: StoreError.notFound(Self.arn("old").rawValue)) { _ = try await s.history(executionArn: Self.arn("old"), fromSequence: 0) }
         // The name is free again.
         _ = try await s.commit(CommitBatch(steps: [Self.start("old")]))
         #expect(try await s.execution(arn: Self.arn("live")) != nil)

@@ -27,12 +27,12 @@ import ControlPlane
                                       configuration: cfg, clock: clock, hooks: hooks, makeFallbackDispatcher: dispatcher)
         }
 
-        func machine(_ name: String, _ definition: String, type: String = "STANDARD") async throws -> String {
+        func machine(_ name: String, _ definition: String, type: String = "STANDARD") async throws -> StateMachineARN {
             try await service.resources.createStateMachine(.init(
                 name: name, definition: definition, roleArn: "arn:aws:iam::123456789012:role/r", type: type)).arn
         }
 
-        func events(_ arn: String) async throws -> [HistoryEvent] {
+        func events(_ arn: ExecutionARN) async throws -> [HistoryEvent] {
             try await service.getExecutionHistory(executionArn: arn, maxResults: 1000, nextToken: nil, reverseOrder: false).events
         }
 
@@ -135,10 +135,12 @@ import ControlPlane
             _ = try await f.service.startExecution(.init(stateMachineArn: m, name: "a b"))
         }
         await #expect(throws: ServiceError.self) { _ = try await f.service.startExecution(.init(stateMachineArn: m, input: "{")) }
-        await #expect(throws: ServiceError.stateMachineDoesNotExist(m + "x")) {
-            _ = try await f.service.startExecution(.init(stateMachineArn: m + "x"))
+        let unknown = StateMachineARN(m.rawValue + "x")
+        await #expect(throws: ServiceError.stateMachineDoesNotExist(unknown)) {
+            _ = try await f.service.startExecution(.init(stateMachineArn: unknown))
         }
-        await #expect(throws: ServiceError.invalidArn("nope")) { _ = try await f.service.describeExecution(executionArn: "nope") }
+        let malformed = ExecutionARN("nope")
+        await #expect(throws: ServiceError.invalidArn(malformed)) { _ = try await f.service.describeExecution(executionArn: malformed) }
         await #expect(throws: ServiceError.invalidToken) { try await f.service.sendTaskSuccess(taskToken: "nope", output: "{}") }
         await #expect(throws: ServiceError.invalidToken) {
             _ = try await f.service.listExecutions(filter: ExecutionFilter(stateMachineArn: m), maxResults: nil, nextToken: "nope")
@@ -216,7 +218,7 @@ import ControlPlane
         // hands anything over.
         #expect(try await f.events(e.executionArn).map(\.type) == [.executionStarted, .taskStateEntered, .taskScheduled, .taskStarted, .taskSubmitted])
         let rows = try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).filter { $0.kind != .status }
-        let token = try #require(rows.first?.token)
+        let token = try #require(rows.first?.token?.rawValue)
         #expect(rows.count == 1 && rows[0].kind == .publish && rows[0].payload == Array("m-0".utf8) && rows[0].destination == "q")
         #expect(d.published.withLock { $0 }.isEmpty)
         // The relay publishes the record as planned, and as stored (what a restart reads
@@ -270,7 +272,7 @@ import ControlPlane
         try await f.runtime.recover()
         let m = try await f.machine("x", #"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#, type: "EXPRESS")
         let e = try await f.service.startExecution(.init(stateMachineArn: m, name: "x"))
-        #expect(e.executionArn.contains(":express:x:x:") && e.status == .succeeded)
+        #expect(e.executionArn.rawValue.contains(":express:x:x:") && e.status == .succeeded)
         #expect(try await f.runtime.store.execution(arn: e.executionArn) == nil)
         #expect(try await f.runtime.store.runningExecutionCount() == 0)
         let w = try await f.machine("xw", Self.wait, type: "EXPRESS")
@@ -286,7 +288,7 @@ import ControlPlane
         let f = try Fixture { $0.cacheCapacity = 64; $0.shards = 2 }
         try await f.runtime.recover()
         let m = try await f.machine("m", Self.wait)
-        var arns: [String] = []
+        var arns: [ExecutionARN] = []
         for i in 0..<300 { arns.append(try await f.service.startExecution(.init(stateMachineArn: m, name: "e\(i)")).executionArn) }
         #expect(await f.service.cachedExecutionCount().standard <= 64)
         f.clock.advance(by: 10_000)

@@ -54,7 +54,7 @@ import Testing
         [(700, .heartbeat), (2000, .success(["activity": "done"]))]
     }
 
-    typealias Histories = [String: [String]]
+    typealias Histories = [ExecutionARN: [String]]
 
     /// Runs the scenario; returns each execution's history (internal events and threads
     /// included) and the number of hook calls (crash points).
@@ -66,15 +66,15 @@ import Testing
             path: dir + "/db.sqlite", start: t0, crashAt: crashAt, activities: [activity],
             taskScript: taskScript, activityScript: activityScript)
         let resources = world.service.resources
-        var machines: [String: String] = [:]
+        var machines: [String: StateMachineARN] = [:]
         for (name, text) in [("flow", flow), ("wait", longWait), ("hb", heartbeatTimeout)] {
             machines[name] = try await resources.createStateMachine(.init(
                 name: name, definition: text, roleArn: "arn:aws:iam::123456789012:role/r")).arn
         }
         _ = try await resources.createActivity(name: "act")
-        var arns: [String] = []
+        var arns: [ExecutionARN] = []
         func start(_ machine: String, _ name: String) -> (Int64, (SimulatedWorld) async throws -> Void) {
-            let arn = ARNs.execution(region: "us-east-1", account: "123456789012", machine: machine, name: name)
+            let arn = ExecutionARN(ARNs.execution(region: "us-east-1", account: "123456789012", machine: machine, name: name))
             arns.append(arn)
             return (t0, { w in
                 _ = try await w.service.startExecution(.init(stateMachineArn: machines[machine]!, name: name, input: #"{"n":1}"#))

@@ -16,26 +16,26 @@ final class KillableStore: StatesStore {
 
     func createStateMachine(_ r: StateMachineRecord) async throws { try check(); try await base.createStateMachine(r) }
     func updateStateMachine(_ r: StateMachineRecord) async throws { try check(); try await base.updateStateMachine(r) }
-    func stateMachine(arn: String) async throws -> StateMachineRecord? { try check(); return try await base.stateMachine(arn: arn) }
+    func stateMachine(arn: StateMachineARN) async throws -> StateMachineRecord? { try check(); return try await base.stateMachine(arn: arn) }
     func listStateMachines(limit: Int, after: String?) async throws -> Page<StateMachineRecord> {
         try check(); return try await base.listStateMachines(limit: limit, after: after)
     }
-    func deleteStateMachine(arn: String) async throws { try check(); try await base.deleteStateMachine(arn: arn) }
+    func deleteStateMachine(arn: StateMachineARN) async throws { try check(); try await base.deleteStateMachine(arn: arn) }
     func definition(revisionId: String) async throws -> String? { try check(); return try await base.definition(revisionId: revisionId) }
     func createActivity(_ r: ActivityRecord) async throws { try check(); try await base.createActivity(r) }
-    func activity(arn: String) async throws -> ActivityRecord? { try check(); return try await base.activity(arn: arn) }
+    func activity(arn: ActivityARN) async throws -> ActivityRecord? { try check(); return try await base.activity(arn: arn) }
     func listActivities(limit: Int, after: String?) async throws -> Page<ActivityRecord> {
         try check(); return try await base.listActivities(limit: limit, after: after)
     }
-    func deleteActivity(arn: String) async throws { try check(); try await base.deleteActivity(arn: arn) }
-    func execution(arn: String) async throws -> ExecutionRecord? { try check(); return try await base.execution(arn: arn) }
-    func loadExecution(arn: String) async throws -> (ExecutionRecord, [HistoryEvent])? {
+    func deleteActivity(arn: ActivityARN) async throws { try check(); try await base.deleteActivity(arn: arn) }
+    func execution(arn: ExecutionARN) async throws -> ExecutionRecord? { try check(); return try await base.execution(arn: arn) }
+    func loadExecution(arn: ExecutionARN) async throws -> (ExecutionRecord, [HistoryEvent])? {
         try check(); return try await base.loadExecution(arn: arn)
     }
-    func history(executionArn: String, fromSequence: Int) async throws -> [HistoryEvent] {
+    func history(executionArn: ExecutionARN, fromSequence: Int) async throws -> [HistoryEvent] {
         try check(); return try await base.history(executionArn: executionArn, fromSequence: fromSequence)
     }
-    func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, limit: Int, after: String?) async throws
+    func listExecutions(stateMachineArn: StateMachineARN?, status: ExecutionStatus?, limit: Int, after: String?) async throws
         -> Page<ExecutionRecord>
     {
         try check(); return try await base.listExecutions(stateMachineArn: stateMachineArn, status: status, limit: limit, after: after)
@@ -43,35 +43,35 @@ final class KillableStore: StatesStore {
     func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord> {
         try check(); return try await base.listExecutions(filter: filter, limit: limit, after: after)
     }
-    func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: String, due: Int64)] {
+    func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: ExecutionARN, due: Int64)] {
         try check(); return try await base.dueExecutions(before: time, limit: limit)
     }
-    func publishStateMachineVersion(stateMachineArn: String, description: String?, expectedRevisionId: String?,
+    func publishStateMachineVersion(stateMachineArn: StateMachineARN, description: String?, expectedRevisionId: String?,
                                     date: Int64, maxVersions: Int) async throws -> (StateMachineVersionRecord, created: Bool) {
         try check()
         return try await base.publishStateMachineVersion(stateMachineArn: stateMachineArn, description: description,
                                                          expectedRevisionId: expectedRevisionId, date: date, maxVersions: maxVersions)
     }
-    func stateMachineVersion(arn: String) async throws -> StateMachineVersionRecord? { try check(); return try await base.stateMachineVersion(arn: arn) }
-    func listStateMachineVersions(stateMachineArn: String, limit: Int, after: String?) async throws -> Page<StateMachineVersionRecord> {
+    func stateMachineVersion(arn: StateMachineARN) async throws -> StateMachineVersionRecord? { try check(); return try await base.stateMachineVersion(arn: arn) }
+    func listStateMachineVersions(stateMachineArn: StateMachineARN, limit: Int, after: String?) async throws -> Page<StateMachineVersionRecord> {
         try check(); return try await base.listStateMachineVersions(stateMachineArn: stateMachineArn, limit: limit, after: after)
     }
-    func deleteStateMachineVersion(arn: String) async throws { try check(); try await base.deleteStateMachineVersion(arn: arn) }
+    func deleteStateMachineVersion(arn: StateMachineARN) async throws { try check(); try await base.deleteStateMachineVersion(arn: arn) }
     func putStateMachineAlias(_ record: StateMachineAliasRecord, create: Bool) async throws {
         try check(); try await base.putStateMachineAlias(record, create: create)
     }
-    func stateMachineAlias(arn: String) async throws -> StateMachineAliasRecord? { try check(); return try await base.stateMachineAlias(arn: arn) }
-    func listStateMachineAliases(stateMachineArn: String, limit: Int, after: String?) async throws -> Page<StateMachineAliasRecord> {
+    func stateMachineAlias(arn: StateMachineARN) async throws -> StateMachineAliasRecord? { try check(); return try await base.stateMachineAlias(arn: arn) }
+    func listStateMachineAliases(stateMachineArn: StateMachineARN, limit: Int, after: String?) async throws -> Page<StateMachineAliasRecord> {
         try check(); return try await base.listStateMachineAliases(stateMachineArn: stateMachineArn, limit: limit, after: after)
     }
-    func deleteStateMachineAlias(arn: String) async throws { try check(); try await base.deleteStateMachineAlias(arn: arn) }
-    func tags(resourceArn: String) async throws -> [(key: String, value: String)] { try check(); return try await base.tags(resourceArn: resourceArn) }
-    func tagResource(resourceArn: String, tags: [(key: String, value: String)], maxTags: Int) async throws {
+    func deleteStateMachineAlias(arn: StateMachineARN) async throws { try check(); try await base.deleteStateMachineAlias(arn: arn) }
+    func tags(resourceArn: ResourceARN) async throws -> [(key: String, value: String)] { try check(); return try await base.tags(resourceArn: resourceArn) }
+    func tagResource(resourceArn: ResourceARN, tags: [(key: String, value: String)], maxTags: Int) async throws {
         try check(); try await base.tagResource(resourceArn: resourceArn, tags: tags, maxTags: maxTags)
     }
-    func untagResource(resourceArn: String, keys: [String]) async throws { try check(); try await base.untagResource(resourceArn: resourceArn, keys: keys) }
+    func untagResource(resourceArn: ResourceARN, keys: [String]) async throws { try check(); try await base.untagResource(resourceArn: resourceArn, keys: keys) }
     func runningExecutionCount() async throws -> Int { try check(); return try await base.runningExecutionCount() }
-    func task(token: String) async throws -> TaskRecord? { try check(); return try await base.task(token: token) }
+    func task(token: TaskToken) async throws -> TaskRecord? { try check(); return try await base.task(token: token) }
     func pendingOutbox(afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
         try check(); return try await base.pendingOutbox(afterID: afterID, limit: limit)
     }

@@ -52,3 +52,11 @@ public struct TaskToken: StatesIdentifier {
     public let rawValue: String
     public init(_ rawValue: String) { self.rawValue = rawValue }
 }
+
+extension ResourceARN {
+    /// A state machine is a resource that takes tags.
+    public init(_ arn: StateMachineARN) { self.init(arn.rawValue) }
+
+    /// An activity is a resource that takes tags.
+    public init(_ arn: ActivityARN) { self.init(arn.rawValue) }
+}

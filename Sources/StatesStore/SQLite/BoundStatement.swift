@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import StatesEngine
 
 /// Runs a cached statement of the commit path through SQLite's C API: binds values in
 /// order, steps it to completion, resets it.
@@ -43,6 +44,9 @@ struct BoundStatement: ~Copyable {
             }
         }
     }
+
+    /// Binds an identifier as its text: the column holds what untyped versions wrote.
+    mutating func bind<ID: StatesIdentifier>(_ value: ID?) { bind(value?.rawValue) }
 
     mutating func bind(_ value: [UInt8]?) {
         index += 1

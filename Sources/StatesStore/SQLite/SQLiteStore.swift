@@ -38,7 +38,7 @@ public final class SQLiteStore: StatesStore {
     private let pool: DatabasePool
     private let isClosed = Atomic<Bool>(false)
     /// Execution ids by ARN, so that a step's update needs no lookup (bounded; cleared when full).
-    private let ids = Mutex<[String: Int64]>([:])
+    private let ids = Mutex<[ExecutionARN: Int64]>([:])
     private static let idCacheLimit = 50_000
 
     /// Opens (creating when absent) the database at `path` and migrates its schema.
@@ -119,14 +119,14 @@ public final class SQLiteStore: StatesStore {
 
     public func createStateMachine(_ r: StateMachineRecord) async throws {
         try await write("creating state machine \(r.name)") { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM state_machines WHERE name = ? OR arn = ?", arguments: [r.name, r.arn]) != nil {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM state_machines WHERE name = ? OR arn = ?", arguments: [r.name, r.arn.rawValue]) != nil {
                 throw StoreError.alreadyExists(r.name)
             }
             try db.execute(sql: """
                 INSERT INTO state_machines (arn, name, type, revision_id, role_arn, status, description,
                     logging_configuration, tracing_configuration, encryption_configuration, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [r.arn, r.name, r.type, r.revisionId, r.roleArn, r.status, r.description,
+                """, arguments: [r.arn.rawValue, r.name, r.type, r.revisionId, r.roleArn, r.status, r.description,
                                  r.loggingConfiguration, r.tracingConfiguration, r.encryptionConfiguration,
                                  r.creationDate, r.updateDate])
             try Self.putDefinition(db, r)
@@ -140,8 +140,8 @@ public final class SQLiteStore: StatesStore {
                     logging_configuration = ?, tracing_configuration = ?, encryption_configuration = ?, updated_at = ?
                 WHERE arn = ?
                 """, arguments: [r.type, r.revisionId, r.roleArn, r.status, r.description, r.loggingConfiguration,
-                                 r.tracingConfiguration, r.encryptionConfiguration, r.updateDate, r.arn])
-            guard db.changesCount > 0 else { throw StoreError.notFound(r.arn) }
+                                 r.tracingConfiguration, r.encryptionConfiguration, r.updateDate, r.arn.rawValue])
+            guard db.changesCount > 0 else { throw StoreError.notFound(r.arn.rawValue) }
             try Self.putDefinition(db, r)
         }
     }
@@ -149,7 +149,7 @@ public final class SQLiteStore: StatesStore {
     private static func putDefinition(_ db: Database, _ r: StateMachineRecord) throws {
         try db.execute(sql: """
             INSERT OR IGNORE INTO definitions (revision_id, state_machine_arn, definition, created_at) VALUES (?, ?, ?, ?)
-            """, arguments: [r.revisionId, r.arn, r.definition, r.updateDate ?? r.creationDate])
+            """, arguments: [r.revisionId, r.arn.rawValue, r.definition, r.updateDate ?? r.creationDate])
     }
 
     private static let machineColumns = """
@@ -159,17 +159,17 @@ public final class SQLiteStore: StatesStore {
 
     private static func machine(_ row: Row) -> StateMachineRecord {
         StateMachineRecord(
-            arn: row[0], name: row[1], type: row[2], definition: row[3], roleArn: row[4], creationDate: row[5],
+            arn: StateMachineARN(row[0]), name: row[1], type: row[2], definition: row[3], roleArn: row[4], creationDate: row[5],
             revisionId: row[6], status: row[7], description: row[8], loggingConfiguration: row[9],
             tracingConfiguration: row[10], encryptionConfiguration: row[11], updateDate: row[12])
     }
 
-    public func stateMachine(arn: String) async throws -> StateMachineRecord? {
+    public func stateMachine(arn: StateMachineARN) async throws -> StateMachineRecord? {
         try await read("reading state machine") { db in
             try Row.fetchOne(db, sql: """
                 SELECT \(Self.machineColumns) FROM state_machines m JOIN definitions d ON d.revision_id = m.revision_id
                 WHERE m.arn = ?
-                """, arguments: [arn]).map(Self.machine)
+                """, arguments: [arn.rawValue]).map(Self.machine)
         }
     }
 
@@ -184,12 +184,12 @@ public final class SQLiteStore: StatesStore {
         }
     }
 
-    public func deleteStateMachine(arn: String) async throws {
+    public func deleteStateMachine(arn: StateMachineARN) async throws {
         try await write("deleting state machine") { db in
-            try db.execute(sql: "DELETE FROM state_machines WHERE arn = ?", arguments: [arn])
-            try db.execute(sql: "DELETE FROM tags WHERE resource_arn = ?", arguments: [arn])
-            try db.execute(sql: "DELETE FROM state_machine_versions WHERE machine_arn = ?", arguments: [arn])
-            try db.execute(sql: "DELETE FROM state_machine_aliases WHERE machine_arn = ?", arguments: [arn])
+            try db.execute(sql: "DELETE FROM state_machines WHERE arn = ?", arguments: [arn.rawValue])
+            try db.execute(sql: "DELETE FROM tags WHERE resource_arn = ?", arguments: [arn.rawValue])
+            try db.execute(sql: "DELETE FROM state_machine_versions WHERE machine_arn = ?", arguments: [arn.rawValue])
+            try db.execute(sql: "DELETE FROM state_machine_aliases WHERE machine_arn = ?", arguments: [arn.rawValue])
         }
     }
 
@@ -203,18 +203,18 @@ public final class SQLiteStore: StatesStore {
 
     public func createActivity(_ r: ActivityRecord) async throws {
         try await write("creating activity \(r.name)") { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM activities WHERE name = ? OR arn = ?", arguments: [r.name, r.arn]) != nil {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM activities WHERE name = ? OR arn = ?", arguments: [r.name, r.arn.rawValue]) != nil {
                 throw StoreError.alreadyExists(r.name)
             }
             try db.execute(sql: "INSERT INTO activities (arn, name, created_at, encryption_configuration) VALUES (?, ?, ?, ?)",
-                           arguments: [r.arn, r.name, r.creationDate, r.encryptionConfiguration])
+                           arguments: [r.arn.rawValue, r.name, r.creationDate, r.encryptionConfiguration])
         }
     }
 
-    public func activity(arn: String) async throws -> ActivityRecord? {
+    public func activity(arn: ActivityARN) async throws -> ActivityRecord? {
         try await read("reading activity") { db in
             try Row.fetchOne(db, sql: "SELECT arn, name, created_at, encryption_configuration FROM activities WHERE arn = ?",
-                             arguments: [arn]).map { ActivityRecord(arn: $0[0], name: $0[1], creationDate: $0[2], encryptionConfiguration: $0[3]) }
+                             arguments: [arn.rawValue]).map(Self.activity)
         }
     }
 
@@ -223,15 +223,19 @@ public final class SQLiteStore: StatesStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT arn, name, created_at, encryption_configuration FROM activities WHERE name > ? ORDER BY name LIMIT ?
                 """, arguments: [after ?? "", limit + 1])
-            let items = rows.prefix(limit).map { ActivityRecord(arn: $0[0], name: $0[1], creationDate: $0[2], encryptionConfiguration: $0[3]) }
+            let items = rows.prefix(limit).map(Self.activity)
             return Page(items: Array(items), next: rows.count > limit ? items.last?.name : nil)
         }
     }
 
-    public func deleteActivity(arn: String) async throws {
+    public func deleteActivity(arn: ActivityARN) async throws {
         try await write("deleting activity") { db in
-            try db.execute(sql: "DELETE FROM activities WHERE arn = ?", arguments: [arn])
+            try db.execute(sql: "DELETE FROM activities WHERE arn = ?", arguments: [arn.rawValue])
         }
+    }
+
+    private static func activity(_ row: Row) -> ActivityRecord {
+        ActivityRecord(arn: ActivityARN(row[0]), name: row[1], creationDate: row[2], encryptionConfiguration: row[3])
     }
 
     // MARK: Executions
@@ -247,24 +251,26 @@ public final class SQLiteStore: StatesStore {
         let inputText: String = row[6]
         let outputText: String? = row[7]
         return ExecutionRecord(
-            arn: row[0], stateMachineArn: row[1], name: row[2], type: row[3], revisionId: row[4], status: status,
+            arn: ExecutionARN(row[0]), stateMachineArn: StateMachineARN(row[1]), name: row[2], type: row[3], revisionId: row[4],
+            status: status,
             input: try JSON.parse(inputText), output: try outputText.map { try JSON.parse($0) }, error: row[8],
             cause: row[9], startDate: row[10], stopDate: row[11], nextDue: row[12], lastEventID: row[13],
-            eventCount: row[14], roleArn: row[15], traceHeader: row[16], stateMachineVersionArn: row[17],
-            stateMachineAliasArn: row[18], redriveCount: row[19], redriveDate: row[20])
+            eventCount: row[14], roleArn: row[15], traceHeader: row[16],
+            stateMachineVersionArn: (row[17] as String?).map(StateMachineARN.init),
+            stateMachineAliasArn: (row[18] as String?).map(StateMachineARN.init), redriveCount: row[19], redriveDate: row[20])
     }
 
-    public func execution(arn: String) async throws -> ExecutionRecord? {
+    public func execution(arn: ExecutionARN) async throws -> ExecutionRecord? {
         try await read("reading execution") { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"), arguments: [arn])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"), arguments: [arn.rawValue])
                 .map(Self.execution)
         }
     }
 
-    public func loadExecution(arn: String) async throws -> (ExecutionRecord, [HistoryEvent])? {
+    public func loadExecution(arn: ExecutionARN) async throws -> (ExecutionRecord, [HistoryEvent])? {
         try await read("loading execution") { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"),
-                                             arguments: [arn]) else { return nil }
+                                             arguments: [arn.rawValue]) else { return nil }
             let record = try Self.execution(row)
             let id: Int64 = row[21]
             return (record, try Self.events(db, execution: id, fromSequence: 0))
@@ -292,15 +298,15 @@ public final class SQLiteStore: StatesStore {
         return out
     }
 
-    public func history(executionArn: String, fromSequence: Int) async throws -> [HistoryEvent] {
+    public func history(executionArn: ExecutionARN, fromSequence: Int) async throws -> [HistoryEvent] {
         try await read("reading history") { db in
-            guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?"), arguments: [executionArn])
-            else { throw StoreError.notFound(executionArn) }
+            guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?"), arguments: [executionArn.rawValue])
+            else { throw StoreError.notFound(executionArn.rawValue) }
             return try Self.events(db, execution: id, fromSequence: fromSequence)
         }
     }
 
-    public func listExecutions(stateMachineArn: String?, status: ExecutionStatus?, limit: Int, after: String?) async throws
+    public func listExecutions(stateMachineArn: StateMachineARN?, status: ExecutionStatus?, limit: Int, after: String?) async throws
         -> Page<ExecutionRecord>
     {
         try await listExecutions(filter: ExecutionFilter(stateMachineArn: stateMachineArn, status: status), limit: limit, after: after)
@@ -312,15 +318,15 @@ public final class SQLiteStore: StatesStore {
             var args: [(any DatabaseValueConvertible)?] = []
             if let v = filter.stateMachineArn {
                 conditions.append("state_machine_arn = ?")
-                args.append(v)
+                args.append(v.rawValue)
             }
             if let v = filter.versionArn {
                 conditions.append("version_arn = ?")
-                args.append(v)
+                args.append(v.rawValue)
             }
             if let v = filter.aliasArn {
                 conditions.append("alias_arn = ?")
-                args.append(v)
+                args.append(v.rawValue)
             }
             if let status = filter.status {
                 conditions.append("status = ?")
@@ -354,11 +360,11 @@ public final class SQLiteStore: StatesStore {
         }
     }
 
-    public func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: String, due: Int64)] {
+    public func dueExecutions(before time: Int64, limit: Int) async throws -> [(arn: ExecutionARN, due: Int64)] {
         try await read("reading timers") { db in
             try Row.fetchAll(db, sql: """
                 SELECT arn, next_due FROM executions WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due LIMIT ?
-                """, arguments: [time, limit]).map { (arn: $0[0], due: $0[1]) }
+                """, arguments: [time, limit]).map { (arn: ExecutionARN($0[0]), due: $0[1]) }
         }
     }
 
@@ -370,15 +376,15 @@ public final class SQLiteStore: StatesStore {
 
     // MARK: Tasks and outbox
 
-    public func task(token: String) async throws -> TaskRecord? {
+    public func task(token: TaskToken) async throws -> TaskRecord? {
         try await read("reading task") { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT t.token, e.arn, t.thread, t.state_name, t.resource, t.activity_arn, t.status, t.timeout_seconds,
                     t.heartbeat_seconds, t.scheduled_event_id, t.created_at
                 FROM tasks t JOIN executions e ON e.id = t.execution_id WHERE t.token = ?
-                """), arguments: [token]).map { row in
-                TaskRecord(token: row[0], executionArn: row[1], thread: row[2], stateName: row[3], resource: row[4],
-                           activityArn: row[5], status: TaskRecord.Status(rawValue: row[6]) ?? .closed,
+                """), arguments: [token.rawValue]).map { row in
+                TaskRecord(token: TaskToken(row[0]), executionArn: ExecutionARN(row[1]), thread: row[2], stateName: row[3],
+                           resource: row[4], activityArn: (row[5] as String?).map(ActivityARN.init), status: TaskRecord.Status(rawValue: row[6]) ?? .closed,
                            timeoutSeconds: row[7], heartbeatSeconds: row[8], scheduledEventID: row[9], createdAt: row[10])
             }
         }
@@ -405,7 +411,7 @@ public final class SQLiteStore: StatesStore {
                 let payload: Data = row[6]
                 let headersText: String? = row[7]
                 return OutboxRecord(
-                    id: row[0], executionArn: row[1], token: row[2], kind: OutboxRecord.Kind(rawValue: row[3]) ?? .task,
+                    id: row[0], executionArn: ExecutionARN(row[1]), token: (row[2] as String?).map(TaskToken.init), kind: OutboxRecord.Kind(rawValue: row[3]) ?? .task,
                     destination: row[4], key: key.map { [UInt8]($0) }, payload: [UInt8](payload),
                     headers: Self.decodeHeaders(headersText), status: OutboxRecord.Status(rawValue: row[8]) ?? .pending,
                     createdAt: row[9])
@@ -438,7 +444,7 @@ public final class SQLiteStore: StatesStore {
         let known = ids.withLock { $0 }
         let (result, learned) = try await write("committing \(batch.steps.count) steps") { db in
             var ids: [[Int64]] = []
-            var learned: [String: Int64] = [:]
+            var learned: [ExecutionARN: Int64] = [:]
             ids.reserveCapacity(batch.steps.count)
             for step in batch.steps { ids.append(try Self.write(step, db, known: known, learned: &learned)) }
             if !batch.outboxSent.isEmpty {
@@ -470,8 +476,8 @@ public final class SQLiteStore: StatesStore {
         return result
     }
 
-    private static func write(_ step: StepRecord, _ db: Database, known: [String: Int64],
-                              learned: inout [String: Int64]) throws -> [Int64]
+    private static func write(_ step: StepRecord, _ db: Database, known: [ExecutionARN: Int64],
+                              learned: inout [ExecutionARN: Int64]) throws -> [Int64]
     {
         let stopped = step.status.isTerminal
         let nextDue = stopped ? nil : step.nextDue
@@ -479,8 +485,8 @@ public final class SQLiteStore: StatesStore {
         switch step.kind {
         case .start(let r):
             guard step.chunk.firstSequence == 0 else { throw StoreError.conflict("\(r.arn): a start step must begin the history") }
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM executions WHERE arn = ?"), arguments: [r.arn]) != nil {
-                throw StoreError.alreadyExists(r.arn)
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM executions WHERE arn = ?"), arguments: [r.arn.rawValue]) != nil {
+                throw StoreError.alreadyExists(r.arn.rawValue)
             }
             var s = BoundStatement(try db.cachedStatement(sql: """
                 INSERT INTO executions (arn, state_machine_arn, name, type, revision_id, status, input, output, error, cause,
@@ -517,7 +523,7 @@ public final class SQLiteStore: StatesStore {
                 executionID = id
             } else {
                 let find = try db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?")
-                guard let id = try Int64.fetchOne(find, arguments: [step.executionArn]) else {
+                guard let id = try Int64.fetchOne(find, arguments: [step.executionArn.rawValue]) else {
                     throw StoreError.conflict("\(step.executionArn) is not stored")
                 }
                 executionID = id
@@ -593,7 +599,7 @@ public final class SQLiteStore: StatesStore {
         if !step.outboxDelivered.isEmpty {
             let s = try db.cachedStatement(sql: "UPDATE outbox SET status = 'SENT', sent_at = ? WHERE token = ? AND status = 'PENDING'")
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            for token in step.outboxDelivered { try s.execute(arguments: [now, token]) }
+            for token in step.outboxDelivered { try s.execute(arguments: [now, token.rawValue]) }
         }
         var ids: [Int64] = []
         if !step.outbox.isEmpty {

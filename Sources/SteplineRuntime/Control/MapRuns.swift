@@ -12,8 +12,8 @@ import Synchronization
 /// (docs/api.md).
 final class MapRuns: Sendable {
     struct Summary {
-        var arn: String
-        var executionArn: String
+        var arn: MapRunARN
+        var executionArn: ExecutionARN
         var status = "RUNNING"
         var startDate: Int64
         var stopDate: Int64?
@@ -34,15 +34,15 @@ final class MapRuns: Sendable {
     }
 
     /// Map run ARN → execution ARN, learned by `find`.
-    let index = Mutex<[String: String]>([:])
+    let index = Mutex<[MapRunARN: ExecutionARN]>([:])
     /// UpdateMapRun's changes, shown by DescribeMapRun.
-    let overrides = Mutex<[String: Override]>([:])
+    let overrides = Mutex<[MapRunARN: Override]>([:])
     let executions: ExecutionService
 
     init(executions: ExecutionService) { self.executions = executions }
 
     /// The map runs of one execution, from its history.
-    func summaries(executionArn: String) async throws -> [Summary] {
+    func summaries(executionArn: ExecutionARN) async throws -> [Summary] {
         let events: [HistoryEvent]
         do {
             events = try await executions.store.history(executionArn: executionArn, fromSequence: 0)
@@ -58,14 +58,14 @@ final class MapRuns: Sendable {
                 if case .mapStateStarted(let n) = e.details { lengths[e.thread] = n }
             case .mapRunStarted:
                 guard case .mapRunStarted(let arn) = e.details else { continue }
-                var sum = Summary(arn: arn, executionArn: executionArn, startDate: e.timestamp,
+                var sum = Summary(arn: MapRunARN(arn), executionArn: executionArn, startDate: e.timestamp,
                                   limits: e.note?.mapLimits ?? MapLimits(maxConcurrency: 0))
                 sum.total = lengths[e.thread] ?? 0
                 open[e.thread] = out.count
                 out.append(sum)
             case .mapRunRedriven:
                 // The same map run again: its unsuccessful child executions run again.
-                guard case .mapRunRedriven(let arn, let count) = e.details, let i = out.firstIndex(where: { $0.arn == arn })
+                guard case .mapRunRedriven(let arn, let count) = e.details, let i = out.firstIndex(where: { $0.arn == MapRunARN(arn) })
                 else { continue }
                 out[i].status = "RUNNING"
                 out[i].stopDate = nil
@@ -104,24 +104,24 @@ final class MapRuns: Sendable {
 
     /// Finds a map run: its ARN names the state machine (`...:mapRun:MACHINE/LABEL:ID`);
     /// the machine's recent executions are searched once, then remembered.
-    func find(_ arn: String) async throws -> Summary {
-        guard let p = ARNs.parse(arn), p.type == "mapRun", p.names.count == 2, let slash = p.names[0].firstIndex(of: "/")
+    func find(_ arn: MapRunARN) async throws -> Summary {
+        guard let p = ARNs.parse(arn.rawValue), p.type == "mapRun", p.names.count == 2, let slash = p.names[0].firstIndex(of: "/")
         else { throw ServiceError.invalidArn(arn) }
         let notFound = ServiceError(.resourceNotFound, "Resource not found: '\(arn)'")
         if let execution = index.withLock({ $0[arn] }) {
             guard let r = try await summaries(executionArn: execution).first(where: { $0.arn == arn }) else { throw notFound }
             return r
         }
-        let machine = "arn:aws:states:\(p.region):\(p.account):stateMachine:\(p.names[0][..<slash])"
-        var token: String? = nil
+        let machine = StateMachineARN("arn:aws:states:\(p.region):\(p.account):stateMachine:\(p.names[0][..<slash])")
+        var nextToken: String? = nil
         for _ in 0..<10 {
             let page = try await executions.listExecutions(filter: ExecutionFilter(stateMachineArn: machine), maxResults: 1000,
-                                                             nextToken: token)
+                                                             nextToken: nextToken)
             for e in page.items {
                 if let r = try await summaries(executionArn: e.arn).first(where: { $0.arn == arn }) { return r }
             }
             guard let n = page.next else { break }
-            token = n
+            nextToken = n
         }
         throw notFound
     }
@@ -135,33 +135,33 @@ final class MapRuns: Sendable {
             resultsWritten: r.succeeded)
     }
 
-    func describe(_ arn: String) async throws -> MapRunDescription {
+    func describe(_ arn: MapRunARN) async throws -> MapRunDescription {
         let r = try await find(arn)
         let o = overrides.withLock { $0[r.arn] }
         return MapRunDescription(
-            mapRunArn: MapRunARN(r.arn), executionArn: ExecutionARN(r.executionArn), status: r.status, startDate: r.startDate,
+            mapRunArn: r.arn, executionArn: r.executionArn, status: r.status, startDate: r.startDate,
             stopDate: r.stopDate, maxConcurrency: o?.maxConcurrency ?? r.limits.maxConcurrency,
             toleratedFailurePercentage: o?.toleratedFailurePercentage ?? r.limits.toleratedFailurePercentage ?? 0,
             toleratedFailureCount: o?.toleratedFailureCount ?? r.limits.toleratedFailureCount ?? 0, counts: Self.counts(r),
             redriveCount: r.redriveCount, redriveDate: r.redriveDate)
     }
 
-    func list(_ executionArn: String, _ page: PageRequest) async throws -> ResultPage<MapRunListItem> {
+    func list(_ executionArn: ExecutionARN, _ page: PageRequest) async throws -> ResultPage<MapRunListItem> {
         _ = try await executions.describeExecution(executionArn: executionArn)
         let runs = try await summaries(executionArn: executionArn)
         let size = page.maxResults ?? 100
         let offset = page.nextToken.flatMap(Int.init) ?? 0
         guard offset >= 0 else { throw ServiceError.invalidToken }
         let items = runs.dropFirst(offset).prefix(size).map { r in
-            MapRunListItem(executionArn: ExecutionARN(r.executionArn), mapRunArn: MapRunARN(r.arn),
-                           stateMachineArn: StateMachineARN(r.arn.replacingFirst(":mapRun:", with: ":stateMachine:").droppingLastComponent),
+            MapRunListItem(executionArn: r.executionArn, mapRunArn: r.arn,
+                           stateMachineArn: StateMachineARN(r.arn.rawValue.replacingFirst(":mapRun:", with: ":stateMachine:").droppingLastComponent),
                            startDate: r.startDate, stopDate: r.stopDate)
         }
         return ResultPage(items: Array(items), nextToken: offset + items.count < runs.count ? String(offset + items.count) : nil)
     }
 
     func update(_ input: UpdateMapRunInput) async throws {
-        let arn = input.mapRunArn.rawValue
+        let arn = input.mapRunArn
         guard input.maxConcurrency != nil || input.toleratedFailurePercentage != nil || input.toleratedFailureCount != nil else {
             throw ServiceError.validation("At least one of the parameters maxConcurrency, toleratedFailurePercentage or toleratedFailureCount must be specified")
         }

@@ -31,66 +31,66 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
             encryptionConfiguration: input.configurations.encryption),
             options: .init(publish: input.publish, versionDescription: input.versionDescription,
                            tags: input.tags.map { (key: $0.key, value: $0.value) }))
-        return CreateStateMachineOutput(stateMachineArn: StateMachineARN(r.arn), creationDate: r.creationDate,
-                                        stateMachineVersionArn: version.map { StateMachineARN($0.arn) })
+        return CreateStateMachineOutput(stateMachineArn: r.arn, creationDate: r.creationDate,
+                                        stateMachineVersionArn: version.map(\.arn))
     }
 
     public func describeStateMachine(_ arn: StateMachineARN) async throws -> StateMachineDescription {
-        let ref = try resources.reference(arn.rawValue)
+        let ref = try resources.reference(arn)
         switch ref.qualifier {
         case .none:
-            let r = try await resources.describeStateMachine(arn: arn.rawValue)
+            let r = try await resources.describeStateMachine(arn: arn)
             // AWS behaviour: revisionId is shown once the machine was updated.
             return StateMachineDescription(
-                stateMachineArn: StateMachineARN(r.arn), name: r.name, status: r.status, definition: r.definition,
+                stateMachineArn: r.arn, name: r.name, status: r.status, definition: r.definition,
                 roleArn: r.roleArn, type: r.type, creationDate: r.creationDate,
                 revisionId: r.updateDate != nil ? r.revisionId : nil, description: r.description,
                 configurations: .init(logging: r.loggingConfiguration, tracing: r.tracingConfiguration,
                                       encryption: r.encryptionConfiguration))
         case .version:
-            let v = try await resources.describeStateMachineVersion(arn: arn.rawValue)
+            let v = try await resources.describeStateMachineVersion(arn: arn)
             return StateMachineDescription(
-                stateMachineArn: StateMachineARN(v.arn), name: ref.name, status: "ACTIVE", definition: v.definition,
+                stateMachineArn: v.arn, name: ref.name, status: "ACTIVE", definition: v.definition,
                 roleArn: v.roleArn, type: v.type, creationDate: v.creationDate, revisionId: v.revisionId,
                 description: v.description,
                 configurations: .init(logging: v.loggingConfiguration, tracing: v.tracingConfiguration,
                                       encryption: v.encryptionConfiguration))
         case .alias:
-            throw ServiceError.invalidArn(arn.rawValue)
+            throw ServiceError.invalidArn(arn)
         }
     }
 
     public func updateStateMachine(_ input: UpdateStateMachineInput) async throws -> UpdateStateMachineOutput {
-        let (r, version) = try await resources.updateStateMachine(arn: input.stateMachineArn.rawValue, .init(
+        let (r, version) = try await resources.updateStateMachine(arn: input.stateMachineArn, .init(
             definition: input.definition, roleArn: input.roleArn, loggingConfiguration: input.configurations.logging,
             tracingConfiguration: input.configurations.tracing, encryptionConfiguration: input.configurations.encryption,
             publish: input.publish, versionDescription: input.versionDescription))
         return UpdateStateMachineOutput(updateDate: r.updateDate ?? r.creationDate, revisionId: r.revisionId,
-                                        stateMachineVersionArn: version.map { StateMachineARN($0.arn) })
+                                        stateMachineVersionArn: version.map(\.arn))
     }
 
     public func deleteStateMachine(_ arn: StateMachineARN) async throws {
-        guard try resources.reference(arn.rawValue).qualifier == .none else {
+        guard try resources.reference(arn).qualifier == .none else {
             throw ServiceError.validation("Unsupported operation: DeleteStateMachine takes an unqualified state machine ARN; use DeleteStateMachineVersion or DeleteStateMachineAlias")
         }
-        try await resources.deleteStateMachine(arn: arn.rawValue)
+        try await resources.deleteStateMachine(arn: arn)
     }
 
     public func listStateMachines(_ page: PageRequest) async throws -> ResultPage<StateMachineListItem> {
         let p = try await resources.listStateMachines(maxResults: page.maxResults, nextToken: page.nextToken)
         return ResultPage(items: p.items.map {
-            StateMachineListItem(stateMachineArn: StateMachineARN($0.arn), name: $0.name, type: $0.type, creationDate: $0.creationDate)
+            StateMachineListItem(stateMachineArn: $0.arn, name: $0.name, type: $0.type, creationDate: $0.creationDate)
         }, nextToken: p.next)
     }
 
     public func describeStateMachineForExecution(_ arn: ExecutionARN) async throws -> StateMachineForExecution {
-        let e = try await executions.describeExecution(executionArn: arn.rawValue)
+        let e = try await executions.describeExecution(executionArn: arn)
         guard let text = try await executions.store.definition(revisionId: e.revisionId) else {
-            throw ServiceError.executionDoesNotExist(arn.rawValue)
+            throw ServiceError.executionDoesNotExist(arn)
         }
         let machine = try? await resources.describeStateMachine(arn: e.stateMachineArn)
         return StateMachineForExecution(
-            stateMachineArn: StateMachineARN(e.stateMachineArn), name: ARNs.lastComponent(e.stateMachineArn), definition: text,
+            stateMachineArn: e.stateMachineArn, name: ARNs.lastComponent(e.stateMachineArn.rawValue), definition: text,
             roleArn: e.roleArn ?? machine?.roleArn ?? "", type: e.type,
             updateDate: machine?.updateDate ?? machine?.creationDate ?? e.startDate, revisionId: e.revisionId,
             configurations: .init(logging: machine?.loggingConfiguration, tracing: machine?.tracingConfiguration,
@@ -111,64 +111,64 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     public func publishStateMachineVersion(_ arn: StateMachineARN, description: String?, revisionId: String?) async throws
         -> VersionListItem
     {
-        let v = try await resources.publishVersion(stateMachineArn: arn.rawValue, description: description, revisionId: revisionId)
-        return VersionListItem(stateMachineVersionArn: StateMachineARN(v.arn), creationDate: v.creationDate)
+        let v = try await resources.publishVersion(stateMachineArn: arn, description: description, revisionId: revisionId)
+        return VersionListItem(stateMachineVersionArn: v.arn, creationDate: v.creationDate)
     }
 
     public func listStateMachineVersions(_ arn: StateMachineARN, _ page: PageRequest) async throws -> ResultPage<VersionListItem> {
-        let p = try await resources.listVersions(stateMachineArn: arn.rawValue, maxResults: page.maxResults, nextToken: page.nextToken)
-        return ResultPage(items: p.items.map { VersionListItem(stateMachineVersionArn: StateMachineARN($0.arn), creationDate: $0.creationDate) },
+        let p = try await resources.listVersions(stateMachineArn: arn, maxResults: page.maxResults, nextToken: page.nextToken)
+        return ResultPage(items: p.items.map { VersionListItem(stateMachineVersionArn: $0.arn, creationDate: $0.creationDate) },
                           nextToken: p.next)
     }
 
     public func deleteStateMachineVersion(_ arn: StateMachineARN) async throws {
-        try await resources.deleteVersion(arn: arn.rawValue)
+        try await resources.deleteVersion(arn: arn)
     }
 
     public func createStateMachineAlias(_ input: CreateAliasInput) async throws -> AliasListItem {
         let a = try await resources.createAlias(name: input.name, description: input.description, routes: input.routes.map(Self.route))
-        return AliasListItem(stateMachineAliasArn: StateMachineARN(a.arn), creationDate: a.creationDate)
+        return AliasListItem(stateMachineAliasArn: a.arn, creationDate: a.creationDate)
     }
 
     public func describeStateMachineAlias(_ arn: StateMachineARN) async throws -> AliasDescription {
-        let a = try await resources.describeStateMachineAlias(arn: arn.rawValue)
+        let a = try await resources.describeStateMachineAlias(arn: arn)
         return AliasDescription(
-            stateMachineAliasArn: StateMachineARN(a.arn), name: a.name, description: a.description,
-            routes: a.routingConfiguration.map { AliasRoute(stateMachineVersionArn: StateMachineARN($0.stateMachineVersionArn), weight: $0.weight) },
+            stateMachineAliasArn: a.arn, name: a.name, description: a.description,
+            routes: a.routingConfiguration.map { AliasRoute(stateMachineVersionArn: $0.stateMachineVersionArn, weight: $0.weight) },
             creationDate: a.creationDate, updateDate: a.updateDate)
     }
 
     public func updateStateMachineAlias(_ arn: StateMachineARN, description: String?, routes: [AliasRoute]?) async throws -> Int64 {
-        let a = try await resources.updateAlias(arn: arn.rawValue, description: description, routes: routes.map { $0.map(Self.route) })
+        let a = try await resources.updateAlias(arn: arn, description: description, routes: routes.map { $0.map(Self.route) })
         return a.updateDate ?? a.creationDate
     }
 
     public func deleteStateMachineAlias(_ arn: StateMachineARN) async throws {
-        try await resources.deleteAlias(arn: arn.rawValue)
+        try await resources.deleteAlias(arn: arn)
     }
 
     public func listStateMachineAliases(_ arn: StateMachineARN, _ page: PageRequest) async throws -> ResultPage<AliasListItem> {
-        let p = try await resources.listAliases(stateMachineArn: arn.rawValue, maxResults: page.maxResults, nextToken: page.nextToken)
-        return ResultPage(items: p.items.map { AliasListItem(stateMachineAliasArn: StateMachineARN($0.arn), creationDate: $0.creationDate) },
+        let p = try await resources.listAliases(stateMachineArn: arn, maxResults: page.maxResults, nextToken: page.nextToken)
+        return ResultPage(items: p.items.map { AliasListItem(stateMachineAliasArn: $0.arn, creationDate: $0.creationDate) },
                           nextToken: p.next)
     }
 
     static func route(_ r: AliasRoute) -> StateMachineAliasRecord.Route {
-        .init(stateMachineVersionArn: r.stateMachineVersionArn.rawValue, weight: r.weight)
+        .init(stateMachineVersionArn: r.stateMachineVersionArn, weight: r.weight)
     }
 
     // MARK: Tags
 
     public func tagResource(_ arn: ResourceARN, tags: [Tag]) async throws {
-        try await resources.tagResource(arn: arn.rawValue, tags: tags.map { (key: $0.key, value: $0.value) })
+        try await resources.tagResource(arn: arn, tags: tags.map { (key: $0.key, value: $0.value) })
     }
 
     public func untagResource(_ arn: ResourceARN, keys: [String]) async throws {
-        try await resources.untagResource(arn: arn.rawValue, keys: keys)
+        try await resources.untagResource(arn: arn, keys: keys)
     }
 
     public func listTagsForResource(_ arn: ResourceARN) async throws -> [Tag] {
-        try await resources.tags(resourceArn: arn.rawValue).map { Tag(key: $0.key, value: $0.value) }
+        try await resources.tags(resourceArn: arn).map { Tag(key: $0.key, value: $0.value) }
     }
 
     // MARK: Activities
@@ -178,16 +178,16 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
             throw ServiceError(.tooManyTags, "Too many tags: at most \(ResourceService.maxTagsPerResource) tags per resource")
         }
         let r = try await resources.createActivity(name: name, encryptionConfiguration: encryptionConfiguration)
-        if !tags.isEmpty { try await resources.tagResource(arn: r.arn, tags: tags.map { (key: $0.key, value: $0.value) }) }
+        if !tags.isEmpty { try await resources.tagResource(arn: ResourceARN(r.arn), tags: tags.map { (key: $0.key, value: $0.value) }) }
         return Self.activity(r)
     }
 
     public func describeActivity(_ arn: ActivityARN) async throws -> ActivityDescription {
-        Self.activity(try await resources.describeActivity(arn: arn.rawValue))
+        Self.activity(try await resources.describeActivity(arn: arn))
     }
 
     public func deleteActivity(_ arn: ActivityARN) async throws {
-        try await resources.deleteActivity(arn: arn.rawValue)
+        try await resources.deleteActivity(arn: arn)
     }
 
     public func listActivities(_ page: PageRequest) async throws -> ResultPage<ActivityDescription> {
@@ -199,14 +199,14 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     public static let activityPollTimeout: Duration = .seconds(60)
 
     public func getActivityTask(_ arn: ActivityARN, workerName: String?) async throws -> ActivityTask? {
-        _ = try await resources.describeActivity(arn: arn.rawValue)
+        _ = try await resources.describeActivity(arn: arn)
         guard let task = try await runtime.activities.poll(activityArn: arn.rawValue, workerName: workerName, timeout: Self.activityPollTimeout)
         else { return nil }
         return ActivityTask(taskToken: TaskToken(task.token), input: task.parameters)
     }
 
     static func activity(_ r: ActivityRecord) -> ActivityDescription {
-        ActivityDescription(activityArn: ActivityARN(r.arn), name: r.name, creationDate: r.creationDate,
+        ActivityDescription(activityArn: r.arn, name: r.name, creationDate: r.creationDate,
                             encryptionConfiguration: r.encryptionConfiguration)
     }
 
@@ -214,7 +214,7 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
 
     public func startExecution(_ input: StartExecutionInput) async throws -> StartExecutionOutput {
         let started = try await executions.startExecution(Self.start(input))
-        return StartExecutionOutput(executionArn: ExecutionARN(started.executionArn), startDate: started.startDate)
+        return StartExecutionOutput(executionArn: started.executionArn, startDate: started.startDate)
     }
 
     public func startExecutions(_ inputs: [StartExecutionInput]) async -> [Result<StartExecutionOutput, ServiceError>] {
@@ -237,23 +237,23 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     public func startSyncExecution(_ input: StartExecutionInput) async throws -> SyncExecutionResult {
         let r = try await executions.startSyncExecution(Self.start(input))
         return SyncExecutionResult(
-            executionArn: ExecutionARN(r.started.executionArn), stateMachineArn: StateMachineARN(r.stateMachineArn), name: r.name,
+            executionArn: r.started.executionArn, stateMachineArn: r.stateMachineArn, name: r.name,
             startDate: r.started.startDate, stopDate: r.stopDate, status: r.status, input: r.input, output: r.output,
             error: r.error, cause: r.cause)
     }
 
     public func stopExecution(_ arn: ExecutionARN, error: String?, cause: String?) async throws -> Int64 {
-        try await executions.stopExecution(executionArn: arn.rawValue, error: error, cause: cause)
+        try await executions.stopExecution(executionArn: arn, error: error, cause: cause)
     }
 
     public func describeExecution(_ arn: ExecutionARN) async throws -> ExecutionDescription {
-        let r = try await executions.describeExecution(executionArn: arn.rawValue)
+        let r = try await executions.describeExecution(executionArn: arn)
         let (status, reason) = Self.redriveStatus(r, now: runtime.now())
         return ExecutionDescription(
-            executionArn: ExecutionARN(r.arn), stateMachineArn: StateMachineARN(r.stateMachineArn), name: r.name, status: r.status,
+            executionArn: r.arn, stateMachineArn: r.stateMachineArn, name: r.name, status: r.status,
             startDate: r.startDate, stopDate: r.stopDate, input: r.input, output: r.output, error: r.error, cause: r.cause,
-            traceHeader: r.traceHeader, stateMachineVersionArn: r.stateMachineVersionArn.map(StateMachineARN.init),
-            stateMachineAliasArn: r.stateMachineAliasArn.map(StateMachineARN.init), redriveCount: r.redriveCount,
+            traceHeader: r.traceHeader, stateMachineVersionArn: r.stateMachineVersionArn,
+            stateMachineAliasArn: r.stateMachineAliasArn, redriveCount: r.redriveCount,
             redriveDate: r.redriveDate, redriveStatus: status, redriveStatusReason: reason)
     }
 
@@ -272,12 +272,12 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     }
 
     public func redriveExecution(_ arn: ExecutionARN) async throws -> Int64 {
-        try await executions.redriveExecution(executionArn: arn.rawValue)
+        try await executions.redriveExecution(executionArn: arn)
     }
 
     public func getExecutionHistory(_ request: HistoryRequest) async throws -> ResultPage<HistoryEvent> {
         let page = try await executions.getExecutionHistory(
-            executionArn: request.executionArn.rawValue, maxResults: request.page.maxResults, nextToken: request.page.nextToken,
+            executionArn: request.executionArn, maxResults: request.page.maxResults, nextToken: request.page.nextToken,
             reverseOrder: request.reverseOrder)
         return ResultPage(items: page.events, nextToken: page.nextToken)
     }
@@ -289,24 +289,24 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
         guard let machine = input.stateMachineArn else {
             // Distributed Map iterations run inside their parent execution here: a map run
             // has no child executions to list (docs/api.md).
-            _ = try await mapRuns.find(input.mapRunArn!.rawValue)
+            _ = try await mapRuns.find(input.mapRunArn!)
             return ResultPage(items: [], nextToken: nil)
         }
-        var filter = try await executionFilter(machine.rawValue)
+        var filter = try await executionFilter(machine)
         filter.status = input.statusFilter
         filter.redriven = input.redriven
         let page = try await executions.listExecutions(filter: filter, maxResults: input.page.maxResults, nextToken: input.page.nextToken)
         return ResultPage(items: page.items.map { r in
             ExecutionListItem(
-                executionArn: ExecutionARN(r.arn), stateMachineArn: StateMachineARN(r.stateMachineArn), name: r.name, status: r.status,
-                startDate: r.startDate, stopDate: r.stopDate, stateMachineVersionArn: r.stateMachineVersionArn.map(StateMachineARN.init),
-                stateMachineAliasArn: r.stateMachineAliasArn.map(StateMachineARN.init), redriveCount: r.redriveCount,
+                executionArn: r.arn, stateMachineArn: r.stateMachineArn, name: r.name, status: r.status,
+                startDate: r.startDate, stopDate: r.stopDate, stateMachineVersionArn: r.stateMachineVersionArn,
+                stateMachineAliasArn: r.stateMachineAliasArn, redriveCount: r.redriveCount,
                 redriveDate: r.redriveDate)
         }, nextToken: page.next)
     }
 
     /// The machine an execution filter names: plain, version or alias ARN.
-    func executionFilter(_ arn: String) async throws -> ExecutionFilter {
+    func executionFilter(_ arn: StateMachineARN) async throws -> ExecutionFilter {
         let ref = try resources.reference(arn)
         var filter = ExecutionFilter(stateMachineArn: ref.machineArn)
         let type: String
@@ -327,7 +327,7 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     }
 
     static func start(_ input: StartExecutionInput) -> ExecutionService.StartRequest {
-        .init(stateMachineArn: input.stateMachineArn.rawValue, name: input.name, input: input.input, traceHeader: input.traceHeader)
+        .init(stateMachineArn: input.stateMachineArn, name: input.name, input: input.input, traceHeader: input.traceHeader)
     }
 
     // MARK: Task answers
@@ -385,7 +385,7 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     }
 
     public func taskResource(_ token: TaskToken) async -> TaskResource? {
-        guard let record = try? await executions.store.task(token: token.rawValue) else { return nil }
+        guard let record = try? await executions.store.task(token: token) else { return nil }
         return TaskResource(record.resource)
     }
 
@@ -397,11 +397,11 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     // MARK: Map runs
 
     public func describeMapRun(_ arn: MapRunARN) async throws -> MapRunDescription {
-        try await mapRuns.describe(arn.rawValue)
+        try await mapRuns.describe(arn)
     }
 
     public func listMapRuns(_ arn: ExecutionARN, _ page: PageRequest) async throws -> ResultPage<MapRunListItem> {
-        try await mapRuns.list(arn.rawValue, page)
+        try await mapRuns.list(arn, page)
     }
 
     public func updateMapRun(_ input: UpdateMapRunInput) async throws {
