@@ -63,15 +63,18 @@ extension ExecutionState {
     {
         let state = plan[t.state]
         return StatesError(name, cause:
-            "An error occurred while executing the state '\(state.name)' (entered at the event id #\(enteredEventID ?? t.enteredEventID)). \(message)")
+            "An error occurred while executing the state '\(state.name)' (entered at the event id #\(enteredEventID ?? t.enteredEventID)). \(message)",
+            framing: .inState)
     }
 
     /// Puts AWS's state prefix on errors raised by the expression layer.
     func located(_ error: StatesError, _ t: StateFrame, enteredEventID: Int64? = nil) -> StatesError {
         switch error.name {
         case StatesError.Name.runtime, StatesError.Name.intrinsicFailure, StatesError.Name.queryEvaluationError:
-            if let cause = error.cause, cause.hasPrefix("An error occurred while executing the state") { return error }
-            return runtimeError(t, error.cause ?? "", name: error.name, enteredEventID: enteredEventID)
+            if error.framing.contains(.inState) { return error }
+            var located = runtimeError(t, error.cause ?? "", name: error.name, enteredEventID: enteredEventID)
+            located.framing.formUnion(error.framing)
+            return located
         default:
             return error
         }
@@ -123,8 +126,8 @@ extension ExecutionState {
 
     /// A path that found nothing becomes AWS's "Invalid path" runtime error.
     func pathError(_ error: StatesError, _ text: String) -> StatesError {
-        if error.name == StatesError.Name.runtime, let cause = error.cause, !cause.hasPrefix("Invalid path") {
-            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(cause)")
+        if error.name == StatesError.Name.runtime, let cause = error.cause, !error.framing.contains(.invalidPath) {
+            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(cause)", framing: error.framing.union(.invalidPath))
         }
         return error
     }

@@ -180,6 +180,6 @@ extension ChoiceComparison {
 
     static func invalidPath(_ path: PathExpression) -> StatesError {
         StatesError(StatesError.Name.runtime,
-                    cause: "Invalid path '\(path.text)': The choice state's condition path references an invalid value.")
+                    cause: "Invalid path '\(path.text)': The choice state's condition path references an invalid value.", framing: .invalidPath)
     }
 }

@@ -162,7 +162,7 @@ extension PathExpression {
             throw Self.invalidPath(path, in: env.context, text: text)
         case .variable(let name, let path):
             guard let variable = env.variables[name] else {
-                throw StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : Variable '\(name)' is not defined")
+                throw StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : Variable '\(name)' is not defined", framing: .invalidPath)
             }
             if let value = path.evaluate(variable) { return value }
             throw Self.invalidPath(path, in: variable, text: text)
@@ -207,9 +207,9 @@ extension PathExpression {
     private static func invalidPath(_ path: JSONPath, in document: JSON, text: String) -> StatesError {
         do {
             _ = try path.resolve(document)
-            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : No results for path: \(path.normalizedText)")
+            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : No results for path: \(path.normalizedText)", framing: .invalidPath)
         } catch {
-            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(error.jaywayMessage)")
+            return StatesError(StatesError.Name.runtime, cause: "Invalid path '\(text)' : \(error.jaywayMessage)", framing: .invalidPath)
         }
     }
 }

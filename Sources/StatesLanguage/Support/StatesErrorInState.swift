@@ -10,6 +10,6 @@ extension StatesError {
     /// evaluating a state's fields has this prefix.
     public func inState<ID: BinaryInteger>(_ stateName: String, enteredEventID: ID) -> StatesError {
         let prefix = "An error occurred while executing the state '\(stateName)' (entered at the event id #\(enteredEventID))."
-        return StatesError(name, cause: cause.map { "\(prefix) \($0)" } ?? prefix)
+        return StatesError(name, cause: cause.map { "\(prefix) \($0)" } ?? prefix, framing: framing.union(.inState))
     }
 }
