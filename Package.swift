@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "StatesAPI",
             dependencies: [
-                "ControlPlane", "StatesEngine", "StatesLanguage",
+                "ControlPlane", "StatesEngine", "StatesLanguage", "SteplineSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "SteplineConfiguration",
             dependencies: [
-                "StatesLanguage", "SteplineRuntime", "SteplineKafka", "StatesAPI", "KafkaClient",
+                "StatesLanguage", "SteplineRuntime", "SteplineKafka", "StatesAPI", "KafkaClient", "SteplineSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -147,7 +147,7 @@ let package = Package(
             dependencies: ["ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
-        .testTarget(name: "SteplineSecurityTests", dependencies: ["SteplineSecurity", "StatesCore"]),
+        .testTarget(name: "SteplineSecurityTests", dependencies: ["SteplineSecurity", "StatesCore"], exclude: ["policy-cases.jsonl"]),
         // Every API action through the protocol layer against an in-memory control plane.
         .testTarget(name: "StatesAPITests", dependencies: ["StatesAPI", "ControlPlane", "StatesEngine", "StatesLanguage"]),
         .testTarget(

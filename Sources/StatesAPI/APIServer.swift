@@ -43,6 +43,17 @@ public enum APIServer {
             },
             onRunning: onRunning
         ) { request in
+            // Every request but the health checks and the metrics is signed when
+            // authentication is on; the caller's policies are checked per action.
+            let caller: Caller?
+            if let access = api.access, !(request.method == .GET && (request.path == "/readyz" || request.path == "/metrics")) {
+                switch access.authenticate(request) {
+                case .success(let c): caller = c
+                case .failure(let e): return json(e.status, ["__type": .string(e.code.rawValue), "message": .string(e.message)])
+                }
+            } else {
+                caller = nil
+            }
             switch (request.method, request.path) {
             case (.POST, "/"):
                 if request.bodyTooLarge {
@@ -53,7 +64,7 @@ public enum APIServer {
                 }
                 let reply = await api.handle(
                     target: request.headers.first(name: "X-Amz-Target"), contentType: request.headers.first(name: "Content-Type"),
-                    body: request.body)
+                    body: request.body, caller: caller)
                 return json(reply.status, reply.body, contentType: reply.contentType)
             case (.GET, "/readyz"):
                 let r = await health.readiness()
@@ -80,7 +91,9 @@ public enum APIServer {
                 if let triggerRoutes, request.path == "/triggers" || request.path.hasPrefix("/triggers/") {
                     // Patterns compile and transformers run here: off the other requests' threads.
                     do {
-                        if let answer = try await evaluations.run({ triggerRoutes.answer(request) }) { return answer }
+                        if let answer = try await evaluations.run({ triggerRoutes.answer(request, caller: caller, access: api.access) }) {
+                            return answer
+                        }
                     } catch {
                         let e = error as? ServiceError ?? ServiceError.internalError("\(error)")
                         let reply = StepFunctionsAPI.error(e)

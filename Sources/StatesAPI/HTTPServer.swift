@@ -9,9 +9,11 @@ import Synchronization
 /// A request as the routes see it: the whole body, collected up to the server's limit.
 public struct HTTPServerRequest: Sendable {
     public var method: HTTPMethod
-    /// The path without the query.
+    /// The path without the query, as sent (percent-encoded).
     public var path: String
     public var query: [String: String]
+    /// The query as sent (what SigV4 signs).
+    public var rawQuery: String = ""
     public var headers: HTTPHeaders
     public var body: [UInt8]
     /// The body was longer than the server's limit (and `body` is empty).
@@ -364,8 +366,9 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
             let (path, query) = Self.split(head.uri)
+            let rawQuery = head.uri.firstIndex(of: "?").map { String(head.uri[head.uri.index(after: $0)...]) } ?? ""
             let request = HTTPServerRequest(
-                method: head.method, path: path, query: query, headers: head.headers, body: bytes, bodyTooLarge: tooLarge)
+                method: head.method, path: path, query: query, rawQuery: rawQuery, headers: head.headers, body: bytes, bodyTooLarge: tooLarge)
             busy = true
             enter(.busy)
             let keepAlive = head.isKeepAlive, version = head.version

@@ -179,7 +179,12 @@ struct Daemon {
     static func makeAPIServer(_ settings: ServeConfiguration, runtime: SteplineRuntime, registry: TriggerRegistry,
                               metrics: PrometheusCollectorRegistry, logger: Logger) -> HTTPServer
     {
-        let api = StepFunctionsAPI(control: RuntimeControl(runtime: runtime), logger: logger)
+        let security = settings.security
+        let access = security.authentication == .sigv4
+            ? AccessControl(principals: security.principals.map { ($0.key, security.policies(named: $0.policies)) }, region: settings.region,
+                            account: settings.account)
+            : nil
+        let api = StepFunctionsAPI(control: RuntimeControl(runtime: runtime), logger: logger, access: access)
         let host = settings.host, databasePath = settings.databasePath
         let triggers = TriggerService(registry: registry, region: settings.region, account: settings.account)
         return APIServer.make(api: api, host: host, port: settings.port, limits: settings.httpLimits, health: runtime,

@@ -192,3 +192,19 @@ public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
         "policy '\(policy)'" + (statement.map { ", \($0)" } ?? "") + ": " + reason
     }
 }
+
+extension Policy {
+    /// Some statement tests a condition key starting with `prefix` (`aws:ResourceTag/`), or
+    /// names it in a policy variable: callers then fetch what it needs.
+    public func mentions(_ prefix: String) -> Bool {
+        let p = prefix.lowercased()
+        return statements.contains { s in
+            if s.conditions.contains(where: { $0.key.lowercased().hasPrefix(p) || $0.values.contains { $0.lowercased().contains("${" + p) } }) {
+                return true
+            }
+            switch s.resources {
+            case .only(let r), .allBut(let r): return r.contains { $0.lowercased().contains("${" + p) }
+            }
+        }
+    }
+}
