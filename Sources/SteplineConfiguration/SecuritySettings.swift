@@ -118,28 +118,24 @@ public struct SecuritySettings: Sendable {
     /// A policy: inline (a mapping, or JSON text), or `{file: PATH}`.
     private static func policy(name: String, _ value: Any, node: Node?, baseDirectory: String) throws -> Policy {
         let key = "security.policies.\(name)"
-        let json: JSON
-        if let text = value as? String {
-            do { json = try JSON.parse(text, maxDepth: 32) } catch {
-                throw Invalid(description: "\(key): not a JSON policy document: \(error)")
-            }
-        } else if let t = value as? [String: Any], t.count == 1, let path = t["file"] as? String {
-            let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
-            guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
-                throw Invalid(description: "\(key).file: cannot read \(full)")
-            }
-            do { json = try JSON.parse(text, maxDepth: 32) } catch {
-                throw Invalid(description: "\(key).file: \(full) is not a JSON policy document: \(error)")
-            }
-        } else if let node, case .mapping = node {
-            json = try YAMLJSON.json(node, key: key)
-        } else {
-            throw Invalid(description: "\(key): expected a policy document (a mapping or JSON text) or {file: PATH}")
+        func fail(_ error: PolicyError) -> Invalid {
+            Invalid(description: "\(key): \(error.statement.map { "\($0): " } ?? "")\(error.reason)")
         }
         do {
-            return try Policy(name: name, json: json)
-        } catch {
-            throw Invalid(description: "\(key): \(error.statement.map { "\($0): " } ?? "")\(error.reason)")
+            if let text = value as? String { return try Policy(name: name, text: text) }
+            if let t = value as? [String: Any], t.count == 1, let path = t["file"] as? String {
+                let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+                guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
+                    throw Invalid(description: "\(key).file: cannot read \(full)")
+                }
+                return try Policy(name: name, text: text)
+            }
+            guard let node, case .mapping = node else {
+                throw Invalid(description: "\(key): expected a policy document (a mapping or JSON text) or {file: PATH}")
+            }
+            return try Policy(name: name, json: try YAMLJSON.json(node, key: key))
+        } catch let e as PolicyError {
+            throw fail(e)
         }
     }
 

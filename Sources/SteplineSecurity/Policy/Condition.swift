@@ -127,12 +127,16 @@ struct Condition: Sendable {
             case .none: return op.positive != nil
             }
         }
-        let policyValues: [String]
+        // Values with their variables resolved: as text, and as wildcard patterns for the
+        // Like and ARN operators (where `${*}` stays a literal `*`).
+        let policyValues: [Value]
         if let variables {
-            policyValues = values.compactMap { variables.resolve($0, literal: true) }
+            policyValues = values.compactMap { v in
+                variables.resolve(v, literal: true).map { Value(text: $0, pattern: variables.pattern(v) ?? Wildcard($0)) }
+            }
             if policyValues.isEmpty { return op.positive != nil && qualifier == .none }
         } else {
-            policyValues = values
+            policyValues = values.map { Value(text: $0, pattern: Wildcard($0)) }
         }
         switch qualifier {
         case .forAllValues: return present.allSatisfy { single($0, policyValues) }
@@ -147,37 +151,42 @@ struct Condition: Sendable {
         }
     }
 
-    private func single(_ value: String, _ policyValues: [String]) -> Bool {
+    struct Value {
+        var text: String
+        var pattern: Wildcard
+    }
+
+    private func single(_ value: String, _ policyValues: [Value]) -> Bool {
         if let positive = op.positive { return !Self.matches(positive, value, policyValues) }
         return Self.matches(op, value, policyValues)
     }
 
     /// A positive operator: does `value` match any of the policy's values?
-    private static func matches(_ op: Operator, _ value: String, _ policyValues: [String]) -> Bool {
+    private static func matches(_ op: Operator, _ value: String, _ policyValues: [Value]) -> Bool {
         switch op {
-        case .stringEquals: return policyValues.contains(value)
+        case .stringEquals: return policyValues.contains { $0.text == value }
         case .stringEqualsIgnoreCase:
             let v = value.lowercased()
-            return policyValues.contains { $0.lowercased() == v }
-        case .stringLike: return policyValues.contains { Wildcard($0).matches(value) }
+            return policyValues.contains { $0.text.lowercased() == v }
+        case .stringLike: return policyValues.contains { $0.pattern.matches(value) }
         case .numericEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan, .numericGreaterThanEquals:
             guard let v = Double(value) else { return false }
             return policyValues.contains { p in
-                guard let p = Double(p) else { return false }
+                guard let p = Double(p.text) else { return false }
                 return compare(op, v, p)
             }
         case .dateEquals, .dateLessThan, .dateLessThanEquals, .dateGreaterThan, .dateGreaterThanEquals:
             guard let v = date(value) else { return false }
             return policyValues.contains { p in
-                guard let p = date(p) else { return false }
+                guard let p = date(p.text) else { return false }
                 return compare(op, v, p)
             }
-        case .bool: return policyValues.contains { $0.lowercased() == value.lowercased() }
-        case .binaryEquals: return policyValues.contains(value)
+        case .bool: return policyValues.contains { $0.text.lowercased() == value.lowercased() }
+        case .binaryEquals: return policyValues.contains { $0.text == value }
         case .ipAddress:
             guard let address = CIDR(value) else { return false }
-            return policyValues.contains { CIDR($0)?.contains(address) ?? false }
-        case .arnEquals, .arnLike: return policyValues.contains { ARNMatch.matches(Wildcard($0), value) }
+            return policyValues.contains { CIDR($0.text)?.contains(address) ?? false }
+        case .arnEquals, .arnLike: return policyValues.contains { ARNMatch.matches($0.pattern, value) }
         default: return false
         }
     }

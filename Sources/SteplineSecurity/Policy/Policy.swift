@@ -49,6 +49,9 @@ public struct Policy: Sendable {
         } catch {
             throw PolicyError(policy: name, statement: nil, reason: "the policy is not valid JSON: \(error)")
         }
+        if let key = DuplicateKeys.first(in: text) {
+            throw PolicyError(policy: name, statement: nil, reason: "the element '\(key)' is given twice in one object")
+        }
         try self.init(name: name, json: json)
     }
 

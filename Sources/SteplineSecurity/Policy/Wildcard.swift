@@ -6,6 +6,8 @@ struct Wildcard: Sendable, Hashable {
         case scalar(Unicode.Scalar)
         case any
         case one
+        /// `*` inside a segment of an ARN's resource part: it does not cross a `:`.
+        case anyInSegment
     }
 
     let tokens: [Token]
@@ -20,7 +22,43 @@ struct Wildcard: Sendable, Hashable {
     /// Matches the whole of `text`, optionally ignoring case (actions).
     func matches(_ text: some StringProtocol, ignoringCase: Bool = false) -> Bool {
         let t = Array(text.unicodeScalars)
+        if tokens.contains(.anyInSegment) { return Self.matchBySegments(tokens, t) }
         return Self.match(tokens[...], t[...], ignoringCase: ignoringCase)
+    }
+
+    /// Dynamic programming over (pattern, text) positions: patterns with segment-bound `*`s
+    /// are ARNs' resource parts, a few dozen characters.
+    private static func matchBySegments(_ p: [Token], _ t: [Unicode.Scalar]) -> Bool {
+        // reach[j]: the pattern's first i tokens match the text's first j characters.
+        var reach = [Bool](repeating: false, count: t.count + 1)
+        reach[0] = true
+        for token in p {
+            var next = [Bool](repeating: false, count: t.count + 1)
+            for j in 0...t.count {
+                switch token {
+                case .any:
+                    next[j] = reach[j] || (j > 0 && next[j - 1])
+                case .anyInSegment:
+                    next[j] = reach[j] || (j > 0 && next[j - 1] && t[j - 1] != ":")
+                case .one:
+                    next[j] = j > 0 && reach[j - 1]
+                case .scalar(let s):
+                    next[j] = j > 0 && reach[j - 1] && t[j - 1] == s
+                }
+            }
+            reach = next
+        }
+        return reach[t.count]
+    }
+
+    /// The resource part of an ARN pattern: a `*` crosses `:` only at the end of its segment.
+    func resourcePart() -> Wildcard {
+        var out = tokens
+        for i in out.indices where out[i] == .any {
+            let next = i + 1 < out.count ? out[i + 1] : nil
+            if next != nil, next != .scalar(":"), next != .any { out[i] = .anyInSegment }
+        }
+        return Wildcard(tokens: out)
     }
 
     /// Greedy matching with one backtrack point per `*`: linear in practice, never
@@ -62,8 +100,6 @@ struct Wildcard: Sendable, Hashable {
         return a.properties.lowercaseMapping == b.properties.lowercaseMapping
     }
 
-    var hasWildcard: Bool { tokens.contains { $0 == .any || $0 == .one } }
-
     /// Splits at the first `count - 1` literal colons (ARN segments).
     func split(colons count: Int) -> [Wildcard] {
         var parts: [[Token]] = [[]]
@@ -87,8 +123,8 @@ enum ARNMatch {
         guard parts.count == 6, parts[0] == "arn" else { return false }
         let p = pattern.split(colons: 6)
         if p.count == 6 {
-            for i in 0..<6 where !p[i].matches(parts[i]) { return false }
-            return true
+            for i in 0..<5 where !p[i].matches(parts[i]) { return false }
+            return p[5].resourcePart().matches(parts[5])
         }
         // Fewer segments: the last one, if it ends with `*`, covers the rest of the ARN
         // (`arn:aws:states:*`).

@@ -176,10 +176,17 @@ public final class SigV4Verifier: Sendable {
         let key = try lookUp(scope.keyID, token: params["X-Amz-Security-Token"] ?? request.header("x-amz-security-token"))
         let timestamp = params["X-Amz-Date"]!
         _ = try checkTime(timestamp, scope: scope, now: now, expires: expires)
-        let payloadHash = try payloadHash(request, presigned: true)
-        try check(request, key: key, scope: scope, timestamp: timestamp, signedHeaders: params["X-Amz-SignedHeaders"]!,
-                  canonicalQuery: SigV4.canonicalQuery(rawQuery: request.rawQuery, excluding: ["X-Amz-Signature"]),
-                  payloadHash: payloadHash, signature: params["X-Amz-Signature"]!)
+        // botocore signs the body's hash; S3-style presigners sign UNSIGNED-PAYLOAD, which
+        // is taken only when there is no body to leave unsigned.
+        let payloadHash = try payloadHash(request, presigned: false)
+        let canonicalQuery = SigV4.canonicalQuery(rawQuery: request.rawQuery, excluding: ["X-Amz-Signature"])
+        do {
+            try check(request, key: key, scope: scope, timestamp: timestamp, signedHeaders: params["X-Amz-SignedHeaders"]!,
+                      canonicalQuery: canonicalQuery, payloadHash: payloadHash, signature: params["X-Amz-Signature"]!)
+        } catch let e where e == AuthenticationError.mismatch && request.body.isEmpty && request.header("x-amz-content-sha256") == nil {
+            try check(request, key: key, scope: scope, timestamp: timestamp, signedHeaders: params["X-Amz-SignedHeaders"]!,
+                      canonicalQuery: canonicalQuery, payloadHash: SigV4.unsignedPayload, signature: params["X-Amz-Signature"]!)
+        }
         return key
     }
 
@@ -243,6 +250,8 @@ public final class SigV4Verifier: Sendable {
         return time
     }
 
+    /// The payload's hash as signed: the declared `x-amz-content-sha256` (checked against
+    /// the body unless it says UNSIGNED-PAYLOAD), else the body's.
     private func payloadHash(_ request: SignedRequest, presigned: Bool) throws(AuthenticationError) -> String {
         if let declared = request.header("x-amz-content-sha256") {
             if declared == SigV4.unsignedPayload { return declared }
