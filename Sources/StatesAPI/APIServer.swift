@@ -1,4 +1,5 @@
 import ControlPlane
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import StatesLanguage
@@ -20,7 +21,7 @@ public enum APIServer {
     ///   - onRunning: called with the bound port once the server listens.
     public static func make(api: StepFunctionsAPI, host: String, port: Int, limits: HTTPServer.Limits = .init(),
                             health: any DaemonHealth, triggers: (any TriggerControl)? = nil,
-                            metrics: PrometheusCollectorRegistry? = nil,
+                            metrics: PrometheusCollectorRegistry? = nil, tls: NIOSSLContext? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> HTTPServer
     {
         let triggerRoutes = triggers.map { TriggerRoutes(triggers: $0) }
@@ -28,7 +29,7 @@ public enum APIServer {
         let evaluations = api.evaluations
         // Bodies past the quota are not kept: one byte past it is enough to say 413.
         return HTTPServer(
-            host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, connections: connections,
+            host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, connections: connections, tls: tls,
             immediate: { request in
                 guard request.method == .GET, request.path == "/healthz" else { return nil }
                 if let problem = health.liveness() { return json(503, ["status": .string(problem)]) }

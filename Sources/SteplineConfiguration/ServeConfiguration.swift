@@ -57,6 +57,13 @@ public struct ServeConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// Authentication, policies and roles (`security`).
     public var security = SecuritySettings()
+    /// HTTPS (`api.tls`): PEM files.
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var privateKey: String
+    }
 
     /// The embedded defaults.
     public init() {}
@@ -190,10 +197,18 @@ public struct ServeConfiguration: Sendable {
                 environment: environment)
         }
         let api = try Self.table(root["api"], "api")
+        try Self.check(api, "api", allowed: ["listen", "headerTimeoutSeconds", "bodyTimeoutSeconds", "idleTimeoutSeconds", "maxConnections", "tls"])
         if api["tls"] != nil {
-            throw Invalid(description: "api.tls: TLS is not supported yet (the API serves plain HTTP); terminate TLS in a proxy in front of Stepline and remove 'api.tls'")
+            let t = try Self.table(api["tls"], "api.tls")
+            try Self.check(t, "api.tls", allowed: ["certificate", "privateKey"])
+            func path(_ key: String) throws -> String {
+                guard let p = try Self.string(t[key], "api.tls.\(key)"), !p.isEmpty else {
+                    throw Invalid(description: "api.tls.\(key) is required: a PEM file")
+                }
+                return p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
+            }
+            tls = TLSFiles(certificate: try path("certificate"), privateKey: try path("privateKey"))
         }
-        try Self.check(api, "api", allowed: ["listen", "headerTimeoutSeconds", "bodyTimeoutSeconds", "idleTimeoutSeconds", "maxConnections"])
         if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
         func positive(_ key: String) throws -> Int? {
             guard let v = api[key] else { return nil }

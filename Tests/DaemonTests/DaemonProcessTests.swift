@@ -111,6 +111,10 @@ import Testing
     /// An unauthenticated non-loopback listen, an invalid policy, sigv4 without credentials.
     @Test(.timeLimit(.minutes(2))) func unsafeOrInvalidSecurityStopsTheDaemon() throws { try Self.security("startup") }
 
+    /// `api.tls`: HTTPS with a self-signed certificate that boto3 verifies; bad files stop
+    /// the daemon naming the key.
+    @Test(.timeLimit(.minutes(2))) func theAPIServesHTTPS() throws { try Self.security("tls") }
+
     static func limits(_ name: String) throws {
         let (status, output) = try Self.python("limits_test.py", ["--binary", try Self.steplinePath, "--case", name], timeout: 100)
         print(output)

@@ -269,7 +269,51 @@ def startup(binary, work):
     check(status == 2 and "needs at least one entry in security.credentials" in out, f"sigv4 without credentials is refused ({out.strip()[-160:]})")
 
 
-CASES = {"authentication": authentication, "policies": policies, "startup": startup}
+def tls(binary, work):
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    config = CONFIG + f"api:\n  tls: {{certificate: {cert}, privateKey: {key}}}\n"
+    with open(os.path.join(work, "reader.secret"), "w") as f:
+        f.write(KEYS["reader"][1])
+    with open(os.path.join(work, "operate-orders.json"), "w") as f:
+        json.dump(OPERATE_ORDERS, f)
+    d = Daemon(binary, work, config, env={"OPERATOR_SECRET": "x", "STEPLINE_LOG_LEVEL": "info"})
+    d.start(wait=False)
+    import ssl, time
+    ctx = ssl.create_default_context(cafile=cert)
+    deadline = time.time() + 40
+    ready = False
+    while time.time() < deadline and not ready:
+        try:
+            with urllib.request.urlopen(f"https://127.0.0.1:{d.port}/readyz", context=ctx, timeout=2) as r:
+                ready = r.status == 200
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    try:
+        check(ready, "HTTPS: /readyz answers over TLS with the self-signed certificate verified")
+        sfn = boto3.client("stepfunctions", endpoint_url=f"https://127.0.0.1:{d.port}", region_name=REGION, verify=cert,
+                           aws_access_key_id=KEYS["admin"][0], aws_secret_access_key=KEYS["admin"][1],
+                           config=Config(retries={"max_attempts": 0}))
+        sfn.create_state_machine(name="over-tls", definition=PASS, roleArn=ROLE)
+        check([m["name"] for m in sfn.list_state_machines()["stateMachines"]] == ["over-tls"], "HTTPS: boto3 (certificate verified) creates and lists")
+        check("address=https://127.0.0.1:" in d.log(), "the log says https")
+        try:
+            status, _, _ = request(d.port, "GET", "/healthz", timeout=3)
+            plain = f"answered {status}"
+        except Exception as e:
+            plain = type(e).__name__
+        check(not plain.startswith("answered 200"), f"plain HTTP to the HTTPS port gets no answer ({plain})")
+    finally:
+        d.stop()
+    status, out = serve_once(binary, work, "api:\n  tls: {certificate: /nonexistent.pem, privateKey: /nonexistent.key}\n")
+    check(status == 2 and "api.tls.certificate: cannot read a PEM certificate from /nonexistent.pem" in out,
+          f"a missing certificate stops the daemon naming the key ({status}: {out.strip()[-200:]})")
+    status, out = serve_once(binary, work, f"api:\n  tls: {{certificate: {cert}, privateKey: {cert}}}\n")
+    check(status == 2 and "api.tls.privateKey" in out, f"a certificate given as the key stops the daemon ({out.strip()[-160:]})")
+
+
+CASES = {"authentication": authentication, "policies": policies, "startup": startup, "tls": tls}
 
 
 def main():
