@@ -63,6 +63,11 @@ public struct ServeConfiguration: Sendable {
     public struct TLSFiles: Sendable, Equatable {
         public var certificate: String
         public var privateKey: String
+
+        public init(certificate: String, privateKey: String) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
     }
 
     /// The embedded defaults.
