@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure: the JSON value, Timestamp, RandomSource, Base64, Digest: what the languages share.
@@ -54,6 +56,8 @@ let package = Package(
         // The control-plane protocol: what every transport (the HTTP API, the Kafka consumers,
         // the CLI) asks of the executor, in typed requests, results and errors.
         .target(name: "ControlPlane", dependencies: ["StatesEngine", "StatesLanguage"]),
+        // Who may do what: SigV4, IAM policies. Pure (no I/O), over StatesCore and swift-crypto.
+        .target(name: "SteplineSecurity", dependencies: ["StatesCore", .product(name: "Crypto", package: "swift-crypto")]),
         // The Kafka transports: trigger and reply consumers, the task dispatcher over topics,
         // trigger rules, dead letters, the Kafka monitor. Talks to the executor through the
         // control plane only.
@@ -80,10 +84,11 @@ let package = Package(
         .target(
             name: "StatesAPI",
             dependencies: [
-                "ControlPlane", "StatesEngine", "StatesLanguage",
+                "ControlPlane", "StatesEngine", "StatesLanguage", "SteplineSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -95,7 +100,7 @@ let package = Package(
         .target(
             name: "SteplineConfiguration",
             dependencies: [
-                "StatesLanguage", "SteplineRuntime", "SteplineKafka", "StatesAPI", "KafkaClient",
+                "StatesLanguage", "SteplineRuntime", "SteplineKafka", "StatesAPI", "KafkaClient", "SteplineSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -111,8 +116,9 @@ let package = Package(
             name: "stepline",
             dependencies: [
                 "StatesLanguage", "JSONata", "StatesEngine", "StatesStore", "ControlPlane", "SteplineRuntime", "SteplineKafka", "StatesAPI",
-                "KafkaClient", "SteplineConfiguration", "CommandSupport",
+                "KafkaClient", "SteplineConfiguration", "CommandSupport", "SteplineSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -144,12 +150,13 @@ let package = Package(
             dependencies: ["ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient", "StatesStore", "StatesEngine", "StatesLanguage"]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
+        .testTarget(name: "SteplineSecurityTests", dependencies: ["SteplineSecurity", "StatesCore"], exclude: ["policy-cases.jsonl"]),
         // Every API action through the protocol layer against an in-memory control plane.
         .testTarget(name: "StatesAPITests", dependencies: ["StatesAPI", "ControlPlane", "StatesEngine", "StatesLanguage"]),
         .testTarget(
             name: "SteplineConfigurationTests",
             dependencies: [
-                "SteplineConfiguration", "SteplineRuntime", "StatesAPI", "StatesLanguage", "KafkaClient",
+                "SteplineConfiguration", "SteplineRuntime", "StatesAPI", "StatesLanguage", "KafkaClient", "SteplineSecurity",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ControlPlane
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import StatesLanguage
@@ -20,7 +21,7 @@ public enum APIServer {
     ///   - onRunning: called with the bound port once the server listens.
     public static func make(api: StepFunctionsAPI, host: String, port: Int, limits: HTTPServer.Limits = .init(),
                             health: any DaemonHealth, triggers: (any TriggerControl)? = nil,
-                            metrics: PrometheusCollectorRegistry? = nil,
+                            metrics: PrometheusCollectorRegistry? = nil, tls: NIOSSLContext? = nil,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> HTTPServer
     {
         let triggerRoutes = triggers.map { TriggerRoutes(triggers: $0) }
@@ -28,7 +29,7 @@ public enum APIServer {
         let evaluations = api.evaluations
         // Bodies past the quota are not kept: one byte past it is enough to say 413.
         return HTTPServer(
-            host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, connections: connections,
+            host: host, port: port, maxBodyBytes: StepFunctionsAPI.maxBodyBytes, connections: connections, tls: tls,
             immediate: { request in
                 guard request.method == .GET, request.path == "/healthz" else { return nil }
                 if let problem = health.liveness() { return json(503, ["status": .string(problem)]) }
@@ -43,6 +44,17 @@ public enum APIServer {
             },
             onRunning: onRunning
         ) { request in
+            // Every request but the health checks and the metrics is signed when
+            // authentication is on; the caller's policies are checked per action.
+            let caller: Caller?
+            if let access = api.access, !(request.method == .GET && (request.path == "/readyz" || request.path == "/metrics")) {
+                switch access.authenticate(request) {
+                case .success(let c): caller = c
+                case .failure(let e): return json(e.status, ["__type": .string(e.code.rawValue), "message": .string(e.message)])
+                }
+            } else {
+                caller = nil
+            }
             switch (request.method, request.path) {
             case (.POST, "/"):
                 if request.bodyTooLarge {
@@ -53,7 +65,7 @@ public enum APIServer {
                 }
                 let reply = await api.handle(
                     target: request.headers.first(name: "X-Amz-Target"), contentType: request.headers.first(name: "Content-Type"),
-                    body: request.body)
+                    body: request.body, caller: caller)
                 return json(reply.status, reply.body, contentType: reply.contentType)
             case (.GET, "/readyz"):
                 let r = await health.readiness()
@@ -80,7 +92,9 @@ public enum APIServer {
                 if let triggerRoutes, request.path == "/triggers" || request.path.hasPrefix("/triggers/") {
                     // Patterns compile and transformers run here: off the other requests' threads.
                     do {
-                        if let answer = try await evaluations.run({ triggerRoutes.answer(request) }) { return answer }
+                        if let answer = try await evaluations.run({ triggerRoutes.answer(request, caller: caller, access: api.access) }) {
+                            return answer
+                        }
                     } catch {
                         let e = error as? ServiceError ?? ServiceError.internalError("\(error)")
                         let reply = StepFunctionsAPI.error(e)

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import StatesLanguage
 import Synchronization
@@ -9,13 +10,47 @@ import Synchronization
 /// A request as the routes see it: the whole body, collected up to the server's limit.
 public struct HTTPServerRequest: Sendable {
     public var method: HTTPMethod
-    /// The path without the query.
+    /// The path without the query, as sent (percent-encoded).
     public var path: String
     public var query: [String: String]
+    /// The query as sent (what SigV4 signs).
+    public var rawQuery: String = ""
     public var headers: HTTPHeaders
     public var body: [UInt8]
     /// The body was longer than the server's limit (and `body` is empty).
     public var bodyTooLarge: Bool
+}
+
+extension HTTPServer {
+    /// Why `api.tls` cannot be served: which file, and what is wrong with it.
+    public struct TLSFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A server context from a PEM certificate chain and private key.
+    public static func tlsContext(certificatePath: String, privateKeyPath: String) throws(TLSFailure) -> NIOSSLContext {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+        } catch {
+            throw TLSFailure(description: "api.tls.certificate: cannot read a PEM certificate from \(certificatePath): \(error)")
+        }
+        guard !chain.isEmpty else { throw TLSFailure(description: "api.tls.certificate: \(certificatePath) holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
+        } catch {
+            // Not the key's text: only where it is and that it could not be read.
+            throw TLSFailure(description: "api.tls.privateKey: cannot read a PEM private key from \(privateKeyPath)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw TLSFailure(description: "api.tls: the certificate and the private key do not make a TLS context (do they belong together?): \(error)")
+        }
+    }
 }
 
 /// An answer: status, media type and body bytes.
@@ -79,6 +114,8 @@ public final class HTTPServer: Service, Sendable {
     let immediate: ImmediateRoute
     let overLimit: ImmediateRoute
     let onRunning: @Sendable (Int) async -> Void
+    /// HTTPS when set (`api.tls`).
+    let tls: NIOSSLContext?
     /// The open connections (what `/readyz` and the limit read).
     public let connections: ConnectionSet
 
@@ -87,7 +124,8 @@ public final class HTTPServer: Service, Sendable {
     ///   - immediate: answers a request on the event loop when it returns non-nil.
     ///   - overLimit: for a request on a connection past `limits.maxConnections`: the
     ///     answer (the connection closes after it), or nil to route the request as usual.
-    public init(host: String, port: Int, maxBodyBytes: Int, connections: ConnectionSet = ConnectionSet(limits: Limits()),
+    ///   - tls: serve HTTPS with this context (`HTTPServer.tlsContext`).
+    public init(host: String, port: Int, maxBodyBytes: Int, connections: ConnectionSet = ConnectionSet(limits: Limits()), tls: NIOSSLContext? = nil,
                 immediate: @escaping ImmediateRoute = { _ in nil },
                 overLimit: @escaping ImmediateRoute = { _ in HTTPServerResponse(status: 503, contentType: "text/plain", body: Array("too many connections\n".utf8)) },
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, route: @escaping Route)
@@ -100,10 +138,11 @@ public final class HTTPServer: Service, Sendable {
         self.overLimit = overLimit
         self.onRunning = onRunning
         self.connections = connections
+        self.tls = tls
     }
 
     public func run() async throws {
-        let route = self.route, immediate = self.immediate, overLimit = self.overLimit
+        let route = self.route, immediate = self.immediate, overLimit = self.overLimit, tls = self.tls
         let maxBody = self.maxBodyBytes, connections = self.connections, limits = self.connections.limits
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 512)
@@ -112,6 +151,8 @@ public final class HTTPServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
+                    // TLS first: the handshake counts in the header timeout, as the head does.
+                    if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let handler = HTTPConnectionHandler(
                         route: route, immediate: immediate, overLimit: overLimit, maxBodyBytes: maxBody, limits: limits,
                         connections: connections)
@@ -364,8 +405,9 @@ private final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChann
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
             let (path, query) = Self.split(head.uri)
+            let rawQuery = head.uri.firstIndex(of: "?").map { String(head.uri[head.uri.index(after: $0)...]) } ?? ""
             let request = HTTPServerRequest(
-                method: head.method, path: path, query: query, headers: head.headers, body: bytes, bodyTooLarge: tooLarge)
+                method: head.method, path: path, query: query, rawQuery: rawQuery, headers: head.headers, body: bytes, bodyTooLarge: tooLarge)
             busy = true
             enter(.busy)
             let keepAlive = head.isKeepAlive, version = head.version

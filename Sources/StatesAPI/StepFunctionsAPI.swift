@@ -29,11 +29,14 @@ public final class StepFunctionsAPI: Sendable {
     ]
     private let logger: Logger
     let metrics: APIMetrics
+    /// Authentication and policies (`security.authentication: sigv4`); nil: anyone may do anything.
+    public let access: AccessControl?
 
     public init(control: any StepFunctionsControl, logger: Logger = Logger(label: "stepline.api"),
-                extraActions: [String: Handler] = [:], evaluations: EvaluationExecutor = .shared)
+                extraActions: [String: Handler] = [:], evaluations: EvaluationExecutor = .shared, access: AccessControl? = nil)
     {
         self.evaluations = evaluations
+        self.access = access
         var h: [String: Handler] = [:]
         StepFunctionsAPI.registerResourceActions(&h)
         StepFunctionsAPI.registerActivityActions(&h)
@@ -94,20 +97,26 @@ public final class StepFunctionsAPI: Sendable {
     }
 
     /// Handles one request: `target` is the X-Amz-Target header, `body` the raw body.
-    public func handle(target: String?, contentType: String? = nil, body: [UInt8]) async -> Reply {
+    /// - Parameter caller: the authenticated caller when `access` is set: its policies must
+    ///   allow the action.
+    public func handle(target: String?, contentType: String? = nil, body: [UInt8], caller: Caller? = nil) async -> Reply {
         let start = ContinuousClock.now
-        let (action, reply) = await dispatch(target: target, contentType: contentType, body: body)
+        let (action, reply) = await dispatch(target: target, contentType: contentType, body: body, caller: caller)
         metrics.record(action: action, status: reply.status, since: start)
         return reply
     }
 
-    private func dispatch(target: String?, contentType: String?, body: [UInt8]) async -> (String, Reply) {
+    private func dispatch(target: String?, contentType: String?, body: [UInt8], caller: Caller?) async -> (String, Reply) {
         guard let target else {
             return ("Unknown", Self.error(ServiceError(.unknownOperation, "Missing X-Amz-Target header")))
         }
         if target == Self.eventsTarget {
             var r: Reply
             do {
+                if let access {
+                    guard let caller else { throw ServiceError(.accessDenied, "The request is not authenticated") }
+                    try access.authorize(caller, action: "events:TestEventPattern", resource: "*")
+                }
                 r = try await evaluations.run { self.testEventPattern(body: body) }
             } catch {
                 r = Self.error(error as? ServiceError ?? ServiceError.internalError("\(error)"))
@@ -136,6 +145,11 @@ public final class StepFunctionsAPI: Sendable {
                 throw ServiceError(.serializationException, "Start of structure or map found where not expected: the request body must be a JSON object")
             }
             try RequestValidator.validate(operation: action, body: object)
+            if let access {
+                // A request that reaches here without a caller is a programming error: refuse it.
+                guard let caller else { throw ServiceError(.accessDenied, "The request is not authenticated") }
+                try await access.authorize(caller, stepFunctionsAction: action, body: object, control: control)
+            }
             let request = AWSRequest(action: action, body: object), control = self.control
             let result = Self.evaluationActions.contains(action)
                 ? try await evaluations.run { try await handler(request, control) }

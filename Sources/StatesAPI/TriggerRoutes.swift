@@ -1,3 +1,4 @@
+import Foundation
 import ControlPlane
 import StatesLanguage
 
@@ -19,11 +20,29 @@ struct TriggerRoutes: Sendable {
     let triggers: any TriggerControl
 
     /// The answer to a request under `/triggers`, nil for any other path.
-    func answer(_ request: HTTPServerRequest) -> HTTPServerResponse? {
+    ///
+    /// With `access`, the caller's policies must allow the route's action (`stepline:ListTriggers`,
+    /// `GetTrigger`, `PutTrigger`, `DeleteTrigger`, `TestTrigger`) on the rule's ARN
+    /// (`arn:aws:stepline:REGION:ACCOUNT:trigger/NAME`).
+    func answer(_ request: HTTPServerRequest, caller: Caller? = nil, access: AccessControl? = nil) -> HTTPServerResponse? {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         guard parts.first == "triggers" else { return nil }
         if request.bodyTooLarge { return Self.error(ServiceError.validation("the body exceeds 1 MB")) }
         do {
+            if let access {
+                guard let caller else { throw ServiceError(.accessDenied, "The request is not authenticated") }
+                let action: String? = switch (request.method, parts.count) {
+                case (.GET, 1): "ListTriggers"
+                case (.GET, 2): "GetTrigger"
+                case (.PUT, 2): "PutTrigger"
+                case (.DELETE, 2): "DeleteTrigger"
+                case (.POST, 3) where parts[2] == "test": "TestTrigger"
+                default: nil
+                }
+                guard let action else { return nil }
+                let resource = parts.count == 1 ? "*" : "arn:aws:stepline:\(access.region):\(access.account):trigger/\(parts[1].removingPercentEncoding ?? parts[1])"
+                try access.authorize(caller, action: "stepline:" + action, resource: resource)
+            }
             switch (request.method, parts.count) {
             case (.GET, 1):
                 return APIServer.json(200, ["triggers": .array(triggers.listTriggers())])
@@ -49,8 +68,8 @@ struct TriggerRoutes: Sendable {
         }
     }
 
-    /// `{"__type", "message"}`: 404 for a rule that is not there, 400 otherwise.
+    /// `{"__type", "message"}`: 404 for a rule that is not there, 403 for a denied one, 400 otherwise.
     static func error(_ e: ServiceError) -> HTTPServerResponse {
-        APIServer.json(e.code == .resourceNotFound ? 404 : 400, ["__type": .string(e.type), "message": .string(e.message)])
+        APIServer.json(e.code == .resourceNotFound ? 404 : e.code == .accessDenied ? 403 : 400, ["__type": .string(e.type), "message": .string(e.message)])
     }
 }

@@ -55,6 +55,20 @@ public struct ServeConfiguration: Sendable {
     public var runtime = RuntimeConfiguration()
     /// SIGTERM ends the process within this time, whatever Kafka does.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Authentication, policies and roles (`security`).
+    public var security = SecuritySettings()
+    /// HTTPS (`api.tls`): PEM files.
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var privateKey: String
+
+        public init(certificate: String, privateKey: String) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
+    }
 
     /// The embedded defaults.
     public init() {}
@@ -122,7 +136,7 @@ public struct ServeConfiguration: Sendable {
     /// - Throws: `Invalid`, naming the key or the variable.
     public static func load(yaml: String?, baseDirectory: String, environment: [String: String]) throws -> ServeConfiguration {
         var c = ServeConfiguration()
-        if let yaml { try c.apply(yaml: yaml, baseDirectory: baseDirectory) }
+        if let yaml { try c.apply(yaml: yaml, baseDirectory: baseDirectory, environment: environment) }
         if let d = environment["STEPLINE_DATA_DIR"] { c.dataDirectory = d }
         if let l = environment["STEPLINE_LISTEN"] { try c.setListen(l, key: "STEPLINE_LISTEN") }
         if let b = environment["STEPLINE_KAFKA_BROKERS"] { c.kafkaBrokers = b }
@@ -141,19 +155,19 @@ public struct ServeConfiguration: Sendable {
         self.port = port
     }
 
-    private static func table(_ value: Any?, _ key: String) throws -> [String: Any] {
+    static func table(_ value: Any?, _ key: String) throws -> [String: Any] {
         guard let value else { return [:] }
         guard let t = value as? [String: Any] else { throw Invalid(description: "\(key): expected a mapping") }
         return t
     }
 
-    private static func check(_ t: [String: Any], _ key: String, allowed: Set<String>) throws {
+    static func check(_ t: [String: Any], _ key: String, allowed: Set<String>) throws {
         for k in t.keys.sorted() where !allowed.contains(k) {
             throw Invalid(description: "unknown key '\(key.isEmpty ? k : key + "." + k)' in the configuration")
         }
     }
 
-    private static func string(_ v: Any?, _ key: String) throws -> String? {
+    static func string(_ v: Any?, _ key: String) throws -> String? {
         guard let v else { return nil }
         if let s = v as? String { return s }
         if let i = v as? Int { return String(i) }
@@ -164,7 +178,7 @@ public struct ServeConfiguration: Sendable {
         throw Invalid(description: "\(key): expected a string")
     }
 
-    private mutating func apply(yaml: String, baseDirectory: String) throws {
+    private mutating func apply(yaml: String, baseDirectory: String, environment: [String: String]) throws {
         let root: [String: Any]
         do {
             root = try Self.table(try Yams.load(yaml: yaml), "the configuration")
@@ -174,19 +188,32 @@ public struct ServeConfiguration: Sendable {
             throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")
         }
         // Sections that PRODUCT.md announces but Stepline does not carry out yet: accepting
-        // them would let someone believe they have TLS, authentication or encryption.
+        // them would let someone believe they have encryption.
         for (key, what) in Self.notSupported where root[key] != nil {
             throw Invalid(description: "\(key): \(what) is not supported yet; remove the '\(key)' section")
         }
         try Self.check(root, "", allowed: [
             "api", "kafka", "store", "dataDir", "logLevel", "region", "account", "stateMachines", "triggers",
-            "integrations", "runtime", "shutdownGracePeriodSeconds",
+            "integrations", "runtime", "shutdownGracePeriodSeconds", "security",
         ])
-        let api = try Self.table(root["api"], "api")
-        if api["tls"] != nil {
-            throw Invalid(description: "api.tls: TLS is not supported yet (the API serves plain HTTP); terminate TLS in a proxy in front of Stepline and remove 'api.tls'")
+        if root["security"] != nil {
+            security = try SecuritySettings.parse(
+                try Self.table(root["security"], "security"), policyNodes: try Self.policyNodes(yaml: yaml), baseDirectory: baseDirectory,
+                environment: environment)
         }
-        try Self.check(api, "api", allowed: ["listen", "headerTimeoutSeconds", "bodyTimeoutSeconds", "idleTimeoutSeconds", "maxConnections"])
+        let api = try Self.table(root["api"], "api")
+        try Self.check(api, "api", allowed: ["listen", "headerTimeoutSeconds", "bodyTimeoutSeconds", "idleTimeoutSeconds", "maxConnections", "tls"])
+        if api["tls"] != nil {
+            let t = try Self.table(api["tls"], "api.tls")
+            try Self.check(t, "api.tls", allowed: ["certificate", "privateKey"])
+            func path(_ key: String) throws -> String {
+                guard let p = try Self.string(t[key], "api.tls.\(key)"), !p.isEmpty else {
+                    throw Invalid(description: "api.tls.\(key) is required: a PEM file")
+                }
+                return p.hasPrefix("/") ? p : (baseDirectory as NSString).appendingPathComponent(p)
+            }
+            tls = TLSFiles(certificate: try path("certificate"), privateKey: try path("privateKey"))
+        }
         if let l = try Self.string(api["listen"], "api.listen") { try setListen(l, key: "api.listen") }
         func positive(_ key: String) throws -> Int? {
             guard let v = api[key] else { return nil }
@@ -276,7 +303,6 @@ public struct ServeConfiguration: Sendable {
 
     /// Top-level sections that are refused until they work, with what they would do.
     private static let notSupported: [(String, String)] = [
-        ("security", "authentication and access policies (the API accepts any credentials)"),
         ("encryption", "encryption of data at rest"),
     ]
 
@@ -316,6 +342,19 @@ public struct ServeConfiguration: Sendable {
             guard let b = v as? Bool else { throw Invalid(description: "integrations.statusEvents: expected true or false") }
             statusEvents = b
         }
+    }
+
+    /// The nodes of `security.policies`, by name: a policy written as YAML keeps its text
+    /// (`Version: 2012-10-17` is a string, not a date).
+    private static func policyNodes(yaml: String) throws -> [String: Node] {
+        guard case .mapping(let root)? = try? Yams.compose(yaml: yaml), case .mapping(let security)? = root["security"],
+            case .mapping(let policies)? = security["policies"]
+        else { return [:] }
+        var out: [String: Node] = [:]
+        for pair in policies {
+            if case .scalar(let k) = pair.key { out[k.string] = pair.value }
+        }
+        return out
     }
 
     /// The `triggers` section, read from the YAML nodes so that the numbers of patterns keep

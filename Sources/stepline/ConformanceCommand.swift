@@ -9,6 +9,6 @@ struct ConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conformance",
         abstract: "Answer conformance-suite cases read from stdin (run.py --lines protocol).",
-        subcommands: [ConformanceJSONataCommand.self, ConformanceEventPatternCommand.self]
+        subcommands: [ConformanceJSONataCommand.self, ConformanceEventPatternCommand.self, ConformanceIAMPolicyCommand.self]
     )
 }

@@ -3,6 +3,7 @@ import ControlPlane
 import Foundation
 import KafkaClient
 import Logging
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import StatesAPI
@@ -43,11 +44,19 @@ struct Daemon {
     /// - Parameter metrics: the registry of `/metrics`, bootstrapped before any metric exists.
     /// - Throws: `DaemonFailure` naming what could not be made.
     static func make(settings: ServeConfiguration, metrics: PrometheusCollectorRegistry, logger: Logger) async throws(DaemonFailure) -> Daemon {
+        // Files that are read once and can be wrong, before anything starts.
+        let tls = try settings.tls.map { files throws(DaemonFailure) in
+            do {
+                return try HTTPServer.tlsContext(certificatePath: files.certificate, privateKeyPath: files.privateKey)
+            } catch {
+                throw DaemonFailure(status: 2, message: "\(error)")
+            }
+        }
         let store = try openStore(settings)
         do throws(DaemonFailure) {
             let kafka = try await startKafka(settings, logger: logger)
             do throws(DaemonFailure) {
-                return try await make(settings: settings, store: store, kafka: kafka, metrics: metrics, logger: logger)
+                return try await make(settings: settings, store: store, kafka: kafka, metrics: metrics, tls: tls, logger: logger)
             } catch {
                 await kafka.close(within: .seconds(3))
                 throw error
@@ -77,7 +86,7 @@ struct Daemon {
 
     /// The parts over the store and Kafka.
     private static func make(settings: ServeConfiguration, store: SQLiteStore, kafka: DaemonKafka, metrics: PrometheusCollectorRegistry,
-                             logger: Logger) async throws(DaemonFailure) -> Daemon
+                             tls: NIOSSLContext?, logger: Logger) async throws(DaemonFailure) -> Daemon
     {
         let (runtime, dispatcher) = makeRuntime(settings, store: store, kafka: kafka, logger: logger)
         do {
@@ -96,7 +105,7 @@ struct Daemon {
                                             logger: logger)
         let triggers = makeTriggerConsumer(settings, kafka: kafka, runtime: runtime, registry: registry, deadLetters: deadLetters,
                                            logger: logger)
-        let server = makeAPIServer(settings, runtime: runtime, registry: registry, metrics: metrics, logger: logger)
+        let server = makeAPIServer(settings, runtime: runtime, registry: registry, metrics: metrics, tls: tls, logger: logger)
         return Daemon(settings: settings, logger: logger, kafka: kafka, runtime: runtime, registry: registry, replies: replies,
                       triggers: triggers, server: server)
     }
@@ -177,14 +186,20 @@ struct Daemon {
 
     /// The HTTP server: the Step Functions API, the trigger API, health and metrics.
     static func makeAPIServer(_ settings: ServeConfiguration, runtime: SteplineRuntime, registry: TriggerRegistry,
-                              metrics: PrometheusCollectorRegistry, logger: Logger) -> HTTPServer
+                              metrics: PrometheusCollectorRegistry, tls: NIOSSLContext?, logger: Logger) -> HTTPServer
     {
-        let api = StepFunctionsAPI(control: RuntimeControl(runtime: runtime), logger: logger)
+        let security = settings.security
+        let access = security.authentication == .sigv4
+            ? AccessControl(principals: security.principals.map { ($0.key, security.policies(named: $0.policies)) }, region: settings.region,
+                            account: settings.account, secureTransport: tls != nil)
+            : nil
+        let api = StepFunctionsAPI(control: RuntimeControl(runtime: runtime), logger: logger, access: access)
         let host = settings.host, databasePath = settings.databasePath
         let triggers = TriggerService(registry: registry, region: settings.region, account: settings.account)
+        let scheme = tls == nil ? "http" : "https"
         return APIServer.make(api: api, host: host, port: settings.port, limits: settings.httpLimits, health: runtime,
-                              triggers: triggers, metrics: metrics) { port in
-            logger.info("listening", metadata: ["address": "http://\(host):\(port)", "data": "\(databasePath)"])
+                              triggers: triggers, metrics: metrics, tls: tls) { port in
+            logger.info("listening", metadata: ["address": "\(scheme)://\(host):\(port)", "data": "\(databasePath)"])
         }
     }
 

@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve() async throws(DaemonFailure) {
         let settings = try settings()
         let logger = Self.bootstrapLogging(level: settings.logLevel)
+        if settings.security.authentication == .none, !SecuritySettings.isLoopback(settings.host) {
+            logger.warning("the API has no authentication and listens on \(settings.host): anyone who reaches the port may do anything (security.allowUnauthenticated)")
+        }
         // Before any metric is created: the runtime's and the API's counters bind to it.
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
@@ -55,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             var settings = try ServeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
             if let files = OpenFileLimit.raise() { try settings.fitConnectionLimit(openFileLimit: files) }
+            if let problem = settings.security.exposureProblem(host: settings.host) { throw ServeConfiguration.Invalid(description: problem) }
             return settings
         } catch {
             throw DaemonFailure(status: 2, message: "\(error)")

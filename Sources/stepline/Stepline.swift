@@ -12,6 +12,7 @@ struct Stepline: AsyncParsableCommand {
             JSONataCommand.self,
             ServeCommand.self,
             BrokerCommand.self,
+            PolicyCommand.self,
         ]
     )
 }

@@ -94,6 +94,27 @@ import Testing
     }
 
     /// Issue 14, one case of `Tests/Integration/limits_test.py` each (see its docstring).
+    static func security(_ name: String) throws {
+        let (status, output) = try Self.python("security_test.py", ["--binary", try Self.steplinePath, "--case", name], timeout: 150)
+        print(output)
+        #expect(status == 0, "\(output)")
+    }
+
+    /// SigV4 with boto3, botocore's signers and the AWS CLI: good and wrong secrets, unknown
+    /// keys, no header, expired and presigned signatures; the health checks stay open.
+    @Test(.timeLimit(.minutes(3))) func requestsAreAuthenticatedWithSigV4() throws { try Self.security("authentication") }
+
+    /// IAM policies per action and resource, an explicit Deny over an Allow, tag conditions,
+    /// the trigger API's actions.
+    @Test(.timeLimit(.minutes(2))) func policiesDecideWhoMayDoWhat() throws { try Self.security("policies") }
+
+    /// An unauthenticated non-loopback listen, an invalid policy, sigv4 without credentials.
+    @Test(.timeLimit(.minutes(2))) func unsafeOrInvalidSecurityStopsTheDaemon() throws { try Self.security("startup") }
+
+    /// `api.tls`: HTTPS with a self-signed certificate that boto3 verifies; bad files stop
+    /// the daemon naming the key.
+    @Test(.timeLimit(.minutes(2))) func theAPIServesHTTPS() throws { try Self.security("tls") }
+
     static func limits(_ name: String) throws {
         let (status, output) = try Self.python("limits_test.py", ["--binary", try Self.steplinePath, "--case", name], timeout: 100)
         print(output)

@@ -170,8 +170,7 @@ import Testing
         ("- a\n", "the configuration: expected a mapping"),
         ("hello\n", "the configuration: expected a mapping"),
         ("colour: red\n", "unknown key 'colour' in the configuration"),
-        ("security:\n  authentication: sigv4\n",
-         "security: authentication and access policies (the API accepts any credentials) is not supported yet; remove the 'security' section"),
+        ("security:\n  authentication: sigv4\n", "security.authentication: sigv4 needs at least one entry in security.credentials"),
         ("encryption:\n  keys: []\n", "encryption: encryption of data at rest is not supported yet; remove the 'encryption' section"),
         // An empty value is not an absent one.
         ("api:\n", "api: expected a mapping"),
@@ -182,8 +181,8 @@ import Testing
         ("integrations:\n  queues: {q: }\n", "integrations.queues.q: expected a string"),
         // api
         ("api: 5\n", "api: expected a mapping"),
-        ("api:\n  tls: {certificate: c.pem, privateKey: k.pem}\n",
-         "api.tls: TLS is not supported yet (the API serves plain HTTP); terminate TLS in a proxy in front of Stepline and remove 'api.tls'"),
+        ("api:\n  tls: {certificate: c.pem}\n", "api.tls.privateKey is required: a PEM file"),
+        ("api:\n  tls: {certificate: c.pem, privateKey: k.pem, ciphers: x}\n", "unknown key 'api.tls.ciphers' in the configuration"),
         ("api:\n  readTimeout: 5\n", "unknown key 'api.readTimeout' in the configuration"),
         ("api:\n  listen: nowhere\n", "api.listen: expected HOST:PORT, got 'nowhere'"),
         ("api:\n  listen: ':8083'\n", "api.listen: expected HOST:PORT, got ':8083'"),
