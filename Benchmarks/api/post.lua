@@ -3,6 +3,11 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
 wrk.headers["X-Amz-Target"] = os.getenv("TARGET")
 wrk.body = os.getenv("BODY")
+-- SigV4 (BENCH_SIGV4): one signature, made for this target and body.
+if os.getenv("AUTHORIZATION") and os.getenv("AUTHORIZATION") ~= "" then
+  wrk.headers["X-Amz-Date"] = os.getenv("AMZ_DATE")
+  wrk.headers["Authorization"] = os.getenv("AUTHORIZATION")
+end
 
 -- A `response` callback makes wrk hand every response to Lua, which costs it about as much
 -- CPU as the daemon spends on the request, on the same two cores: it is defined only when
