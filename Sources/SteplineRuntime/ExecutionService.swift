@@ -227,7 +227,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     /// AWS behaviour: the output's limit is 256 KiB of UTF-8 (the API reference counts this
     /// member in bytes); over it the call fails with a ValidationException and the task
     /// keeps waiting.
-    public func sendTaskSuccess(taskToken: String, output: String) async throws {
+    public func sendTaskSuccess(taskToken: TaskToken, output: String) async throws {
         guard output.utf8.count <= payloadSizeLimit else { throw ServiceError.taskOutputTooLarge }
         let value: JSON
         do {
@@ -238,26 +238,26 @@ public final class ExecutionService: TaskReplySink, Sendable {
         try await taskSucceeded(token: taskToken, output: value)
     }
 
-    public func taskSucceeded(token: String, output: JSON) async throws {
-        try await signal(token, .taskSucceeded(token: token, output: output), .taskSucceeded)
+    public func taskSucceeded(token: TaskToken, output: JSON) async throws {
+        try await signal(token.rawValue, .taskSucceeded(token: token, output: output), .taskSucceeded)
     }
 
-    public func taskFailed(token: String, error: String?, cause: String?) async throws {
-        try await signal(token, .taskFailed(token: token, error: error, cause: cause), .taskFailed)
+    public func taskFailed(token: TaskToken, error: String?, cause: String?) async throws {
+        try await signal(token.rawValue, .taskFailed(token: token, error: error, cause: cause), .taskFailed)
     }
 
-    public func taskHeartbeat(token: String) async throws {
-        try await signal(token, .taskHeartbeat(token: token), .taskHeartbeat)
+    public func taskHeartbeat(token: TaskToken) async throws {
+        try await signal(token.rawValue, .taskHeartbeat(token: token), .taskHeartbeat)
     }
 
     /// A `.waitForTaskToken`/`.sync` request was delivered: `TaskSubmitted` with the integration's response.
-    public func taskSubmitted(token: String, output: JSON) async throws {
-        try await signal(token, .taskSubmitted(token: token, output: output), .taskSubmitted)
+    public func taskSubmitted(token: TaskToken, output: JSON) async throws {
+        try await signal(token.rawValue, .taskSubmitted(token: token, output: output), .taskSubmitted)
     }
 
-    public func activityStarted(token: String, workerName: String?) async throws -> Bool {
+    public func activityStarted(token: TaskToken, workerName: String?) async throws -> Bool {
         do {
-            try await signal(token, .activityStarted(token: token, workerName: workerName), .activityStarted)
+            try await signal(token.rawValue, .activityStarted(token: token, workerName: workerName), .activityStarted)
             return true
         } catch let e as ServiceError where e == .taskTimedOut || e == .taskDoesNotExist {
             return false

@@ -98,7 +98,7 @@ public final class OutboxRelay: Service, Sendable {
                 case .status, .publish:
                     let record = OutboundRecord(topic: row.destination, key: row.key, value: row.payload,
                                                 headers: row.headers.map { ($0.name, $0.value) })
-                    items.append(Item(id: settle ? row.id : 0, publication: Publication(record: record, token: row.token)))
+                    items.append(Item(id: settle ? row.id : 0, publication: Publication(record: record, token: row.token.map(TaskToken.init))))
                 }
             }
             total += items.count
@@ -228,7 +228,7 @@ public final class OutboxRelay: Service, Sendable {
                         let result: Result<DispatchOutcome, any Error>
                         do {
                             let outcome = try await dispatcher.dispatch(request)
-                            do { try hooks.afterDispatch(request.token) } catch { return [(item, .failure(CrashInjected()))] }
+                            do { try hooks.afterDispatch(request.token.rawValue) } catch { return [(item, .failure(CrashInjected()))] }
                             result = .success(outcome)
                         } catch {
                             result = .failure(error)

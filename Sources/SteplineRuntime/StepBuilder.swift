@@ -12,7 +12,7 @@ struct StepEffects: Sendable {
     /// Records to publish: presubmitted requests', then status events (their outbox rows
     /// follow the requests' in `step.outbox`, same order).
     var publications: [Publication] = []
-    var cancels: [String]
+    var cancels: [TaskToken]
     var nextDue: Int64?
 }
 
@@ -20,12 +20,12 @@ struct StepEffects: Sendable {
 /// a presubmitted task request (`TaskDispatcher.presubmission`; `token` names the task).
 struct Publication: Sendable {
     var record: OutboundRecord
-    var token: String?
+    var token: TaskToken?
 }
 
 enum StepBuilder {
     static func build(kind: StepRecord.Kind, arn: String, before: ExecutionState?, after: ExecutionState,
-                      decision: Decision, now: Int64, activityStartedToken: String?, presubmitted: [String: [OutboundRecord]] = [:],
+                      decision: Decision, now: Int64, activityStartedToken: String?, presubmitted: [TaskToken: [OutboundRecord]] = [:],
                       statusTopic: String? = nil, isDurable: Bool = true, eventID: () -> String = { RandomSource.system.uuidString() }) -> StepEffects
     {
         let events = decision.events
@@ -35,10 +35,10 @@ enum StepBuilder {
             : HistoryChunk(firstSequence: after.appliedCount - events.count, count: events.count, lastEventID: after.lastEventID, encoded: [])
         let openAfter = Set(after.openTaskTokens)
         var requests: [TaskRequest] = []
-        var cancels: [String] = []
+        var cancels: [TaskToken] = []
         for command in decision.commands {
             switch command {
-            case .dispatchTask(let r) where openAfter.contains(r.token): requests.append(r)
+            case .dispatchTask(let r) where openAfter.contains(r.token.rawValue): requests.append(r)
             case .dispatchTask: break
             case .cancelTask(let token): cancels.append(token)
             }
@@ -56,23 +56,23 @@ enum StepBuilder {
             var activityArn: String? = nil
             if case .activity = r.resource.kind { activityArn = r.resource.arn }
             opened.append(TaskRecord(
-                token: r.token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
+                token: r.token.rawValue, executionArn: arn, thread: threads[r.token.rawValue]?.rawValue ?? 0, stateName: r.stateName,
                 resource: r.resource.arn, activityArn: activityArn, timeoutSeconds: r.timeoutSeconds,
                 heartbeatSeconds: r.heartbeatSeconds, scheduledEventID: r.scheduledEventID, createdAt: now))
             if let records = presubmitted[r.token] {
                 for record in records {
                     publications.append(Publication(record: record, token: r.token))
                     publicationRows.append(OutboxRecord(
-                        executionArn: arn, token: r.token, kind: .publish, destination: record.topic, key: record.key,
+                        executionArn: arn, token: r.token.rawValue, kind: .publish, destination: record.topic, key: record.key,
                         payload: record.value, headers: record.headers.map { .init($0.0, $0.1) },
                         createdAt: now))
                 }
             } else {
                 dispatched.append(r)
                 outbox.append(OutboxRecord(
-                    executionArn: arn, token: r.token, kind: .task, destination: r.resource.arn,
+                    executionArn: arn, token: r.token.rawValue, kind: .task, destination: r.resource.arn,
                     payload: TaskRequestCodec.encode(r),
-                    headers: [.init("stepline-task-token", r.token), .init("stepline-execution-arn", arn)], createdAt: now))
+                    headers: [.init("stepline-task-token", r.token.rawValue), .init("stepline-execution-arn", arn)], createdAt: now))
             }
         }
         outbox += publicationRows
