@@ -25,7 +25,7 @@ public enum DispatchOutcome: Sendable, Equatable {
 public protocol TaskDispatcher: Sendable {
     func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome
     /// The task is no longer wanted (its state ended, timed out, or the execution stopped).
-    func cancel(token: String) async
+    func cancel(token: TaskToken) async
     /// Publishes an event (execution status changes); returns when it is delivered.
     ///
     /// - Important: MUST be idempotent in effect: after a crash the same event (same id)
@@ -45,7 +45,7 @@ public protocol TaskDispatcher: Sendable {
     /// nil: the request goes to `dispatch`.
     func presubmission(for request: TaskRequest, now: Int64) -> Presubmission?
     /// The records of a presubmitted request are delivered: its callback is awaited.
-    func awaitsReply(token: String)
+    func awaitsReply(token: TaskToken)
 }
 
 /// A request planned in the step that schedules it (`TaskDispatcher.presubmission`).
@@ -64,7 +64,7 @@ public struct Presubmission: Sendable {
 extension TaskDispatcher {
     public func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? { nil }
 
-    public func awaitsReply(token: String) {}
+    public func awaitsReply(token: TaskToken) {}
 
     /// Dispatchers without a way out for events drop them.
     public func publish(_ record: OutboundRecord) async throws {}
@@ -77,15 +77,38 @@ extension TaskDispatcher {
 
 /// Where dispatchers send answers: the same operations as SendTaskSuccess/Failure/Heartbeat.
 public protocol TaskReplySink: Sendable {
-    func taskSucceeded(token: String, output: JSON) async throws
-    func taskFailed(token: String, error: String?, cause: String?) async throws
-    func taskHeartbeat(token: String) async throws
+    func taskSucceeded(token: TaskToken, output: JSON) async throws
+    func taskFailed(token: TaskToken, error: String?, cause: String?) async throws
+    func taskHeartbeat(token: TaskToken) async throws
     /// A `.waitForTaskToken` or `.sync` request was delivered (TaskSubmitted with the
     /// integration's response); the result comes later.
-    func taskSubmitted(token: String, output: JSON) async throws
+    func taskSubmitted(token: TaskToken, output: JSON) async throws
     /// An activity worker took the task. Returns false when the task is no longer open
     /// (or was already taken), so the worker must not get it.
-    func activityStarted(token: String, workerName: String?) async throws -> Bool
+    func activityStarted(token: TaskToken, workerName: String?) async throws -> Bool
+}
+
+/// The executor's answers reached through a port: what the dispatchers hold, made before the
+/// executor they answer (`SteplineRuntime` serves it while it runs). Each call goes to the
+/// executor as it is; see `ServicePort` for before and after.
+extension ServicePort: TaskReplySink where Target == any TaskReplySink {
+    public func taskSucceeded(token: TaskToken, output: JSON) async throws {
+        try await target().taskSucceeded(token: token, output: output)
+    }
+
+    public func taskFailed(token: TaskToken, error: String?, cause: String?) async throws {
+        try await target().taskFailed(token: token, error: error, cause: cause)
+    }
+
+    public func taskHeartbeat(token: TaskToken) async throws { try await target().taskHeartbeat(token: token) }
+
+    public func taskSubmitted(token: TaskToken, output: JSON) async throws {
+        try await target().taskSubmitted(token: token, output: output)
+    }
+
+    public func activityStarted(token: TaskToken, workerName: String?) async throws -> Bool {
+        try await target().activityStarted(token: token, workerName: workerName)
+    }
 }
 
 /// A record to publish: where, keyed how, with what headers.

@@ -33,7 +33,7 @@ public enum IntegrationPlan: Sendable, Equatable {
 /// A nested `states:startExecution`.
 public struct NestedStart: Sendable, Equatable {
     public enum Mode: String, Sendable { case requestResponse, sync, sync2, waitForTaskToken }
-    public var stateMachineArn: String
+    public var stateMachineArn: StateMachineARN
     public var input: String
     public var name: String?
     public var mode: Mode
@@ -223,7 +223,7 @@ public struct IntegrationPlanner: Sendable {
         case .sync2: mode = .sync2
         case .waitForTaskToken: mode = .waitForTaskToken
         }
-        return .startExecution(NestedStart(stateMachineArn: arn, input: input, name: p["Name"]?.stringValue, mode: mode))
+        return .startExecution(NestedStart(stateMachineArn: StateMachineARN(arn), input: input, name: p["Name"]?.stringValue, mode: mode))
     }
 
     // MARK: Helpers
@@ -233,7 +233,7 @@ public struct IntegrationPlanner: Sendable {
     }
 
     func taskHeaders(_ r: TaskRequest) -> [(String, String)] {
-        [(TaskRecordHeaders.taskToken, r.token), (TaskRecordHeaders.executionArn, r.executionArn),
+        [(TaskRecordHeaders.taskToken, r.token.rawValue), (TaskRecordHeaders.executionArn, r.executionArn.rawValue),
          (TaskRecordHeaders.stateName, r.stateName), (TaskRecordHeaders.resource, r.resource.arn),
          (TaskRecordHeaders.attempt, String(r.attempt))]
     }

@@ -21,7 +21,7 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     private let logger: Logger
     /// Tasks that wait for a worker's reply (requests and `.waitForTaskToken` publishes),
     /// and how that reply becomes their result.
-    let pending = Mutex<[String: ReplyShape]>([:])
+    let pending = Mutex<[TaskToken: ReplyShape]>([:])
     private let random = RandomSource.system
 
     public init(producer: KafkaProducer, planner: IntegrationPlanner, replies: any TaskReplySink, nested: NestedExecutions,
@@ -60,7 +60,7 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
             pending.withLock { $0[token] = shape }
             try await publish([record])
         case .startExecution(let start):
-            if await nested.start(start, token: token, parentArn: request.executionArn) { return .queued }
+            if try await nested.start(start, token: token) { return .queued }
         case .fail(let error, let cause):
             Task { await Self.answer { try await replies.taskFailed(token: token, error: error, cause: cause) } }
         }
@@ -77,18 +77,18 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
 
     /// The callback is applied as sent (`.raw`); remembering it spares the reply consumer a
     /// store read to learn that.
-    public func awaitsReply(token: String) {
+    public func awaitsReply(token: TaskToken) {
         pending.withLock { $0[token] = .raw }
     }
 
-    public func cancel(token: String) async {
+    public func cancel(token: TaskToken) async {
         _ = pending.withLock { $0.removeValue(forKey: token) }
         await nested.cancel(token: token)
     }
 
     /// How a reply to `token` becomes the task's result, if this dispatcher sent it.
     /// A final reply (`settles`) forgets the task; a heartbeat keeps it.
-    func replyShape(for token: String, settles: Bool) -> ReplyShape? {
+    func replyShape(for token: TaskToken, settles: Bool) -> ReplyShape? {
         pending.withLock { settles ? $0.removeValue(forKey: token) : $0[token] }
     }
 

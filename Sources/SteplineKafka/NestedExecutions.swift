@@ -12,42 +12,46 @@ import ControlPlane
 /// one. A `.sync` parent waits on its child; that wait is resumed after a restart because
 /// the outbox row of a `.sync` request stays pending until the parent's task ends.
 public final class NestedExecutions: Sendable {
-    private let control = Mutex<(any StepFunctionsControl)?>(nil)
+    private let control: ServicePort<any StepFunctionsControl>
     private let replies: any TaskReplySink
-    private let watching = Mutex<[String: Task<Void, Never>]>([:])
+    private let watching = Mutex<[TaskToken: Task<Void, Never>]>([:])
     private let logger: Logger
 
-    /// - Parameter replies: where the parents' answers go (the dispatcher's sink).
-    public init(replies: any TaskReplySink, logger: Logger) {
+    /// - Parameters:
+    ///   - control: the executor that runs the children, through the port its runtime
+    ///     serves (`SteplineRuntime.Ports.control`): the runtime is built after the
+    ///     dispatcher that holds this.
+    ///   - replies: where the parents' answers go (`SteplineRuntime.Ports.replies`).
+    public init(control: ServicePort<any StepFunctionsControl>, replies: any TaskReplySink, logger: Logger) {
+        self.control = control
         self.replies = replies
         self.logger = logger
     }
-
-    /// The executor that runs the children. (Built after the dispatcher that holds this.)
-    public func bind(_ control: any StepFunctionsControl) { self.control.withLock { $0 = control } }
 
     /// Starts (or finds again) the child and settles or watches the parent's task.
     ///
     /// - Returns: true while the parent waits on the child (`.sync`): the request's outbox
     ///   row stays pending so that a restart resumes the wait.
-    func start(_ start: NestedStart, token: String, parentArn: String) async -> Bool {
-        guard let control = control.withLock({ $0 }) else { return false }
+    /// - Throws: `ServiceError.shuttingDown` when the runtime no longer serves the control
+    ///   plane: the request stays pending, and is dispatched again after the restart.
+    func start(_ start: NestedStart, token: TaskToken) async throws -> Bool {
+        let control = try await self.control.target()
         let replies = self.replies
         let name = start.name ?? Self.childName(token: token)
-        let childArn: String
+        let childArn: ExecutionARN
         let startDate: Int64
         do {
-            let started = try await control.startExecution(.init(stateMachineArn: StateMachineARN(start.stateMachineArn), name: name, input: start.input))
-            childArn = started.executionArn.rawValue
+            let started = try await control.startExecution(.init(stateMachineArn: start.stateMachineArn, name: name, input: start.input))
+            childArn = started.executionArn
             startDate = started.startDate
         } catch let e as ServiceError where e.code == .executionAlreadyExists && start.name == nil && start.mode != .requestResponse {
             // Dispatched again after a restart and the child has ended: it is ours (its name
             // derives from this task's token), so carry on with it.
-            guard let parsed = ARNs.parse(start.stateMachineArn), let machine = parsed.names.first,
+            guard let parsed = ARNs.parse(start.stateMachineArn.rawValue), let machine = parsed.names.first,
                 let record = try? await control.describeExecution(ExecutionARN(ARNs.execution(
                     region: parsed.region, account: parsed.account, machine: machine, name: name)))
             else { return false }
-            childArn = record.executionArn.rawValue
+            childArn = record.executionArn
             startDate = record.startDate
         } catch let e as ServiceError {
             Task {
@@ -84,18 +88,18 @@ public final class NestedExecutions: Sendable {
         }
     }
 
-    func cancel(token: String) async {
+    func cancel(token: TaskToken) async {
         let task = watching.withLock { $0.removeValue(forKey: token) }
         task?.cancel()
     }
 
     /// Waits for the child to end, then answers the parent with DescribeExecution's shape.
-    private func watch(child: String, token: String, parsed: Bool) async {
+    private func watch(child: ExecutionARN, token: TaskToken, parsed: Bool) async {
         var delay: UInt64 = 20_000_000
         while !Task.isCancelled {
-            guard let control = control.withLock({ $0 }) else { return }
+            guard let control = try? await self.control.target() else { return }
             let replies = self.replies
-            if let record = try? await control.describeExecution(ExecutionARN(child)), record.status.isTerminal {
+            if let record = try? await control.describeExecution(child), record.status.isTerminal {
                 let output = Self.describeOutput(record, parsed: parsed)
                 if record.status == .succeeded {
                     await KafkaTaskDispatcher.answer { try await replies.taskSucceeded(token: token, output: output) }
@@ -114,11 +118,11 @@ public final class NestedExecutions: Sendable {
         }
     }
 
-    static func startResponse(arn: String, startDate: Int64) -> JSON {
+    static func startResponse(arn: ExecutionARN, startDate: Int64) -> JSON {
         let (http, response) = SDKResults.metadata(
             requestID: RandomSource().uuidString(), contentType: "application/x-amz-json-1.0", contentLength: 161,
             date: SDKResults.httpDate(milliseconds: startDate))
-        return ["ExecutionArn": .string(arn), "SdkHttpMetadata": http, "SdkResponseMetadata": response,
+        return ["ExecutionArn": .string(arn.rawValue), "SdkHttpMetadata": http, "SdkResponseMetadata": response,
                 "StartDate": .double(Double(startDate) / 1000)]
     }
 
@@ -143,8 +147,8 @@ public final class NestedExecutions: Sendable {
     }
 
     /// A UUID-shaped name derived from the parent's task token.
-    static func childName(token: String) -> String {
-        let h = Digest.hex(Digest.sha256(Array(token.utf8)))
+    static func childName(token: TaskToken) -> String {
+        let h = Digest.hex(Digest.sha256(Array(token.rawValue.utf8)))
         let c = Array(h.prefix(32))
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
     }

@@ -77,11 +77,11 @@ public final class ReplyConsumer: Service, Sendable {
 
     /// What one reply asks for.
     enum Reply: Sendable {
-        case success(token: String, output: JSON)
-        case failure(token: String, error: String?, cause: String?)
-        case heartbeat(token: String)
+        case success(token: TaskToken, output: JSON)
+        case failure(token: TaskToken, error: String?, cause: String?)
+        case heartbeat(token: TaskToken)
 
-        var token: String {
+        var token: TaskToken {
             switch self {
             case .success(let t, _), .failure(let t, _, _), .heartbeat(let t): t
             }
@@ -95,9 +95,10 @@ public final class ReplyConsumer: Service, Sendable {
             return .failure(ReplyError("Stepline.MalformedReply", "the reply is not JSON: \(error)"))
         }
         guard case .object(let o) = json else { return .failure(ReplyError("Stepline.MalformedReply", "the reply is not a JSON object")) }
-        guard let token = o["taskToken"]?.stringValue, !token.isEmpty, token.utf8.count <= 1024 else {
+        guard let text = o["taskToken"]?.stringValue, !text.isEmpty, text.utf8.count <= 1024 else {
             return .failure(ReplyError("Stepline.MalformedReply", "the reply has no taskToken string (1 to 1024 characters)"))
         }
+        let token = TaskToken(text)
         if o["heartbeat"]?.boolValue == true { return .success(.heartbeat(token: token)) }
         if o.contains("error") || o.contains("cause") {
             let error = o["error"].flatMap { $0.stringValue ?? ($0.isNull ? nil : $0.serialized()) }
@@ -125,7 +126,7 @@ public final class ReplyConsumer: Service, Sendable {
     func process(_ batch: [KafkaRecord], consumer: KafkaConsumer) async throws {
         // Replies to different tasks apply in parallel (their commits group); replies to the
         // same task apply in record order.
-        var byToken: [String: [(Int, Reply)]] = [:]
+        var byToken: [TaskToken: [(Int, Reply)]] = [:]
         var letters: [DeadLetters.Letter] = []
         for (i, record) in batch.enumerated() {
             switch Self.parse(record.value) {
@@ -191,7 +192,7 @@ public final class ReplyConsumer: Service, Sendable {
         let shape = try await replyShape(token, settles: settles)
         if shape == .activity {
             // A Kafka worker took the activity task (an HTTP worker may not get it now).
-            _ = try await control.activityStarted(TaskToken(token), workerName: "kafka")
+            _ = try await control.activityStarted(token, workerName: "kafka")
         }
         switch reply {
         case .success(_, let output):
@@ -200,11 +201,11 @@ public final class ReplyConsumer: Service, Sendable {
                 result = SDKResults.lambdaInvoke(payload: output, statusCode: 200, requestID: RandomSource().uuidString(),
                                                  date: SDKResults.httpDate(milliseconds: SystemClock().now()))
             }
-            try await control.answerTask(.success(TaskToken(token), output: result))
+            try await control.answerTask(.success(token, output: result))
         case .failure(_, let error, let cause):
-            try await control.answerTask(.failure(TaskToken(token), error: error, cause: cause))
+            try await control.answerTask(.failure(token, error: error, cause: cause))
         case .heartbeat:
-            try await control.answerTask(.heartbeat(TaskToken(token)))
+            try await control.answerTask(.heartbeat(token))
         }
     }
 
@@ -212,8 +213,8 @@ public final class ReplyConsumer: Service, Sendable {
     /// function ARN, without `.waitForTaskToken`). AWS behaviour: a function's result over
     /// 256 KiB fails the task with `States.DataLimitExceeded` (the engine does that), whereas
     /// a callback's or an activity's output comes through SendTaskSuccess, which refuses it.
-    private func playsLambda(_ token: String) async throws -> Bool {
-        guard let resource = await control.taskResource(TaskToken(token)), resource.pattern != .waitForTaskToken else { return false }
+    private func playsLambda(_ token: TaskToken) async throws -> Bool {
+        guard let resource = await control.taskResource(token), resource.pattern != .waitForTaskToken else { return false }
         switch resource.kind {
         case .lambdaFunction, .service("lambda", "invoke"): return true
         default: return false
@@ -222,9 +223,9 @@ public final class ReplyConsumer: Service, Sendable {
 
     /// How the reply to `token` is applied: the dispatcher remembers the tasks it sent;
     /// after a restart the stored task says.
-    private func replyShape(_ token: String, settles: Bool) async throws -> ReplyShape {
+    private func replyShape(_ token: TaskToken, settles: Bool) async throws -> ReplyShape {
         if let shape = dispatcher.replyShape(for: token, settles: settles) { return shape }
-        guard let resource = await control.taskResource(TaskToken(token)) else {
+        guard let resource = await control.taskResource(token) else {
             return .raw
         }
         switch resource.kind {

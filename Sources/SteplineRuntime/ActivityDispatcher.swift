@@ -37,17 +37,16 @@ public final class ActivityDispatcher: TaskDispatcher {
     private struct State {
         var queues: [String: Queue] = [:]
         /// Tokens queued, to drop duplicates handed over again after a restart.
-        var queued: Set<String> = []
+        var queued: Set<TaskToken> = []
         var nextWaiter: UInt64 = 0
         var closed = false
     }
 
     private let state = Mutex(State())
-    private let replies: any TaskReplySink
     /// AWS's limit of concurrent pollers per activity.
     public let maxPollers = 1_000
 
-    public init(replies: any TaskReplySink) { self.replies = replies }
+    public init() {}
 
     public func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
         guard case .activity = request.resource.kind else { return .sent }
@@ -68,7 +67,7 @@ public final class ActivityDispatcher: TaskDispatcher {
         return .queued
     }
 
-    public func cancel(token: String) async {
+    public func cancel(token: TaskToken) async {
         state.withLock { s in
             guard s.queued.remove(token) != nil else { return }
             for (arn, var q) in s.queues {
@@ -83,31 +82,37 @@ public final class ActivityDispatcher: TaskDispatcher {
 
     /// Takes the oldest queued task of an activity without waiting and without recording
     /// `ActivityStarted` (the caller does, through `TaskReplySink.activityStarted`).
-    public func takeQueued(activityArn: String) -> TaskRequest? {
+    public func takeQueued(activityArn: ActivityARN) -> TaskRequest? {
         state.withLock { s in
-            guard let r = s.queues[activityArn]?.pop() else { return nil }
+            guard let r = s.queues[activityArn.rawValue]?.pop() else { return nil }
             s.queued.remove(r.token)
             return r
         }
     }
 
     /// Tasks waiting for a worker, by activity ARN.
-    public func pendingCount(activityArn: String) -> Int {
-        state.withLock { $0.queues[activityArn]?.pending ?? 0 }
+    public func pendingCount(activityArn: ActivityARN) -> Int {
+        state.withLock { $0.queues[activityArn.rawValue]?.pending ?? 0 }
     }
 
     /// GetActivityTask: waits up to `timeout` for a task of the activity and hands it to
     /// the worker, after `ActivityStarted` is durable.
     ///
+    /// - Parameters:
+    ///   - executor: records `ActivityStarted`; a task it refuses (ended, or taken by a Kafka
+    ///     worker meanwhile) is passed over for the next one. The caller hands it in (the
+    ///     executor is built after this dispatcher, which it sends its tasks to).
     /// - Returns: the request (token and input), or nil when none came in time.
     /// - Throws: `ServiceError` ActivityWorkerLimitExceeded past `maxPollers`.
-    public func poll(activityArn: String, workerName: String?, timeout: Duration) async throws -> TaskRequest? {
+    public func poll(activityArn: ActivityARN, workerName: String?, timeout: Duration, executor: any TaskReplySink) async throws
+        -> TaskRequest?
+    {
         let deadline = ContinuousClock.now + timeout
         while true {
             let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero, let request = try await next(activityArn, timeout: remaining) else { return nil }
+            guard remaining > .zero, let request = try await next(activityArn.rawValue, timeout: remaining) else { return nil }
             state.withLock { _ = $0.queued.remove(request.token) }
-            if try await replies.activityStarted(token: request.token, workerName: workerName) { return request }
+            if try await executor.activityStarted(token: request.token, workerName: workerName) { return request }
         }
     }
 

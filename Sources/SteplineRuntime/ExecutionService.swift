@@ -228,7 +228,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
     /// AWS behaviour: the output's limit is 256 KiB of UTF-8 (the API reference counts this
     /// member in bytes); over it the call fails with a ValidationException and the task
     /// keeps waiting.
-    public func sendTaskSuccess(taskToken: String, output: String) async throws {
+    public func sendTaskSuccess(taskToken: TaskToken, output: String) async throws {
         guard output.utf8.count <= payloadSizeLimit else { throw ServiceError.taskOutputTooLarge }
         let value: JSON
         do {
@@ -239,24 +239,24 @@ public final class ExecutionService: TaskReplySink, Sendable {
         try await taskSucceeded(token: taskToken, output: value)
     }
 
-    public func taskSucceeded(token: String, output: JSON) async throws {
+    public func taskSucceeded(token: TaskToken, output: JSON) async throws {
         try await signal(token, .taskSucceeded(token: token, output: output), .taskSucceeded)
     }
 
-    public func taskFailed(token: String, error: String?, cause: String?) async throws {
+    public func taskFailed(token: TaskToken, error: String?, cause: String?) async throws {
         try await signal(token, .taskFailed(token: token, error: error, cause: cause), .taskFailed)
     }
 
-    public func taskHeartbeat(token: String) async throws {
+    public func taskHeartbeat(token: TaskToken) async throws {
         try await signal(token, .taskHeartbeat(token: token), .taskHeartbeat)
     }
 
     /// A `.waitForTaskToken`/`.sync` request was delivered: `TaskSubmitted` with the integration's response.
-    public func taskSubmitted(token: String, output: JSON) async throws {
+    public func taskSubmitted(token: TaskToken, output: JSON) async throws {
         try await signal(token, .taskSubmitted(token: token, output: output), .taskSubmitted)
     }
 
-    public func activityStarted(token: String, workerName: String?) async throws -> Bool {
+    public func activityStarted(token: TaskToken, workerName: String?) async throws -> Bool {
         do {
             try await signal(token, .activityStarted(token: token, workerName: workerName), .activityStarted)
             return true
@@ -265,10 +265,9 @@ public final class ExecutionService: TaskReplySink, Sendable {
         }
     }
 
-    private func signal(_ token: String, _ signal: ExecutionSignal, _ kind: RuntimeHooks.StepKind) async throws {
+    private func signal(_ taskToken: TaskToken, _ signal: ExecutionSignal, _ kind: RuntimeHooks.StepKind) async throws {
         try checkAccepting()
-        guard !token.isEmpty, token.utf8.count <= 2048 else { throw ServiceError.invalidToken }
-        let taskToken = TaskToken(token)
+        guard !taskToken.rawValue.isEmpty, taskToken.rawValue.utf8.count <= 2048 else { throw ServiceError.invalidToken }
         let arn: ExecutionARN
         if let a = core.openTaskExecution(token: taskToken) {
             arn = a
@@ -282,7 +281,7 @@ public final class ExecutionService: TaskReplySink, Sendable {
             guard let task else {
                 // AWS behaviour: a token that is not one of ours is InvalidToken; one of
                 // ours that no task holds is TaskDoesNotExist.
-                throw Self.looksLikeToken(token) ? ServiceError.taskDoesNotExist : ServiceError.invalidToken
+                throw Self.looksLikeToken(taskToken) ? ServiceError.taskDoesNotExist : ServiceError.invalidToken
             }
             guard task.status == .open else { throw ServiceError.taskTimedOut }
             arn = task.executionArn
@@ -290,8 +289,8 @@ public final class ExecutionService: TaskReplySink, Sendable {
         _ = try await shard(arn).perform(arn, .signal(signal, kind))
     }
 
-    static func looksLikeToken(_ token: String) -> Bool {
-        token.utf8.count == 88 && token.hasPrefix("AQB")
+    static func looksLikeToken(_ token: TaskToken) -> Bool {
+        token.rawValue.utf8.count == 88 && token.rawValue.hasPrefix("AQB")
     }
 
     // MARK: Timers

@@ -124,7 +124,7 @@ actor ExecutionShard {
                     // Already taken: the worker must not get it.
                     throw ServiceError.taskTimedOut
                 }
-                activityStarted = TaskToken(token)
+                activityStarted = token
             }
         case .redrive:
             let old = try await load(arn)
@@ -205,8 +205,8 @@ actor ExecutionShard {
     /// trip less per callback task than reporting it after the relay; still durable before
     /// the request leaves, as AWS's order (TaskSubmitted, then the callback) needs; and the
     /// ids in TaskSubmitted's output are the ones the records carry (planned once).
-    private func presubmit(_ state: inout ExecutionState, _ decision: inout Decision, arn: ExecutionARN, now: Int64) -> [String: [OutboundRecord]] {
-        var records: [String: [OutboundRecord]] = [:]
+    private func presubmit(_ state: inout ExecutionState, _ decision: inout Decision, arn: ExecutionARN, now: Int64) -> [TaskToken: [OutboundRecord]] {
+        var records: [TaskToken: [OutboundRecord]] = [:]
         for command in decision.commands {
             guard case .dispatchTask(let request) = command,
                 let presubmission = core.dispatcher.presubmission(for: request, now: now) else { continue }

@@ -213,7 +213,7 @@ public final class OutboxRelay: Service, Sendable {
                         do {
                             try await dispatcher.publish(chunk.map { $0.publication!.record })
                             for item in chunk {
-                                if let token = item.publication!.token { dispatcher.awaitsReply(token: token.rawValue) }
+                                if let token = item.publication!.token { dispatcher.awaitsReply(token: token) }
                             }
                             result = .success(.sent)
                         } catch {
@@ -228,7 +228,7 @@ public final class OutboxRelay: Service, Sendable {
                         let result: Result<DispatchOutcome, any Error>
                         do {
                             let outcome = try await dispatcher.dispatch(request)
-                            do { try hooks.afterDispatch(request.token) } catch { return [(item, .failure(CrashInjected()))] }
+                            do { try hooks.afterDispatch(request.token.rawValue) } catch { return [(item, .failure(CrashInjected()))] }
                             result = .success(outcome)
                         } catch {
                             result = .failure(error)

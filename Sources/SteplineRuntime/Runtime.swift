@@ -16,10 +16,24 @@ public struct RuntimeLoopEnded: Error, CustomStringConvertible {
 /// was down, task requests not confirmed), runs the timer and relay loops, and on
 /// graceful shutdown stops taking work, finishes the commit in flight and closes the store.
 public final class SteplineRuntime: Service, Sendable {
+    /// What a runtime serves while it runs, to the parts built before it: the dispatchers'
+    /// answers (`replies`: the executor's `TaskReplySink`) and the control plane that
+    /// nested executions start their children through (`control`: `RuntimeControl`).
+    ///
+    /// Made first and handed to those parts, then to the runtime: construction follows the
+    /// dependencies (executor → dispatcher → ports), and nothing is wired afterwards. A call
+    /// made before `run()` waits for it; after shutdown it throws `ServiceError.shuttingDown`.
+    public struct Ports: Sendable {
+        public let replies = ServicePort<any TaskReplySink>()
+        public let control = ServicePort<any StepFunctionsControl>()
+
+        public init() {}
+    }
+
     public let store: any StatesStore
     public let executions: ExecutionService
     public let activities: ActivityDispatcher
-    public let replies: TaskReplyChannel
+    public let ports: Ports
     public let kafka: any KafkaHealthProbe
     /// Map runs learned from histories, and UpdateMapRun's changes (`RuntimeControl`).
     let mapRuns: MapRuns
@@ -32,15 +46,17 @@ public final class SteplineRuntime: Service, Sendable {
     /// Why the runtime stopped on its own (a loop failed), for `/healthz`.
     private let failure = Mutex<String?>(nil)
 
-    /// - Parameters:
-    ///   - makeFallbackDispatcher: builds the dispatcher of non-activity tasks (default:
-    ///     `UnconfiguredDispatcher`, which fails them with a clear cause).
     /// The runtime's clock: epoch milliseconds.
     public func now() -> Int64 { clock.now() }
 
+    /// - Parameters:
+    ///   - ports: served by `run()`; the dispatcher answers through `ports.replies`.
+    ///   - dispatcher: carries out the tasks that are not activities (the Kafka dispatcher);
+    ///     nil: `UnconfiguredDispatcher`, which fails them with a clear cause.
+    ///   - mirrorActivities: also hand activity tasks to `dispatcher` (Kafka workers of activities).
     public init(store: any StatesStore, configuration: RuntimeConfiguration = .init(), clock: any RuntimeClock = SystemClock(),
-                hooks: RuntimeHooks = .init(), kafka: any KafkaHealthProbe = NoKafka(),
-                makeFallbackDispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil, mirrorActivities: Bool = false,
+                hooks: RuntimeHooks = .init(), kafka: any KafkaHealthProbe = NoKafka(), ports: Ports = Ports(),
+                dispatcher: (any TaskDispatcher)? = nil, mirrorActivities: Bool = false,
                 logger: Logger = Logger(label: "stepline.runtime"))
     {
         self.store = store
@@ -48,15 +64,14 @@ public final class SteplineRuntime: Service, Sendable {
         self.clock = clock
         self.kafka = kafka
         self.logger = logger
-        let replies = TaskReplyChannel()
-        self.replies = replies
-        let activities = ActivityDispatcher(replies: replies)
+        self.ports = ports
+        let activities = ActivityDispatcher()
         self.activities = activities
-        let fallback = makeFallbackDispatcher?(replies) ?? UnconfiguredDispatcher(replies: replies)
-        executions = ExecutionService(
-            store: store, dispatcher: RoutingDispatcher(activities: activities, fallback: fallback, mirrorsActivities: mirrorActivities),
-            configuration: configuration, clock: clock, hooks: hooks, logger: logger)
-        replies.bind(executions)
+        let routing = RoutingDispatcher(
+            activities: activities, fallback: dispatcher ?? UnconfiguredDispatcher(replies: ports.replies),
+            mirrorsActivities: mirrorActivities)
+        executions = ExecutionService(store: store, dispatcher: routing, configuration: configuration, clock: clock, hooks: hooks,
+                                      logger: logger)
         mapRuns = MapRuns(executions: executions)
     }
 
@@ -81,11 +96,20 @@ public final class SteplineRuntime: Service, Sendable {
     }
 
     /// Recovers, then runs the timers, the outbox relay, retention and the gauges until
-    /// graceful shutdown or cancellation, and shuts down (the store closed) either way.
+    /// graceful shutdown or cancellation, and shuts down (the store closed) either way. The
+    /// ports are served from the start of recovery until shutdown begins.
     ///
     /// - Throws: what stopped a loop that must run as long as the daemon (the timers, the
     ///   relay): the service fails, and with it the daemon, rather than go on without them.
     public func run() async throws {
+        try await ports.replies.serve(executions) {
+            try await ports.control.serve(RuntimeControl(runtime: self)) {
+                try await runServices()
+            }
+        }
+    }
+
+    private func runServices() async throws {
         try await recover()
         let failure: (any Error)? = await withTaskGroup(of: (any Error)?.self) { group in
             func essential(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
@@ -138,11 +162,14 @@ public final class SteplineRuntime: Service, Sendable {
     }
 
     /// Stops taking work, answers waiting pollers, writes the commit in flight and the
-    /// steps already queued, and closes the store.
+    /// steps already queued, and closes the store. The ports close too (a runtime that
+    /// never ran does not leave their callers waiting).
     public func shutdown() async {
         guard !shuttingDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.info("shutting down: no new work; finishing the commit in flight")
         executions.stopAccepting()
+        ports.replies.close()
+        ports.control.close()
         activities.close()
         await executions.committer.shutdown()
         executions.relay.finish()

@@ -12,7 +12,7 @@ struct StepEffects: Sendable {
     /// Records to publish: presubmitted requests', then status events (their outbox rows
     /// follow the requests' in `step.outbox`, same order).
     var publications: [Publication] = []
-    var cancels: [String]
+    var cancels: [TaskToken]
     var nextDue: Int64?
 }
 
@@ -25,7 +25,7 @@ struct Publication: Sendable {
 
 enum StepBuilder {
     static func build(kind: StepRecord.Kind, arn: ExecutionARN, before: ExecutionState?, after: ExecutionState,
-                      decision: Decision, now: Int64, activityStartedToken: TaskToken?, presubmitted: [String: [OutboundRecord]] = [:],
+                      decision: Decision, now: Int64, activityStartedToken: TaskToken?, presubmitted: [TaskToken: [OutboundRecord]] = [:],
                       statusTopic: String? = nil, isDurable: Bool = true, eventID: () -> String = { RandomSource.system.uuidString() }) -> StepEffects
     {
         let events = decision.events
@@ -35,7 +35,7 @@ enum StepBuilder {
             : HistoryChunk(firstSequence: after.appliedCount - events.count, count: events.count, lastEventID: after.lastEventID, encoded: [])
         let openAfter = Set(after.openTaskTokens)
         var requests: [TaskRequest] = []
-        var cancels: [String] = []
+        var cancels: [TaskToken] = []
         for command in decision.commands {
             switch command {
             case .dispatchTask(let r) where openAfter.contains(r.token): requests.append(r)
@@ -53,11 +53,11 @@ enum StepBuilder {
         var publications: [Publication] = []
         var publicationRows: [OutboxRecord] = []
         for r in requests {
-            let token = TaskToken(r.token)
+            let token = r.token
             var activityArn: ActivityARN? = nil
             if case .activity = r.resource.kind { activityArn = ActivityARN(r.resource.arn) }
             opened.append(TaskRecord(
-                token: token, executionArn: arn, thread: threads[r.token]?.rawValue ?? 0, stateName: r.stateName,
+                token: token, executionArn: arn, thread: threads[r.token.rawValue]?.rawValue ?? 0, stateName: r.stateName,
                 resource: r.resource.arn, activityArn: activityArn, timeoutSeconds: r.timeoutSeconds,
                 heartbeatSeconds: r.heartbeatSeconds, scheduledEventID: r.scheduledEventID, createdAt: now))
             if let records = presubmitted[r.token] {
@@ -73,13 +73,13 @@ enum StepBuilder {
                 outbox.append(OutboxRecord(
                     executionArn: arn, token: token, kind: .task, destination: r.resource.arn,
                     payload: TaskRequestCodec.encode(r),
-                    headers: [.init("stepline-task-token", r.token), .init("stepline-execution-arn", arn.rawValue)], createdAt: now))
+                    headers: [.init("stepline-task-token", r.token.rawValue), .init("stepline-execution-arn", arn.rawValue)], createdAt: now))
             }
         }
         outbox += publicationRows
         var closed: [TaskToken] = []
         if let before {
-            for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(TaskToken(token)) }
+            for token in before.openTaskTokens where !openAfter.contains(token) { closed.append(token) }
             closed.sort()
         }
         var step = StepRecord(

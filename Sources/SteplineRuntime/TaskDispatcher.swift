@@ -1,36 +1,9 @@
 import StatesEngine
 import StatesLanguage
-import Synchronization
 import ControlPlane
 
-/// A late-bound reply sink: dispatchers are built before the service they answer to.
-public final class TaskReplyChannel: TaskReplySink {
-    private let target = Mutex<(any TaskReplySink)?>(nil)
-
-    public init() {}
-
-    public func bind(_ sink: any TaskReplySink) { target.withLock { $0 = sink } }
-
-    private var sink: any TaskReplySink {
-        get throws {
-            guard let s = target.withLock({ $0 }) else { throw ServiceError.shuttingDown }
-            return s
-        }
-    }
-
-    public func taskSucceeded(token: String, output: JSON) async throws { try await sink.taskSucceeded(token: token, output: output) }
-    public func taskFailed(token: String, error: String?, cause: String?) async throws {
-        try await sink.taskFailed(token: token, error: error, cause: cause)
-    }
-    public func taskHeartbeat(token: String) async throws { try await sink.taskHeartbeat(token: token) }
-    public func taskSubmitted(token: String, output: JSON) async throws { try await sink.taskSubmitted(token: token, output: output) }
-    public func activityStarted(token: String, workerName: String?) async throws -> Bool {
-        try await sink.activityStarted(token: token, workerName: workerName)
-    }
-}
-
 /// Routes task requests by resource: activities to the activity queues, everything else
-/// to `fallback` (until the Kafka dispatcher of issue 6: `UnconfiguredDispatcher`).
+/// to `fallback` (the Kafka dispatcher; without one, `UnconfiguredDispatcher`).
 public struct RoutingDispatcher: TaskDispatcher {
     public let activities: ActivityDispatcher
     public let fallback: any TaskDispatcher
@@ -53,7 +26,7 @@ public struct RoutingDispatcher: TaskDispatcher {
         return try await fallback.dispatch(request)
     }
 
-    public func cancel(token: String) async {
+    public func cancel(token: TaskToken) async {
         await activities.cancel(token: token)
         await fallback.cancel(token: token)
     }
@@ -67,7 +40,7 @@ public struct RoutingDispatcher: TaskDispatcher {
         return fallback.presubmission(for: request, now: now)
     }
 
-    public func awaitsReply(token: String) { fallback.awaitsReply(token: token) }
+    public func awaitsReply(token: TaskToken) { fallback.awaitsReply(token: token) }
 }
 
 /// Fails every task it gets with `States.TaskFailed`, naming the resource: the daemon has
@@ -75,6 +48,7 @@ public struct RoutingDispatcher: TaskDispatcher {
 public struct UnconfiguredDispatcher: TaskDispatcher {
     let replies: any TaskReplySink
 
+    /// - Parameter replies: where the failures go (the runtime's `ports.replies`).
     public init(replies: any TaskReplySink) { self.replies = replies }
 
     public func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
@@ -86,15 +60,15 @@ public struct UnconfiguredDispatcher: TaskDispatcher {
         return .sent
     }
 
-    public func cancel(token: String) async {}
+    public func cancel(token: TaskToken) async {}
 }
 
 /// The outbox payload of a task request: a JSON object, so that any consumer can read it.
 public enum TaskRequestCodec {
     public static func encode(_ r: TaskRequest) -> [UInt8] {
         var o = JSONObject(minimumCapacity: 10)
-        o.append("token", .string(r.token))
-        o.append("executionArn", .string(r.executionArn))
+        o.append("token", .string(r.token.rawValue))
+        o.append("executionArn", .string(r.executionArn.rawValue))
         o.append("stateName", .string(r.stateName))
         o.append("resource", .string(r.resource.arn))
         o.append("parameters", r.parameters)
@@ -114,7 +88,7 @@ public enum TaskRequestCodec {
             let resourceArn = j["resource"]?.stringValue, let resource = TaskResource(resourceArn)
         else { return nil }
         return TaskRequest(
-            token: token, executionArn: arn, stateName: stateName, resource: resource, parameters: j["parameters"] ?? .null,
+            token: TaskToken(token), executionArn: ExecutionARN(arn), stateName: stateName, resource: resource, parameters: j["parameters"] ?? .null,
             timeoutSeconds: j["timeoutSeconds"]?.integerValue, heartbeatSeconds: j["heartbeatSeconds"]?.integerValue,
             credentials: j["credentials"], attempt: Int(j["attempt"]?.integerValue ?? 0),
             scheduledEventID: j["scheduledEventId"]?.integerValue ?? 0)

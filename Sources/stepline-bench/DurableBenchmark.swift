@@ -82,14 +82,14 @@ struct BenchDurableCommand: AsyncParsableCommand {
         {"id":"order-000001","customer":{"name":"Ada Lovelace","tier":"gold"},"items":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"total":42.5,"last":{"step":0,"prevStep":0,"customer":"","firstSku":"","total":0}}
         """
 
-    func makeRuntime(_ path: String, dispatcher: (@Sendable (any TaskReplySink) -> any TaskDispatcher)? = nil)
+    func makeRuntime(_ path: String, ports: SteplineRuntime.Ports = .init(), dispatcher: (any TaskDispatcher)? = nil)
         throws -> SteplineRuntime
     {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: path + "/db.sqlite", options: .init(synchronous: synchronous == "NORMAL" ? .normal : .full))
         var cfg = RuntimeConfiguration()
         cfg.cacheCapacity = cache
-        return SteplineRuntime(store: store, configuration: cfg, makeFallbackDispatcher: dispatcher)
+        return SteplineRuntime(store: store, configuration: cfg, ports: ports, dispatcher: dispatcher)
     }
 
     // MARK: fsync
@@ -175,13 +175,13 @@ struct BenchDurableCommand: AsyncParsableCommand {
             Task { try? await replies.taskSucceeded(token: token, output: ["ok": true]) }
             return .sent
         }
-        func cancel(token: String) async {}
+        func cancel(token: TaskToken) async {}
     }
 
     /// Parks every callback task (never answers).
     struct SilentDispatcher: TaskDispatcher {
         func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome { .sent }
-        func cancel(token: String) async {}
+        func cancel(token: TaskToken) async {}
     }
 
     static let waitCallback = """
@@ -194,12 +194,13 @@ struct BenchDurableCommand: AsyncParsableCommand {
         """
 
     func waitCallbackRun(root: String) async throws {
-        let runtime = try makeRuntime(root) { AnsweringDispatcher(replies: $0) }
+        let ports = SteplineRuntime.Ports()
+        let runtime = try makeRuntime(root, ports: ports, dispatcher: AnsweringDispatcher(replies: ports.replies))
         runtime.executions.committer.latencies.withLock { $0 = [] }
         let service = runtime.executions
-        try await runtime.recover()
-        let timers = Task { try await service.timers.run() }
-        let relay = Task { try await service.relay.run() }
+        // The runtime runs (timers, relay), and serves the dispatcher's answers meanwhile.
+        let running = Task { try await runtime.run() }
+        while !(await runtime.readiness().recovered) { try await Task.sleep(for: .milliseconds(1)) }
         let m = try await service.resources.createStateMachine(.init(
             name: "wait-callback", definition: Self.waitCallback, roleArn: "arn:aws:iam::123456789012:role/bench"))
         let begin = ContinuousClock.now
@@ -212,9 +213,8 @@ struct BenchDurableCommand: AsyncParsableCommand {
         print(String(format: "wait+callback, durable:             %8.0f transitions/s  %7.0f executions/s  (%d executions in %.1f s, 3 steps each)",
                      Double(n * 3) / dt, Double(n) / dt, n, dt))
         print("  " + latencyReport(runtime))
-        timers.cancel()
-        relay.cancel()
-        await runtime.shutdown()
+        running.cancel()  // shuts the runtime down
+        try? await running.value
     }
 
     /// The latency durability adds to a step at a moderate load: one-step executions
@@ -254,7 +254,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
     }
 
     func parkedRun(root: String) async throws {
-        let runtime = try makeRuntime(root) { _ in SilentDispatcher() }
+        let runtime = try makeRuntime(root, dispatcher: SilentDispatcher())
         try await runtime.recover()
         let service = runtime.executions
         let callback = try await service.resources.createStateMachine(.init(

@@ -117,20 +117,17 @@ struct Daemon {
         var configuration = settings.runtime
         // The embedded broker starts empty: tasks sent before a restart are sent again.
         configuration.resendOpenTasksAtStart = kafka.embedded != nil
-        let replyChannel = TaskReplyChannel()
-        let nested = NestedExecutions(replies: replyChannel, logger: logger)
+        // The dispatcher answers the executor, which is built after it, through the ports
+        // that the runtime serves while it runs.
+        let ports = SteplineRuntime.Ports()
+        let nested = NestedExecutions(control: ports.control, replies: ports.replies, logger: logger)
         let dispatcher = KafkaTaskDispatcher(
             producer: kafka.producer,
             planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
-            replies: replyChannel, nested: nested, logger: logger)
+            replies: ports.replies, nested: nested, logger: logger)
         let runtime = SteplineRuntime(
-            store: store, configuration: configuration, kafka: kafka.monitor,
-            makeFallbackDispatcher: { sink in
-                replyChannel.bind(sink)
-                return dispatcher
-            },
+            store: store, configuration: configuration, kafka: kafka.monitor, ports: ports, dispatcher: dispatcher,
             mirrorActivities: settings.topics.publishActivities, logger: logger)
-        nested.bind(RuntimeControl(runtime: runtime))
         return (runtime, dispatcher)
     }
 

@@ -71,8 +71,8 @@ import Testing
             definition: definition, info: ExecutionInfo.make(stateMachineName: "t", executionName: "x"), input: [:],
             context: DecisionContext(now: 0, random: RandomSource(seed: 1), historyEventLimit: 200))
         #expect(state.status == .failed)
-        let cancelled = decision.commands.compactMap { c -> String? in if case .cancelTask(let t) = c { return t } else { return nil } }
-        let dispatched = decision.commands.compactMap { c -> String? in if case .dispatchTask(let r) = c { return r.token } else { return nil } }
+        let cancelled = decision.commands.compactMap { c -> TaskToken? in if case .cancelTask(let t) = c { return t } else { return nil } }
+        let dispatched = decision.commands.compactMap { c -> TaskToken? in if case .dispatchTask(let r) = c { return r.token } else { return nil } }
         #expect(!dispatched.isEmpty && Set(dispatched).isSubset(of: Set(cancelled)))
     }
 

@@ -114,7 +114,7 @@ struct PartialRedriveTests {
     struct Run {
         var state: ExecutionState
         var events: [HistoryEvent]
-        var tokens: [String]
+        var tokens: [TaskToken]
         let definition: StateMachineDefinition
         var now: Int64 = 1_000
 
@@ -127,7 +127,7 @@ struct PartialRedriveTests {
             tokens = Self.dispatched(d)
         }
 
-        static func dispatched(_ d: Decision) -> [String] {
+        static func dispatched(_ d: Decision) -> [TaskToken] {
             d.commands.compactMap { if case .dispatchTask(let r) = $0 { r.token } else { nil } }
         }
 

@@ -17,14 +17,14 @@ import ControlPlane
         var service: ExecutionService { runtime.executions }
 
         init(configure: (inout RuntimeConfiguration) -> Void = { _ in },
-             dispatcher: ((any TaskReplySink) -> any TaskDispatcher)? = nil, hooks: RuntimeHooks = .init()) throws
+             dispatcher: (any TaskDispatcher)? = nil, hooks: RuntimeHooks = .init()) throws
         {
             dir = NSTemporaryDirectory() + "stepline-exec-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var cfg = RuntimeConfiguration()
             configure(&cfg)
             runtime = SteplineRuntime(store: try SQLiteStore(path: dir + "/db.sqlite", options: .init(synchronous: .normal)),
-                                      configuration: cfg, clock: clock, hooks: hooks, makeFallbackDispatcher: dispatcher)
+                                      configuration: cfg, clock: clock, hooks: hooks, dispatcher: dispatcher)
         }
 
         func machine(_ name: String, _ definition: String, type: String = "STANDARD") async throws -> StateMachineARN {
@@ -141,12 +141,12 @@ import ControlPlane
         }
         let malformed = ExecutionARN("nope")
         await #expect(throws: ServiceError.invalidArn(malformed)) { _ = try await f.service.describeExecution(executionArn: malformed) }
-        await #expect(throws: ServiceError.invalidToken) { try await f.service.sendTaskSuccess(taskToken: "nope", output: "{}") }
+        await #expect(throws: ServiceError.invalidToken) { try await f.service.sendTaskSuccess(taskToken: TaskToken("nope"), output: "{}") }
         await #expect(throws: ServiceError.invalidToken) {
             _ = try await f.service.listExecutions(filter: ExecutionFilter(stateMachineArn: m), maxResults: nil, nextToken: "nope")
         }
         await #expect(throws: ServiceError.taskDoesNotExist) {
-            try await f.service.sendTaskSuccess(taskToken: "AQB" + String(repeating: "x", count: 85), output: "{}")
+            try await f.service.sendTaskSuccess(taskToken: TaskToken("AQB" + String(repeating: "x", count: 85)), output: "{}")
         }
         do {
             _ = try await f.service.resources.createStateMachine(.init(name: "bad", definition: "{}", roleArn: "r"))
@@ -165,14 +165,14 @@ import ControlPlane
             """)
         let e = try await f.service.startExecution(.init(stateMachineArn: m, name: "s"))
         await f.service.relay.relayPending()
-        #expect(f.runtime.activities.pendingCount(activityArn: "arn:aws:states:us-east-1:123456789012:activity:act") == 1)
+        #expect(f.runtime.activities.pendingCount(activityArn: ActivityARN("arn:aws:states:us-east-1:123456789012:activity:act")) == 1)
         let stop = try await f.service.stopExecution(executionArn: e.executionArn, error: "E", cause: "C")
         #expect(stop == f.clock.now())
         let d = try await f.service.describeExecution(executionArn: e.executionArn)
         #expect(d.status == .aborted && d.error == "E" && d.cause == "C")
         #expect(try await f.events(e.executionArn).last?.type == .executionAborted)
         try await Task.sleep(for: .milliseconds(50))
-        #expect(f.runtime.activities.pendingCount(activityArn: "arn:aws:states:us-east-1:123456789012:activity:act") == 0)
+        #expect(f.runtime.activities.pendingCount(activityArn: ActivityARN("arn:aws:states:us-east-1:123456789012:activity:act")) == 0)
         // Stopping again is not an error.
         #expect(try await f.service.stopExecution(executionArn: e.executionArn, error: nil, cause: nil) == stop)
         #expect(try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).isEmpty)
@@ -181,14 +181,14 @@ import ControlPlane
     /// Answers every task's submission itself and plans its record in the step, as the Kafka
     /// dispatcher does for a publish that waits for its callback.
     final class SelfSubmittingDispatcher: TaskDispatcher {
-        let dispatched = Mutex<[String]>([])
+        let dispatched = Mutex<[TaskToken]>([])
         let published = Mutex<[OutboundRecord]>([])
-        let awaiting = Mutex<[String]>([])
+        let awaiting = Mutex<[TaskToken]>([])
 
         func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? {
             let id = "m-\(request.attempt)"
             let record = OutboundRecord(topic: "q", key: Array("k".utf8), value: Array(id.utf8),
-                                        headers: [("stepline-task-token", request.token), ("a", "1"), ("a", "2")])
+                                        headers: [("stepline-task-token", request.token.rawValue), ("a", "1"), ("a", "2")])
             return Presubmission(records: [record], output: ["MessageId": .string(id)])
         }
 
@@ -199,14 +199,14 @@ import ControlPlane
 
         func publish(_ records: [OutboundRecord]) async throws { published.withLock { $0 += records } }
 
-        func awaitsReply(token: String) { awaiting.withLock { $0.append(token) } }
+        func awaitsReply(token: TaskToken) { awaiting.withLock { $0.append(token) } }
 
-        func cancel(token: String) async {}
+        func cancel(token: TaskToken) async {}
     }
 
     @Test func submissionAnsweredByTheDispatcherIsWrittenInTheSchedulingStep() async throws {
         let d = SelfSubmittingDispatcher()
-        let f = try Fixture(dispatcher: { _ in d })
+        let f = try Fixture(dispatcher: d)
         try await f.runtime.recover()
         let m = try await f.machine("cb", """
             {"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
@@ -218,7 +218,7 @@ import ControlPlane
         // hands anything over.
         #expect(try await f.events(e.executionArn).map(\.type) == [.executionStarted, .taskStateEntered, .taskScheduled, .taskStarted, .taskSubmitted])
         let rows = try await f.runtime.store.pendingOutbox(afterID: 0, limit: 10).filter { $0.kind != .status }
-        let token = try #require(rows.first?.token?.rawValue)
+        let token = try #require(rows.first?.token)
         #expect(rows.count == 1 && rows[0].kind == .publish && rows[0].payload == Array("m-0".utf8) && rows[0].destination == "q")
         #expect(d.published.withLock { $0 }.isEmpty)
         // The relay publishes the record as planned, and as stored (what a restart reads

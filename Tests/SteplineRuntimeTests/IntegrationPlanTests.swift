@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct IntegrationPlanTests {
     func request(_ resource: String, _ parameters: JSON) -> TaskRequest {
-        TaskRequest(token: "tok", executionArn: "arn:aws:states:us-east-1:123456789012:execution:m:e", stateName: "S",
+        TaskRequest(token: TaskToken("tok"), executionArn: ExecutionARN("arn:aws:states:us-east-1:123456789012:execution:m:e"), stateName: "S",
                     resource: TaskResource(resource)!, parameters: parameters, timeoutSeconds: nil, heartbeatSeconds: nil,
                     credentials: nil, attempt: 0, scheduledEventID: 3)
     }
@@ -146,8 +146,8 @@ import Testing
         let long = TriggerConsumer.executionName(String(repeating: "x", count: 200))
         #expect(long.count == 80)
         #expect(long == TriggerConsumer.executionName(String(repeating: "x", count: 200)))
-        #expect(NestedExecutions.childName(token: "t1") == NestedExecutions.childName(token: "t1"))
-        #expect(NestedExecutions.childName(token: "t1").count == 36)
+        #expect(NestedExecutions.childName(token: TaskToken("t1")) == NestedExecutions.childName(token: TaskToken("t1")))
+        #expect(NestedExecutions.childName(token: TaskToken("t1")).count == 36)
     }
 
     @Test func triggerRulesValidate() throws {

@@ -2,6 +2,7 @@
 import ControlPlane
 import Foundation
 import KafkaClient
+import StatesEngine
 import StatesLanguage
 @testable import SteplineRuntime
 import Testing
@@ -64,7 +65,7 @@ import Testing
     @Test func replies() throws {
         let ok = ReplyConsumer.parse(Array(#"{"taskToken":"t","output":{"n":18446744073709551617,"x":1e309,"y":1e-400}}"#.utf8))
         guard case .success(.success(let token, let output)) = ok else { Issue.record("\(ok)"); return }
-        #expect(token == "t" && output.serialized() == #"{"n":18446744073709551617,"x":1e309,"y":1e-400}"#)
+        #expect(token == TaskToken("t") && output.serialized() == #"{"n":18446744073709551617,"x":1e309,"y":1e-400}"#)
 
         let bad = ReplyConsumer.parse(Array(#"{"taskToken":"t","output":""#.utf8) + [0xE2, 0x28, 0xA1] + Array(#""}"#.utf8))
         guard case .failure(let e) = bad else { Issue.record("accepted: \(bad)"); return }

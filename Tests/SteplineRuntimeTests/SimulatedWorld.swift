@@ -126,14 +126,14 @@ final class ScriptedWorker: TaskDispatcher {
     struct Scheduled: Sendable {
         var at: Int64
         var seq: Int
-        var token: String
+        var token: TaskToken
         var answer: Answer
     }
 
     let clock: ManualClock
     /// The script: by state name and attempt, what happens when (ms after dispatch).
     let script: @Sendable (TaskRequest) -> [(Int64, Answer)]
-    let state = Mutex<(seen: Set<String>, queue: [Scheduled], seq: Int)>(([], [], 0))
+    let state = Mutex<(seen: Set<TaskToken>, queue: [Scheduled], seq: Int)>(([], [], 0))
 
     init(clock: ManualClock, script: @escaping @Sendable (TaskRequest) -> [(Int64, Answer)]) {
         self.clock = clock
@@ -157,7 +157,7 @@ final class ScriptedWorker: TaskDispatcher {
         }
     }
 
-    func cancel(token: String) async {
+    func cancel(token: TaskToken) async {
         state.withLock { s in s.queue.removeAll { $0.token == token } }
     }
 
@@ -211,7 +211,7 @@ final class SimulatedWorld: @unchecked Sendable {
         let worker = self.worker
         runtime = SteplineRuntime(store: store, configuration: cfg, clock: clock,
                                   hooks: plan.crashed.load(ordering: .acquiring) ? RuntimeHooks() : plan.hooks,
-                                  makeFallbackDispatcher: { _ in worker })
+                                  dispatcher: worker)
     }
 
     var service: ExecutionService { runtime.executions }
@@ -271,7 +271,7 @@ final class SimulatedWorld: @unchecked Sendable {
             }
         }
         for arn in activityArns {
-            while let r = runtime.activities.takeQueued(activityArn: arn) {
+            while let r = runtime.activities.takeQueued(activityArn: ActivityARN(arn)) {
                 acted = true
                 let started: Bool
                 do {

@@ -282,7 +282,7 @@ extension ExecutionState {
         guard let phase = self.phase(id), let stateID = threads.box(id)?.value.state else { return }
         switch phase {
         case .task(let w):
-            d.decision.commands.append(.cancelTask(token: w.token))
+            d.decision.commands.append(.cancelTask(token: TaskToken(w.token)))
             emit(&d, .taskStateAborted, id)
         case .backoff:
             if case .task = plan[stateID].kind { emit(&d, .taskStateAborted, id) }

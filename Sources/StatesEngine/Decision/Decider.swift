@@ -72,7 +72,7 @@ extension ExecutionState {
         switch signal {
         case .stop(let error, let cause):
             // AWS behaviour: a stopped execution gets ExecutionAborted alone, chained to 0.
-            for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+            for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: TaskToken(token))) }
             emit(&d, .executionAborted, .root, .error(error: error, cause: cause), prev: 0)
             return d.decision
         case .taskSubmitted(let token, let output):
@@ -115,14 +115,14 @@ extension ExecutionState {
     /// fit stay, `ExecutionFailed` takes the last id, open tasks are cancelled.
     mutating func endIfHistoryLimitReached(_ d: inout Decider) {
         guard d.historyLimitReached, status == .running else { return }
-        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: TaskToken(token))) }
         d.endingForHistoryLimit = true
         emit(&d, .executionFailed, .root, .error(error: HistoryLimit.error, cause: HistoryLimit.cause(d.context.historyEventLimit)),
              prev: lastEventID)
     }
 
-    private func openTask(_ token: String) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
-        guard let thread = tokens[token], case .task(let w)? = phase(thread), w.token == token else {
+    private func openTask(_ token: TaskToken) throws(SignalError) -> (ThreadID, ThreadState.TaskWait) {
+        guard let thread = tokens[token.rawValue], case .task(let w)? = phase(thread), w.token == token.rawValue else {
             throw .taskDoesNotExist
         }
         return (thread, w)
@@ -188,7 +188,7 @@ extension ExecutionState {
     }
 
     private mutating func timeOut(_ d: inout Decider) {
-        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: token)) }
+        for token in tokens.keys.sorted() { d.decision.commands.append(.cancelTask(token: TaskToken(token))) }
         // AWS behaviour: ExecutionTimedOut carries neither error nor cause.
         emit(&d, .executionTimedOut, .root, .error(error: nil, cause: nil),
              prev: cursor(.root) ?? lastEventID)

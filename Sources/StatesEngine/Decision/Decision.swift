@@ -17,13 +17,13 @@ public enum EngineCommand: Sendable {
     /// The same token may be dispatched again after a crash; receivers deduplicate on it.
     case dispatchTask(TaskRequest)
     /// A task is no longer wanted (its state was aborted or timed out): stop waiting for it.
-    case cancelTask(token: String)
+    case cancelTask(token: TaskToken)
 }
 
 /// A task the engine scheduled.
 public struct TaskRequest: Sendable {
-    public var token: String
-    public var executionArn: String
+    public var token: TaskToken
+    public var executionArn: ExecutionARN
     public var stateName: String
     public var resource: TaskResource
     /// The resolved `Parameters`/`Arguments` (the payload the integration receives).
@@ -37,7 +37,7 @@ public struct TaskRequest: Sendable {
     /// The event id of the TaskScheduled (or Activity/LambdaFunction scheduled) event.
     public var scheduledEventID: Int64
 
-    public init(token: String, executionArn: String, stateName: String, resource: TaskResource, parameters: JSON,
+    public init(token: TaskToken, executionArn: ExecutionARN, stateName: String, resource: TaskResource, parameters: JSON,
                 timeoutSeconds: Int64?, heartbeatSeconds: Int64?, credentials: JSON?, attempt: Int, scheduledEventID: Int64)
     {
         self.token = token
@@ -57,13 +57,13 @@ public struct TaskRequest: Sendable {
 public enum ExecutionSignal: Sendable {
     /// A `.waitForTaskToken` or `.sync` request was delivered; the result comes later.
     /// `output` is the integration's response (TaskSubmitted's output).
-    case taskSubmitted(token: String, output: JSON)
+    case taskSubmitted(token: TaskToken, output: JSON)
     /// The task finished with this result.
-    case taskSucceeded(token: String, output: JSON)
-    case taskFailed(token: String, error: String?, cause: String?)
-    case taskHeartbeat(token: String)
+    case taskSucceeded(token: TaskToken, output: JSON)
+    case taskFailed(token: TaskToken, error: String?, cause: String?)
+    case taskHeartbeat(token: TaskToken)
     /// An activity worker took the task.
-    case activityStarted(token: String, workerName: String?)
+    case activityStarted(token: TaskToken, workerName: String?)
     /// StopExecution.
     case stop(error: String?, cause: String?)
 }

@@ -47,7 +47,7 @@ extension ExecutionState {
             emit(&d, .taskStarted, id, .taskStarted(resourceType: resource.resourceType, resource: resource.resourceName))
         }
         d.decision.commands.append(.dispatchTask(TaskRequest(
-            token: token, executionArn: info.executionArn, stateName: state.name, resource: resource, parameters: parameters,
+            token: TaskToken(token), executionArn: ExecutionARN(info.executionArn), stateName: state.name, resource: resource, parameters: parameters,
             timeoutSeconds: timeout, heartbeatSeconds: heartbeat, credentials: credentials,
             attempt: t.retryCounts.reduce(0, +), scheduledEventID: scheduledID)))
     }
@@ -71,7 +71,7 @@ extension ExecutionState {
         let retry = retryDecision(t, state, error, d)
         let note = EngineNote(dueTime: retry?.due, failure: error, retrierIndex: retry?.index)
         let name = error.name.isEmpty ? nil : error.name
-        if timedOut { d.decision.commands.append(.cancelTask(token: w.token)) }
+        if timedOut { d.decision.commands.append(.cancelTask(token: TaskToken(w.token))) }
         switch w.resource.kind {
         case .lambdaFunction:
             emit(&d, timedOut ? .lambdaFunctionTimedOut : .lambdaFunctionFailed, id, .error(error: name, cause: error.cause), note: note)

@@ -109,9 +109,9 @@ public struct ExecutionState: Sendable {
     }
 
     /// Open task tokens (tasks scheduled and not finished).
-    public var openTaskTokens: [String] { Array(tokens.keys) }
+    public var openTaskTokens: [TaskToken] { tokens.keys.map(TaskToken.init) }
 
-    public func isOpenTask(_ token: String) -> Bool { tokens[token] != nil }
+    public func isOpenTask(_ token: TaskToken) -> Bool { tokens[token.rawValue] != nil }
 
     /// The earliest time at which `advance` has something to do without outside input:
     /// a Wait, a retry backoff, a task or heartbeat timeout, or the execution timeout.

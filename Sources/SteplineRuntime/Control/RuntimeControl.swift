@@ -200,9 +200,10 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
 
     public func getActivityTask(_ arn: ActivityARN, workerName: String?) async throws -> ActivityTask? {
         _ = try await resources.describeActivity(arn: arn)
-        guard let task = try await runtime.activities.poll(activityArn: arn.rawValue, workerName: workerName, timeout: Self.activityPollTimeout)
+        guard let task = try await runtime.activities.poll(activityArn: arn, workerName: workerName, timeout: Self.activityPollTimeout,
+                                                           executor: executions)
         else { return nil }
-        return ActivityTask(taskToken: TaskToken(task.token), input: task.parameters)
+        return ActivityTask(taskToken: task.token, input: task.parameters)
     }
 
     static func activity(_ r: ActivityRecord) -> ActivityDescription {
@@ -333,15 +334,15 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
     // MARK: Task answers
 
     public func sendTaskSuccess(_ token: TaskToken, output: String) async throws {
-        try await executions.sendTaskSuccess(taskToken: token.rawValue, output: output)
+        try await executions.sendTaskSuccess(taskToken: token, output: output)
     }
 
     public func sendTaskFailure(_ token: TaskToken, error: String?, cause: String?) async throws {
-        try await executions.taskFailed(token: token.rawValue, error: error, cause: cause)
+        try await executions.taskFailed(token: token, error: error, cause: cause)
     }
 
     public func sendTaskHeartbeat(_ token: TaskToken) async throws {
-        try await executions.taskHeartbeat(token: token.rawValue)
+        try await executions.taskHeartbeat(token: token)
     }
 
     public func answerTasks(_ answers: [TaskAnswer]) async -> [ServiceError?] {
@@ -354,9 +355,9 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
                     for i in indices {
                         do {
                             switch answers[i] {
-                            case .success(let t, let output): try await self.executions.taskSucceeded(token: t.rawValue, output: output)
-                            case .failure(let t, let error, let cause): try await self.executions.taskFailed(token: t.rawValue, error: error, cause: cause)
-                            case .heartbeat(let t): try await self.executions.taskHeartbeat(token: t.rawValue)
+                            case .success(let t, let output): try await self.executions.taskSucceeded(token: t, output: output)
+                            case .failure(let t, let error, let cause): try await self.executions.taskFailed(token: t, error: error, cause: cause)
+                            case .heartbeat(let t): try await self.executions.taskHeartbeat(token: t)
                             }
                             out.append((i, nil))
                         } catch {
@@ -374,14 +375,14 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
 
     public func answerTask(_ answer: TaskAnswer) async throws {
         switch answer {
-        case .success(let t, let output): try await executions.taskSucceeded(token: t.rawValue, output: output)
-        case .failure(let t, let error, let cause): try await executions.taskFailed(token: t.rawValue, error: error, cause: cause)
-        case .heartbeat(let t): try await executions.taskHeartbeat(token: t.rawValue)
+        case .success(let t, let output): try await executions.taskSucceeded(token: t, output: output)
+        case .failure(let t, let error, let cause): try await executions.taskFailed(token: t, error: error, cause: cause)
+        case .heartbeat(let t): try await executions.taskHeartbeat(token: t)
         }
     }
 
     public func activityStarted(_ token: TaskToken, workerName: String?) async throws -> Bool {
-        try await executions.activityStarted(token: token.rawValue, workerName: workerName)
+        try await executions.activityStarted(token: token, workerName: workerName)
     }
 
     public func taskResource(_ token: TaskToken) async -> TaskResource? {
