@@ -13,6 +13,8 @@ public struct Caller: Sendable {
     public var principal: String
     public var accessKeyID: String
     let policies: [Policy]
+    /// The principal's condition keys, to which each request adds its own.
+    let context: RequestContext
 }
 
 /// `security.authentication: sigv4`: every API request is signed (SigV4) by a configured
@@ -23,7 +25,7 @@ public struct Caller: Sendable {
 /// `stepline:` actions for the trigger API (docs/security.md).
 public final class AccessControl: Sendable {
     let verifier: SigV4Verifier
-    private let principals: [String: (principal: String, policies: [Policy])]
+    private let principals: [String: (principal: String, policies: [Policy], context: RequestContext)]
     let region: String
     let account: String
     /// Some policy tests `aws:ResourceTag/...`: only then are a resource's tags read.
@@ -34,8 +36,14 @@ public final class AccessControl: Sendable {
     /// - Parameter principals: each access key with its principal's policies.
     public init(principals: [(key: AccessKey, policies: [Policy])], region: String, account: String, secureTransport: Bool = false) {
         verifier = SigV4Verifier(keys: principals.map(\.key), region: region, services: ["states", "events"])
-        var byKey: [String: (String, [Policy])] = [:]
-        for p in principals { byKey[p.key.id] = (p.key.principal, p.policies) }
+        var byKey: [String: (String, [Policy], RequestContext)] = [:]
+        for p in principals {
+            // The keys that do not change from one request to the next, made once.
+            var context = PolicyEvaluator.principalContext(p.key.principal)
+            context["aws:RequestedRegion"] = [region]
+            context["aws:SecureTransport"] = [secureTransport ? "true" : "false"]
+            byKey[p.key.id] = (p.key.principal, p.policies, context)
+        }
         self.principals = byKey
         self.region = region
         self.account = account
@@ -53,7 +61,7 @@ public final class AccessControl: Sendable {
         do {
             let key = try verifier.verify(signed, now: now)
             let p = principals[key.id]!
-            return .success(Caller(principal: p.principal, accessKeyID: key.id, policies: p.policies))
+            return .success(Caller(principal: p.principal, accessKeyID: key.id, policies: p.policies, context: p.context))
         } catch {
             return .failure(error)
         }
@@ -61,13 +69,10 @@ public final class AccessControl: Sendable {
 
     /// Throws AWS's `AccessDeniedException` unless the caller's policies allow `action` on
     /// `resource`.
-    public func authorize(_ caller: Caller, action: String, resource: String, context: RequestContext = RequestContext()) throws(ServiceError) {
-        var context = context
-        context.setDefault("aws:RequestedRegion", [region])
-        context.setDefault("aws:SecureTransport", [secureTransport ? "true" : "false"])
-        let evaluation = PolicyEvaluator.evaluate(caller.policies, AuthorizationRequest(action: action, resource: resource, principal: caller.principal,
-                                                                                       context: context),
-                                                  now: Date().timeIntervalSince1970)
+    public func authorize(_ caller: Caller, action: String, resource: String, context: RequestContext? = nil) throws(ServiceError) {
+        let evaluation = PolicyEvaluator.evaluate(
+            caller.policies, AuthorizationRequest(action: action, resource: resource, principal: caller.principal, context: context ?? caller.context),
+            now: Date().timeIntervalSince1970, globalKeys: false)
         switch evaluation.decision {
         case .allowed: return
         case .explicitlyDenied:
@@ -81,10 +86,10 @@ public final class AccessControl: Sendable {
     /// condition keys AWS sets for it (tags of the request and of the resource).
     func authorize(_ caller: Caller, stepFunctionsAction action: String, body: JSONObject, control: any StepFunctionsControl) async throws(ServiceError) {
         let target = ActionResources.target(action: action, body: body, region: region, account: account)
-        var context = RequestContext()
+        var context = caller.context
         for (k, v) in target.requestTags { context["aws:RequestTag/\(k)"] = [v] }
         if let keys = target.tagKeys { context["aws:TagKeys"] = keys }
-        if readsResourceTags, let tagged = target.taggedResource,
+        if readsResourceTags, let tagged = target.taggedResource.map(ActionResources.machine),
             let tags = try? await control.listTagsForResource(ResourceARN(tagged))
         {
             for tag in tags { context["aws:ResourceTag/\(tag.key)"] = [tag.value] }
@@ -95,6 +100,12 @@ public final class AccessControl: Sendable {
 
 /// The resource of each Step Functions action and the tags its request carries.
 enum ActionResources {
+    /// A version or alias ARN's state machine (`...:stateMachine:NAME[:QUALIFIER]`).
+    static func machine(_ arn: String) -> String {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count > 7 ? parts.prefix(7).joined(separator: ":") : arn
+    }
+
     struct Target {
         var resource: String
         /// The state machine or activity whose tags are `aws:ResourceTag/...`.
@@ -105,11 +116,9 @@ enum ActionResources {
 
     static func target(action: String, body: JSONObject, region: String, account: String) -> Target {
         func field(_ name: String) -> String? { body[name]?.stringValue }
-        /// A version or alias ARN's state machine (`...:stateMachine:NAME[:QUALIFIER]`).
-        func machine(_ arn: String) -> String {
-            let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-            return parts.count > 7 ? parts.prefix(7).joined(separator: ":") : arn
-        }
+        // Tags are read from the state machine of a version or alias ARN (`machine`), and
+        // only when a policy asks for them: the ARN is given as is here.
+        func machine(_ arn: String) -> String { arn }
         func tags() -> [(String, String)] {
             (body["tags"]?.arrayValue ?? []).compactMap { t in
                 guard let k = t["key"]?.stringValue else { return nil }
@@ -152,7 +161,7 @@ enum ActionResources {
         case "CreateStateMachineAlias":
             // The alias's own ARN: its state machine (from the first route's version) and name.
             let version = body["routingConfiguration"]?.arrayValue?.first?["stateMachineVersionArn"]?.stringValue ?? ""
-            let base = machine(version)
+            let base = Self.machine(version)
             return Target(resource: base.isEmpty ? "*" : base + ":" + (field("name") ?? ""), taggedResource: base)
         case "DescribeExecution", "StopExecution", "GetExecutionHistory", "RedriveExecution", "DescribeStateMachineForExecution",
             "ListMapRuns":

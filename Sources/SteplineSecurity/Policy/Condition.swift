@@ -43,6 +43,8 @@ struct Condition: Sendable {
     var ifExists: Bool
     /// As written; looked up without regard to case.
     var key: String
+    /// `key` lower-cased once, for the lookups.
+    var lookupKey: String
     var values: [String]
 
     struct Invalid: Error { var reason: String }
@@ -84,7 +86,7 @@ struct Condition: Sendable {
                     default: throw Invalid(reason: "Condition \(name): the values of \(key) must be strings, numbers or booleans")
                     }
                 }
-                let condition = Condition(op: op, qualifier: qualifier, ifExists: ifExists, key: key, values: values)
+                let condition = Condition(op: op, qualifier: qualifier, ifExists: ifExists, key: key, lookupKey: key.lowercased(), values: values)
                 try condition.checkValues(name)
                 out.append(condition)
             }
@@ -114,7 +116,7 @@ struct Condition: Sendable {
 
     /// Whether the condition holds for the request's context.
     func holds(in context: RequestContext, variables: PolicyVariables?) -> Bool {
-        let present = context.values(key)
+        let present = context.values(lowercasedKey: lookupKey)
         if op == .null {
             let absent = present?.isEmpty ?? true
             return values.contains { ($0.lowercased() == "true") == absent }

@@ -2,21 +2,35 @@
 /// case of the key (IAM's rule); a key may hold several values (`aws:TagKeys`).
 public struct RequestContext: Sendable {
     private var entries: [String: [String]] = [:]
+    /// Seconds since the epoch: `aws:CurrentTime` and `aws:EpochTime` when they are not
+    /// given, made only when a policy asks.
+    public var now: Double?
 
     public init(_ values: [String: [String]] = [:]) {
         for (k, v) in values { entries[k.lowercased()] = v }
     }
 
     public subscript(key: String) -> [String]? {
-        get { entries[key.lowercased()] }
+        get { values(key) }
         set { entries[key.lowercased()] = newValue }
     }
 
-    public func values(_ key: String) -> [String]? { entries[key.lowercased()] }
+    public func values(_ key: String) -> [String]? { values(lowercasedKey: key.lowercased()) }
+
+    func values(lowercasedKey key: String) -> [String]? {
+        if let v = entries[key] { return v }
+        guard let now else { return nil }
+        switch key {
+        case "aws:epochtime": return [String(Int64(now))]
+        case "aws:currenttime": return [SigV4Verifier.iso8601(Int64(now))]
+        default: return nil
+        }
+    }
 
     /// Sets `key` unless the caller gave it.
     public mutating func setDefault(_ key: String, _ value: [String]) {
-        if entries[key.lowercased()] == nil { entries[key.lowercased()] = value }
+        let k = key.lowercased()
+        if entries[k] == nil { entries[k] = value }
     }
 }
 
@@ -142,9 +156,15 @@ public struct PolicyEvaluation: Sendable {
 /// needs that account's resource policy, which Stepline does not have: it is implicitly
 /// denied (an explicit Deny still says so).
 public enum PolicyEvaluator {
-    public static func evaluate(_ policies: [Policy], _ request: AuthorizationRequest, now: Double? = nil) -> PolicyEvaluation {
+    /// - Parameters:
+    ///   - now: seconds since the epoch, for `aws:CurrentTime` and `aws:EpochTime`.
+    ///   - globalKeys: add the principal's keys to the context (false when the caller's
+    ///     context already has them: `principalContext`).
+    public static func evaluate(_ policies: [Policy], _ request: AuthorizationRequest, now: Double? = nil,
+                                globalKeys: Bool = true) -> PolicyEvaluation
+    {
         var context = request.context
-        Self.addGlobalKeys(&context, principal: request.principal, now: now)
+        if globalKeys { Self.addGlobalKeys(&context, principal: request.principal, now: now) } else if let now { context.now = now }
         var allows: [String] = []
         var denies: [String] = []
         for policy in policies {
@@ -201,10 +221,15 @@ public enum PolicyEvaluator {
                 }
             }
         }
-        if let now {
-            context.setDefault("aws:EpochTime", [String(Int64(now))])
-            context.setDefault("aws:CurrentTime", [SigV4Verifier.iso8601(Int64(now))])
-        }
+        if let now { context.now = now }
+    }
+
+    /// The keys of a principal (`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:username`,
+    /// `aws:PrincipalType`), made once per principal and reused for its requests.
+    public static func principalContext(_ principal: String) -> RequestContext {
+        var context = RequestContext()
+        addGlobalKeys(&context, principal: principal, now: nil)
+        return context
     }
 
     static func account(ofPrincipal arn: String) -> String? {

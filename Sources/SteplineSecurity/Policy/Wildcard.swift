@@ -11,16 +11,38 @@ struct Wildcard: Sendable, Hashable {
     }
 
     let tokens: [Token]
+    /// The pattern as bytes when it is ASCII (`*` 0xFF, `?` 0xFE stand for the wildcards):
+    /// an ASCII text is then matched on its bytes, without decoding it.
+    private let ascii: [UInt8]?
 
-    init(tokens: [Token]) { self.tokens = tokens }
+    init(tokens: [Token]) {
+        self.tokens = tokens
+        var bytes: [UInt8] = []
+        for t in tokens {
+            switch t {
+            case .scalar(let s) where s.isASCII: bytes.append(UInt8(s.value))
+            case .any: bytes.append(0xFF)
+            case .one: bytes.append(0xFE)
+            default:
+                ascii = nil
+                return
+            }
+        }
+        ascii = bytes
+    }
 
     /// Every `*` and `?` of `text` a wildcard.
     init(_ text: some StringProtocol) {
-        tokens = text.unicodeScalars.map { $0 == "*" ? .any : $0 == "?" ? .one : .scalar($0) }
+        self.init(tokens: text.unicodeScalars.map { $0 == "*" ? .any : $0 == "?" ? .one : .scalar($0) })
     }
 
     /// Matches the whole of `text`, optionally ignoring case (actions).
     func matches(_ text: some StringProtocol, ignoringCase: Bool = false) -> Bool {
+        if let ascii, let result = text.utf8.withContiguousStorageIfAvailable({ t -> Bool? in
+            t.allSatisfy({ $0 < 0x80 }) ? Self.matchBytes(ascii, t, ignoringCase: ignoringCase) : nil
+        }), let result {
+            return result
+        }
         let t = Array(text.unicodeScalars)
         if tokens.contains(.anyInSegment) { return Self.matchBySegments(tokens, t) }
         return Self.match(tokens[...], t[...], ignoringCase: ignoringCase)
@@ -59,6 +81,35 @@ struct Wildcard: Sendable, Hashable {
             if next != nil, next != .scalar(":"), next != .any { out[i] = .anyInSegment }
         }
         return Wildcard(tokens: out)
+    }
+
+    /// `match` on ASCII bytes.
+    private static func matchBytes(_ p: [UInt8], _ t: UnsafeBufferPointer<UInt8>, ignoringCase: Bool) -> Bool {
+        var pi = 0, ti = 0
+        var star = -1, mark = 0
+        @inline(__always) func fold(_ b: UInt8) -> UInt8 { ignoringCase && b >= 65 && b <= 90 ? b + 32 : b }
+        while ti < t.count {
+            if pi < p.count {
+                let c = p[pi]
+                if c == 0xFF {
+                    star = pi
+                    mark = ti
+                    pi += 1
+                    continue
+                }
+                if c == 0xFE || fold(c) == fold(t[ti]) {
+                    pi += 1
+                    ti += 1
+                    continue
+                }
+            }
+            guard star >= 0 else { return false }
+            pi = star + 1
+            mark += 1
+            ti = mark
+        }
+        while pi < p.count, p[pi] == 0xFF { pi += 1 }
+        return pi == p.count
     }
 
     /// Greedy matching with one backtrack point per `*`: linear in practice, never

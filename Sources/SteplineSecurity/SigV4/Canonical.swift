@@ -62,6 +62,7 @@ public enum SigV4 {
     /// The canonical URI of a path as sent (percent-encoded): dot segments removed, then
     /// encoded again, as every AWS SDK does for services other than S3.
     public static func canonicalURI(rawPath: String) -> String {
+        if rawPath == "/" { return rawPath }
         var segments: [Substring] = []
         let parts = rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         for (i, part) in parts.enumerated() {
@@ -96,7 +97,43 @@ public enum SigV4 {
 
     /// A header's value as signed: surrounding spaces trimmed, runs of spaces made one.
     public static func canonicalHeaderValue(_ values: [String]) -> String {
-        values.map { v in v.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }.joined(separator: ",")
+        // Most values have nothing to trim: they are used as they are.
+        if values.count == 1, isCanonical(values[0]) { return values[0] }
+        return values.map { v in v.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }.joined(separator: ",")
+    }
+
+    private static func isCanonical(_ value: String) -> Bool {
+        var previousSpace = true
+        for b in value.utf8 {
+            let space = b == UInt8(ascii: " ") || b == UInt8(ascii: "\t")
+            if space && (previousSpace || b == UInt8(ascii: "\t")) { return false }
+            previousSpace = space
+        }
+        return !previousSpace || value.isEmpty
+    }
+
+    /// ASCII lower case (header names, hex digits), without Unicode's tables.
+    public static func asciiLowercased(_ text: Substring) -> String {
+        guard text.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return String(text) }
+        return String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex of `bytes`, appended.
+    public static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+        for b in bytes {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0xF)])
+        }
+    }
+
+    /// Compares two byte strings in time independent of where they differ.
+    public static func constantTimeEqual(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
     }
 
     public static func canonicalRequest(method: String, canonicalURI: String, canonicalQuery: String,
@@ -125,7 +162,12 @@ public enum SigV4 {
         Digest.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key)))
     }
 
-    public static func hexSHA256(_ bytes: [UInt8]) -> String { Digest.hex(Array(SHA256.hash(data: bytes))) }
+    public static func hexSHA256(_ bytes: [UInt8]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        appendHex(bytes.withUnsafeBytes { Array(SHA256.hash(data: $0)) }, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// Compares two signatures in time independent of where they differ.
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

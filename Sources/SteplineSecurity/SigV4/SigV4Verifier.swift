@@ -29,8 +29,12 @@ public struct SignedRequest: Sendable {
     public var rawPath: String
     public var rawQuery: String
     /// Header names in any case; a name may repeat.
-    public var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)] {
+        didSet { index = Self.index(headers) }
+    }
     public var body: [UInt8]
+    /// The values of every header by lower-cased name, made once.
+    private(set) var index: [String: [String]]
 
     public init(method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)], body: [UInt8]) {
         self.method = method
@@ -38,14 +42,22 @@ public struct SignedRequest: Sendable {
         self.rawQuery = rawQuery
         self.headers = headers
         self.body = body
+        index = Self.index(headers)
     }
 
-    /// Every value of a header, by its name in any case.
-    public func values(_ name: String) -> [String] {
-        headers.compactMap { $0.name.lowercased() == name ? $0.value : nil }
+    private static func index(_ headers: [(name: String, value: String)]) -> [String: [String]] {
+        var index: [String: [String]] = [:]
+        index.reserveCapacity(headers.count)
+        for h in headers { index[SigV4.asciiLowercased(Substring(h.name)), default: []].append(h.value) }
+        return index
     }
 
-    public func header(_ name: String) -> String? { values(name).first }
+    /// Every value of a header, by its lower-cased name.
+    public func values(_ name: String) -> [String] { index[name] ?? [] }
+
+    public func header(_ name: String) -> String? { index[name]?.first }
+
+    func headerIndex() -> [String: [String]] { index }
 }
 
 /// Why a request is not authenticated, with AWS's error name and message.
@@ -89,7 +101,9 @@ public final class SigV4Verifier: Sendable {
     /// The service names a scope may carry (`states`; `events` for TestEventPattern).
     public let services: Set<String>
     /// Signing keys by (key, date, region, service): four HMACs saved per request.
-    private let signingKeys = Mutex<[String: SymmetricKey]>([:])
+    /// (An HMAC already keyed: copying it skips the key's two blocks; its digests are
+    /// copied on write.)
+    private let signingKeys = Mutex<[String: HMAC<SHA256>]>([:])
 
     public init(keys: [AccessKey], region: String, services: Set<String>) {
         self.keys = Dictionary(keys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -121,11 +135,15 @@ public final class SigV4Verifier: Sendable {
         guard algorithm == SigV4.algorithm else {
             throw AuthenticationError(.incompleteSignature, "Unsupported AWS 'algorithm': '\(algorithm.prefix(64))'")
         }
+        // `Credential=..., SignedHeaders=..., Signature=...`, spaces around the commas
+        // allowed; read on the bytes (this runs for every request).
         var fields: [String: String] = [:]
-        for part in trimmed[space...].split(separator: ",") {
-            let item = part.trimmingCharacters(in: .whitespaces)
-            guard let eq = item.firstIndex(of: "=") else { continue }
-            fields[String(item[..<eq])] = String(item[item.index(after: eq)...])
+        for part in trimmed[space...].utf8.split(separator: UInt8(ascii: ",")) {
+            var item = part[...]
+            while let b = item.first, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { item = item.dropFirst() }
+            while let b = item.last, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { item = item.dropLast() }
+            guard let eq = item.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            fields[String(decoding: item[..<eq], as: UTF8.self)] = String(decoding: item[item.index(after: eq)...], as: UTF8.self)
         }
         var missing: [String] = []
         for name in ["Credential", "Signature", "SignedHeaders"] where fields[name] == nil {
@@ -201,7 +219,7 @@ public final class SigV4Verifier: Sendable {
     }
 
     private func parseCredential(_ credential: String) throws(AuthenticationError) -> Scope {
-        let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let parts = credential.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { String(Substring($0)) }
         guard parts.count == 5, !parts[0].isEmpty else {
             throw AuthenticationError(.incompleteSignature, "Credential should have 5 parts: ACCESS_KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request, separated by '/'.")
         }
@@ -255,7 +273,7 @@ public final class SigV4Verifier: Sendable {
     private func payloadHash(_ request: SignedRequest, presigned: Bool) throws(AuthenticationError) -> String {
         if let declared = request.header("x-amz-content-sha256") {
             if declared == SigV4.unsignedPayload { return declared }
-            guard declared.lowercased() == SigV4.hexSHA256(request.body) else {
+            guard SigV4.asciiLowercased(Substring(declared)) == SigV4.hexSHA256(request.body) else {
                 throw AuthenticationError(.invalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
             }
             return declared
@@ -266,24 +284,57 @@ public final class SigV4Verifier: Sendable {
     private func check(_ request: SignedRequest, key: AccessKey, scope: Scope, timestamp: String, signedHeaders: String,
                        canonicalQuery: String?, payloadHash: String, signature: String) throws(AuthenticationError)
     {
-        let names = signedHeaders.split(separator: ";").map { $0.lowercased() }
+        // The names as given: a client signs them lower-cased, and anything else (an upper-
+        // case letter, an empty name) makes another canonical request, hence a mismatch.
+        let names = signedHeaders.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map { String(Substring($0)) }
         guard names.contains("host") else {
             throw AuthenticationError(.invalidSignature, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
         }
         guard let canonicalQuery else { throw AuthenticationError(.incompleteSignature, "The query string is not well formed.") }
-        let headers = names.map { (name: $0, value: SigV4.canonicalHeaderValue(request.values($0))) }
-        let canonical = SigV4.canonicalRequest(
-            method: request.method, canonicalURI: SigV4.canonicalURI(rawPath: request.rawPath), canonicalQuery: canonicalQuery,
-            headers: headers, signedHeaders: names.joined(separator: ";"), payloadHash: payloadHash)
-        let toSign = SigV4.stringToSign(timestamp: timestamp, scope: scope.text, canonicalRequest: canonical)
-        let expected = SigV4.signature(key: signingKey(key, scope: scope), stringToSign: toSign)
-        guard SigV4.constantTimeEqual(expected, signature.lowercased()) else { throw AuthenticationError.mismatch }
+        // The canonical request and the string to sign as bytes, hashed without a String.
+        let index = request.headerIndex()
+        var canonical = [UInt8]()
+        canonical.reserveCapacity(512 + request.rawPath.utf8.count + canonicalQuery.utf8.count)
+        canonical += request.method.utf8
+        canonical.append(10)
+        canonical += SigV4.canonicalURI(rawPath: request.rawPath).utf8
+        canonical.append(10)
+        canonical += canonicalQuery.utf8
+        canonical.append(10)
+        for name in names {
+            canonical += name.utf8
+            canonical.append(UInt8(ascii: ":"))
+            canonical += SigV4.canonicalHeaderValue(index[name] ?? []).utf8
+            canonical.append(10)
+        }
+        canonical.append(10)
+        canonical += signedHeaders.utf8
+        canonical.append(10)
+        canonical += payloadHash.utf8
+        var toSign = [UInt8]()
+        toSign.reserveCapacity(160)
+        toSign += SigV4.algorithm.utf8
+        toSign.append(10)
+        toSign += timestamp.utf8
+        toSign.append(10)
+        toSign += scope.text.utf8
+        toSign.append(10)
+        SigV4.appendHex(canonical.withUnsafeBytes { Array(SHA256.hash(data: $0)) }, to: &toSign)
+        var hmac = signer(key, scope: scope)
+        toSign.withUnsafeBytes { hmac.update(data: $0) }
+        let mac = hmac.finalize()
+        var expected = [UInt8]()
+        expected.reserveCapacity(64)
+        SigV4.appendHex(Array(mac), to: &expected)
+        guard SigV4.constantTimeEqual(expected, Array(signature.utf8)) else {
+            throw AuthenticationError.mismatch
+        }
     }
 
-    private func signingKey(_ key: AccessKey, scope: Scope) -> SymmetricKey {
+    private func signer(_ key: AccessKey, scope: Scope) -> HMAC<SHA256> {
         let cacheKey = "\(key.id)/\(scope.date)/\(scope.region)/\(scope.service)"
         if let cached = signingKeys.withLock({ $0[cacheKey] }) { return cached }
-        let derived = SigV4.signingKey(secret: key.secret, date: scope.date, region: scope.region, service: scope.service)
+        let derived = HMAC<SHA256>(key: SigV4.signingKey(secret: key.secret, date: scope.date, region: scope.region, service: scope.service))
         signingKeys.withLock { cache in
             // Dates roll over: a day's keys are not needed two days later.
             if cache.count > 4096 { cache.removeAll() }
