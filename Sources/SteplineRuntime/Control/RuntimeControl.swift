@@ -218,20 +218,29 @@ public struct RuntimeControl: StepFunctionsControl, ExecutionLoad {
         return StartExecutionOutput(executionArn: started.executionArn, startDate: started.startDate)
     }
 
+    /// One start's answer and its place in the batch.
+    private struct IndexedStart: Sendable {
+        var index: Int
+        var result: Result<StartExecutionOutput, ServiceError>
+    }
+
     public func startExecutions(_ inputs: [StartExecutionInput]) async -> [Result<StartExecutionOutput, ServiceError>] {
-        await withTaskGroup(of: (Int, Result<StartExecutionOutput, ServiceError>).self) { group in
+        // (A child result typed as a tuple of an index and a Result crashed the release build
+        // of Swift 6.3.1 in the loop below, an out-of-bounds index: a named struct does not.)
+        await withTaskGroup(of: IndexedStart.self) { group in
             for (i, input) in inputs.enumerated() {
                 group.addTask {
                     do {
-                        return (i, .success(try await self.startExecution(input)))
+                        return IndexedStart(index: i, result: .success(try await self.startExecution(input)))
                     } catch {
-                        return (i, .failure(Self.serviceError(error)))
+                        return IndexedStart(index: i, result: .failure(Self.serviceError(error)))
                     }
                 }
             }
-            var out = [Result<StartExecutionOutput, ServiceError>?](repeating: nil, count: inputs.count)
-            for await (i, r) in group { out[i] = r }
-            return out.map { $0! }
+            var out = [Result<StartExecutionOutput, ServiceError>](
+                repeating: .failure(ServiceError.internalError("no answer")), count: inputs.count)
+            for await answer in group { out[answer.index] = answer.result }
+            return out
         }
     }
 
