@@ -1,11 +1,14 @@
 /// The one ARN builder and parser of Stepline's resources.
 public enum ARNs {
-    public static func lastComponent(_ arn: String) -> String { String(lastComponentView(arn)) }
+    // The functions that read an ARN take it as text: they are where text becomes an
+    // identifier's parts.
+
+    public static func lastComponent(_ text: String) -> String { String(lastComponentView(text)) }
 
     /// The text after the last `:` (the whole ARN without one), without a copy.
-    public static func lastComponentView(_ arn: String) -> Substring {
-        guard let i = arn.lastIndex(of: ":") else { return arn[...] }
-        return arn[arn.index(after: i)...]
+    public static func lastComponentView(_ text: String) -> Substring {
+        guard let i = text.lastIndex(of: ":") else { return text[...] }
+        return text[text.index(after: i)...]
     }
 
     public static func stateMachine(region: String, account: String, name: String) -> String {
@@ -24,8 +27,8 @@ public enum ARNs {
     }
 
     /// `(resource type, name...)` of a states ARN, e.g. `("execution", ["machine", "name"])`.
-    public static func parse(_ arn: String) -> (region: String, account: String, type: String, names: [String])? {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    public static func parse(_ text: String) -> (region: String, account: String, type: String, names: [String])? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 7, parts[0] == "arn", parts[2] == "states", !parts[5].isEmpty,
             parts[6...].allSatisfy({ !$0.isEmpty })
         else { return nil }

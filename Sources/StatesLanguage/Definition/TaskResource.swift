@@ -47,9 +47,9 @@ public struct TaskResource: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a resource ARN. Returns nil when the text is not a resource Step Functions
     /// recognises (the validator reports it).
-    public init?(_ arn: String) {
-        self.arn = arn
-        let parts = arn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)
+    public init?(_ text: String) {
+        self.arn = text
+        let parts = text.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 6, parts[0] == "arn", !parts[1].isEmpty else { return nil }
         let service = parts[2]
         if service == "states", parts[3].isEmpty, parts[4].isEmpty {
