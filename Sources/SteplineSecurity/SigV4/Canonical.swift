@@ -99,8 +99,18 @@ public enum SigV4 {
     public static func canonicalHeaderValue(_ values: [String]) -> String {
         // Most values have nothing to trim: they are used as they are.
         if values.count == 1, isCanonical(values[0]) { return values[0] }
+        if values.allSatisfy(isCanonical) { return values.joined(separator: ",") }
         return values.map { v in v.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }.joined(separator: ",")
     }
+
+    /// `name` (in any case) is `lowercased` (already lower case), compared on ASCII bytes.
+    public static func equalIgnoringASCIICase(_ name: String, lowercased: String) -> Bool {
+        guard name.utf8.count == lowercased.utf8.count else { return false }
+        return zip(name.utf8, lowercased.utf8).allSatisfy { a, b in (a >= 65 && a <= 90 ? a + 32 : a) == b }
+    }
+
+    /// A value that canonical form leaves as it is (no spaces to trim or merge).
+    static func isCanonicalValue(_ value: String) -> Bool { isCanonical(value) }
 
     private static func isCanonical(_ value: String) -> Bool {
         var previousSpace = true

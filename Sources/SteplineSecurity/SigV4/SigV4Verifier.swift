@@ -29,12 +29,8 @@ public struct SignedRequest: Sendable {
     public var rawPath: String
     public var rawQuery: String
     /// Header names in any case; a name may repeat.
-    public var headers: [(name: String, value: String)] {
-        didSet { index = Self.index(headers) }
-    }
+    public var headers: [(name: String, value: String)]
     public var body: [UInt8]
-    /// The values of every header by lower-cased name, made once.
-    private(set) var index: [String: [String]]
 
     public init(method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)], body: [UInt8]) {
         self.method = method
@@ -42,22 +38,19 @@ public struct SignedRequest: Sendable {
         self.rawQuery = rawQuery
         self.headers = headers
         self.body = body
-        index = Self.index(headers)
     }
 
-    private static func index(_ headers: [(name: String, value: String)]) -> [String: [String]] {
-        var index: [String: [String]] = [:]
-        index.reserveCapacity(headers.count)
-        for h in headers { index[SigV4.asciiLowercased(Substring(h.name)), default: []].append(h.value) }
-        return index
-    }
+    // A request has a dozen headers: a scan compares fewer bytes than an index would hash.
 
     /// Every value of a header, by its lower-cased name.
-    public func values(_ name: String) -> [String] { index[name] ?? [] }
+    public func values(_ name: String) -> [String] {
+        headers.compactMap { SigV4.equalIgnoringASCIICase($0.name, lowercased: name) ? $0.value : nil }
+    }
 
-    public func header(_ name: String) -> String? { index[name]?.first }
-
-    func headerIndex() -> [String: [String]] { index }
+    public func header(_ name: String) -> String? {
+        for h in headers where SigV4.equalIgnoringASCIICase(h.name, lowercased: name) { return h.value }
+        return nil
+    }
 }
 
 /// Why a request is not authenticated, with AWS's error name and message.
@@ -103,7 +96,14 @@ public final class SigV4Verifier: Sendable {
     /// Signing keys by (key, date, region, service): four HMACs saved per request.
     /// (An HMAC already keyed: copying it skips the key's two blocks; its digests are
     /// copied on write.)
-    private let signingKeys = Mutex<[String: HMAC<SHA256>]>([:])
+    private let signingKeys = Mutex<[SigningKeyID: HMAC<SHA256>]>([:])
+
+    private struct SigningKeyID: Hashable {
+        var key: String
+        var date: String
+        var region: String
+        var service: String
+    }
 
     public init(keys: [AccessKey], region: String, services: Set<String>) {
         self.keys = Dictionary(keys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -137,30 +137,36 @@ public final class SigV4Verifier: Sendable {
         }
         // `Credential=..., SignedHeaders=..., Signature=...`, spaces around the commas
         // allowed; read on the bytes (this runs for every request).
-        var fields: [String: String] = [:]
+        var credential: String?, signedHeaders: String?, signature: String?
         for part in trimmed[space...].utf8.split(separator: UInt8(ascii: ",")) {
             var item = part[...]
             while let b = item.first, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { item = item.dropFirst() }
             while let b = item.last, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { item = item.dropLast() }
             guard let eq = item.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            fields[String(decoding: item[..<eq], as: UTF8.self)] = String(decoding: item[item.index(after: eq)...], as: UTF8.self)
+            let name = item[..<eq], value = String(Substring(item[item.index(after: eq)...]))
+            if name.elementsEqual("Credential".utf8) {
+                credential = value
+            } else if name.elementsEqual("SignedHeaders".utf8) {
+                signedHeaders = value
+            } else if name.elementsEqual("Signature".utf8) {
+                signature = value
+            }
         }
         var missing: [String] = []
-        for name in ["Credential", "Signature", "SignedHeaders"] where fields[name] == nil {
-            missing.append("Authorization header requires '\(name)' parameter.")
-        }
+        if credential == nil { missing.append("Authorization header requires 'Credential' parameter.") }
+        if signature == nil { missing.append("Authorization header requires 'Signature' parameter.") }
+        if signedHeaders == nil { missing.append("Authorization header requires 'SignedHeaders' parameter.") }
         if !missing.isEmpty { throw AuthenticationError(.incompleteSignature, missing.joined(separator: " ")) }
         guard let timestamp = request.header("x-amz-date") else {
             throw AuthenticationError(.incompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         }
-        let scope = try parseCredential(fields["Credential"]!)
+        let scope = try parseCredential(credential!)
         let key = try lookUp(scope.keyID, token: request.header("x-amz-security-token"))
         _ = try checkTime(timestamp, scope: scope, now: now, expires: nil)
-        let signedHeaders = fields["SignedHeaders"]!
         let payloadHash = try payloadHash(request, presigned: false)
-        try check(request, key: key, scope: scope, timestamp: timestamp, signedHeaders: signedHeaders,
+        try check(request, key: key, scope: scope, timestamp: timestamp, signedHeaders: signedHeaders!,
                   canonicalQuery: SigV4.canonicalQuery(rawQuery: request.rawQuery), payloadHash: payloadHash,
-                  signature: fields["Signature"]!)
+                  signature: signature!)
         return key
     }
 
@@ -292,7 +298,6 @@ public final class SigV4Verifier: Sendable {
         }
         guard let canonicalQuery else { throw AuthenticationError(.incompleteSignature, "The query string is not well formed.") }
         // The canonical request and the string to sign as bytes, hashed without a String.
-        let index = request.headerIndex()
         var canonical = [UInt8]()
         canonical.reserveCapacity(512 + request.rawPath.utf8.count + canonicalQuery.utf8.count)
         canonical += request.method.utf8
@@ -304,7 +309,23 @@ public final class SigV4Verifier: Sendable {
         for name in names {
             canonical += name.utf8
             canonical.append(UInt8(ascii: ":"))
-            canonical += SigV4.canonicalHeaderValue(index[name] ?? []).utf8
+            // One value with nothing to trim (nearly always): written as it is.
+            var single: String?
+            var values: [String] = []
+            for h in request.headers where SigV4.equalIgnoringASCIICase(h.name, lowercased: name) {
+                if single == nil && values.isEmpty {
+                    single = h.value
+                } else {
+                    if let first = single { values.append(first) }
+                    single = nil
+                    values.append(h.value)
+                }
+            }
+            if let single, SigV4.isCanonicalValue(single) {
+                canonical += single.utf8
+            } else {
+                canonical += SigV4.canonicalHeaderValue(single.map { [$0] } ?? values).utf8
+            }
             canonical.append(10)
         }
         canonical.append(10)
@@ -317,7 +338,13 @@ public final class SigV4Verifier: Sendable {
         toSign.append(10)
         toSign += timestamp.utf8
         toSign.append(10)
-        toSign += scope.text.utf8
+        toSign += scope.date.utf8
+        toSign.append(UInt8(ascii: "/"))
+        toSign += scope.region.utf8
+        toSign.append(UInt8(ascii: "/"))
+        toSign += scope.service.utf8
+        toSign.append(UInt8(ascii: "/"))
+        toSign += SigV4.terminator.utf8
         toSign.append(10)
         SigV4.appendHex(canonical.withUnsafeBytes { Array(SHA256.hash(data: $0)) }, to: &toSign)
         var hmac = signer(key, scope: scope)
@@ -332,7 +359,7 @@ public final class SigV4Verifier: Sendable {
     }
 
     private func signer(_ key: AccessKey, scope: Scope) -> HMAC<SHA256> {
-        let cacheKey = "\(key.id)/\(scope.date)/\(scope.region)/\(scope.service)"
+        let cacheKey = SigningKeyID(key: key.id, date: scope.date, region: scope.region, service: scope.service)
         if let cached = signingKeys.withLock({ $0[cacheKey] }) { return cached }
         let derived = HMAC<SHA256>(key: SigV4.signingKey(secret: key.secret, date: scope.date, region: scope.region, service: scope.service))
         signingKeys.withLock { cache in
@@ -347,7 +374,11 @@ public final class SigV4Verifier: Sendable {
 
     /// `YYYYMMDD'T'HHMMSS'Z'` to seconds since the epoch.
     public static func parseTimestamp(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parseTimestamp(bytes: $0) }
+    }
+
+    static func parseTimestamp(bytes b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
         func number(_ r: Range<Int>) -> Int64? {
             var v: Int64 = 0
