@@ -270,6 +270,8 @@ def startup(binary, work):
     finally:
         d.stop()
     bad = CONFIG.replace('"Effect": "Deny", "Action": "states:Delete*"', '"Effect": "Deny", "Principal": "*", "Action": "states:Delete*"')
+    with open(os.path.join(work, "operate-orders.json"), "w") as f:
+        json.dump(OPERATE_ORDERS, f)  # only the policy under test is wrong
     status, out = serve_once(binary, work, bad, env={"OPERATOR_SECRET": "x"})
     check(status == 2 and "security.policies.no-deletes: statement 'NoDeletes': Policy document should not specify a principal" in out,
           f"an invalid policy stops the daemon naming the statement ({status}: {out.strip()[-240:]})")
