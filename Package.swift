@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SteplineConfigurationTests",
             dependencies: [
-                "SteplineConfiguration", "SteplineRuntime", "StatesAPI", "StatesLanguage", "KafkaClient", "SteplineSecurity",
+                "SteplineConfiguration", "SteplineRuntime", "SteplineKafka", "StatesAPI", "StatesLanguage", "KafkaClient", "SteplineSecurity",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

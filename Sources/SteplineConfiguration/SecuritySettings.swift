@@ -57,7 +57,8 @@ public struct SecuritySettings: Sendable {
             guard let b = v as? Bool else { throw Invalid(description: "security.allowUnauthenticated: expected true or false") }
             s.allowUnauthenticated = b
         }
-        for (name, value) in try ServeConfiguration.table(t["policies"], "security.policies") {
+        // By name, so that of several invalid policies the same one is reported at every start.
+        for (name, value) in try ServeConfiguration.table(t["policies"], "security.policies").sorted(by: { $0.key < $1.key }) {
             s.policies[name] = try policy(name: name, value, node: policyNodes[name], baseDirectory: baseDirectory)
         }
         func checkNames(_ list: Any?, _ key: String) throws -> [String] {

@@ -8,6 +8,9 @@ import ControlPlane
 /// Carries task requests out over Kafka, as PRODUCT.md's topic conventions say, and
 /// answers the tasks whose result does not come from a worker (publishes).
 ///
+/// With roles (`security.roles`), a request its role does not allow fails as AWS fails it
+/// (`RoleAuthorization`) before anything is published.
+///
 /// - Important: Idempotent by token, as `TaskDispatcher` requires: after a crash a request
 ///   is planned and published again with the same token (a duplicate record downstream,
 ///   which workers tell apart by the `stepline-task-token` header), and its answer is given
@@ -15,6 +18,7 @@ import ControlPlane
 public final class KafkaTaskDispatcher: TaskDispatcher {
     private let producer: KafkaProducer
     private let planner: IntegrationPlanner
+    private let roles: RoleAuthorization?
     private let replies: any TaskReplySink
     private let nested: NestedExecutions
     private let clock: any RuntimeClock
@@ -24,11 +28,13 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     let pending = Mutex<[TaskToken: ReplyShape]>([:])
     private let random = RandomSource.system
 
-    public init(producer: KafkaProducer, planner: IntegrationPlanner, replies: any TaskReplySink, nested: NestedExecutions,
-                clock: any RuntimeClock = SystemClock(), logger: Logger)
+    /// - Parameter roles: the roles' policies; nil: every task may call what it calls.
+    public init(producer: KafkaProducer, planner: IntegrationPlanner, roles: (any RoleAuthorizer)? = nil, replies: any TaskReplySink,
+                nested: NestedExecutions, clock: any RuntimeClock = SystemClock(), logger: Logger)
     {
         self.producer = producer
         self.planner = planner
+        self.roles = roles.map { RoleAuthorization(authorizer: $0, region: planner.region, account: planner.account) }
         self.replies = replies
         self.nested = nested
         self.clock = clock
@@ -36,11 +42,10 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
     }
 
     public func dispatch(_ request: TaskRequest) async throws -> DispatchOutcome {
-        let random = self.random
-        let plan = planner.plan(request, newID: { random.uuidString() }, now: clock.now())
+        let integration = plan(request, now: clock.now())
         let token = request.token
         let replies = self.replies
-        switch plan {
+        switch integration {
         case .publish(let records, let result):
             try await publish(records)
             Task { await Self.answer { try await replies.taskSucceeded(token: token, output: result) } }
@@ -67,12 +72,23 @@ public final class KafkaTaskDispatcher: TaskDispatcher {
         return .sent
     }
 
+    /// A denied request is not presubmitted: `dispatch` fails it.
     public func presubmission(for request: TaskRequest, now: Int64) -> Presubmission? {
-        let random = self.random
-        guard case .publishAndWait(let records, let submitted) = planner.plan(request, newID: { random.uuidString() }, now: now) else {
-            return nil
-        }
+        guard case .publishAndWait(let records, let submitted) = plan(request, now: now) else { return nil }
         return Presubmission(records: records, output: submitted)
+    }
+
+    /// The integration's plan, or its failure when the task's role does not allow the call.
+    /// A request the service's SDK would refuse before sending it (a missing parameter) fails
+    /// with that error, as on AWS, where no call is authorized then.
+    func plan(_ request: TaskRequest, now: Int64) -> IntegrationPlan {
+        let random = self.random
+        let plan = planner.plan(request, newID: { random.uuidString() }, now: now)
+        if case .fail = plan { return plan }
+        if let roles, let denial = roles.denial(for: request, requestID: random.uuidString(), now: now) {
+            return .fail(error: denial.error, cause: denial.cause)
+        }
+        return plan
     }
 
     /// The callback is applied as sent (`.raw`); remembering it spares the reply consumer a

@@ -75,6 +75,7 @@ public enum TaskRequestCodec {
         if let t = r.timeoutSeconds { o.append("timeoutSeconds", .int(t)) }
         if let h = r.heartbeatSeconds { o.append("heartbeatSeconds", .int(h)) }
         if let c = r.credentials { o.append("credentials", c) }
+        if let role = r.roleArn { o.append("roleArn", .string(role)) }
         o.append("attempt", .int(Int64(r.attempt)))
         o.append("scheduledEventId", .int(r.scheduledEventID))
         var out: [UInt8] = []
@@ -91,6 +92,6 @@ public enum TaskRequestCodec {
             token: TaskToken(token), executionArn: ExecutionARN(arn), stateName: stateName, resource: resource, parameters: j["parameters"] ?? .null,
             timeoutSeconds: j["timeoutSeconds"]?.integerValue, heartbeatSeconds: j["heartbeatSeconds"]?.integerValue,
             credentials: j["credentials"], attempt: Int(j["attempt"]?.integerValue ?? 0),
-            scheduledEventID: j["scheduledEventId"]?.integerValue ?? 0)
+            scheduledEventID: j["scheduledEventId"]?.integerValue ?? 0, roleArn: j["roleArn"]?.stringValue)
     }
 }

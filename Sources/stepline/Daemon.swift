@@ -124,7 +124,7 @@ struct Daemon {
         let dispatcher = KafkaTaskDispatcher(
             producer: kafka.producer,
             planner: IntegrationPlanner(topics: settings.topics, region: settings.region, account: settings.account),
-            replies: ports.replies, nested: nested, logger: logger)
+            roles: settings.security.executionRoles(region: settings.region), replies: ports.replies, nested: nested, logger: logger)
         let runtime = SteplineRuntime(
             store: store, configuration: configuration, kafka: kafka.monitor, ports: ports, dispatcher: dispatcher,
             mirrorActivities: settings.topics.publishActivities, logger: logger)

@@ -115,6 +115,11 @@ import Testing
     /// the daemon naming the key.
     @Test(.timeLimit(.minutes(2))) func theAPIServesHTTPS() throws { try Self.security("tls") }
 
+    /// `security.roles`: a task its execution role does not allow fails with SQS's AccessDenied
+    /// and publishes nothing; Retry and Catch on it; a role not listed; an assumption refused;
+    /// without roles everything is published.
+    @Test(.timeLimit(.minutes(2))) func executionRolesDecideWhatTasksMayCall() throws { try Self.security("roles") }
+
     static func limits(_ name: String) throws {
         let (status, output) = try Self.python("limits_test.py", ["--binary", try Self.steplinePath, "--case", name], timeout: 100)
         print(output)

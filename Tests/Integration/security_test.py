@@ -14,10 +14,16 @@ Cases:
 - startup: a non-loopback listen without authentication is refused unless
   security.allowUnauthenticated says so (then a warning is logged); an invalid policy stops
   the daemon with the statement and the reason.
+- roles: a state machine's role (security.roles) allows sqs:SendMessage on one queue: a task
+  to it is published (request-response and .waitForTaskToken), a task to another queue
+  fails with SQS's AccessDenied (SQS.AmazonSQSException) and publishes nothing, a Retry and
+  a Catch on that error work, a role not listed may send nothing, a Credentials.RoleArn the
+  execution's role may not assume fails the task; without security.roles both queues get
+  their records.
 
 Usage: security_test.py --binary PATH --case NAME
 """
-import argparse, datetime, json, os, shutil, subprocess, sys, tempfile, urllib.request, urllib.error
+import argparse, datetime, json, os, shutil, subprocess, sys, tempfile, time, urllib.request, urllib.error, uuid
 
 import boto3
 import botocore.auth
@@ -26,8 +32,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from confluent_kafka import Consumer, TopicPartition
 
 from limits_test import Daemon, request, serve_once
+from stepline_testkit import sfn_client
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SM = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:"
@@ -262,6 +270,8 @@ def startup(binary, work):
     finally:
         d.stop()
     bad = CONFIG.replace('"Effect": "Deny", "Action": "states:Delete*"', '"Effect": "Deny", "Principal": "*", "Action": "states:Delete*"')
+    with open(os.path.join(work, "operate-orders.json"), "w") as f:
+        json.dump(OPERATE_ORDERS, f)  # only the policy under test is wrong
     status, out = serve_once(binary, work, bad, env={"OPERATOR_SECRET": "x"})
     check(status == 2 and "security.policies.no-deletes: statement 'NoDeletes': Policy document should not specify a principal" in out,
           f"an invalid policy stops the daemon naming the statement ({status}: {out.strip()[-240:]})")
@@ -313,7 +323,142 @@ def tls(binary, work):
     check(status == 2 and "api.tls.privateKey" in out, f"a certificate given as the key stops the daemon ({out.strip()[-160:]})")
 
 
-CASES = {"authentication": authentication, "policies": policies, "startup": startup, "tls": tls}
+SEND_ROLE = f"arn:aws:iam::{ACCOUNT}:role/orders"
+QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/"
+ROLES_CONFIG = f"""
+security:
+  policies:
+    send-orders: {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:{REGION}:{ACCOUNT}:orders"}}]}}
+    send-billing: {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}}]}}
+  roles:
+    - {{arn: "{SEND_ROLE}", policies: [send-orders]}}
+    - {{arn: "arn:aws:iam::{ACCOUNT}:role/billing", policies: [send-billing]}}
+"""
+
+
+def send_task(resource="arn:aws:states:::sqs:sendMessage", body=None, **extra):
+    task = {"Type": "Task", "Resource": resource,
+            "Parameters": {"QueueUrl.$": "States.Format('" + QUEUE_URL + "{}', $.queue)", "MessageBody": body or {"id.$": "$.id"}},
+            "End": True}
+    task.update(extra)
+    states = {"Send": task}
+    if "Catch" in extra:
+        states["Denied"] = {"Type": "Pass", "End": True}
+    return json.dumps({"StartAt": "Send", "States": states})
+
+
+def finished(sfn, arn, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.1)
+    return sfn.describe_execution(executionArn=arn)
+
+
+def records(bootstrap, topic, wait=3.0):
+    """The values and headers of every record of `topic` (none if it does not exist)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"roles-{uuid.uuid4()}", "auto.offset.reset": "earliest",
+                  "log_level": 3})
+    try:
+        meta = c.list_topics(timeout=10).topics.get(topic)
+        if meta is None:
+            return []
+        c.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        out, deadline = [], time.time() + wait
+        while time.time() < deadline:
+            m = c.poll(0.2)
+            if m is not None and m.error() is None:
+                out.append((json.loads(m.value()), dict((k, v.decode()) for k, v in (m.headers() or []))))
+        return out
+    finally:
+        c.close()
+
+
+def roles(binary, work):
+    machines = {
+        "send": (SEND_ROLE, send_task()),
+        "send-wait": (SEND_ROLE, send_task("arn:aws:states:::sqs:sendMessage.waitForTaskToken", {"id.$": "$.id", "token.$": "$$.Task.Token"})),
+        "send-caught": (SEND_ROLE, send_task(
+            Retry=[{"ErrorEquals": ["SQS.AmazonSQSException"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+            Catch=[{"ErrorEquals": ["SQS.AmazonSQSException"], "ResultPath": "$.error", "Next": "Denied"}])),
+        "unlisted": (f"arn:aws:iam::{ACCOUNT}:role/other", send_task()),
+        "as-billing": (SEND_ROLE, send_task(Credentials={"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/billing"})),
+    }
+
+    def run(d, sfn, machine, queue, id):
+        arn = sfn.start_execution(stateMachineArn=SM + machine, input=json.dumps({"queue": queue, "id": id}))["executionArn"]
+        return arn, finished(sfn, arn)
+
+    d = Daemon(binary, work, ROLES_CONFIG).start()
+    try:
+        sfn = sfn_client(d.port)
+        for name, (role, definition) in machines.items():
+            sfn.create_state_machine(name=name, definition=definition, roleArn=role)
+        _, out = run(d, sfn, "send", "orders", "o-1")
+        check(out["status"] == "SUCCEEDED", f"the role allows sqs:SendMessage on orders: the task succeeds ({out['status']} {out.get('cause', '')[:200]})")
+        arn, out = run(d, sfn, "send", "billing", "b-1")
+        cause = out.get("cause", "")
+        check(out["status"] == "FAILED" and out.get("error") == "SQS.AmazonSQSException",
+              f"not on billing: the execution fails with SQS.AmazonSQSException ({out['status']} {out.get('error')})")
+        check(cause.startswith(f"User: arn:aws:sts::{ACCOUNT}:assumed-role/orders/")
+              and f"is not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:{REGION}:{ACCOUNT}:billing because no identity-based policy allows the sqs:sendmessage action (Service: AmazonSQS; Status Code: 403; Error Code: AccessDenied; Request ID: " in cause,
+              f"the cause is SQS's AccessDenied ({cause})")
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        failed = [e for e in events if e["type"] == "TaskFailed"]
+        check(len(failed) == 1 and failed[0]["taskFailedEventDetails"]["error"] == "SQS.AmazonSQSException"
+              and failed[0]["taskFailedEventDetails"]["resourceType"] == "sqs",
+              f"the history has TaskFailed with the error ({[e['type'] for e in events]})")
+        # .waitForTaskToken: allowed, its record carries the token and the callback ends it; denied, nothing leaves.
+        wait_arn = sfn.start_execution(stateMachineArn=SM + "send-wait", input=json.dumps({"queue": "orders", "id": "o-2"}))["executionArn"]
+        deadline, token = time.time() + 15, None
+        while time.time() < deadline and token is None:
+            token = next((v["token"] for v, _ in records(d.bootstrap, "orders", wait=1) if v.get("id") == "o-2"), None)
+        check(token is not None, "send-wait to orders: the record with the task token is published")
+        if token:
+            sfn.send_task_success(taskToken=token, output=json.dumps({"done": True}))
+            check(finished(sfn, wait_arn)["status"] == "SUCCEEDED", "send-wait to orders: the callback ends it")
+        _, out = run(d, sfn, "send-wait", "billing", "b-2")
+        check(out["status"] == "FAILED" and out.get("error") == "SQS.AmazonSQSException",
+              f"send-wait to billing fails with SQS.AmazonSQSException ({out['status']} {out.get('error')})")
+        # Retry, then Catch, on the denial.
+        arn, out = run(d, sfn, "send-caught", "billing", "b-3")
+        caught = json.loads(out.get("output") or "{}").get("error", {})
+        check(out["status"] == "SUCCEEDED" and caught.get("Error") == "SQS.AmazonSQSException" and "sqs:sendmessage" in caught.get("Cause", ""),
+              f"a Catch on SQS.AmazonSQSException routes to its state ({out['status']} {caught})")
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+        check(types.count("TaskScheduled") == 2 and types.count("TaskFailed") == 2,
+              f"a Retry on it tries again once ({types})")
+        _, out = run(d, sfn, "unlisted", "orders", "o-3")
+        check(out["status"] == "FAILED" and out.get("error") == "SQS.AmazonSQSException" and "assumed-role/other/" in out.get("cause", ""),
+              f"a role not in security.roles may send nothing ({out['status']} {out.get('error')})")
+        _, out = run(d, sfn, "as-billing", "billing", "b-4")
+        check(out["status"] == "FAILED" and out.get("error") == "States.TaskFailed"
+              and f"is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::{ACCOUNT}:role/billing" in out.get("cause", ""),
+              f"Credentials.RoleArn that the execution's role may not assume fails the task ({out.get('error')}: {out.get('cause', '')[:200]})")
+        orders = [v["id"] for v, _ in records(d.bootstrap, "orders")]
+        check(sorted(orders) == ["o-1", "o-2"], f"orders got the allowed records only ({orders})")
+        billing = records(d.bootstrap, "billing")
+        check(billing == [], f"no record left for billing ({billing})")
+    finally:
+        d.stop()
+    # Without security.roles, every task may call what it calls.
+    shutil.rmtree(os.path.join(work, "data"), ignore_errors=True)
+    d = Daemon(binary, work, "logLevel: info\n").start()
+    try:
+        sfn = sfn_client(d.port)
+        sfn.create_state_machine(name="send", definition=machines["send"][1], roleArn=SEND_ROLE)
+        for queue in ("orders", "billing"):
+            _, out = run(d, sfn, "send", queue, queue + "-free")
+            check(out["status"] == "SUCCEEDED", f"without roles: the task to {queue} succeeds ({out['status']} {out.get('cause', '')[:160]})")
+            got = [v["id"] for v, _ in records(d.bootstrap, queue)]
+            check(got == [queue + "-free"], f"without roles: {queue} gets its record ({got})")
+    finally:
+        d.stop()
+
+
+CASES = {"authentication": authentication, "policies": policies, "startup": startup, "tls": tls, "roles": roles}
 
 
 def main():

@@ -30,15 +30,19 @@ public struct TaskRequest: Sendable {
     public var parameters: JSON
     public var timeoutSeconds: Int64?
     public var heartbeatSeconds: Int64?
-    /// Resolved `Credentials`, if any.
+    /// Resolved `Credentials`, if any (`{"roleArn": ...}`: the role the task runs as).
     public var credentials: JSON?
+    /// The execution's role (the state machine's `roleArn`, `$$.Execution.RoleArn`); nil in
+    /// requests written before it was recorded.
+    public var roleArn: String?
     /// 0 for the first attempt, then one more per retry.
     public var attempt: Int
     /// The event id of the TaskScheduled (or Activity/LambdaFunction scheduled) event.
     public var scheduledEventID: Int64
 
     public init(token: TaskToken, executionArn: ExecutionARN, stateName: String, resource: TaskResource, parameters: JSON,
-                timeoutSeconds: Int64?, heartbeatSeconds: Int64?, credentials: JSON?, attempt: Int, scheduledEventID: Int64)
+                timeoutSeconds: Int64?, heartbeatSeconds: Int64?, credentials: JSON?, attempt: Int, scheduledEventID: Int64,
+                roleArn: String? = nil)
     {
         self.token = token
         self.executionArn = executionArn
@@ -50,7 +54,12 @@ public struct TaskRequest: Sendable {
         self.credentials = credentials
         self.attempt = attempt
         self.scheduledEventID = scheduledEventID
+        self.roleArn = roleArn
     }
+
+    /// The role whose policies decide what the task may call: `Credentials.RoleArn` when the
+    /// Task gives one (Step Functions assumes it for the task), else the execution's role.
+    public var taskRoleArn: String? { credentials?["roleArn"]?.stringValue ?? roleArn }
 }
 
 /// Something that happened outside the engine to one of its tasks, or to the execution.

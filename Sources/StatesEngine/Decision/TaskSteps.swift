@@ -49,7 +49,7 @@ extension ExecutionState {
         d.decision.commands.append(.dispatchTask(TaskRequest(
             token: TaskToken(token), executionArn: ExecutionARN(info.executionArn), stateName: state.name, resource: resource, parameters: parameters,
             timeoutSeconds: timeout, heartbeatSeconds: heartbeat, credentials: credentials,
-            attempt: t.retryCounts.reduce(0, +), scheduledEventID: scheduledID)))
+            attempt: t.retryCounts.reduce(0, +), scheduledEventID: scheduledID, roleArn: info.roleArn)))
     }
 
     mutating func emitTaskSucceeded(_ d: inout Decider, _ id: ThreadID, _ w: ThreadState.TaskWait, _ output: JSON) {
