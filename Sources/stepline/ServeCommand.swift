@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         let encryption = settings.runtime.encryption
         if !encryption.keyring.isEmpty {
             // Keys by id and alias only: never their material.
-            logger.info("encryption at rest", metadata: [
+            logger.notice("encryption at rest", metadata: [
                 "keys": "\(encryption.keyring.keys.map(\.description).joined(separator: ", "))",
                 "defaultKey": "\(encryption.defaultKey.map(\.id) ?? "none: machines that name a key only")",
             ])
