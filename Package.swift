@@ -134,7 +134,7 @@ let package = Package(
             name: "stepline-bench",
             dependencies: [
                 "StatesEngine", "StatesLanguage", "JSONata", "StatesStore", "ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient",
-                "SteplineConfiguration", "CommandSupport", "MallocCounter",
+                "SteplineConfiguration", "CommandSupport", "MallocCounter", "SteplineSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

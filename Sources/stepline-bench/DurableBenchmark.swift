@@ -5,6 +5,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import SteplineSecurity
 import Synchronization
 
 /// `stepline-bench durable`: durable transitions/s and executions/s on the SQLite store,
@@ -42,13 +43,30 @@ struct BenchDurableCommand: AsyncParsableCommand {
     @Option(help: "Only these parts (fsync, engine, pass-chain, wait-callback, latency, parked); default: all.")
     var only: [String] = []
 
+    @Flag(help: "Encrypt every execution's data at rest (a random key as encryption.defaultKey).")
+    var encrypt = false
+
+    /// `--encrypt`'s key, random per run.
+    static let benchKey = try! MasterKey(id: "bench", material: (0..<32).map { _ in UInt8.random(in: 0...255) })
+
+    var storeOptions: SQLiteStore.Options {
+        .init(synchronous: synchronous == "NORMAL" ? .normal : .full,
+              sealer: encrypt ? DataSealer(keyring: try! Keyring([Self.benchKey])) : nil)
+    }
+
+    var runtimeConfiguration: RuntimeConfiguration {
+        var cfg = RuntimeConfiguration()
+        if encrypt { cfg.encryption = EncryptionPolicy(keyring: try! Keyring([Self.benchKey]), defaultKey: Self.benchKey) }
+        return cfg
+    }
+
     func wants(_ part: String) -> Bool { only.isEmpty || only.contains(part) }
 
     func run() async throws {
         let root = (directory as NSString).appendingPathComponent("stepline-bench-\(getpid())")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        print("stepline-bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous)")
+        print("stepline-bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous), encryption \(encrypt ? "on" : "off")")
         // Memory first, in a fresh process heap (later parts would leave freed memory behind).
         if wants("parked"), parked > 0 { try await parkedRun(root: root + "/parked") }
         if wants("fsync") {
@@ -86,8 +104,8 @@ struct BenchDurableCommand: AsyncParsableCommand {
         throws -> SteplineRuntime
     {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: path + "/db.sqlite", options: .init(synchronous: synchronous == "NORMAL" ? .normal : .full))
-        var cfg = RuntimeConfiguration()
+        let store = try SQLiteStore(path: path + "/db.sqlite", options: storeOptions)
+        var cfg = runtimeConfiguration
         cfg.cacheCapacity = cache
         return SteplineRuntime(store: store, configuration: cfg, makeFallbackDispatcher: dispatcher)
     }

@@ -137,6 +137,9 @@ def run(binary, work):
         activity = sfn.create_activity(name="approve", encryptionConfiguration=cmk("alias/activities"))["activityArn"]
         task = {"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": activity, "End": True}}}
         tasked = create("tasked", cmk("alias/app"), task)["stateMachineArn"]
+        # An activity without a key of its own: its tasks are sealed with the execution's.
+        plain_activity = sfn.create_activity(name="plain-approve")["activityArn"]
+        tasked2 = create("tasked2", cmk("alias/app"), {"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": plain_activity, "End": True}}})["stateMachineArn"]
         plain = sfn.create_state_machine(name="plain", definition=json.dumps(WAIT), roleArn=ROLE)["stateMachineArn"]
         described = sfn.describe_state_machine(stateMachineArn=sealed)
         check(described["encryptionConfiguration"] == {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/app",
@@ -148,6 +151,7 @@ def run(binary, work):
         done = sfn.start_execution(stateMachineArn=quick, name="done",
                                    input=json.dumps({"card": marker, "items": [f"{marker}-1", f"{marker}-2"]}))["executionArn"]
         waiting = sfn.start_execution(stateMachineArn=tasked, name="waiting", input=json.dumps({"card": marker}))["executionArn"]
+        waiting2 = sfn.start_execution(stateMachineArn=tasked2, name="waiting2", input=json.dumps({"card": marker}))["executionArn"]
         open_arn = sfn.start_execution(stateMachineArn=plain, name="open", input=json.dumps({"card": plain_marker}))["executionArn"]
         check(wait_status(sfn, done, "SUCCEEDED"), "the execution through variables and a Map succeeds")
         out = json.loads(sfn.describe_execution(executionArn=done)["output"])
@@ -191,6 +195,7 @@ def run(binary, work):
         listed = [x["name"] for x in sfn.list_executions(stateMachineArn=sealed)["executions"]]
         check(listed == ["parked"], f"ListExecutions still lists ({listed})")
         check(plain_marker in sfn.describe_execution(executionArn=open_arn)["input"], "the unencrypted execution reads")
+        check("outbox: a row cannot be decrypted" in d.log() and APP_KEY in d.log(), "the outbox row that cannot be decrypted is logged, naming its key")
         check(d.proc.poll() is None, "the daemon is still up")
     finally:
         d.stop()
@@ -204,6 +209,10 @@ def run(binary, work):
         check(default_marker in sfn.describe_execution(executionArn=arn)["input"], "defaultKey: the execution reads")
         check(files_holding(data, default_marker) == [], "defaultKey: a machine without EncryptionConfiguration is sealed")
         check(marker in sfn.describe_execution(executionArn=parked)["input"], "the parked execution, with its key back")
+        t = sfn.get_activity_task(activityArn=plain_activity, workerName="w")
+        check(marker in t.get("input", ""), "with its key back, the task request is handed out")
+        sfn.send_task_success(taskToken=t["taskToken"], output="{}")
+        check(wait_status(sfn, waiting2, "SUCCEEDED"), "and its execution completes")
     finally:
         d.stop()
     check(files_holding(data, default_marker) == [] and files_holding(data, marker) == [], "after SIGTERM: still no marker")
