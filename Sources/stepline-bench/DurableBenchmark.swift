@@ -40,7 +40,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
     @Option(help: "Steps per second offered in the latency measurement.")
     var rate: Int = 500
 
-    @Option(help: "Only these parts (fsync, engine, pass-chain, wait-callback, latency, parked); default: all.")
+    @Option(help: "Only these parts (fsync, engine, seal, pass-chain, wait-callback, latency, parked); default: all.")
     var only: [String] = []
 
     @Flag(help: "Encrypt every execution's data at rest (a random key as encryption.defaultKey).")
@@ -91,6 +91,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
             print(String(format: "pass-chain, engine only (1 thread): %8.0f transitions/s  %7.0f executions/s",
                          Double(n * 100) / dt, Double(n) / dt))
         }
+        if wants("seal") { try sealRun() }
         if wants("pass-chain") { try await passChainRun(root: root + "/pc", text: passChainText) }
         if wants("wait-callback") { try await waitCallbackRun(root: root + "/wc") }
         if wants("latency") { try await latencyRun(root: root + "/lat") }
@@ -108,6 +109,34 @@ struct BenchDurableCommand: AsyncParsableCommand {
         var cfg = runtimeConfiguration
         cfg.cacheCapacity = cache
         return SteplineRuntime(store: store, configuration: cfg, makeFallbackDispatcher: dispatcher)
+    }
+
+    // MARK: seal
+
+    /// What encryption at rest costs one value: sealing (a data key reused) and opening.
+    func sealRun() throws {
+        let sealer = DataSealer(keyring: try Keyring([Self.benchKey]))
+        for size in [200, 10_000] {
+            let value = [UInt8](repeating: 0x61, count: size)
+            let context = "history/0\narn:aws:states:us-east-1:123456789012:execution:m:e"
+            var sealed: [UInt8] = []
+            var start = Date()
+            var n = 0
+            while Date().timeIntervalSince(start) < 1 {
+                sealed = try sealer.seal(value, keyID: "bench", reusePeriodSeconds: 300, context: context)
+                n += 1
+            }
+            let sealing = Date().timeIntervalSince(start) / Double(n)
+            start = Date()
+            n = 0
+            while Date().timeIntervalSince(start) < 1 {
+                _ = try sealer.open(sealed, context: context)
+                n += 1
+            }
+            let opening = Date().timeIntervalSince(start) / Double(n)
+            print(String(format: "seal/open a %6d-byte value: %6.2f µs / %6.2f µs (+%d bytes)", size, sealing * 1e6, opening * 1e6,
+                         sealed.count - size))
+        }
     }
 
     // MARK: fsync
