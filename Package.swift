@@ -45,11 +45,12 @@ let package = Package(
         .target(name: "SteplineWorker", dependencies: ["KafkaClient", "StatesLanguage"]),
         .executableTarget(name: "stepline-worker-example", dependencies: ["SteplineWorker", "StatesLanguage"],
                           path: "examples/swift-worker"),
-        // The store protocol and its contract; SQLite (GRDB) behind it.
+        // The store protocol and its contract; SQLite (GRDB) behind it; execution data sealed
+        // (SteplineSecurity's envelope encryption) where a key says so.
         .target(
             name: "StatesStore",
             dependencies: [
-                "StatesEngine", "StatesLanguage", .product(name: "GRDB", package: "GRDB.swift"),
+                "StatesEngine", "StatesLanguage", "SteplineSecurity", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "SteplineRuntime",
             dependencies: [
-                "ControlPlane", "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient",
+                "ControlPlane", "StatesEngine", "StatesLanguage", "StatesStore", "KafkaClient", "SteplineSecurity",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -133,7 +134,7 @@ let package = Package(
             name: "stepline-bench",
             dependencies: [
                 "StatesEngine", "StatesLanguage", "JSONata", "StatesStore", "ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient",
-                "SteplineConfiguration", "CommandSupport", "MallocCounter",
+                "SteplineConfiguration", "CommandSupport", "MallocCounter", "SteplineSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -142,12 +143,18 @@ let package = Package(
         .testTarget(name: "JSONataTests", dependencies: ["JSONata", "StatesCore"]),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage", "StatesCore"]),
         .testTarget(name: "StatesEngineTests", dependencies: ["StatesEngine", "StatesLanguage"]),
-        .testTarget(name: "StatesStoreTests", dependencies: ["StatesStore", "StatesEngine", "StatesLanguage"]),
+        .testTarget(
+            name: "StatesStoreTests",
+            dependencies: ["StatesStore", "StatesEngine", "StatesLanguage", "SteplineSecurity", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // `stepline serve` as a process, driven by boto3 scripts (Tests/Integration).
         .testTarget(name: "DaemonTests", exclude: []),
         .testTarget(
             name: "SteplineRuntimeTests",
-            dependencies: ["ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient", "StatesStore", "StatesEngine", "StatesLanguage"]
+            dependencies: [
+                "ControlPlane", "SteplineRuntime", "SteplineKafka", "KafkaClient", "StatesStore", "StatesEngine", "StatesLanguage",
+                "SteplineSecurity",
+            ]
         ),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"]),
         .testTarget(name: "SteplineSecurityTests", dependencies: ["SteplineSecurity", "StatesCore"], exclude: ["policy-cases.jsonl"]),

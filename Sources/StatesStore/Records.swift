@@ -66,6 +66,25 @@ public struct ActivityRecord: Sendable, Equatable {
     }
 }
 
+/// The master key that seals what a store keeps of an execution (or of an activity's
+/// tasks), and how long one data key seals values before another is made.
+///
+/// The store seals and opens with the `DataSealer` it was given; the key is named by its id
+/// in that sealer's keyring (the runtime resolves aliases and ARNs before).
+public struct SealingKey: Sendable, Hashable, CustomStringConvertible {
+    /// The master key's id (`encryption.keys[].id`).
+    public var keyID: String
+    /// `kmsDataKeyReusePeriodSeconds`: 60 to 900, AWS's default 300.
+    public var reusePeriodSeconds: Int
+
+    public init(keyID: String, reusePeriodSeconds: Int = 300) {
+        self.keyID = keyID
+        self.reusePeriodSeconds = reusePeriodSeconds
+    }
+
+    public var description: String { "key \(keyID) (data keys reused \(reusePeriodSeconds) s)" }
+}
+
 /// An execution's row: what DescribeExecution and ListExecutions show, plus what the
 /// runtime needs to resume it (its definition revision, its next timer, its event count).
 public struct ExecutionRecord: Sendable, Equatable {
@@ -99,13 +118,20 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var stateMachineAliasArn: StateMachineARN?
     public var redriveCount: Int
     public var redriveDate: Int64?
+    /// Set when the execution's data is sealed (fixed at its start): its input, output,
+    /// error and cause, its history, its outbox rows are stored encrypted under this key.
+    public var sealingKey: SealingKey?
+    /// Set on a record read from the store whose data (input, output, error, cause) could
+    /// not be opened: why, naming the key (not configured, other material, damaged). Those
+    /// fields are then empty (`input` is `{}`, the others nil); the rest of the row is read.
+    public var unreadable: String?
 
     public init(arn: ExecutionARN, stateMachineArn: StateMachineARN, name: String, type: String = "STANDARD", revisionId: String,
                 status: ExecutionStatus = .running, input: JSON, output: JSON? = nil, error: String? = nil,
                 cause: String? = nil, startDate: Int64, stopDate: Int64? = nil, nextDue: Int64? = nil,
                 lastEventID: Int64 = 0, eventCount: Int = 0, roleArn: String? = nil, traceHeader: String? = nil,
                 stateMachineVersionArn: StateMachineARN? = nil, stateMachineAliasArn: StateMachineARN? = nil, redriveCount: Int = 0,
-                redriveDate: Int64? = nil)
+                redriveDate: Int64? = nil, sealingKey: SealingKey? = nil, unreadable: String? = nil)
     {
         self.arn = arn
         self.stateMachineArn = stateMachineArn
@@ -128,6 +154,8 @@ public struct ExecutionRecord: Sendable, Equatable {
         self.stateMachineAliasArn = stateMachineAliasArn
         self.redriveCount = redriveCount
         self.redriveDate = redriveDate
+        self.sealingKey = sealingKey
+        self.unreadable = unreadable
     }
 }
 
@@ -241,9 +269,16 @@ public struct OutboxRecord: Sendable, Equatable {
     public var headers: [Header]
     public var status: Status
     public var createdAt: Int64
+    /// Seals this row (its key, payload and headers) instead of the execution's key: an
+    /// activity's own key (`CreateActivity`'s EncryptionConfiguration) for its tasks.
+    public var sealingKey: SealingKey?
+    /// Set on a row read from the store that could not be opened: why, naming the key. Its
+    /// key, payload and headers are then empty; the row stays stored, untouched.
+    public var unreadable: String?
 
     public init(id: Int64 = 0, executionArn: ExecutionARN, token: TaskToken?, kind: Kind, destination: String, key: [UInt8]? = nil,
-                payload: [UInt8], headers: [Header] = [], status: Status = .pending, createdAt: Int64)
+                payload: [UInt8], headers: [Header] = [], status: Status = .pending, createdAt: Int64, sealingKey: SealingKey? = nil,
+                unreadable: String? = nil)
     {
         self.id = id
         self.executionArn = executionArn
@@ -255,6 +290,8 @@ public struct OutboxRecord: Sendable, Equatable {
         self.headers = headers
         self.status = status
         self.createdAt = createdAt
+        self.sealingKey = sealingKey
+        self.unreadable = unreadable
     }
 }
 

@@ -20,6 +20,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case limitExceeded(String)
     /// A listing's `after` is not a `Page.next` this store returned.
     case invalidPageToken
+    /// Execution data cannot be sealed or opened: the key is not configured, is not the
+    /// key that sealed it, or the stored value is damaged. The message names the key and
+    /// the execution, never the data or the key's material.
+    case encryption(String)
     /// The store was closed.
     case closed
     /// Anything else: the message names the cause.
@@ -34,6 +38,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notWritable(let m): "not writable: \(m)"
         case .limitExceeded(let m): "limit exceeded: \(m)"
         case .invalidPageToken: "invalid page key"
+        case .encryption(let m): m
         case .closed: "the store is closed"
         case .failed(let m): m
         }
@@ -81,6 +86,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 ///     `.notWritable`, MUST NOT damage what was committed before, and MUST NOT leave a
 ///     batch half-written.
 ///   - Reads see every commit that returned before the read began.
+///   - An execution started with a `sealingKey` MUST NOT have any of its data (input,
+///     output, error, cause, history, outbox rows) stored in plaintext; a store that cannot
+///     seal with that key fails the commit (`.encryption`). Data that cannot be opened
+///     (the key gone, other material, damage) fails the reads that need it with
+///     `.encryption`, naming the key; rows whose data a caller may go without (a listing,
+///     an execution's row, an outbox row) come back marked `unreadable` instead. The rows
+///     stay stored as they are: with the key back, they read again.
 public protocol StatesStore: Sendable {
     // MARK: State machines
 

@@ -187,14 +187,9 @@ public struct ServeConfiguration: Sendable {
         } catch {
             throw Invalid(description: "the configuration is not valid YAML: \(YAMLJSON.describe(error))")
         }
-        // Sections that PRODUCT.md announces but Stepline does not carry out yet: accepting
-        // them would let someone believe they have encryption.
-        for (key, what) in Self.notSupported where root[key] != nil {
-            throw Invalid(description: "\(key): \(what) is not supported yet; remove the '\(key)' section")
-        }
         try Self.check(root, "", allowed: [
             "api", "kafka", "store", "dataDir", "logLevel", "region", "account", "stateMachines", "triggers",
-            "integrations", "runtime", "shutdownGracePeriodSeconds", "security",
+            "integrations", "runtime", "shutdownGracePeriodSeconds", "security", "encryption",
         ])
         if root["security"] != nil {
             security = try SecuritySettings.parse(
@@ -264,6 +259,12 @@ public struct ServeConfiguration: Sendable {
         if let l = try Self.string(root["logLevel"], "logLevel") { logLevel = l }
         if let r = try Self.string(root["region"], "region") { region = r }
         if let a = try Self.string(root["account"], "account") { account = a }
+        if root["encryption"] != nil {
+            // After region and account: key ARNs name keys of this region and account.
+            runtime.encryption = try EncryptionSettings.parse(
+                try Self.table(root["encryption"], "encryption"), baseDirectory: baseDirectory, environment: environment, region: region,
+                account: account)
+        }
         let rt = try Self.table(root["runtime"], "runtime")
         try Self.check(rt, "runtime", allowed: ["shards", "cacheCapacity", "maxRunningExecutions", "timerHorizonSeconds", "retentionDays"])
         func int(_ key: String) throws -> Int? {
@@ -300,11 +301,6 @@ public struct ServeConfiguration: Sendable {
             }
         }
     }
-
-    /// Top-level sections that are refused until they work, with what they would do.
-    private static let notSupported: [(String, String)] = [
-        ("encryption", "encryption of data at rest"),
-    ]
 
     private mutating func applyIntegrations(_ t: [String: Any]) throws {
         try Self.check(t, "integrations", allowed: [

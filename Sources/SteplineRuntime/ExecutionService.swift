@@ -72,7 +72,8 @@ public final class ExecutionService: TaskReplySink, Sendable {
         self.core = core
         let n = max(1, configuration.shards)
         shards = (0..<n).map { _ in ExecutionShard(core: core, capacity: configuration.cacheCapacity / n) }
-        resources = ResourceService(store: store, definitions: definitions, clock: clock, configuration: configuration)
+        resources = ResourceService(store: store, definitions: definitions, clock: clock, configuration: configuration,
+                                    activityKeys: core.activityKeys)
         accepting = Atomic(true)
         timers.setHandler { [weak self] arn in await self?.fireTimer(arn) }
     }
@@ -158,10 +159,14 @@ public final class ExecutionService: TaskReplySink, Sendable {
         let machineName = machine.name
         let arn = ExecutionARN(ARNs.execution(region: cfg.region, account: cfg.account, machine: machineName, name: name,
                                               expressID: isExpress ? random.uuidString() : nil))
+        // The key is the execution's from now on (EXPRESS executions are not stored, but a
+        // machine whose key is gone starts nothing).
+        let sealingKey = try cfg.encryption.sealingKey(for: machine.encryptionConfiguration, region: cfg.region, account: cfg.account)
         let record = ExecutionRecord(
             arn: arn, stateMachineArn: machine.arn, name: name, type: machine.type,
             revisionId: machine.revisionId, input: input, startDate: core.clock.now(), roleArn: machine.roleArn,
-            traceHeader: request.traceHeader, stateMachineVersionArn: target.versionArn, stateMachineAliasArn: target.aliasArn)
+            traceHeader: request.traceHeader, stateMachineVersionArn: target.versionArn, stateMachineAliasArn: target.aliasArn,
+            sealingKey: isExpress ? nil : sealingKey)
         let info = ExecutionInfo(
             executionArn: arn.rawValue, name: name, stateMachineArn: machine.arn.rawValue, stateMachineName: machineName,
             roleArn: machine.roleArn, type: isExpress ? .express : .standard, region: cfg.region, account: cfg.account,
@@ -299,6 +304,11 @@ public final class ExecutionService: TaskReplySink, Sendable {
     public func fireTimer(_ arn: ExecutionARN) async {
         do {
             _ = try await shard(arn).perform(arn, .advance)
+        } catch let e as ServiceError where e.code == .kmsInvalidState {
+            // Its key is not configured: nothing changes that before a restart with the key.
+            core.logger.error("timer step failed: the execution's data cannot be decrypted; retrying in 60 s",
+                              metadata: ["execution": "\(arn)", "error": "\(e.message)"])
+            core.timers.schedule(arn, due: core.clock.now() + 60_000)
         } catch {
             core.logger.warning("timer step failed; retrying in 1 s", metadata: ["execution": "\(arn)", "error": "\(error)"])
             core.timers.schedule(arn, due: core.clock.now() + 1000)
@@ -316,9 +326,11 @@ public final class ExecutionService: TaskReplySink, Sendable {
     }
 
     /// DescribeExecution.
+    /// - Throws: `KmsInvalidStateException` when the execution's data cannot be decrypted.
     public func describeExecution(executionArn arn: ExecutionARN) async throws -> ExecutionRecord {
         try Validation.executionArn(arn)
         guard let r = try await describeRecord(arn) else { throw ServiceError.executionDoesNotExist(arn) }
+        if let why = r.unreadable { throw ServiceError(.kmsInvalidState, why) }
         return r
     }
 

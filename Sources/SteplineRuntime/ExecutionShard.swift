@@ -178,6 +178,7 @@ actor ExecutionShard {
         } else {
             let ids: [Int64]
             do {
+                if effects.step.tasksOpened.contains(where: { $0.activityArn != nil }) { try await core.keyActivityTasks(&effects.step) }
                 ids = try await core.committer.commit(
                     effects.step, running: RuntimeCore.runningChange(from: before?.status, to: entry.state.status))
                 try core.hooks.afterCommit(kind, arn)
@@ -258,6 +259,7 @@ actor ExecutionShard {
             throw Self.map(error)
         }
         guard let found else { throw ServiceError.executionAlreadyExists(arn) }
+        if let why = found.unreadable { throw ServiceError(.kmsInvalidState, why) }
         return try Self.idempotent(arn, found.status, found.input, found.startDate, plan)
     }
 
@@ -363,6 +365,9 @@ actor ExecutionShard {
             // A step's key is its execution's ARN.
             case .alreadyExists(let k): return ServiceError.executionAlreadyExists(ExecutionARN(k))
             case .diskFull(let m), .notWritable(let m): return ServiceError.storage(m)
+            // AWS behaviour: data whose KMS key is unusable (disabled, deleted) answers
+            // KmsInvalidStateException; here the key is not configured, or not the one.
+            case .encryption(let m): return ServiceError(.kmsInvalidState, m)
             case .closed: return ServiceError.shuttingDown
             default: return ServiceError.internalError("store: \(e)")
             }

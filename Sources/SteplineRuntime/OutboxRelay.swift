@@ -88,6 +88,11 @@ public final class OutboxRelay: Service, Sendable {
             after = last.id
             var items: [Item] = []
             for row in rows {
+                if let why = row.unreadable {
+                    // Stays stored, pending: sent after a restart with its key.
+                    logger.error("outbox: a row cannot be decrypted; it is not sent", metadata: ["id": "\(row.id)", "error": "\(why)"])
+                    continue
+                }
                 switch row.kind {
                 case .task:
                     guard let r = TaskRequestCodec.decode(row.payload) else {

@@ -184,6 +184,7 @@ extension ResourceService {
                                "Either the definition, the role ARN, the LoggingConfiguration, the EncryptionConfiguration or the TracingConfiguration must be specified")
         }
         try Self.checkLogging(u.loggingConfiguration)
+        try checkEncryption(u.encryptionConfiguration)
         var record = try await describeStateMachine(arn: arn)
         if record.status != "ACTIVE" { throw ServiceError(.stateMachineDeleting, "State Machine is being deleted: '\(arn)'") }
         var changed = false

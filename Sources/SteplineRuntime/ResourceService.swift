@@ -13,12 +13,22 @@ public final class ResourceService: Sendable {
     /// State machines by ARN, for StartExecution (no store read per start). Kept in step
     /// with create/update/delete through this service.
     let machines = Mutex<[StateMachineARN: StateMachineRecord]>([:])
+    /// Activities' keys, as the executor uses them: forgotten when an activity changes.
+    let activityKeys: ActivityKeys
 
-    init(store: any StatesStore, definitions: DefinitionCache, clock: any RuntimeClock, configuration: RuntimeConfiguration) {
+    init(store: any StatesStore, definitions: DefinitionCache, clock: any RuntimeClock, configuration: RuntimeConfiguration,
+         activityKeys: ActivityKeys = ActivityKeys())
+    {
         self.store = store
         self.definitions = definitions
         self.clock = clock
         self.configuration = configuration
+        self.activityKeys = activityKeys
+    }
+
+    /// AWS's checks of an `EncryptionConfiguration` (`EncryptionPolicy.check`).
+    func checkEncryption(_ text: String?) throws {
+        try configuration.encryption.check(text, region: configuration.region, account: configuration.account)
     }
 
     public struct CreateStateMachine: Sendable {
@@ -56,18 +66,21 @@ public final class ResourceService: Sendable {
     }
 
     /// CreateStateMachine. AWS behaviour: creating the same machine again (same name,
-    /// definition, role and type) returns the existing one; anything different is
-    /// StateMachineAlreadyExists.
+    /// definition, role, type and encryption configuration) returns the existing one;
+    /// anything different is StateMachineAlreadyExists.
     public func createStateMachine(_ r: CreateStateMachine) async throws -> StateMachineRecord {
         try Validation.name(r.name)
         guard r.type == "STANDARD" || r.type == "EXPRESS" else {
             throw ServiceError.validation("1 validation error detected: Value '\(r.type)' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
         }
         let definition = try parse(r.definition, type: r.type)
+        try checkEncryption(r.encryptionConfiguration)
         let arn = StateMachineARN(ARNs.stateMachine(region: configuration.region, account: configuration.account, name: r.name))
         do {
             if let existing = try await store.stateMachine(arn: arn) {
-                if existing.definition == r.definition, existing.roleArn == r.roleArn, existing.type == r.type {
+                if existing.definition == r.definition, existing.roleArn == r.roleArn, existing.type == r.type,
+                    EncryptionPolicy.Configuration(existing.encryptionConfiguration) == EncryptionPolicy.Configuration(r.encryptionConfiguration)
+                {
                     return existing
                 }
                 throw ServiceError(.stateMachineAlreadyExists, "State Machine Already Exists: '\(arn)'")
@@ -157,11 +170,13 @@ public final class ResourceService: Sendable {
     /// CreateActivity; idempotent by name.
     public func createActivity(name: String, encryptionConfiguration: String? = nil) async throws -> ActivityRecord {
         try Validation.name(name)
+        try checkEncryption(encryptionConfiguration)
         let arn = ActivityARN(ARNs.activity(region: configuration.region, account: configuration.account, name: name))
         do {
             if let existing = try await store.activity(arn: arn) { return existing }
             let r = ActivityRecord(arn: arn, name: name, creationDate: clock.now(), encryptionConfiguration: encryptionConfiguration)
             try await store.createActivity(r)
+            activityKeys.forget(arn)
             return r
         } catch StoreError.alreadyExists {
             guard let existing = try? await store.activity(arn: arn) else { throw ServiceError.activityDoesNotExist(arn) }
@@ -190,6 +205,7 @@ public final class ResourceService: Sendable {
     public func deleteActivity(arn: ActivityARN) async throws {
         try Validation.activityArn(arn)
         do { try await store.deleteActivity(arn: arn) } catch { throw map(error) }
+        activityKeys.forget(arn)
     }
 }
 

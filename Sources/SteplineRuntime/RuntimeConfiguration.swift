@@ -40,6 +40,8 @@ public struct RuntimeConfiguration: Sendable {
     /// set when the broker does not keep records across the daemon's restarts (the
     /// embedded development broker).
     public var resendOpenTasksAtStart = false
+    /// Encryption at rest: the keys, and which executions they seal (`encryption`).
+    public var encryption = EncryptionPolicy()
 
     public init() {}
 }

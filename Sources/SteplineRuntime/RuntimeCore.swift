@@ -20,6 +20,8 @@ final class RuntimeCore: Sendable {
     let logger: Logger
     /// Waiters for EXPRESS executions to end (StartSyncExecution).
     let completions = ExpressCompletions()
+    /// Activities' own keys, for their tasks' outbox rows.
+    let activityKeys = ActivityKeys()
     /// Open tasks of EXPRESS executions (never stored): token → execution ARN.
     private let expressTokens = Mutex<[TaskToken: ExecutionARN]>([:])
     /// Open tasks of STANDARD executions that steps of this process opened: token →
@@ -108,6 +110,19 @@ final class RuntimeCore: Sendable {
     static func runningChange(from before: ExecutionStatus?, to after: ExecutionStatus) -> Int {
         let was = before == .running, now = after == .running
         return was == now ? 0 : now ? 1 : -1
+    }
+
+    /// Names, on the outbox rows of a step's activity tasks, the activity's own key
+    /// (CreateActivity's `EncryptionConfiguration`), which seals them in the store.
+    /// - Throws: `KmsInvalidStateException` when that key is no longer configured.
+    func keyActivityTasks(_ step: inout StepRecord) async throws {
+        for task in step.tasksOpened {
+            guard let activity = task.activityArn,
+                let key = try await activityKeys.key(activity, store: store, configuration: configuration) else { continue }
+            for i in step.outbox.indices where step.outbox[i].token == task.token && step.outbox[i].kind == .task {
+                step.outbox[i].sealingKey = key
+            }
+        }
     }
 
     /// What follows a durable step: its timer, its task requests, its cancellations.

@@ -5,6 +5,7 @@ import StatesEngine
 import StatesLanguage
 import StatesStore
 import SteplineRuntime
+import SteplineSecurity
 import Synchronization
 
 /// `stepline-bench durable`: durable transitions/s and executions/s on the SQLite store,
@@ -39,8 +40,25 @@ struct BenchDurableCommand: AsyncParsableCommand {
     @Option(help: "Steps per second offered in the latency measurement.")
     var rate: Int = 500
 
-    @Option(help: "Only these parts (fsync, engine, pass-chain, wait-callback, latency, parked); default: all.")
+    @Option(help: "Only these parts (fsync, engine, seal, pass-chain, wait-callback, latency, parked); default: all.")
     var only: [String] = []
+
+    @Flag(help: "Encrypt every execution's data at rest (a random key as encryption.defaultKey).")
+    var encrypt = false
+
+    /// `--encrypt`'s key, random per run.
+    static let benchKey = try! MasterKey(id: "bench", material: (0..<32).map { _ in UInt8.random(in: 0...255) })
+
+    var storeOptions: SQLiteStore.Options {
+        .init(synchronous: synchronous == "NORMAL" ? .normal : .full,
+              sealer: encrypt ? DataSealer(keyring: try! Keyring([Self.benchKey])) : nil)
+    }
+
+    var runtimeConfiguration: RuntimeConfiguration {
+        var cfg = RuntimeConfiguration()
+        if encrypt { cfg.encryption = EncryptionPolicy(keyring: try! Keyring([Self.benchKey]), defaultKey: Self.benchKey) }
+        return cfg
+    }
 
     func wants(_ part: String) -> Bool { only.isEmpty || only.contains(part) }
 
@@ -48,7 +66,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
         let root = (directory as NSString).appendingPathComponent("stepline-bench-\(getpid())")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        print("stepline-bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous)")
+        print("stepline-bench durable — \(ProcessInfo.processInfo.activeProcessorCount) cores, synchronous=\(synchronous), encryption \(encrypt ? "on" : "off")")
         // Memory first, in a fresh process heap (later parts would leave freed memory behind).
         if wants("parked"), parked > 0 { try await parkedRun(root: root + "/parked") }
         if wants("fsync") {
@@ -73,6 +91,7 @@ struct BenchDurableCommand: AsyncParsableCommand {
             print(String(format: "pass-chain, engine only (1 thread): %8.0f transitions/s  %7.0f executions/s",
                          Double(n * 100) / dt, Double(n) / dt))
         }
+        if wants("seal") { try sealRun() }
         if wants("pass-chain") { try await passChainRun(root: root + "/pc", text: passChainText) }
         if wants("wait-callback") { try await waitCallbackRun(root: root + "/wc") }
         if wants("latency") { try await latencyRun(root: root + "/lat") }
@@ -86,10 +105,38 @@ struct BenchDurableCommand: AsyncParsableCommand {
         throws -> SteplineRuntime
     {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: path + "/db.sqlite", options: .init(synchronous: synchronous == "NORMAL" ? .normal : .full))
-        var cfg = RuntimeConfiguration()
+        let store = try SQLiteStore(path: path + "/db.sqlite", options: storeOptions)
+        var cfg = runtimeConfiguration
         cfg.cacheCapacity = cache
         return SteplineRuntime(store: store, configuration: cfg, ports: ports, dispatcher: dispatcher)
+    }
+
+    // MARK: seal
+
+    /// What encryption at rest costs one value: sealing (a data key reused) and opening.
+    func sealRun() throws {
+        let sealer = DataSealer(keyring: try Keyring([Self.benchKey]))
+        for size in [200, 10_000] {
+            let value = [UInt8](repeating: 0x61, count: size)
+            let context = "history/0\narn:aws:states:us-east-1:123456789012:execution:m:e"
+            var sealed: [UInt8] = []
+            var start = Date()
+            var n = 0
+            while Date().timeIntervalSince(start) < 1 {
+                sealed = try sealer.seal(value, keyID: "bench", reusePeriodSeconds: 300, context: context)
+                n += 1
+            }
+            let sealing = Date().timeIntervalSince(start) / Double(n)
+            start = Date()
+            n = 0
+            while Date().timeIntervalSince(start) < 1 {
+                _ = try sealer.open(sealed, context: context)
+                n += 1
+            }
+            let opening = Date().timeIntervalSince(start) / Double(n)
+            print(String(format: "seal/open a %6d-byte value: %6.2f µs / %6.2f µs (+%d bytes)", size, sealing * 1e6, opening * 1e6,
+                         sealed.count - size))
+        }
     }
 
     // MARK: fsync

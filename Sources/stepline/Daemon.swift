@@ -10,6 +10,7 @@ import StatesAPI
 import StatesStore
 import SteplineConfiguration
 import SteplineRuntime
+import SteplineSecurity
 import Synchronization
 
 #if canImport(Glibc)
@@ -69,8 +70,9 @@ struct Daemon {
 
     static func openStore(_ settings: ServeConfiguration) throws(DaemonFailure) -> SQLiteStore {
         do {
+            let keyring = settings.runtime.encryption.keyring
             return try SQLiteStore(path: settings.databasePath, options: .init(
-                synchronous: settings.synchronous == "NORMAL" ? .normal : .full))
+                synchronous: settings.synchronous == "NORMAL" ? .normal : .full, sealer: keyring.isEmpty ? nil : DataSealer(keyring: keyring)))
         } catch {
             throw DaemonFailure(status: 1, message: "cannot open the store at \(settings.databasePath): \(error). The daemon takes no work without a writable store.")
         }

@@ -37,6 +37,14 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.security.authentication == .none, !SecuritySettings.isLoopback(settings.host) {
             logger.warning("the API has no authentication and listens on \(settings.host): anyone who reaches the port may do anything (security.allowUnauthenticated)")
         }
+        let encryption = settings.runtime.encryption
+        if !encryption.keyring.isEmpty {
+            // Keys by id and alias only: never their material.
+            logger.notice("encryption at rest", metadata: [
+                "keys": "\(encryption.keyring.keys.map(\.description).joined(separator: ", "))",
+                "defaultKey": "\(encryption.defaultKey.map(\.id) ?? "none: machines that name a key only")",
+            ])
+        }
         // Before any metric is created: the runtime's and the API's counters bind to it.
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))

@@ -31,7 +31,7 @@ struct TemporaryDirectory {
         let path = "\(dir.path)/s.sqlite"
         do {
             let s = try SQLiteStore(path: path)
-            #expect(try s.appliedMigrations() == ["v1", "v2-versions-aliases"])
+            #expect(try s.appliedMigrations() == ["v1", "v2-versions-aliases", "v3-encryption"])
             #expect(try s.synchronousMode() == 2)  // FULL by default: a commit is synced
             try await s.createStateMachine(StoreContract.machine())
             _ = try await s.commit(CommitBatch(steps: [StoreContract.start("a", events: 4, nextDue: 10)]))

@@ -5,10 +5,19 @@ import StatesStore
 import Testing
 
 /// The store contract (see `StatesStore`), written against the protocol: every
-/// implementation runs it through `StoreContract(make:).runAll()`.
+/// implementation runs it through `StoreContract(make:).runAll()`, and once more with every
+/// execution sealed (`sealingKey`) when it can seal.
 struct StoreContract {
     /// Makes an empty store. The closure is called once per check.
     let make: () async throws -> any StatesStore
+
+    /// The key every execution the contract starts is sealed with (nil: none).
+    @TaskLocal static var sealingKey: SealingKey?
+
+    /// Runs every check with executions sealed under `key`.
+    func runAll(sealedWith key: SealingKey) async throws {
+        try await Self.$sealingKey.withValue(key) { try await runAll() }
+    }
 
     static let machineArn = StateMachineARN("arn:aws:states:us-east-1:123456789012:stateMachine:m")
 
@@ -31,7 +40,7 @@ struct StoreContract {
     {
         let evs = (1...Int64(events)).map { event($0) }
         let record = ExecutionRecord(arn: arn(name), stateMachineArn: machineArn, name: name, revisionId: "r1",
-                                     input: ["in": .string(name)], startDate: 1000)
+                                     input: ["in": .string(name)], startDate: 1000, sealingKey: sealingKey)
         return StepRecord(
             kind: .start(record), executionArn: arn(name), status: status,
             output: status == .succeeded ? ["out": 1] : nil, stopDate: status.isTerminal ? 2000 : nil, nextDue: nextDue,
@@ -114,7 +123,7 @@ struct StoreContract {
         let event = HistoryEvent(id: 1, previousEventId: 0, timestamp: 1001, type: .passStateEntered,
                                  details: .stateEntered(name: "P", input: value), thread: ThreadID(rawValue: 0), note: nil)
         let record = ExecutionRecord(arn: Self.arn("n"), stateMachineArn: Self.machineArn, name: "n", revisionId: "r1",
-                                     input: value, startDate: 1000)
+                                     input: value, startDate: 1000, sealingKey: Self.sealingKey)
         let step = StepRecord(kind: .start(record), executionArn: Self.arn("n"), status: .succeeded, output: ["out": value],
                               stopDate: 2000, nextDue: nil, lastEventID: 1,
                               chunk: HistoryChunk(firstSequence: 0, events: [event], lastEventID: 1))

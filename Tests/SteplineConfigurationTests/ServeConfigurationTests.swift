@@ -171,7 +171,7 @@ import Testing
         ("hello\n", "the configuration: expected a mapping"),
         ("colour: red\n", "unknown key 'colour' in the configuration"),
         ("security:\n  authentication: sigv4\n", "security.authentication: sigv4 needs at least one entry in security.credentials"),
-        ("encryption:\n  keys: []\n", "encryption: encryption of data at rest is not supported yet; remove the 'encryption' section"),
+        ("encryption:\n  keys: []\n", "encryption.keys: expected at least one key (id, file)"),
         // An empty value is not an absent one.
         ("api:\n", "api: expected a mapping"),
         ("kafka:\n  brokers:\n", "kafka.brokers: expected a string"),

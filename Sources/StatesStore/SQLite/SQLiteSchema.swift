@@ -143,6 +143,15 @@ enum SQLiteSchema {
                 CREATE INDEX executions_by_alias ON executions(alias_arn, start_date) WHERE alias_arn IS NOT NULL;
                 """)
         }
+        // Encryption at rest: the key an execution's data is sealed with (fixed at its
+        // start) and its data key reuse period; the key of a sealed outbox row.
+        m.registerMigration("v3-encryption") { db in
+            try db.execute(sql: """
+                ALTER TABLE executions ADD COLUMN key_id TEXT;
+                ALTER TABLE executions ADD COLUMN key_reuse_seconds INTEGER;
+                ALTER TABLE outbox ADD COLUMN key_id TEXT;
+                """)
+        }
         return m
     }
 

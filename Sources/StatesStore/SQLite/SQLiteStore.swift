@@ -3,6 +3,7 @@ import GRDB
 import Synchronization
 import StatesEngine
 import StatesLanguage
+import SteplineSecurity
 
 /// The embedded store: one SQLite database in WAL mode (GRDB's `DatabasePool`).
 ///
@@ -13,6 +14,9 @@ import StatesLanguage
 /// Durability: with `.full` (the default) a commit returns after SQLite has synced the WAL
 /// (one fsync per commit; group commit shares it between many steps); with `.normal` a
 /// commit survives a process crash but the last commits may be lost in a power failure.
+///
+/// Encryption: the data of an execution with a `sealingKey` is sealed with `Options.sealer`
+/// before it is bound and opened after it is read (`SQLiteStore+Sealing.swift`).
 public final class SQLiteStore: StatesStore {
     public enum Synchronous: String, Sendable {
         case full = "FULL"
@@ -26,19 +30,32 @@ public final class SQLiteStore: StatesStore {
         /// Test hook: caps the database size in pages (`PRAGMA max_page_count`), to
         /// simulate a full disk where no small file system can be mounted.
         public var maxPageCount: Int?
+        /// Seals and opens the data of executions that have a `sealingKey` (nil: no keys;
+        /// such executions can then be neither written nor read).
+        public var sealer: DataSealer?
 
-        public init(synchronous: Synchronous = .full, cacheSize: Int = -8_000, maxPageCount: Int? = nil) {
+        public init(synchronous: Synchronous = .full, cacheSize: Int = -8_000, maxPageCount: Int? = nil, sealer: DataSealer? = nil) {
             self.synchronous = synchronous
             self.cacheSize = cacheSize
             self.maxPageCount = maxPageCount
+            self.sealer = sealer
         }
     }
 
     public let path: String
     private let pool: DatabasePool
+    private let sealer: DataSealer?
     private let isClosed = Atomic<Bool>(false)
-    /// Execution ids by ARN, so that a step's update needs no lookup (bounded; cleared when full).
-    private let ids = Mutex<[ExecutionARN: Int64]>([:])
+
+    /// What a step's update needs to know of its execution's row.
+    struct StoredExecution: Sendable {
+        var id: Int64
+        var sealingKey: SealingKey?
+    }
+
+    /// Execution ids (and keys) by ARN, so that a step's update needs no lookup (bounded;
+    /// cleared when full).
+    private let ids = Mutex<[ExecutionARN: StoredExecution]>([:])
     private static let idCacheLimit = 50_000
 
     /// Opens (creating when absent) the database at `path` and migrates its schema.
@@ -47,6 +64,7 @@ public final class SQLiteStore: StatesStore {
     ///   written, `.diskFull` when there is no room, `.failed` otherwise.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
+        sealer = options.sealer
         var config = Configuration()
         config.label = "stepline.store"
         config.maximumReaderCount = 4
@@ -242,42 +260,73 @@ public final class SQLiteStore: StatesStore {
 
     private static let executionColumns = """
         arn, state_machine_arn, name, type, revision_id, status, input, output, error, cause, start_date, stop_date,
-        next_due, last_event_id, event_count, role_arn, trace_header, version_arn, alias_arn, redrive_count, redrive_date, id
+        next_due, last_event_id, event_count, role_arn, trace_header, version_arn, alias_arn, redrive_count, redrive_date, id,
+        key_id, key_reuse_seconds
         """
 
-    private static func execution(_ row: Row) throws -> ExecutionRecord {
+    /// A row of `executionColumns`. Data that cannot be opened leaves the record
+    /// `unreadable` (the listing shows such executions; what needs their data fails).
+    private static func execution(_ row: Row, sealer: DataSealer?) throws -> ExecutionRecord {
         let statusText: String = row[5]
         guard let status = ExecutionStatus(rawValue: statusText) else { throw StoreError.failed("unknown status \(statusText)") }
-        let inputText: String = row[6]
-        let outputText: String? = row[7]
+        let arn = ExecutionARN(row[0])
+        var input: JSON = [:]
+        var output: JSON? = nil
+        var error: String? = nil
+        var cause: String? = nil
+        var sealingKey: SealingKey? = nil
+        var unreadable: String? = nil
+        if let keyID = row[22] as String? {
+            sealingKey = SealingKey(keyID: keyID, reusePeriodSeconds: row[23] ?? 300)
+            do {
+                input = try JSON.parse(bytes: try opened((row[6] as DatabaseValue), sealed: true, .input, arn, sealer) ?? [])
+                output = try opened((row[7] as DatabaseValue), sealed: true, .output, arn, sealer).map { try JSON.parse(bytes: $0) }
+                error = try openedText((row[8] as DatabaseValue), sealed: true, .error, arn, sealer)
+                cause = try openedText((row[9] as DatabaseValue), sealed: true, .cause, arn, sealer)
+            } catch let e as StoreError {
+                unreadable = try encryptionMessage(e)
+                (input, output, error, cause) = ([:], nil, nil, nil)
+            }
+        } else {
+            let inputText: String = row[6]
+            let outputText: String? = row[7]
+            input = try JSON.parse(inputText)
+            output = try outputText.map { try JSON.parse($0) }
+            error = row[8]
+            cause = row[9]
+        }
         return ExecutionRecord(
-            arn: ExecutionARN(row[0]), stateMachineArn: StateMachineARN(row[1]), name: row[2], type: row[3], revisionId: row[4],
-            status: status,
-            input: try JSON.parse(inputText), output: try outputText.map { try JSON.parse($0) }, error: row[8],
-            cause: row[9], startDate: row[10], stopDate: row[11], nextDue: row[12], lastEventID: row[13],
-            eventCount: row[14], roleArn: row[15], traceHeader: row[16],
+            arn: arn, stateMachineArn: StateMachineARN(row[1]), name: row[2], type: row[3], revisionId: row[4],
+            status: status, input: input, output: output, error: error, cause: cause, startDate: row[10], stopDate: row[11],
+            nextDue: row[12], lastEventID: row[13], eventCount: row[14], roleArn: row[15], traceHeader: row[16],
             stateMachineVersionArn: (row[17] as String?).map(StateMachineARN.init),
-            stateMachineAliasArn: (row[18] as String?).map(StateMachineARN.init), redriveCount: row[19], redriveDate: row[20])
+            stateMachineAliasArn: (row[18] as String?).map(StateMachineARN.init), redriveCount: row[19], redriveDate: row[20],
+            sealingKey: sealingKey, unreadable: unreadable)
     }
 
     public func execution(arn: ExecutionARN) async throws -> ExecutionRecord? {
-        try await read("reading execution") { db in
+        let sealer = self.sealer
+        return try await read("reading execution") { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"), arguments: [arn.rawValue])
-                .map(Self.execution)
+                .map { try Self.execution($0, sealer: sealer) }
         }
     }
 
     public func loadExecution(arn: ExecutionARN) async throws -> (ExecutionRecord, [HistoryEvent])? {
-        try await read("loading execution") { db in
+        let sealer = self.sealer
+        return try await read("loading execution") { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE arn = ?"),
                                              arguments: [arn.rawValue]) else { return nil }
-            let record = try Self.execution(row)
+            let record = try Self.execution(row, sealer: sealer)
+            if let why = record.unreadable { throw StoreError.encryption(why) }
             let id: Int64 = row[21]
-            return (record, try Self.events(db, execution: id, fromSequence: 0))
+            return (record, try Self.events(db, execution: id, arn: arn, sealed: record.sealingKey != nil, sealer: sealer, fromSequence: 0))
         }
     }
 
-    private static func events(_ db: Database, execution id: Int64, fromSequence: Int) throws -> [HistoryEvent] {
+    private static func events(_ db: Database, execution id: Int64, arn: ExecutionARN, sealed: Bool, sealer: DataSealer?,
+                               fromSequence: Int) throws -> [HistoryEvent]
+    {
         // The chunk holding `fromSequence` may start before it: read from the last chunk
         // starting at or before it.
         let low = SQLiteSchema.historyKey(execution: id, sequence: 0)
@@ -291,18 +340,26 @@ public final class SQLiteStore: StatesStore {
         while let row = try cursor.next() {
             let key: Int64 = row[0]
             let first = Int(key & 0xFFFF_FFFF)
-            let data: Data = row[1]
-            let events = try HistoryCodec.decode([UInt8](data))
+            let events: [HistoryEvent]
+            if sealed {
+                events = try HistoryCodec.decode(try opened((row[1] as DatabaseValue), sealed: true, .history(first), arn, sealer) ?? [])
+            } else {
+                let data: Data = row[1]
+                events = try HistoryCodec.decode([UInt8](data))
+            }
             for (i, e) in events.enumerated() where first + i >= fromSequence { out.append(e) }
         }
         return out
     }
 
     public func history(executionArn: ExecutionARN, fromSequence: Int) async throws -> [HistoryEvent] {
-        try await read("reading history") { db in
-            guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?"), arguments: [executionArn.rawValue])
+        let sealer = self.sealer
+        return try await read("reading history") { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, key_id FROM executions WHERE arn = ?"),
+                                             arguments: [executionArn.rawValue])
             else { throw StoreError.notFound(executionArn.rawValue) }
-            return try Self.events(db, execution: id, fromSequence: fromSequence)
+            let keyID: String? = row[1]
+            return try Self.events(db, execution: row[0], arn: executionArn, sealed: keyID != nil, sealer: sealer, fromSequence: fromSequence)
         }
     }
 
@@ -313,7 +370,8 @@ public final class SQLiteStore: StatesStore {
     }
 
     public func listExecutions(filter: ExecutionFilter, limit: Int, after: String?) async throws -> Page<ExecutionRecord> {
-        try await read("listing executions") { db in
+        let sealer = self.sealer
+        return try await read("listing executions") { db in
             var conditions: [String] = []
             var args: [(any DatabaseValueConvertible)?] = []
             if let v = filter.stateMachineArn {
@@ -349,7 +407,7 @@ public final class SQLiteStore: StatesStore {
                 SELECT \(Self.executionColumns) FROM executions \(whereClause) ORDER BY start_date DESC, id DESC LIMIT ?
                 """, arguments: StatementArguments(args))
             var items: [ExecutionRecord] = []
-            for row in rows.prefix(limit) { items.append(try Self.execution(row)) }
+            for row in rows.prefix(limit) { items.append(try Self.execution(row, sealer: sealer)) }
             var next: String? = nil
             if rows.count > limit, let last = rows.prefix(limit).last {
                 let date: Int64 = last[10]
@@ -401,20 +459,36 @@ public final class SQLiteStore: StatesStore {
     }
 
     private func outboxRows(where condition: String, afterID: Int64, limit: Int) async throws -> [OutboxRecord] {
-        try await read("reading outbox") { db in
+        let sealer = self.sealer
+        return try await read("reading outbox") { db in
             try Row.fetchAll(db, sql: """
-                SELECT o.id, e.arn, o.token, o.kind, o.destination, o.key, o.payload, o.headers, o.status, o.created_at
+                SELECT o.id, e.arn, o.token, o.kind, o.destination, o.key, o.payload, o.headers, o.status, o.created_at, o.key_id
                 FROM outbox o JOIN executions e ON e.id = o.execution_id
                 WHERE \(condition) AND o.id > ? ORDER BY o.id LIMIT ?
                 """, arguments: [afterID, limit]).map { row in
-                let key: Data? = row[5]
-                let payload: Data = row[6]
-                let headersText: String? = row[7]
-                return OutboxRecord(
-                    id: row[0], executionArn: ExecutionARN(row[1]), token: (row[2] as String?).map(TaskToken.init), kind: OutboxRecord.Kind(rawValue: row[3]) ?? .task,
-                    destination: row[4], key: key.map { [UInt8]($0) }, payload: [UInt8](payload),
-                    headers: Self.decodeHeaders(headersText), status: OutboxRecord.Status(rawValue: row[8]) ?? .pending,
-                    createdAt: row[9])
+                let arn = ExecutionARN(row[1])
+                var record = OutboxRecord(
+                    id: row[0], executionArn: arn, token: (row[2] as String?).map(TaskToken.init), kind: OutboxRecord.Kind(rawValue: row[3]) ?? .task,
+                    destination: row[4], payload: [], status: OutboxRecord.Status(rawValue: row[8]) ?? .pending, createdAt: row[9])
+                if let keyID = row[10] as String? {
+                    record.sealingKey = SealingKey(keyID: keyID)
+                    do {
+                        record.key = try Self.opened((row[5] as DatabaseValue), sealed: true, .outboxKey, arn, sealer)
+                        record.payload = try Self.opened((row[6] as DatabaseValue), sealed: true, .outboxPayload, arn, sealer) ?? []
+                        record.headers = Self.decodeHeaders(
+                            try Self.openedText((row[7] as DatabaseValue), sealed: true, .outboxHeaders, arn, sealer))
+                    } catch {
+                        record.unreadable = try Self.encryptionMessage(error)
+                        (record.key, record.payload, record.headers) = (nil, [], [])
+                    }
+                } else {
+                    let key: Data? = row[5]
+                    let payload: Data = row[6]
+                    record.key = key.map { [UInt8]($0) }
+                    record.payload = [UInt8](payload)
+                    record.headers = Self.decodeHeaders(row[7] as String?)
+                }
+                return record
             }
         }
     }
@@ -442,11 +516,12 @@ public final class SQLiteStore: StatesStore {
     public func commit(_ batch: CommitBatch) async throws -> CommitResult {
         if batch.isEmpty { return CommitResult(outboxIDs: []) }
         let known = ids.withLock { $0 }
+        let sealer = self.sealer
         let (result, learned) = try await write("committing \(batch.steps.count) steps") { db in
             var ids: [[Int64]] = []
-            var learned: [ExecutionARN: Int64] = [:]
+            var learned: [ExecutionARN: StoredExecution] = [:]
             ids.reserveCapacity(batch.steps.count)
-            for step in batch.steps { ids.append(try Self.write(step, db, known: known, learned: &learned)) }
+            for step in batch.steps { ids.append(try Self.write(step, db, known: known, learned: &learned, sealer: sealer)) }
             if !batch.outboxSent.isEmpty {
                 // A row without a task is done once sent: it goes, so the outbox stays as
                 // small as what is in flight. A task's row stays, marked sent, until its task
@@ -476,14 +551,16 @@ public final class SQLiteStore: StatesStore {
         return result
     }
 
-    private static func write(_ step: StepRecord, _ db: Database, known: [ExecutionARN: Int64],
-                              learned: inout [ExecutionARN: Int64]) throws -> [Int64]
+    private static func write(_ step: StepRecord, _ db: Database, known: [ExecutionARN: StoredExecution],
+                              learned: inout [ExecutionARN: StoredExecution], sealer: DataSealer?) throws -> [Int64]
     {
         let stopped = step.status.isTerminal
         let nextDue = stopped ? nil : step.nextDue
         let executionID: Int64
+        let sealing: Sealing?
         switch step.kind {
         case .start(let r):
+            sealing = try Sealing.make(r.sealingKey, r.arn, sealer)
             guard step.chunk.firstSequence == 0 else { throw StoreError.conflict("\(r.arn): a start step must begin the history") }
             if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM executions WHERE arn = ?"), arguments: [r.arn.rawValue]) != nil {
                 throw StoreError.alreadyExists(r.arn.rawValue)
@@ -491,8 +568,8 @@ public final class SQLiteStore: StatesStore {
             var s = BoundStatement(try db.cachedStatement(sql: """
                 INSERT INTO executions (arn, state_machine_arn, name, type, revision_id, status, input, output, error, cause,
                     start_date, stop_date, next_due, last_event_id, event_count, role_arn, trace_header, version_arn, alias_arn,
-                    redrive_count, redrive_date)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    redrive_count, redrive_date, key_id, key_reuse_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """))
             s.bind(r.arn)
             s.bind(r.stateMachineArn)
@@ -500,10 +577,10 @@ public final class SQLiteStore: StatesStore {
             s.bind(r.type)
             s.bind(r.revisionId)
             s.bind(step.status.rawValue)
-            s.bind(step.inputText)  // set for every start step
-            s.bind(step.outputText)
-            s.bind(step.error)
-            s.bind(step.cause)
+            try s.bind(step.inputText, sealing, .input)  // set for every start step
+            try s.bind(step.outputText, sealing, .output)
+            try s.bind(step.error, sealing, .error)
+            try s.bind(step.cause, sealing, .cause)
             s.bind(r.startDate)
             s.bind(step.stopDate)
             s.bind(nextDue)
@@ -515,20 +592,26 @@ public final class SQLiteStore: StatesStore {
             s.bind(r.stateMachineAliasArn)
             s.bind(r.redriveCount)
             s.bind(r.redriveDate)
+            s.bind(r.sealingKey?.keyID)
+            s.bind(r.sealingKey?.reusePeriodSeconds)
             try s.run(db)
             executionID = db.lastInsertedRowID
-            learned[r.arn] = executionID
+            learned[r.arn] = StoredExecution(id: executionID, sealingKey: r.sealingKey)
         case .update:
-            if let id = learned[step.executionArn] ?? known[step.executionArn] {
-                executionID = id
+            let stored: StoredExecution
+            if let known = learned[step.executionArn] ?? known[step.executionArn] {
+                stored = known
             } else {
-                let find = try db.cachedStatement(sql: "SELECT id FROM executions WHERE arn = ?")
-                guard let id = try Int64.fetchOne(find, arguments: [step.executionArn.rawValue]) else {
+                let find = try db.cachedStatement(sql: "SELECT id, key_id, key_reuse_seconds FROM executions WHERE arn = ?")
+                guard let row = try Row.fetchOne(find, arguments: [step.executionArn.rawValue]) else {
                     throw StoreError.conflict("\(step.executionArn) is not stored")
                 }
-                executionID = id
-                learned[step.executionArn] = id
+                let keyID: String? = row[1]
+                stored = StoredExecution(id: row[0], sealingKey: keyID.map { SealingKey(keyID: $0, reusePeriodSeconds: row[2] ?? 300) })
+                learned[step.executionArn] = stored
             }
+            executionID = stored.id
+            sealing = try Sealing.make(stored.sealingKey, step.executionArn, sealer)
             // The event count fences the update: a step that does not follow the stored
             // history changes nothing and fails the commit.
             var s = BoundStatement(try db.cachedStatement(sql: """
@@ -536,9 +619,9 @@ public final class SQLiteStore: StatesStore {
                     last_event_id = ?, event_count = ? WHERE id = ? AND event_count = ? AND arn = ?
                 """))
             s.bind(step.status.rawValue)
-            s.bind(step.outputText)
-            s.bind(step.error)
-            s.bind(step.cause)
+            try s.bind(step.outputText, sealing, .output)
+            try s.bind(step.error, sealing, .error)
+            try s.bind(step.cause, sealing, .cause)
             s.bind(step.stopDate)
             s.bind(nextDue)
             s.bind(step.lastEventID)
@@ -559,7 +642,7 @@ public final class SQLiteStore: StatesStore {
             s.bind(SQLiteSchema.historyKey(execution: executionID, sequence: step.chunk.firstSequence))
             s.bind(step.chunk.count)
             s.bind(step.chunk.lastEventID)
-            s.bind(step.chunk.encoded)
+            try s.bind(step.chunk.encoded, sealing, .history(step.chunk.firstSequence))
             try s.run(db)
         }
         if !step.tasksOpened.isEmpty {
@@ -604,20 +687,23 @@ public final class SQLiteStore: StatesStore {
         var ids: [Int64] = []
         if !step.outbox.isEmpty {
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO outbox (execution_id, token, kind, destination, key, payload, headers, status, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox (execution_id, token, kind, destination, key, payload, headers, status, created_at, key_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for o in step.outbox {
+                // An activity's own key seals its tasks; the execution's seals the rest.
+                let rowSealing = o.sealingKey == nil ? sealing : try Sealing.make(o.sealingKey, step.executionArn, sealer)
                 var s = BoundStatement(insert)
                 s.bind(executionID)
                 s.bind(o.token)
                 s.bind(o.kind.rawValue)
                 s.bind(o.destination)
-                s.bind(o.key)
-                s.bind(o.payload)
-                s.bind(encodeHeaders(o.headers))
+                try s.bind(o.key, rowSealing, .outboxKey)
+                try s.bind(o.payload, rowSealing, .outboxPayload)
+                try s.bind(encodeHeaders(o.headers), rowSealing, .outboxHeaders)
                 s.bind(o.status.rawValue)
                 s.bind(o.createdAt)
+                s.bind(rowSealing?.key.keyID)
                 try s.run(db)
                 ids.append(db.lastInsertedRowID)
             }
