@@ -145,8 +145,14 @@ public struct AuthorizationRequest: Sendable {
 /// The decision and the statements that made it.
 public struct PolicyEvaluation: Sendable {
     public var decision: PolicyDecision
+    /// The statements that matched with the deciding effect, named when asked (the API
+    /// only needs the decision).
+    let deciding: [(policy: Policy, statement: Int)]
+
     /// `policy: statement` of each statement that matched with the deciding effect.
-    public var statements: [String]
+    public var statements: [String] {
+        deciding.map { "\($0.policy.name): \($0.policy.statements[$0.statement].label)" }
+    }
 }
 
 /// Evaluates identity-based policies as AWS does
@@ -165,23 +171,22 @@ public enum PolicyEvaluator {
     {
         var context = request.context
         if globalKeys { Self.addGlobalKeys(&context, principal: request.principal, now: now) } else if let now { context.now = now }
-        var allows: [String] = []
-        var denies: [String] = []
+        var allows: [(policy: Policy, statement: Int)] = []
+        var denies: [(policy: Policy, statement: Int)] = []
         for policy in policies {
             let variables = policy.version == .v2012 ? PolicyVariables(context: context) : nil
-            for statement in policy.statements where applies(statement, request, context, variables) {
-                let label = "\(policy.name): \(statement.label)"
-                if statement.effect == .deny { denies.append(label) } else { allows.append(label) }
+            for (i, statement) in policy.statements.enumerated() where applies(statement, request, context, variables) {
+                if statement.effect == .deny { denies.append((policy, i)) } else { allows.append((policy, i)) }
             }
         }
-        if !denies.isEmpty { return PolicyEvaluation(decision: .explicitlyDenied, statements: denies) }
+        if !denies.isEmpty { return PolicyEvaluation(decision: .explicitlyDenied, deciding: denies) }
         if let owner = request.resourceAccount, let principal = request.principal,
             let mine = account(ofPrincipal: principal), owner != mine
         {
-            return PolicyEvaluation(decision: .implicitlyDenied, statements: [])
+            return PolicyEvaluation(decision: .implicitlyDenied, deciding: [])
         }
-        if !allows.isEmpty { return PolicyEvaluation(decision: .allowed, statements: allows) }
-        return PolicyEvaluation(decision: .implicitlyDenied, statements: [])
+        if !allows.isEmpty { return PolicyEvaluation(decision: .allowed, deciding: allows) }
+        return PolicyEvaluation(decision: .implicitlyDenied, deciding: [])
     }
 
     static func applies(_ s: Policy.Statement, _ request: AuthorizationRequest, _ context: RequestContext, _ variables: PolicyVariables?) -> Bool {

@@ -127,8 +127,8 @@ public final class SigV4Verifier: Sendable {
     // MARK: - The Authorization header
 
     private func verifyHeader(_ request: SignedRequest, authorization: String, now: Int64) throws(AuthenticationError) -> AccessKey {
-        let trimmed = authorization.drop(while: { $0 == " " })
-        guard let space = trimmed.firstIndex(of: " ") else {
+        let trimmed = Substring(authorization.utf8.drop(while: { $0 == UInt8(ascii: " ") }))
+        guard let space = trimmed.utf8.firstIndex(of: UInt8(ascii: " ")) else {
             throw AuthenticationError(.incompleteSignature, "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter.")
         }
         let algorithm = trimmed[..<space]
@@ -350,12 +350,21 @@ public final class SigV4Verifier: Sendable {
         var hmac = signer(key, scope: scope)
         toSign.withUnsafeBytes { hmac.update(data: $0) }
         let mac = hmac.finalize()
-        var expected = [UInt8]()
-        expected.reserveCapacity(64)
-        SigV4.appendHex(Array(mac), to: &expected)
-        guard SigV4.constantTimeEqual(expected, Array(signature.utf8)) else {
-            throw AuthenticationError.mismatch
+        // The MAC's hex against the signature's bytes, in constant time, without copies.
+        let hex: StaticString = "0123456789abcdef"
+        var diff: UInt8 = 0
+        var given = signature
+        let sameLength = given.withUTF8 { sig -> Bool in
+            guard sig.count == 64 else { return false }
+            var i = 0
+            for byte in mac {
+                diff |= sig[i] ^ hex.utf8Start[Int(byte >> 4)]
+                diff |= sig[i + 1] ^ hex.utf8Start[Int(byte & 0xF)]
+                i += 2
+            }
+            return true
         }
+        guard sameLength, diff == 0 else { throw AuthenticationError.mismatch }
     }
 
     private func signer(_ key: AccessKey, scope: Scope) -> HMAC<SHA256> {
