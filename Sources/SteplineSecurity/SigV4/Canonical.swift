@@ -109,6 +109,12 @@ public enum SigV4 {
         return zip(name.utf8, lowercased.utf8).allSatisfy { a, b in (a >= 65 && a <= 90 ? a + 32 : a) == b }
     }
 
+    /// `name` (in any case) is the lower-case bytes `lowercased`.
+    static func equalIgnoringASCIICase(_ name: String, lowercasedBytes: Substring.UTF8View) -> Bool {
+        guard name.utf8.count == lowercasedBytes.count else { return false }
+        return zip(name.utf8, lowercasedBytes).allSatisfy { a, b in (a >= 65 && a <= 90 ? a + 32 : a) == b }
+    }
+
     /// A value that canonical form leaves as it is (no spaces to trim or merge).
     static func isCanonicalValue(_ value: String) -> Bool { isCanonical(value) }
 

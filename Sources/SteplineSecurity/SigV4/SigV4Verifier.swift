@@ -138,8 +138,11 @@ public final class SigV4Verifier: Sendable {
         // `Credential=..., SignedHeaders=..., Signature=...`, spaces around the commas
         // allowed; read on the bytes (this runs for every request).
         var credential: String?, signedHeaders: String?, signature: String?
-        for part in trimmed[space...].utf8.split(separator: UInt8(ascii: ",")) {
-            var item = part[...]
+        var rest = trimmed.utf8[space...]
+        while !rest.isEmpty {
+            let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+            var item = rest[..<comma]
+            rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
             while let b = item.first, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { item = item.dropFirst() }
             while let b = item.last, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { item = item.dropLast() }
             guard let eq = item.firstIndex(of: UInt8(ascii: "=")) else { continue }
@@ -229,7 +232,7 @@ public final class SigV4Verifier: Sendable {
         guard parts.count == 5, !parts[0].isEmpty else {
             throw AuthenticationError(.incompleteSignature, "Credential should have 5 parts: ACCESS_KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request, separated by '/'.")
         }
-        guard parts[1].count == 8, parts[1].allSatisfy(\.isNumber) else {
+        guard parts[1].utf8.count == 8, parts[1].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
             throw AuthenticationError(.invalidSignature, "Credential should be scoped to a valid date, not '\(parts[1].prefix(16))'.")
         }
         guard parts[4] == SigV4.terminator else {
@@ -292,8 +295,8 @@ public final class SigV4Verifier: Sendable {
     {
         // The names as given: a client signs them lower-cased, and anything else (an upper-
         // case letter, an empty name) makes another canonical request, hence a mismatch.
-        let names = signedHeaders.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map { String(Substring($0)) }
-        guard names.contains("host") else {
+        let names = signedHeaders.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)
+        guard names.contains(where: { $0.elementsEqual("host".utf8) }) else {
             throw AuthenticationError(.invalidSignature, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
         }
         guard let canonicalQuery else { throw AuthenticationError(.incompleteSignature, "The query string is not well formed.") }
@@ -307,12 +310,12 @@ public final class SigV4Verifier: Sendable {
         canonical += canonicalQuery.utf8
         canonical.append(10)
         for name in names {
-            canonical += name.utf8
+            canonical += name
             canonical.append(UInt8(ascii: ":"))
             // One value with nothing to trim (nearly always): written as it is.
             var single: String?
             var values: [String] = []
-            for h in request.headers where SigV4.equalIgnoringASCIICase(h.name, lowercased: name) {
+            for h in request.headers where SigV4.equalIgnoringASCIICase(h.name, lowercasedBytes: name) {
                 if single == nil && values.isEmpty {
                     single = h.value
                 } else {
