@@ -140,11 +140,22 @@ public struct ServeConfiguration: Sendable {
         if let d = environment["STEPLINE_DATA_DIR"] { c.dataDirectory = d }
         if let l = environment["STEPLINE_LISTEN"] { try c.setListen(l, key: "STEPLINE_LISTEN") }
         if let b = environment["STEPLINE_KAFKA_BROKERS"] { c.kafkaBrokers = b }
-        if let l = environment["STEPLINE_LOG_LEVEL"] { c.logLevel = l }
+        if let l = environment["STEPLINE_LOG_LEVEL"] { c.logLevel = try Self.logLevel(l, key: "STEPLINE_LOG_LEVEL") }
         c.runtime.region = c.region
         c.runtime.account = c.account
         c.runtime.statusEventsTopic = c.statusEvents ? c.topics.executionStatus : nil
         return c
+    }
+
+    /// swift-log's levels, in any case: a misspelt level would otherwise log at `info`.
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    private static func logLevel(_ value: String, key: String) throws -> String {
+        let level = value.lowercased()
+        guard logLevels.contains(level) else {
+            throw Invalid(description: "\(key): expected one of \(logLevels.joined(separator: ", ")), got '\(value)'")
+        }
+        return level
     }
 
     private mutating func setListen(_ value: String, key: String) throws {
@@ -256,7 +267,7 @@ public struct ServeConfiguration: Sendable {
             }
             shutdownGracePeriod = .milliseconds(Int64(seconds * 1000))
         }
-        if let l = try Self.string(root["logLevel"], "logLevel") { logLevel = l }
+        if let l = try Self.string(root["logLevel"], "logLevel") { logLevel = try Self.logLevel(l, key: "logLevel") }
         if let r = try Self.string(root["region"], "region") { region = r }
         if let a = try Self.string(root["account"], "account") { account = a }
         if root["encryption"] != nil {

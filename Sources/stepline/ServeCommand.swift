@@ -73,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// Logs on stderr at `level` (`info` when it is not a level's name).
+    /// Logs on stderr at `level` (the configuration checked it is a level's name).
     private static func bootstrapLogging(level: String) -> Logger {
         let level = Logger.Level(rawValue: level.lowercased()) ?? .info
         LoggingSystem.bootstrap { label in

@@ -74,6 +74,7 @@ import Testing
         .init("shutdownGracePeriodSeconds: 1\n", "1.0 seconds") { "\($0.shutdownGracePeriod)" },
         .init("shutdownGracePeriodSeconds: 3600\n", "3600.0 seconds") { "\($0.shutdownGracePeriod)" },
         .init("logLevel: debug\n", "debug") { $0.logLevel },
+        .init("logLevel: WARNING\n", "warning") { $0.logLevel },
         .init("region: eu-west-1\n", "eu-west-1 eu-west-1") { "\($0.region) \($0.runtime.region)" },
         .init("account: \"111111111111\"\n", "111111111111 111111111111") { "\($0.account) \($0.runtime.account)" },
         // A number is taken as its text.
@@ -235,6 +236,7 @@ import Testing
         ("shutdownGracePeriodSeconds: 3601\n", "shutdownGracePeriodSeconds: expected a number of seconds from 1 to 3600"),
         ("shutdownGracePeriodSeconds: ten\n", "shutdownGracePeriodSeconds: expected a number of seconds from 1 to 3600"),
         ("logLevel: [debug]\n", "logLevel: expected a string"),
+        ("logLevel: verbose\n", "logLevel: expected one of trace, debug, info, notice, warning, error, critical, got 'verbose'"),
         ("region: {a: b}\n", "region: expected a string"),
         ("account: [1]\n", "account: expected a string"),
         // runtime
@@ -327,6 +329,7 @@ import Testing
 
     @Test func badListenVariableIsNamed() {
         #expect(Self.message("", environment: ["STEPLINE_LISTEN": "8083"]) == "STEPLINE_LISTEN: expected HOST:PORT, got '8083'")
+        #expect(Self.message("", environment: ["STEPLINE_LOG_LEVEL": "loud"]) == "STEPLINE_LOG_LEVEL: expected one of trace, debug, info, notice, warning, error, critical, got 'loud'")
     }
 
     /// The file: `--config`, else `STEPLINE_CONFIG`; paths in it are relative to its directory.
