@@ -117,8 +117,7 @@ enum ActionResources {
     static func target(action: String, body: JSONObject, region: String, account: String) -> Target {
         func field(_ name: String) -> String? { body[name]?.stringValue }
         // Tags are read from the state machine of a version or alias ARN (`machine`), and
-        // only when a policy asks for them: the ARN is given as is here.
-        func machine(_ arn: String) -> String { arn }
+        // only when a policy asks for them: `authorize` maps the ARN given here.
         func tags() -> [(String, String)] {
             (body["tags"]?.arrayValue ?? []).compactMap { t in
                 guard let k = t["key"]?.stringValue else { return nil }
@@ -147,17 +146,17 @@ enum ActionResources {
         case "ListExecutions":
             if let mapRun = field("mapRunArn") { return Target(resource: mapRun) }
             let arn = field("stateMachineArn") ?? "*"
-            return Target(resource: arn, taggedResource: machine(arn))
+            return Target(resource: arn, taggedResource: arn)
         case "DescribeStateMachine", "UpdateStateMachine", "DeleteStateMachine", "StartExecution", "StartSyncExecution",
             "PublishStateMachineVersion", "ListStateMachineVersions", "ListStateMachineAliases":
             let arn = field("stateMachineArn") ?? "*"
-            return Target(resource: arn, taggedResource: machine(arn))
+            return Target(resource: arn, taggedResource: arn)
         case "DeleteStateMachineVersion":
             let arn = field("stateMachineVersionArn") ?? "*"
-            return Target(resource: arn, taggedResource: machine(arn))
+            return Target(resource: arn, taggedResource: arn)
         case "DescribeStateMachineAlias", "UpdateStateMachineAlias", "DeleteStateMachineAlias":
             let arn = field("stateMachineAliasArn") ?? "*"
-            return Target(resource: arn, taggedResource: machine(arn))
+            return Target(resource: arn, taggedResource: arn)
         case "CreateStateMachineAlias":
             // The alias's own ARN: its state machine (from the first route's version) and name.
             let version = body["routingConfiguration"]?.arrayValue?.first?["stateMachineVersionArn"]?.stringValue ?? ""

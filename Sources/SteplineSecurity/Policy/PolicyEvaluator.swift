@@ -242,10 +242,4 @@ public enum PolicyEvaluator {
         guard parts.count == 6, parts[0] == "arn", !parts[4].isEmpty else { return nil }
         return String(parts[4])
     }
-
-    static func account(ofResource arn: String) -> String? {
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", !parts[4].isEmpty else { return nil }
-        return String(parts[4])
-    }
 }

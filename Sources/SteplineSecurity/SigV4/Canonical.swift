@@ -98,8 +98,8 @@ public enum SigV4 {
     /// A header's value as signed: surrounding spaces trimmed, runs of spaces made one.
     public static func canonicalHeaderValue(_ values: [String]) -> String {
         // Most values have nothing to trim: they are used as they are.
-        if values.count == 1, isCanonical(values[0]) { return values[0] }
-        if values.allSatisfy(isCanonical) { return values.joined(separator: ",") }
+        if values.count == 1, isCanonicalValue(values[0]) { return values[0] }
+        if values.allSatisfy(isCanonicalValue) { return values.joined(separator: ",") }
         return values.map { v in v.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }.joined(separator: ",")
     }
 
@@ -116,9 +116,7 @@ public enum SigV4 {
     }
 
     /// A value that canonical form leaves as it is (no spaces to trim or merge).
-    static func isCanonicalValue(_ value: String) -> Bool { isCanonical(value) }
-
-    private static func isCanonical(_ value: String) -> Bool {
+    static func isCanonicalValue(_ value: String) -> Bool {
         var previousSpace = true
         for b in value.utf8 {
             let space = b == UInt8(ascii: " ") || b == UInt8(ascii: "\t")
@@ -142,14 +140,6 @@ public enum SigV4 {
             out.append(hexDigits[Int(b >> 4)])
             out.append(hexDigits[Int(b & 0xF)])
         }
-    }
-
-    /// Compares two byte strings in time independent of where they differ.
-    public static func constantTimeEqual(_ x: [UInt8], _ y: [UInt8]) -> Bool {
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= x[i] ^ y[i] }
-        return diff == 0
     }
 
     public static func canonicalRequest(method: String, canonicalURI: String, canonicalQuery: String,

@@ -224,7 +224,6 @@ public final class SigV4Verifier: Sendable {
         var date: String
         var region: String
         var service: String
-        var text: String { "\(date)/\(region)/\(service)/\(SigV4.terminator)" }
     }
 
     private func parseCredential(_ credential: String) throws(AuthenticationError) -> Scope {
